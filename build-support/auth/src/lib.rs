@@ -1,0 +1,24 @@
+//! Who is calling, and may they?
+//!
+//! - [`keys`]: Ed25519 signing keys with RFC 7638 key ids, and their public halves as JWKs.
+//! - [`token`]: issuing access tokens and verifying them against a [`KeySet`]: signature, `kid`,
+//!   algorithm (EdDSA only, so `alg: none` and HMAC confusion are refused), expiry, issuer and
+//!   audience.
+//! - [`interceptor`]: a tonic interceptor that verifies a bearer token and puts the [`Caller`] in
+//!   the request's extensions.
+//! - [`policy`]: one-line decisions per RPC: public, authenticated, role, owner.
+
+#![forbid(unsafe_code)]
+
+pub mod interceptor;
+pub mod keys;
+pub mod policy;
+pub mod token;
+
+pub use interceptor::AuthInterceptor;
+pub use keys::{KeySet, PublicJwk, SigningKey};
+pub use policy::{Caller, Role};
+pub use token::{AuthError, IssuedToken, TokenIssuer, TokenVerifier};
+
+/// The `ErrorInfo` domain of authentication and authorization errors.
+pub const DOMAIN: &str = "auth.estospaces.dev";

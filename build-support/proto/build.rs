@@ -1,0 +1,61 @@
+//! Compiles every `.proto` under the repository's `proto/` directory with protox (no protoc needed)
+//! into tonic clients and servers, and writes the encoded descriptor set next to them.
+
+use std::path::{Path, PathBuf};
+
+use prost::Message;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let proto_root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../proto");
+    // protox does not announce its inputs, so cargo must be told to watch the whole tree.
+    println!("cargo:rerun-if-changed={}", proto_root.display());
+
+    let files = our_protos(&proto_root.join("estospaces"))?;
+    let fds = protox::Compiler::new([&proto_root])?
+        .include_source_info(true) // doc comments reach the generated code
+        .include_imports(true)
+        .open_files(&files)?
+        .file_descriptor_set();
+
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
+    std::fs::write(
+        out_dir.join("estospaces_descriptor.bin"),
+        fds.encode_to_vec(),
+    )?;
+
+    // Google's files are compiled alongside (prost-build resolves imported types from them) and
+    // simply go unused: their Rust homes are prost-types and tonic-types.
+    tonic_prost_build::configure()
+        .build_client(true)
+        .build_server(true)
+        .compile_fds(fds)?;
+    Ok(())
+}
+
+/// Every `.proto` file below `dir`, relative to the proto root, sorted for reproducible output.
+fn our_protos(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|ext| ext == "proto") {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    let root = dir
+        .parent()
+        .expect("the estospaces directory sits inside the proto root");
+    Ok(found
+        .into_iter()
+        .map(|path| {
+            path.strip_prefix(root)
+                .map(Path::to_path_buf)
+                .unwrap_or(path)
+        })
+        .collect())
+}

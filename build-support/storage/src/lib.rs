@@ -1,0 +1,184 @@
+//! Database access shared by every EstoSpaces service.
+//!
+//! A service talks to one [`Database`]: PostgreSQL when `ESTOSPACES_DATABASE_URL` is set, otherwise
+//! a SQLite file under `ESTOSPACES_DATA_DIR`, so the embedded platform needs nothing installed.
+//! Both sit behind sqlx's `Any` driver, so one store implementation serves both backends as long
+//! as its SQL keeps to the common dialect: `$1` placeholders, `BIGINT`/`TEXT`/`BYTEA`-like types
+//! (timestamps as Unix microseconds, UUIDs as text). Where the dialects must differ (DDL,
+//! `FOR UPDATE SKIP LOCKED`), branch on [`Database::backend`].
+//!
+//! Each service embeds one migration directory per backend and applies it at start.
+
+#![forbid(unsafe_code)]
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use estospaces_config::{CommonConfig, ExposeSecret};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor};
+
+pub use sqlx;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+/// Which SQL engine a [`Database`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The production database.
+    Postgres,
+    /// The embedded default: one file per service, no server.
+    Sqlite,
+}
+
+/// A service's migrations, one directory per backend (`sqlx::migrate!("migrations/postgres")`).
+#[derive(Debug, Clone, Copy)]
+pub struct Migrations {
+    pub postgres: &'static Migrator,
+    pub sqlite: &'static Migrator,
+}
+
+/// A failure to open or migrate a database.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("unsupported database URL scheme (expected postgres:// or sqlite://)")]
+    UnsupportedUrl,
+    #[error("creating the data directory {path}")]
+    DataDir {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("connecting to the database")]
+    Connect(#[source] sqlx::Error),
+    #[error("applying migrations")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// A connection pool plus the knowledge of which engine is behind it.
+#[derive(Debug, Clone)]
+pub struct Database {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Database {
+    /// Opens the database the config names: `database_url` if set, otherwise
+    /// `<data_dir>/<service>.db` in SQLite.
+    pub async fn open(config: &CommonConfig, service: &str) -> Result<Self, StorageError> {
+        match &config.database_url {
+            Some(url) => Self::connect(url.expose_secret()).await,
+            None => Self::open_sqlite_file(&config.data_dir.join(format!("{service}.db"))).await,
+        }
+    }
+
+    /// Opens (creating if missing) a SQLite database file.
+    pub async fn open_sqlite_file(path: &Path) -> Result<Self, StorageError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| StorageError::DataDir {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
+        Self::connect(&format!("sqlite://{}?mode=rwc", path.display())).await
+    }
+
+    /// Connects to a `postgres://` or `sqlite://` URL.
+    pub async fn connect(url: &str) -> Result<Self, StorageError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            return Err(StorageError::UnsupportedUrl);
+        };
+        let options = AnyConnectOptions::from_str(url).map_err(StorageError::Connect)?;
+        let pool_options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+        let pool_options = match backend {
+            Backend::Postgres => pool_options.max_connections(16),
+            Backend::Sqlite => pool_options
+                // SQLite allows one writer at a time: a small pool plus a busy timeout keeps
+                // writers queueing in SQLite instead of failing with SQLITE_BUSY.
+                .max_connections(4)
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        conn.execute(
+                            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
+                             PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+                        )
+                        .await?;
+                        Ok(())
+                    })
+                }),
+        };
+        let pool = pool_options
+            .connect_with(options)
+            .await
+            .map_err(StorageError::Connect)?;
+        Ok(Self { pool, backend })
+    }
+
+    /// Applies the migrations for this database's backend.
+    pub async fn migrate(&self, migrations: Migrations) -> Result<(), StorageError> {
+        let migrator = match self.backend {
+            Backend::Postgres => migrations.postgres,
+            Backend::Sqlite => migrations.sqlite,
+        };
+        migrator.run(&self.pool).await?;
+        tracing::info!(backend = ?self.backend, "database migrated");
+        Ok(())
+    }
+
+    /// Answers whether the database takes queries; for health checks.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+    }
+
+    /// The pool, for queries.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Which engine is behind the pool.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes every connection; queries after this fail.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Microseconds since the Unix epoch: how timestamps are stored, identically on both backends.
+pub fn unix_micros(time: std::time::SystemTime) -> i64 {
+    match time.duration_since(std::time::UNIX_EPOCH) {
+        Ok(since) => i64::try_from(since.as_micros()).unwrap_or(i64::MAX),
+        Err(before) => -i64::try_from(before.duration().as_micros()).unwrap_or(i64::MAX),
+    }
+}
+
+/// The inverse of [`unix_micros`].
+pub fn from_unix_micros(micros: i64) -> std::time::SystemTime {
+    let offset = Duration::from_micros(micros.unsigned_abs());
+    if micros >= 0 {
+        std::time::UNIX_EPOCH + offset
+    } else {
+        std::time::UNIX_EPOCH - offset
+    }
+}
+
+/// Whether an error is a unique-constraint violation, on either backend.
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Database(db) => db.is_unique_violation(),
+        _ => false,
+    }
+}
