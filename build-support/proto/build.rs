@@ -3,25 +3,26 @@
 
 use std::path::{Path, PathBuf};
 
-use prost::Message;
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let proto_root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../proto");
     // protox does not announce its inputs, so cargo must be told to watch the whole tree.
     println!("cargo:rerun-if-changed={}", proto_root.display());
 
     let files = our_protos(&proto_root.join("estospaces"))?;
-    let fds = protox::Compiler::new([&proto_root])?
+    let mut compiler = protox::Compiler::new([&proto_root])?;
+    compiler
         .include_source_info(true) // doc comments reach the generated code
         .include_imports(true)
-        .open_files(&files)?
-        .file_descriptor_set();
+        .open_files(&files)?;
 
+    // Encoded by protox itself: prost-types' structs would drop the custom options
+    // (`google.api.http`, `field_behavior`) that reflection clients and the gateway read.
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
     std::fs::write(
         out_dir.join("estospaces_descriptor.bin"),
-        fds.encode_to_vec(),
+        compiler.encode_file_descriptor_set(),
     )?;
+    let fds = compiler.file_descriptor_set();
 
     // Google's files are compiled alongside (prost-build resolves imported types from them) and
     // simply go unused: their Rust homes are prost-types and tonic-types.

@@ -213,6 +213,8 @@ pub fn load_or_exit<S: DeserializeOwned>() -> Config<S> {
 }
 
 #[cfg(test)]
+// figment's `Jail` closures must return its (large) error type.
+#[allow(clippy::result_large_err)]
 mod tests {
     use super::*;
     use figment::Jail;

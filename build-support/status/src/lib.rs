@@ -20,9 +20,12 @@ use tonic_types::{ErrorDetails, StatusExt};
 
 pub use tonic_types::FieldViolation;
 
-/// An error on its way to a gRPC caller.
+/// An error on its way to a gRPC caller. Boxed, so `Result<T, ApiError>` stays small.
 #[derive(Debug)]
-pub struct ApiError {
+pub struct ApiError(Box<Details>);
+
+#[derive(Debug)]
+struct Details {
     code: Code,
     reason: &'static str,
     domain: &'static str,
@@ -48,7 +51,7 @@ impl ApiError {
                 .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'),
             "reasons are UPPER_SNAKE_CASE: {reason}"
         );
-        Self {
+        Self(Box::new(Details {
             code,
             reason,
             domain,
@@ -57,7 +60,7 @@ impl ApiError {
             field_violations: Vec::new(),
             retry_delay: None,
             cause: None,
-        }
+        }))
     }
 
     /// The request is malformed; `violations` name each bad field by its path (`address.lat`).
@@ -65,7 +68,7 @@ impl ApiError {
         let fields: Vec<&str> = violations.iter().map(|v| v.field.as_str()).collect();
         let message = format!("invalid request: check {}", fields.join(", "));
         let mut err = Self::new(Code::InvalidArgument, domain, "INVALID_ARGUMENT", message);
-        err.field_violations = violations;
+        err.0.field_violations = violations;
         err
     }
 
@@ -137,7 +140,7 @@ impl ApiError {
             reason,
             "too many requests; retry later",
         );
-        err.retry_delay = Some(retry_after);
+        err.0.retry_delay = Some(retry_after);
         err
     }
 
@@ -149,7 +152,7 @@ impl ApiError {
             "UNAVAILABLE",
             "the service is temporarily unavailable",
         );
-        err.cause = Some(cause.into());
+        err.0.cause = Some(cause.into());
         err
     }
 
@@ -157,37 +160,38 @@ impl ApiError {
     /// happened.
     pub fn internal(domain: &'static str, cause: impl Into<anyhow::Error>) -> Self {
         let mut err = Self::new(Code::Internal, domain, "INTERNAL", "internal error");
-        err.cause = Some(cause.into());
+        err.0.cause = Some(cause.into());
         err
     }
 
     /// Adds a key to the `ErrorInfo` metadata.
     pub fn with_metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.metadata.insert(key.into(), value.into());
+        self.0.metadata.insert(key.into(), value.into());
         self
     }
 
     /// Adds field violations (for FAILED_PRECONDITION naming missing fields, say).
     pub fn with_field_violations(mut self, violations: Vec<FieldViolation>) -> Self {
-        self.field_violations.extend(violations);
+        self.0.field_violations.extend(violations);
         self
     }
 
     /// The gRPC code this error is sent with.
     pub fn code(&self) -> Code {
-        self.code
+        self.0.code
     }
 
     /// The `ErrorInfo` reason this error is sent with.
     pub fn reason(&self) -> &'static str {
-        self.reason
+        self.0.reason
     }
 }
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({}): {}", self.reason, self.code, self.message)?;
-        if let Some(cause) = &self.cause {
+        let err = &self.0;
+        write!(f, "{} ({}): {}", err.reason, err.code, err.message)?;
+        if let Some(cause) = &err.cause {
             write!(f, ": {cause:#}")?;
         }
         Ok(())
@@ -197,7 +201,7 @@ impl fmt::Display for ApiError {
 impl std::error::Error for ApiError {}
 
 impl From<ApiError> for Status {
-    fn from(err: ApiError) -> Self {
+    fn from(ApiError(err): ApiError) -> Self {
         if let Some(cause) = &err.cause {
             // `{:#}` prints the whole chain: the operator sees why, the caller does not.
             tracing::error!(code = ?err.code, reason = err.reason, "{cause:#}");
