@@ -23,6 +23,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         compiler.encode_file_descriptor_set(),
     )?;
     let fds = compiler.file_descriptor_set();
+    write_module_tree(&fds, &out_dir)?;
 
     // Google's files are compiled alongside (prost-build resolves imported types from them) and
     // simply go unused: their Rust homes are prost-types and tonic-types.
@@ -31,6 +32,58 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build_server(true)
         .compile_fds(fds)?;
     Ok(())
+}
+
+/// Writes `modules.rs`: one nested `pub mod` per `estospaces.*` package, each including its
+/// generated file, plus a short alias per package (`identity_v1`), so adding a package needs no
+/// edit to `lib.rs`.
+fn write_module_tree(fds: &prost_types::FileDescriptorSet, out_dir: &Path) -> std::io::Result<()> {
+    use std::collections::BTreeMap;
+
+    #[derive(Default)]
+    struct Node {
+        package: Option<String>,
+        children: BTreeMap<String, Node>,
+    }
+    fn render(node: &Node, out: &mut String) {
+        if let Some(package) = &node.package {
+            out.push_str(&format!("tonic::include_proto!(\"{package}\");\n"));
+        }
+        for (name, child) in &node.children {
+            out.push_str(&format!("pub mod {name} {{\n"));
+            render(child, out);
+            out.push_str("}\n");
+        }
+    }
+
+    let mut root = Node::default();
+    for file in &fds.file {
+        let package = file.package();
+        if !package.starts_with("estospaces.") {
+            continue;
+        }
+        let node = package.split('.').fold(&mut root, |node, part| {
+            node.children.entry(part.to_owned()).or_default()
+        });
+        node.package = Some(package.to_owned());
+    }
+    let mut out = String::new();
+    render(&root, &mut out);
+    // Short aliases: `estospaces.identity.v1` is also `identity_v1`.
+    let mut packages: Vec<&str> = fds
+        .file
+        .iter()
+        .map(|file| file.package())
+        .filter(|package| package.starts_with("estospaces."))
+        .collect();
+    packages.sort_unstable();
+    packages.dedup();
+    for package in packages {
+        let path = package.replace('.', "::");
+        let alias = package.trim_start_matches("estospaces.").replace('.', "_");
+        out.push_str(&format!("pub use {path} as {alias};\n"));
+    }
+    std::fs::write(out_dir.join("modules.rs"), out)
 }
 
 /// Every `.proto` file below `dir`, relative to the proto root, sorted for reproducible output.
