@@ -27,10 +27,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Google's files are compiled alongside (prost-build resolves imported types from them) and
     // simply go unused: their Rust homes are prost-types and tonic-types.
+    // Type names (`prost::Name`) let events pack and check payloads as `google.protobuf.Any`.
+    let mut config = prost_build::Config::new();
+    config.enable_type_names();
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)
-        .compile_fds(fds)?;
+        .compile_fds_with_config(fds, config)?;
     Ok(())
 }
 

@@ -123,10 +123,21 @@ impl Database {
     }
 
     /// Applies the migrations for this database's backend.
+    ///
+    /// Several migration sets share one database: a service's own (versions are timestamps)
+    /// and those of shared crates such as the event outbox (versions below 1000). Each set
+    /// ignores the versions the others applied.
     pub async fn migrate(&self, migrations: Migrations) -> Result<(), StorageError> {
-        let migrator = match self.backend {
+        let embedded = match self.backend {
             Backend::Postgres => migrations.postgres,
             Backend::Sqlite => migrations.sqlite,
+        };
+        // sqlx has no way to clone an embedded migrator; its fields are public for `migrate!`.
+        let migrator = Migrator {
+            migrations: embedded.migrations.clone(),
+            ignore_missing: true,
+            locking: embedded.locking,
+            no_tx: embedded.no_tx,
         };
         migrator.run(&self.pool).await?;
         tracing::info!(backend = ?self.backend, "database migrated");

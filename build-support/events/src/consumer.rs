@@ -1,0 +1,316 @@
+//! The consumer runtime: idempotent handlers, retries, dead letters, clean shutdown.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::time::{Duration, SystemTime};
+
+use estospaces_proto::events_v1::DeadLetter;
+use estospaces_storage::{Database, unix_micros};
+use prost::Message;
+use sqlx::AnyConnection;
+use tracing::Instrument as _;
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+
+use crate::envelope::{Event, dead_letter_topic};
+use crate::outbox::jittered;
+use crate::transport::{Delivery, EventSink, EventSource, OutgoingRecord, TransportError};
+
+/// Why a handler failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// Worth retrying: a dependency is down, a lock timed out.
+    #[error("transient: {0}")]
+    Transient(Box<dyn std::error::Error + Send + Sync>),
+    /// Retrying cannot help: the event is malformed or violates an invariant. It goes to the
+    /// dead-letter topic at once.
+    #[error("permanent: {0}")]
+    Permanent(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl HandlerError {
+    pub fn transient(err: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Transient(err.into())
+    }
+
+    pub fn permanent(err: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Permanent(err.into())
+    }
+}
+
+/// A database error inside a handler is transient: the transaction rolls back and the event is
+/// tried again.
+impl From<sqlx::Error> for HandlerError {
+    fn from(err: sqlx::Error) -> Self {
+        Self::Transient(Box::new(err))
+    }
+}
+
+/// Reacts to events. Its database effects go through `tx`, the transaction that also records
+/// the event as processed, so they happen exactly once per event.
+pub trait EventHandler: Send + Sync + 'static {
+    fn handle<'a>(
+        &'a self,
+        tx: &'a mut AnyConnection,
+        event: &'a Event,
+    ) -> impl Future<Output = Result<(), HandlerError>> + Send + 'a;
+}
+
+/// How a consumer retries.
+#[derive(Debug, Clone)]
+pub struct ConsumerConfig {
+    /// The consumer group: a service's name plus its purpose (`search.indexer`).
+    pub group: String,
+    /// Attempts before a transiently failing event is dead-lettered.
+    pub max_attempts: u32,
+    pub initial_backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl ConsumerConfig {
+    pub fn new(group: impl Into<String>) -> Self {
+        Self {
+            group: group.into(),
+            max_attempts: 5,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Runs one handler over one source, with the inbox in `db`.
+#[derive(Debug)]
+pub struct Consumer<Src, Dlq, H> {
+    db: Database,
+    source: Src,
+    dead_letters: Dlq,
+    handler: H,
+    config: ConsumerConfig,
+}
+
+enum Outcome {
+    Processed,
+    Duplicate,
+    DeadLettered,
+}
+
+impl<Src: EventSource, Dlq: EventSink, H: EventHandler> Consumer<Src, Dlq, H> {
+    pub fn new(
+        db: Database,
+        source: Src,
+        dead_letters: Dlq,
+        handler: H,
+        config: ConsumerConfig,
+    ) -> Self {
+        Self {
+            db,
+            source,
+            dead_letters,
+            handler,
+            config,
+        }
+    }
+
+    /// Consumes until `shutdown` completes. A message being processed is finished (or its
+    /// retries given up) before stopping, and acknowledged positions are committed.
+    pub async fn run(mut self, shutdown: impl Future<Output = ()>) -> Result<(), TransportError> {
+        tokio::pin!(shutdown);
+        let mut backoff = self.config.initial_backoff;
+        loop {
+            let delivery = tokio::select! {
+                () = &mut shutdown => break,
+                delivery = self.source.next() => delivery,
+            };
+            let delivery = match delivery {
+                Ok(delivery) => delivery,
+                Err(TransportError::Closed) => break,
+                Err(err) => {
+                    tracing::warn!(group = %self.config.group, ?backoff, "reading events: {err}");
+                    tokio::time::sleep(jittered(backoff)).await;
+                    backoff = (backoff * 2).min(self.config.max_backoff);
+                    continue;
+                }
+            };
+            backoff = self.config.initial_backoff;
+            self.process(&delivery).await;
+            // Acknowledged only now: the effects (or the dead letter) are durable.
+            if let Err(err) = self.source.ack(&delivery).await {
+                tracing::warn!(group = %self.config.group, "acknowledging an event: {err}");
+            }
+        }
+        self.source.commit().await
+    }
+
+    /// Processes one delivery to a durable outcome: handled, already handled, or dead-lettered.
+    async fn process(&mut self, delivery: &Delivery) {
+        let group = self.config.group.clone();
+        let event = match Event::decode(&delivery.payload) {
+            Ok(event) => event,
+            Err(err) => {
+                self.dead_letter(delivery, None, &err.to_string(), 1).await;
+                return;
+            }
+        };
+        let span = tracing::info_span!(
+            "event.consume",
+            otel.kind = "consumer",
+            messaging.consumer.group.name = %group,
+            messaging.destination.name = %delivery.topic,
+            event.id = %event.event_id(),
+            event.r#type = %event.event_type(),
+        );
+        let _ = span.set_parent(trace_context(&event));
+        let outcome = self.process_event(delivery, &event).instrument(span).await;
+        let label = match outcome {
+            Outcome::Processed => "processed",
+            Outcome::Duplicate => "duplicate",
+            Outcome::DeadLettered => "dead_lettered",
+        };
+        metrics::counter!("events_consumed_total", "group" => group, "outcome" => label)
+            .increment(1);
+    }
+
+    async fn process_event(&mut self, delivery: &Delivery, event: &Event) -> Outcome {
+        let mut backoff = self.config.initial_backoff;
+        let mut attempt = 1;
+        loop {
+            let error = match self.attempt(event).await {
+                Ok(true) => return Outcome::Processed,
+                Ok(false) => return Outcome::Duplicate,
+                Err(HandlerError::Permanent(err)) => {
+                    self.dead_letter(delivery, Some(event), &err.to_string(), attempt)
+                        .await;
+                    return Outcome::DeadLettered;
+                }
+                Err(HandlerError::Transient(err)) => err,
+            };
+            if attempt >= self.config.max_attempts {
+                self.dead_letter(delivery, Some(event), &error.to_string(), attempt)
+                    .await;
+                return Outcome::DeadLettered;
+            }
+            tracing::warn!(attempt, ?backoff, "handler failed, retrying: {error}");
+            tokio::time::sleep(jittered(backoff)).await;
+            backoff = (backoff * 2).min(self.config.max_backoff);
+            attempt += 1;
+        }
+    }
+
+    /// One transaction: claim the event in the inbox, run the handler, commit. `Ok(false)` when
+    /// this group had already processed the event.
+    async fn attempt(&self, event: &Event) -> Result<bool, HandlerError> {
+        let mut tx = self.db.pool().begin().await?;
+        let claimed = sqlx::query(
+            "INSERT INTO event_inbox (consumer_group, event_id, processed_at) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(&self.config.group)
+        .bind(event.event_id())
+        .bind(unix_micros(SystemTime::now()))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if !claimed {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        self.handler.handle(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Publishes a dead letter, retrying until the dead-letter topic takes it: acknowledging
+    /// the event without it would lose the event.
+    async fn dead_letter(
+        &self,
+        delivery: &Delivery,
+        event: Option<&Event>,
+        error: &str,
+        attempts: u32,
+    ) {
+        tracing::error!(
+            group = %self.config.group,
+            topic = %delivery.topic,
+            offset = delivery.offset,
+            attempts,
+            "dead-lettering an event: {error}"
+        );
+        let letter = DeadLetter {
+            envelope: delivery.payload.clone(),
+            consumer_group: self.config.group.clone(),
+            topic: delivery.topic.clone(),
+            partition: delivery.partition,
+            offset: delivery.offset,
+            error: error.to_owned(),
+            attempts: i32::try_from(attempts).unwrap_or(i32::MAX),
+            failed_at: Some(prost_types::Timestamp::from(SystemTime::now())),
+        };
+        let key = event
+            .map(|event| event.aggregate_id().to_owned())
+            .or_else(|| delivery.key.clone())
+            .unwrap_or_default();
+        let record = OutgoingRecord {
+            topic: dead_letter_topic(&self.config.group),
+            key,
+            payload: letter.encode_to_vec(),
+            headers: vec![("error".to_owned(), error.chars().take(512).collect())],
+        };
+        let mut backoff = self.config.initial_backoff;
+        loop {
+            match self
+                .dead_letters
+                .publish(std::slice::from_ref(&record))
+                .await
+                .pop()
+            {
+                Some(Ok(())) => return,
+                Some(Err(err)) => tracing::warn!(?backoff, "publishing a dead letter: {err}"),
+                None => tracing::warn!("the dead-letter sink answered nothing"),
+            }
+            tokio::time::sleep(jittered(backoff)).await;
+            backoff = (backoff * 2).min(self.config.max_backoff);
+        }
+    }
+}
+
+/// The producer's trace context from the envelope, so the consumer span joins its trace.
+fn trace_context(event: &Event) -> opentelemetry::Context {
+    let mut carrier = HashMap::new();
+    if !event.envelope.traceparent.is_empty() {
+        carrier.insert("traceparent".to_owned(), event.envelope.traceparent.clone());
+        carrier.insert("tracestate".to_owned(), event.envelope.tracestate.clone());
+    }
+    opentelemetry::global::get_text_map_propagator(|propagator| propagator.extract(&carrier))
+}
+
+/// Republishes the dead letters read from `dead_letters` to the topics they came from, until
+/// none arrives for `idle`. Every group sees a replayed event again; those that processed it
+/// skip it through their inbox. Returns how many were replayed.
+pub async fn replay_dead_letters<Src: EventSource, S: EventSink>(
+    dead_letters: &mut Src,
+    sink: &S,
+    idle: Duration,
+) -> Result<usize, TransportError> {
+    let mut replayed = 0;
+    loop {
+        let delivery = match tokio::time::timeout(idle, dead_letters.next()).await {
+            Err(_) | Ok(Err(TransportError::Closed)) => break,
+            Ok(delivery) => delivery?,
+        };
+        let letter = DeadLetter::decode(delivery.payload.as_slice())
+            .map_err(|err| TransportError::Broker(format!("undecodable dead letter: {err}")))?;
+        let record = OutgoingRecord {
+            topic: letter.topic,
+            key: delivery.key.clone().unwrap_or_default(),
+            payload: letter.envelope,
+            headers: vec![("replayed_from".to_owned(), delivery.topic.clone())],
+        };
+        if let Some(Err(err)) = sink.publish(std::slice::from_ref(&record)).await.pop() {
+            return Err(err);
+        }
+        dead_letters.ack(&delivery).await?;
+        replayed += 1;
+    }
+    dead_letters.commit().await?;
+    Ok(replayed)
+}

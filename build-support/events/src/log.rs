@@ -1,0 +1,232 @@
+//! The embedded event log: a durable, ordered log in one SQLite file that stands in for Kafka
+//! when the whole platform runs in one process.
+//!
+//! The same guarantees on one machine: a record is durable once `publish` returns `Ok`; a
+//! group's position only moves when a record is acknowledged; records of one key (in fact all
+//! records) are read in the order they were appended. One process owns the file, and one
+//! consumer per group reads it.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use estospaces_storage::{Database, unix_micros};
+use sqlx::Row;
+use sqlx::migrate::Migrator;
+use tokio::sync::Notify;
+
+use crate::transport::{Delivery, EventSink, EventSource, OutgoingRecord, TransportError};
+
+static LOG_MIGRATIONS: Migrator = sqlx::migrate!("migrations/log");
+
+/// How long a source waits for new records before looking again anyway (another handle on the
+/// same file may have appended without notifying this one).
+const POLL_INTERVAL: Duration = Duration::from_millis(200);
+
+/// Records fetched per read.
+const FETCH_SIZE: i64 = 256;
+
+/// The log. Cheap to clone; clones share the file and the wake-ups.
+#[derive(Debug, Clone)]
+pub struct EventLog {
+    db: Database,
+    appended: Arc<Notify>,
+}
+
+impl EventLog {
+    /// Opens (creating if missing) the log at `path`.
+    pub async fn open(path: &Path) -> Result<Self, TransportError> {
+        let db = Database::open_sqlite_file(path)
+            .await
+            .map_err(|err| TransportError::Broker(format!("opening the event log: {err}")))?;
+        LOG_MIGRATIONS
+            .run(db.pool())
+            .await
+            .map_err(|err| TransportError::Broker(format!("migrating the event log: {err}")))?;
+        Ok(Self {
+            db,
+            appended: Arc::new(Notify::new()),
+        })
+    }
+
+    /// A source reading `topics` as consumer group `group`, from its committed positions (from
+    /// the beginning for a new group).
+    pub fn subscribe(&self, group: &str, topics: &[&str]) -> LogSource {
+        LogSource {
+            log: self.clone(),
+            group: group.to_owned(),
+            topics: topics.iter().map(|topic| (*topic).to_owned()).collect(),
+            positions: None,
+            buffer: VecDeque::new(),
+        }
+    }
+
+    /// Each topic's last position, for lag.
+    pub async fn end_positions(&self) -> Result<BTreeMap<String, i64>, TransportError> {
+        let rows =
+            sqlx::query("SELECT topic, MAX(position) AS last FROM log_records GROUP BY topic")
+                .fetch_all(self.db.pool())
+                .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("topic")?, row.try_get("last")?)))
+            .collect()
+    }
+
+    /// Every group's committed positions: (group, topic) → position.
+    pub async fn group_positions(&self) -> Result<BTreeMap<(String, String), i64>, TransportError> {
+        let rows = sqlx::query("SELECT consumer_group, topic, position FROM log_group_positions")
+            .fetch_all(self.db.pool())
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    (row.try_get("consumer_group")?, row.try_get("topic")?),
+                    row.try_get("position")?,
+                ))
+            })
+            .collect()
+    }
+}
+
+impl EventSink for EventLog {
+    async fn publish(&self, records: &[OutgoingRecord]) -> Vec<Result<(), TransportError>> {
+        // One transaction: the batch is appended whole, in order, or not at all.
+        let appended = async {
+            let mut tx = self.db.pool().begin().await?;
+            let now = unix_micros(SystemTime::now());
+            for record in records {
+                sqlx::query(
+                    "INSERT INTO log_records (topic, message_key, payload, appended_at) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&record.topic)
+                .bind(&record.key)
+                .bind(record.payload.clone())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await
+        }
+        .await;
+        match appended {
+            Ok(()) => {
+                self.appended.notify_waiters();
+                records.iter().map(|_| Ok(())).collect()
+            }
+            Err(err) => {
+                let message = err.to_string();
+                records
+                    .iter()
+                    .map(|_| Err(TransportError::Broker(message.clone())))
+                    .collect()
+            }
+        }
+    }
+}
+
+/// One consumer group's reader of the embedded log.
+#[derive(Debug)]
+pub struct LogSource {
+    log: EventLog,
+    group: String,
+    topics: Vec<String>,
+    /// Per topic, the last position handed out or committed; loaded on first use.
+    positions: Option<BTreeMap<String, i64>>,
+    buffer: VecDeque<Delivery>,
+}
+
+impl LogSource {
+    async fn positions(&mut self) -> Result<&mut BTreeMap<String, i64>, TransportError> {
+        if self.positions.is_none() {
+            let mut positions: BTreeMap<String, i64> =
+                self.topics.iter().map(|topic| (topic.clone(), 0)).collect();
+            let rows = sqlx::query(
+                "SELECT topic, position FROM log_group_positions WHERE consumer_group = $1",
+            )
+            .bind(&self.group)
+            .fetch_all(self.log.db.pool())
+            .await?;
+            for row in rows {
+                let topic: String = row.try_get("topic")?;
+                if let Some(position) = positions.get_mut(&topic) {
+                    *position = row.try_get("position")?;
+                }
+            }
+            self.positions = Some(positions);
+        }
+        Ok(self.positions.as_mut().expect("loaded above"))
+    }
+
+    /// Reads the next records after each topic's position into the buffer, in log order.
+    async fn fetch(&mut self) -> Result<(), TransportError> {
+        let positions = self.positions().await?.clone();
+        let mut fetched = Vec::new();
+        for (topic, after) in &positions {
+            let rows = sqlx::query(
+                "SELECT position, message_key, payload FROM log_records \
+                 WHERE topic = $1 AND position > $2 ORDER BY position LIMIT $3",
+            )
+            .bind(topic)
+            .bind(after)
+            .bind(FETCH_SIZE)
+            .fetch_all(self.log.db.pool())
+            .await?;
+            for row in rows {
+                fetched.push(Delivery {
+                    topic: topic.clone(),
+                    partition: 0,
+                    offset: row.try_get("position")?,
+                    key: Some(row.try_get("message_key")?),
+                    payload: row.try_get("payload")?,
+                });
+            }
+        }
+        fetched.sort_by_key(|delivery| delivery.offset);
+        let positions = self.positions().await?;
+        for delivery in &fetched {
+            positions.insert(delivery.topic.clone(), delivery.offset);
+        }
+        self.buffer.extend(fetched);
+        Ok(())
+    }
+}
+
+impl EventSource for LogSource {
+    async fn next(&mut self) -> Result<Delivery, TransportError> {
+        loop {
+            if let Some(delivery) = self.buffer.pop_front() {
+                return Ok(delivery);
+            }
+            // Register interest before reading, so an append between the read and the wait
+            // still wakes us.
+            let appended = self.log.appended.clone();
+            let notified = appended.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            self.fetch().await?;
+            if self.buffer.is_empty() {
+                let _ = tokio::time::timeout(POLL_INTERVAL, notified).await;
+            }
+        }
+    }
+
+    async fn ack(&mut self, delivery: &Delivery) -> Result<(), TransportError> {
+        sqlx::query(
+            "INSERT INTO log_group_positions (consumer_group, topic, position) VALUES ($1, $2, $3) \
+             ON CONFLICT (consumer_group, topic) DO UPDATE SET position = excluded.position",
+        )
+        .bind(&self.group)
+        .bind(&delivery.topic)
+        .bind(delivery.offset)
+        .execute(self.log.db.pool())
+        .await?;
+        Ok(())
+    }
+
+    async fn commit(&mut self) -> Result<(), TransportError> {
+        // Every acknowledgement is already durable.
+        Ok(())
+    }
+}

@@ -1,0 +1,350 @@
+//! Kafka as the transport of EstoSpaces events.
+//!
+//! - [`KafkaSink`]: an idempotent producer with `acks=all`; records of one key keep their order
+//!   (same partition, idempotence keeps retries in order) and `Ok` means every in-sync replica
+//!   has the record. Topics are created on first use.
+//! - [`KafkaSource`]: a consumer-group member that stores an offset only once its message was
+//!   processed (`enable.auto.offset.store=false`), commits stored offsets periodically, when
+//!   partitions are revoked, and on shutdown.
+//! - [`consumer_lag`]: committed offset against the high watermark, per partition.
+
+#![forbid(unsafe_code)]
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use estospaces_events::{Delivery, EventSink, EventSource, OutgoingRecord, TransportError};
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{
+    BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
+};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header, Message, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{ClientContext, Offset, TopicPartitionList};
+
+/// How a client reaches the cluster.
+#[derive(Debug, Clone)]
+pub struct KafkaConfig {
+    /// Comma-separated bootstrap servers (`ESTOSPACES_KAFKA_BROKERS`).
+    pub brokers: String,
+    /// Partitions for topics this client creates.
+    pub partitions: i32,
+    /// Replication factor for topics this client creates.
+    pub replication: i32,
+}
+
+impl KafkaConfig {
+    pub fn new(brokers: impl Into<String>) -> Self {
+        Self {
+            brokers: brokers.into(),
+            partitions: 3,
+            replication: 1,
+        }
+    }
+
+    fn client(&self) -> ClientConfig {
+        let mut config = ClientConfig::new();
+        config.set("bootstrap.servers", &self.brokers);
+        config
+    }
+}
+
+fn broker_error(err: KafkaError) -> TransportError {
+    TransportError::Broker(err.to_string())
+}
+
+/// Creates `topics` unless they exist.
+pub async fn ensure_topics(config: &KafkaConfig, topics: &[&str]) -> Result<(), TransportError> {
+    let admin: AdminClient<DefaultClientContext> =
+        config.client().create().map_err(broker_error)?;
+    let new_topics: Vec<NewTopic<'_>> = topics
+        .iter()
+        .map(|topic| {
+            NewTopic::new(
+                topic,
+                config.partitions,
+                TopicReplication::Fixed(config.replication),
+            )
+        })
+        .collect();
+    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+    for result in admin
+        .create_topics(&new_topics, &options)
+        .await
+        .map_err(broker_error)?
+    {
+        match result {
+            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((topic, code)) => {
+                return Err(TransportError::Broker(format!(
+                    "creating topic {topic}: {code}"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Publishes events to Kafka.
+pub struct KafkaSink {
+    producer: FutureProducer,
+    config: KafkaConfig,
+    known_topics: Mutex<HashSet<String>>,
+}
+
+impl std::fmt::Debug for KafkaSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaSink")
+            .field("brokers", &self.config.brokers)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KafkaSink {
+    pub fn new(config: KafkaConfig) -> Result<Self, TransportError> {
+        let producer = config
+            .client()
+            .set("enable.idempotence", "true")
+            .set("acks", "all")
+            // Small batches, sent soon: latency matters more than throughput here.
+            .set("linger.ms", "5")
+            // A record not acknowledged within this time fails; the relay retries it later.
+            .set("message.timeout.ms", "15000")
+            .set("compression.type", "lz4")
+            .create()
+            .map_err(broker_error)?;
+        Ok(Self {
+            producer,
+            config,
+            known_topics: Mutex::new(HashSet::new()),
+        })
+    }
+
+    async fn ensure(&self, records: &[OutgoingRecord]) -> Result<(), TransportError> {
+        let missing: Vec<String> = {
+            let known = self
+                .known_topics
+                .lock()
+                .unwrap_or_else(|poison| poison.into_inner());
+            let mut missing: Vec<String> = records
+                .iter()
+                .filter(|record| !known.contains(&record.topic))
+                .map(|record| record.topic.clone())
+                .collect();
+            missing.sort();
+            missing.dedup();
+            missing
+        };
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let topics: Vec<&str> = missing.iter().map(String::as_str).collect();
+        ensure_topics(&self.config, &topics).await?;
+        self.known_topics
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .extend(missing);
+        Ok(())
+    }
+}
+
+impl EventSink for KafkaSink {
+    async fn publish(&self, records: &[OutgoingRecord]) -> Vec<Result<(), TransportError>> {
+        if let Err(err) = self.ensure(records).await {
+            let message = err.to_string();
+            return records
+                .iter()
+                .map(|_| Err(TransportError::Broker(message.clone())))
+                .collect();
+        }
+        // Enqueue everything first so the batch is pipelined, then wait for each ack in order.
+        let mut deliveries = Vec::with_capacity(records.len());
+        for record in records {
+            let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
+            for (key, value) in &record.headers {
+                headers = headers.insert(Header {
+                    key,
+                    value: Some(value.as_bytes()),
+                });
+            }
+            let future_record = FutureRecord::to(&record.topic)
+                .key(&record.key)
+                .payload(&record.payload)
+                .headers(headers);
+            deliveries.push(
+                self.producer
+                    .send_result(future_record)
+                    .map_err(|(err, _)| broker_error(err)),
+            );
+        }
+        let mut results = Vec::with_capacity(records.len());
+        for delivery in deliveries {
+            results.push(match delivery {
+                Ok(future) => match future.await {
+                    Ok(Ok(_)) => Ok(()),
+                    Ok(Err((err, _))) => Err(broker_error(err)),
+                    Err(_) => Err(TransportError::Broker(
+                        "the producer was dropped".to_owned(),
+                    )),
+                },
+                Err(err) => Err(err),
+            });
+        }
+        results
+    }
+}
+
+/// Commits stored offsets before partitions are taken away, so the next owner starts right
+/// after the last processed message instead of reprocessing up to the last periodic commit.
+#[derive(Debug)]
+pub struct CommitOnRevoke;
+
+impl ClientContext for CommitOnRevoke {}
+
+impl ConsumerContext for CommitOnRevoke {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(_) = rebalance {
+            match consumer.commit_consumer_state(CommitMode::Sync) {
+                Ok(()) | Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
+                Err(err) => tracing::warn!("committing before a rebalance: {err}"),
+            }
+        }
+    }
+}
+
+/// One member of a consumer group.
+pub struct KafkaSource {
+    consumer: StreamConsumer<CommitOnRevoke>,
+}
+
+impl std::fmt::Debug for KafkaSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaSource").finish_non_exhaustive()
+    }
+}
+
+impl KafkaSource {
+    /// Joins `group` and subscribes to `topics` (created if missing), reading from the
+    /// beginning when the group has no committed offset.
+    pub async fn subscribe(
+        config: &KafkaConfig,
+        group: &str,
+        topics: &[&str],
+    ) -> Result<Self, TransportError> {
+        ensure_topics(config, topics).await?;
+        let consumer: StreamConsumer<CommitOnRevoke> = config
+            .client()
+            .set("group.id", group)
+            .set("enable.auto.commit", "true")
+            .set("auto.commit.interval.ms", "1000")
+            // Stored only after processing: a crash replays unprocessed messages, never skips.
+            .set("enable.auto.offset.store", "false")
+            .set("auto.offset.reset", "earliest")
+            .set("session.timeout.ms", "10000")
+            .create_with_context(CommitOnRevoke)
+            .map_err(broker_error)?;
+        consumer.subscribe(topics).map_err(broker_error)?;
+        Ok(Self { consumer })
+    }
+}
+
+impl EventSource for KafkaSource {
+    async fn next(&mut self) -> Result<Delivery, TransportError> {
+        let message = self.consumer.recv().await.map_err(broker_error)?;
+        Ok(Delivery {
+            topic: message.topic().to_owned(),
+            partition: message.partition(),
+            offset: message.offset(),
+            key: message
+                .key()
+                .map(|key| String::from_utf8_lossy(key).into_owned()),
+            payload: message.payload().unwrap_or_default().to_vec(),
+        })
+    }
+
+    async fn ack(&mut self, delivery: &Delivery) -> Result<(), TransportError> {
+        // librdkafka commits `offset + 1`: the next message to read.
+        self.consumer
+            .store_offset(&delivery.topic, delivery.partition, delivery.offset)
+            .map_err(broker_error)
+    }
+
+    async fn commit(&mut self) -> Result<(), TransportError> {
+        match self.consumer.commit_consumer_state(CommitMode::Sync) {
+            Ok(()) | Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => Ok(()),
+            Err(err) => Err(broker_error(err)),
+        }
+    }
+}
+
+/// One partition's consumer lag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionLag {
+    pub topic: String,
+    pub partition: i32,
+    /// The group's committed offset (the next message it will read), if any.
+    pub committed: Option<i64>,
+    /// The offset the next produced message will get.
+    pub high_watermark: i64,
+    /// Messages not yet processed by the group.
+    pub lag: i64,
+}
+
+/// The lag of `group` on each partition of `topics`.
+pub async fn consumer_lag(
+    config: &KafkaConfig,
+    group: &str,
+    topics: &[&str],
+) -> Result<Vec<PartitionLag>, TransportError> {
+    let config = config.clone();
+    let group = group.to_owned();
+    let topics: Vec<String> = topics.iter().map(|topic| (*topic).to_owned()).collect();
+    // librdkafka's metadata and offset calls block: keep them off the async workers.
+    tokio::task::spawn_blocking(move || {
+        let timeout = Duration::from_secs(10);
+        let consumer: BaseConsumer = config
+            .client()
+            .set("group.id", &group)
+            .set("enable.auto.commit", "false")
+            .create()
+            .map_err(broker_error)?;
+        let mut partitions = TopicPartitionList::new();
+        for topic in &topics {
+            let metadata = consumer
+                .fetch_metadata(Some(topic), timeout)
+                .map_err(broker_error)?;
+            for topic_metadata in metadata.topics() {
+                for partition in topic_metadata.partitions() {
+                    partitions.add_partition(topic, partition.id());
+                }
+            }
+        }
+        let committed = consumer
+            .committed_offsets(partitions, timeout)
+            .map_err(broker_error)?;
+        let mut lags = Vec::new();
+        for element in committed.elements() {
+            let (_, high) = consumer
+                .fetch_watermarks(element.topic(), element.partition(), timeout)
+                .map_err(broker_error)?;
+            let committed = match element.offset() {
+                Offset::Offset(offset) => Some(offset),
+                _ => None,
+            };
+            lags.push(PartitionLag {
+                topic: element.topic().to_owned(),
+                partition: element.partition(),
+                committed,
+                high_watermark: high,
+                lag: high - committed.unwrap_or(0),
+            });
+        }
+        Ok(lags)
+    })
+    .await
+    .map_err(|err| TransportError::Broker(format!("lag task failed: {err}")))?
+}
