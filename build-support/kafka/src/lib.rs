@@ -245,6 +245,8 @@ impl KafkaSource {
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
             .set("session.timeout.ms", "10000")
+            // Notice new partitions and topics within seconds rather than librdkafka's 5 minutes.
+            .set("topic.metadata.refresh.interval.ms", "10000")
             .create_with_context(CommitOnRevoke)
             .map_err(broker_error)?;
         consumer.subscribe(topics).map_err(broker_error)?;
@@ -294,7 +296,7 @@ pub struct PartitionLag {
     pub lag: i64,
 }
 
-/// The lag of `group` on each partition of `topics`.
+/// The lag of `group` on each partition of `topics` (topics that do not exist have none).
 pub async fn consumer_lag(
     config: &KafkaConfig,
     group: &str,
