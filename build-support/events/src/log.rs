@@ -62,6 +62,47 @@ impl EventLog {
         }
     }
 
+    /// Up to `limit` records of `topic` after position `after`, without moving any group: for
+    /// inspecting dead letters.
+    pub async fn read(
+        &self,
+        topic: &str,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<Delivery>, TransportError> {
+        let rows = sqlx::query(
+            "SELECT position, message_key, payload FROM log_records \
+             WHERE topic = $1 AND position > $2 ORDER BY position LIMIT $3",
+        )
+        .bind(topic)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Delivery {
+                    topic: topic.to_owned(),
+                    partition: 0,
+                    offset: row.try_get("position")?,
+                    key: Some(row.try_get("message_key")?),
+                    payload: row.try_get("payload")?,
+                })
+            })
+            .collect()
+    }
+
+    /// How many records of `topic` come after position `after`.
+    pub async fn count_after(&self, topic: &str, after: i64) -> Result<i64, TransportError> {
+        let row =
+            sqlx::query("SELECT COUNT(*) AS n FROM log_records WHERE topic = $1 AND position > $2")
+                .bind(topic)
+                .bind(after)
+                .fetch_one(self.db.pool())
+                .await?;
+        Ok(row.try_get("n")?)
+    }
+
     /// Each topic's last position, for lag.
     pub async fn end_positions(&self) -> Result<BTreeMap<String, i64>, TransportError> {
         let rows =
@@ -164,24 +205,7 @@ impl LogSource {
         let positions = self.positions().await?.clone();
         let mut fetched = Vec::new();
         for (topic, after) in &positions {
-            let rows = sqlx::query(
-                "SELECT position, message_key, payload FROM log_records \
-                 WHERE topic = $1 AND position > $2 ORDER BY position LIMIT $3",
-            )
-            .bind(topic)
-            .bind(after)
-            .bind(FETCH_SIZE)
-            .fetch_all(self.log.db.pool())
-            .await?;
-            for row in rows {
-                fetched.push(Delivery {
-                    topic: topic.clone(),
-                    partition: 0,
-                    offset: row.try_get("position")?,
-                    key: Some(row.try_get("message_key")?),
-                    payload: row.try_get("payload")?,
-                });
-            }
+            fetched.extend(self.log.read(topic, *after, FETCH_SIZE).await?);
         }
         fetched.sort_by_key(|delivery| delivery.offset);
         let positions = self.positions().await?;

@@ -283,6 +283,54 @@ impl EventSource for KafkaSource {
     }
 }
 
+/// Every record on `topic`, from the beginning of each partition, read without joining a group
+/// (so nothing is committed): for inspecting dead letters. Stops after `idle` without records.
+pub async fn read_topic(
+    config: &KafkaConfig,
+    topic: &str,
+    idle: Duration,
+) -> Result<Vec<Delivery>, TransportError> {
+    let consumer: StreamConsumer = config
+        .client()
+        .set("group.id", "estospaces-inspector")
+        .set("enable.auto.commit", "false")
+        .create()
+        .map_err(broker_error)?;
+    let metadata = consumer
+        .fetch_metadata(None, Duration::from_secs(10))
+        .map_err(broker_error)?;
+    let mut assignment = TopicPartitionList::new();
+    for found in metadata
+        .topics()
+        .iter()
+        .filter(|found| found.name() == topic)
+    {
+        for partition in found.partitions() {
+            assignment
+                .add_partition_offset(topic, partition.id(), Offset::Beginning)
+                .map_err(broker_error)?;
+        }
+    }
+    if assignment.count() == 0 {
+        return Ok(Vec::new());
+    }
+    consumer.assign(&assignment).map_err(broker_error)?;
+    let mut records = Vec::new();
+    while let Ok(message) = tokio::time::timeout(idle, consumer.recv()).await {
+        let message = message.map_err(broker_error)?;
+        records.push(Delivery {
+            topic: message.topic().to_owned(),
+            partition: message.partition(),
+            offset: message.offset(),
+            key: message
+                .key()
+                .map(|key| String::from_utf8_lossy(key).into_owned()),
+            payload: message.payload().unwrap_or_default().to_vec(),
+        });
+    }
+    Ok(records)
+}
+
 /// One partition's consumer lag.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartitionLag {
