@@ -13,7 +13,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use estospaces_events::{
-    Consumer, ConsumerConfig, Event, EventHandler, HandlerError, NewEvent, Outbox, Relay, RelayConfig, topic_for,
+    Consumer, ConsumerConfig, Event, EventHandler, HandlerError, NewEvent, Outbox, Relay,
+    RelayConfig, topic_for,
 };
 use estospaces_kafka::{KafkaConfig, KafkaSink, KafkaSource};
 use estospaces_storage::Database;
@@ -33,7 +34,9 @@ impl prost::Name for Stamped {
 }
 
 fn now_micros() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |since| since.as_micros() as i64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_micros() as i64)
 }
 
 #[derive(Clone, Default)]
@@ -45,7 +48,10 @@ impl EventHandler for LatencyRecorder {
     async fn handle(&self, _tx: &mut AnyConnection, event: &Event) -> Result<(), HandlerError> {
         let stamped: Stamped = event.payload().map_err(HandlerError::permanent)?;
         let latency = now_micros() - stamped.committed_at_micros;
-        self.latencies_micros.lock().expect("not poisoned").push(latency);
+        self.latencies_micros
+            .lock()
+            .expect("not poisoned")
+            .push(latency);
         Ok(())
     }
 }
@@ -62,7 +68,11 @@ impl LatencyRecorder {
     async fn wait_for(&self, count: usize) {
         let deadline = Instant::now() + Duration::from_secs(300);
         while self.count() < count {
-            assert!(Instant::now() < deadline, "only {} of {count} events arrived", self.count());
+            assert!(
+                Instant::now() < deadline,
+                "only {} of {count} events arrived",
+                self.count()
+            );
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
@@ -74,7 +84,15 @@ async fn record(db: &Database, outbox: Outbox, aggregate: u64) {
         committed_at_micros: now_micros(),
     };
     outbox
-        .append(&mut tx, NewEvent::new("bench.stamped", "thing", format!("agg-{}", aggregate % 64), &stamped))
+        .append(
+            &mut tx,
+            NewEvent::new(
+                "bench.stamped",
+                "thing",
+                format!("agg-{}", aggregate % 64),
+                &stamped,
+            ),
+        )
         .await
         .expect("append");
     tx.commit().await.expect("commit");
@@ -87,18 +105,29 @@ fn percentile(sorted: &[i64], p: f64) -> f64 {
 
 #[tokio::main]
 async fn main() {
-    let brokers = std::env::var("ESTOSPACES_TEST_KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".to_owned());
+    let brokers = std::env::var("ESTOSPACES_TEST_KAFKA_BROKERS")
+        .unwrap_or_else(|_| "127.0.0.1:9092".to_owned());
     let kafka = KafkaConfig::new(brokers);
-    let database = TestDatabase::postgres(estospaces_events::MIGRATIONS).await.expect("database");
+    let database = TestDatabase::postgres(estospaces_events::MIGRATIONS)
+        .await
+        .expect("database");
     let db = database.database.clone();
-    let source: &'static str = Box::leak(format!("bench{}", uuid::Uuid::new_v4().simple()).into_boxed_str());
+    let source: &'static str =
+        Box::leak(format!("bench{}", uuid::Uuid::new_v4().simple()).into_boxed_str());
     let outbox = Outbox::new(source);
 
-    let relay = Relay::new(db.clone(), KafkaSink::new(kafka.clone()).expect("sink"), source, RelayConfig::default());
+    let relay = Relay::new(
+        db.clone(),
+        KafkaSink::new(kafka.clone()).expect("sink"),
+        source,
+        RelayConfig::default(),
+    );
     tokio::spawn(relay.run(std::future::pending()));
     let recorder = LatencyRecorder::default();
     let group = format!("{source}.bench");
-    let consumer_source = KafkaSource::subscribe(&kafka, &group, &[&topic_for(source)]).await.expect("subscribe");
+    let consumer_source = KafkaSource::subscribe(&kafka, &group, &[&topic_for(source)])
+        .await
+        .expect("subscribe");
     let consumer = Consumer::new(
         db.clone(),
         consumer_source,
