@@ -210,6 +210,29 @@ def main() -> int:
     if added and not any(m["metadata"]["name"] == f"{RELEASE}-example" for m in added):
         problem("a service added by a values block alone", "the new service did not render")
 
+    check_case(
+        "development values: inline secrets, calls, a LoadBalancer gateway",
+        {
+            "kafka": {"brokers": "kafka:9092"},
+            "redis": {"url": "redis://redis:6379/0"},
+            "services": {
+                "identity": {
+                    "replicas": 2,
+                    "database": {"url": "postgres://identity@postgres:5432/identity"},
+                    # Not a key: rendering only needs the PEM's shape.
+                    "signingKey": {"pem": "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n"},
+                    "config": {"access_token_ttl": "10m"},
+                },
+                "profile": {
+                    "database": {"url": "postgres://profile@postgres:5432/profile"},
+                    "calls": ["identity"],
+                    "env": {"ESTOSPACES_REQUEST_TIMEOUT": "10s"},
+                },
+                "gateway": {"service": {"type": "LoadBalancer"}},
+            },
+        },
+    )
+
     expect_refused(
         "replicas: \"two\"",
         {"services": {"identity": {"replicas": "two"}}},
@@ -224,6 +247,11 @@ def main() -> int:
         "a drain longer than the grace period",
         {"services": {"identity": {"shutdownGraceSeconds": 60}}},
         "terminationGracePeriodSeconds",
+    )
+    expect_refused(
+        "a call to a service that is not enabled",
+        {"services": {"profile": {"calls": ["nowhere"]}}},
+        "not an enabled service",
     )
     expect_refused(
         "several replicas on per-pod SQLite",
