@@ -116,10 +116,13 @@ def check_invariants(case: str, manifests: list[dict]) -> None:
                 problem(case, f"Deployment {name} has no {kind} of the same name")
         pod = deployment["spec"]["template"]["spec"]
         security = pod.get("securityContext", {})
-        if not security.get("runAsNonRoot") or security.get("seccompProfile", {}).get(
-            "type"
-        ) != "RuntimeDefault":
-            problem(case, f"{name}: pod must run as non-root with the RuntimeDefault seccomp profile")
+        if (
+            not security.get("runAsNonRoot")
+            or security.get("seccompProfile", {}).get("type") != "RuntimeDefault"
+        ):
+            problem(
+                case, f"{name}: pod must run as non-root with the RuntimeDefault seccomp profile"
+            )
         if pod.get("automountServiceAccountToken") is not False:
             problem(case, f"{name}: the service account token must not be mounted")
         for container in pod["containers"]:
@@ -129,7 +132,9 @@ def check_invariants(case: str, manifests: list[dict]) -> None:
                 and sc.get("allowPrivilegeEscalation") is False
                 and sc.get("capabilities", {}).get("drop") == ["ALL"]
             ):
-                problem(case, f"{name}: container must be read-only, unprivileged, with no capabilities")
+                problem(
+                    case, f"{name}: container must be read-only, unprivileged, with no capabilities"
+                )
             env = env_of(container)
             grace = int(env["ESTOSPACES_SHUTDOWN_GRACE"].rstrip("s"))
             pre_stop = container.get("lifecycle", {}).get("preStop", {}).get("sleep", {})
@@ -163,7 +168,10 @@ def check_invariants(case: str, manifests: list[dict]) -> None:
         ports = {p["name"] for p in service["spec"]["ports"]}
         for endpoint in monitor["spec"]["endpoints"]:
             if endpoint["port"] not in ports:
-                problem(case, f"ServiceMonitor {name} scrapes port {endpoint['port']!r}, not on the Service")
+                problem(
+                    case,
+                    f"ServiceMonitor {name} scrapes port {endpoint['port']!r}, not on the Service",
+                )
     if f"{RELEASE}-default-deny" not in by_kind.get("NetworkPolicy", {}):
         problem(case, "no default-deny NetworkPolicy")
     monitors = len(by_kind.get("ServiceMonitor", {}))
@@ -220,7 +228,9 @@ def main() -> int:
                     "replicas": 2,
                     "database": {"url": "postgres://identity@postgres:5432/identity"},
                     # Not a key: rendering only needs the PEM's shape.
-                    "signingKey": {"pem": "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n"},
+                    "signingKey": {
+                        "pem": "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n"
+                    },
                     "config": {"access_token_ttl": "10m"},
                 },
                 "profile": {
@@ -234,7 +244,7 @@ def main() -> int:
     )
 
     expect_refused(
-        "replicas: \"two\"",
+        'replicas: "two"',
         {"services": {"identity": {"replicas": "two"}}},
         "got string, want integer",
     )
