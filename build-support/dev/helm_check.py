@@ -147,7 +147,7 @@ def check_invariants(case: str, manifests: list[dict]) -> None:
                     component = deployments[upstream]["spec"]["template"]["metadata"]["labels"][
                         "app.kubernetes.io/component"
                     ]
-                    key = "ESTOSPACES_UPSTREAMS__" + component.upper().replace("-", "_")
+                    key = "ESTOSPACES_UPSTREAMS__" + component.upper()
                     if role == "service" and key not in env:
                         problem(case, f"{name}: no {key} for the {upstream} service")
         if deployment["spec"].get("replicas") is None and name not in by_kind.get(
