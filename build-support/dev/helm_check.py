@@ -1,0 +1,282 @@
+"""Checks the Helm chart the way CI does; run through helm-check.sh, which provides the tools.
+
+For the default values, the production example and a service added by a values block alone:
+lints the chart (strict, Kubernetes 1.31), renders it, validates every manifest against the
+Kubernetes 1.31 schemas with `kubernetes-validate --strict`, and checks what the chart promises
+(hardened pods, a Service, ServiceAccount, PodDisruptionBudget and NetworkPolicy per service, a
+drain that fits the grace period, gateway upstreams). Then checks that bad values are refused.
+Exits non-zero on the first kind of failure found, after printing every problem.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import helm_python as helm
+import yaml
+
+KUBE_VERSION = "1.31.0"
+RELEASE = "estospaces"
+NAMESPACE = "estospaces"
+# Custom resources have no schema in kubernetes-validate: they are checked by the invariants
+# below only, and skipped explicitly so an unknown kind elsewhere still fails.
+CRD_GROUPS = ("monitoring.coreos.com/",)
+
+ROOT = Path(__file__).resolve().parents[2]
+CHART = ROOT / "helm" / "estospaces"
+VALIDATOR = Path(sys.executable).with_name("kubernetes-validate")
+
+problems: list[str] = []
+
+
+def problem(case: str, message: str) -> None:
+    problems.append(f"{case}: {message}")
+    print(f"  FAIL {message}")
+
+
+def lint(case: str, values: dict | None) -> None:
+    report = helm.lint(str(CHART), values, strict=True, kube_version=f"v{KUBE_VERSION}")
+    findings = [m for m in report["messages"] if m["severity"] >= 2] + [
+        {"path": "", "error": e} for e in report["errors"]
+    ]
+    for finding in findings:
+        problem(case, f"lint: {finding['path']}: {finding['error'].strip()}")
+    infos = sum(1 for m in report["messages"] if m["severity"] < 2)
+    if not findings:
+        print(f"  lint (strict, v{KUBE_VERSION}): ok ({infos} informational)")
+
+
+def render(values: dict | None) -> list[dict]:
+    rendered = helm.Chart.load(str(CHART)).render(
+        values, name=RELEASE, namespace=NAMESPACE, is_install=True
+    )
+    manifests = []
+    for path, text in sorted(rendered.items()):
+        if path.endswith("NOTES.txt"):
+            continue
+        manifests.extend(doc for doc in yaml.safe_load_all(text) if doc)
+    return manifests
+
+
+def validate(case: str, manifests: list[dict]) -> None:
+    core = [m for m in manifests if not m["apiVersion"].startswith(CRD_GROUPS)]
+    skipped = [m for m in manifests if m["apiVersion"].startswith(CRD_GROUPS)]
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as file:
+        yaml.safe_dump_all(core, file)
+        file.flush()
+        result = subprocess.run(
+            [str(VALIDATOR), "--strict", "-k", KUBE_VERSION, file.name],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    lines = result.stdout.splitlines() + result.stderr.splitlines()
+    passed = [line for line in lines if line.startswith("INFO") and " passed " in line]
+    # A kind without a schema is only a WARN to kubernetes-validate; here it is an error.
+    for line in lines:
+        if not line.startswith("INFO"):
+            problem(case, f"kubernetes-validate: {line}")
+    if result.returncode != 0 or len(passed) != len(core):
+        problem(
+            case,
+            f"kubernetes-validate: exit {result.returncode}, {len(passed)} of {len(core)} passed",
+        )
+    else:
+        kinds = sorted({m["kind"] for m in core})
+        print(
+            f"  kubernetes-validate --strict -k {KUBE_VERSION}: {len(passed)}/{len(core)} "
+            f"manifests valid ({', '.join(kinds)})"
+        )
+    if skipped:
+        names = ", ".join(f"{m['kind']}/{m['metadata']['name']}" for m in skipped)
+        print(f"  schema check skipped for custom resources (no schema): {names}")
+
+
+def env_of(container: dict) -> dict[str, str]:
+    return {e["name"]: e.get("value", "<from secret>") for e in container.get("env", [])}
+
+
+def check_invariants(case: str, manifests: list[dict]) -> None:
+    by_kind: dict[str, dict[str, dict]] = {}
+    for m in manifests:
+        by_kind.setdefault(m["kind"], {})[m["metadata"]["name"]] = m
+    deployments = by_kind.get("Deployment", {})
+    if not deployments:
+        problem(case, "no Deployment rendered")
+    service_roles = {
+        name: d["spec"]["template"]["metadata"]["labels"]["estospaces.dev/role"]
+        for name, d in deployments.items()
+    }
+    for name, deployment in deployments.items():
+        for kind in ("Service", "ServiceAccount", "PodDisruptionBudget", "NetworkPolicy"):
+            if name not in by_kind.get(kind, {}):
+                problem(case, f"Deployment {name} has no {kind} of the same name")
+        pod = deployment["spec"]["template"]["spec"]
+        security = pod.get("securityContext", {})
+        if (
+            not security.get("runAsNonRoot")
+            or security.get("seccompProfile", {}).get("type") != "RuntimeDefault"
+        ):
+            problem(
+                case, f"{name}: pod must run as non-root with the RuntimeDefault seccomp profile"
+            )
+        if pod.get("automountServiceAccountToken") is not False:
+            problem(case, f"{name}: the service account token must not be mounted")
+        for container in pod["containers"]:
+            sc = container.get("securityContext", {})
+            if not (
+                sc.get("readOnlyRootFilesystem")
+                and sc.get("allowPrivilegeEscalation") is False
+                and sc.get("capabilities", {}).get("drop") == ["ALL"]
+            ):
+                problem(
+                    case, f"{name}: container must be read-only, unprivileged, with no capabilities"
+                )
+            env = env_of(container)
+            grace = int(env["ESTOSPACES_SHUTDOWN_GRACE"].rstrip("s"))
+            pre_stop = container.get("lifecycle", {}).get("preStop", {}).get("sleep", {})
+            if grace + pre_stop.get("seconds", 0) >= pod["terminationGracePeriodSeconds"]:
+                problem(case, f"{name}: the drain does not fit terminationGracePeriodSeconds")
+            if service_roles[name] == "service" and "grpc" not in container["readinessProbe"]:
+                problem(case, f"{name}: a gRPC service needs a native grpc readiness probe")
+            if service_roles[name] == "gateway":
+                for upstream, role in service_roles.items():
+                    component = deployments[upstream]["spec"]["template"]["metadata"]["labels"][
+                        "app.kubernetes.io/component"
+                    ]
+                    key = "ESTOSPACES_UPSTREAMS__" + component.upper()
+                    if role == "service" and key not in env:
+                        problem(case, f"{name}: no {key} for the {upstream} service")
+        if deployment["spec"].get("replicas") is None and name not in by_kind.get(
+            "HorizontalPodAutoscaler", {}
+        ):
+            problem(case, f"{name}: neither replicas nor a HorizontalPodAutoscaler")
+    # ServiceMonitors have no schema here, so check what matters: each selects its Service and
+    # scrapes a port that Service has.
+    for name, monitor in by_kind.get("ServiceMonitor", {}).items():
+        service = by_kind.get("Service", {}).get(name)
+        if service is None:
+            problem(case, f"ServiceMonitor {name} has no Service of the same name")
+            continue
+        wanted = monitor["spec"]["selector"]["matchLabels"]
+        labels = service["metadata"]["labels"]
+        if any(labels.get(k) != v for k, v in wanted.items()):
+            problem(case, f"ServiceMonitor {name} does not select its Service")
+        ports = {p["name"] for p in service["spec"]["ports"]}
+        for endpoint in monitor["spec"]["endpoints"]:
+            if endpoint["port"] not in ports:
+                problem(
+                    case,
+                    f"ServiceMonitor {name} scrapes port {endpoint['port']!r}, not on the Service",
+                )
+    if f"{RELEASE}-default-deny" not in by_kind.get("NetworkPolicy", {}):
+        problem(case, "no default-deny NetworkPolicy")
+    monitors = len(by_kind.get("ServiceMonitor", {}))
+    print(f"  invariants: checked {len(deployments)} deployments, {monitors} service monitors")
+
+
+def check_case(case: str, values: dict | None) -> list[dict]:
+    print(f"== {case}")
+    lint(case, values)
+    try:
+        manifests = render(values)
+    except helm.HelmError as err:
+        problem(case, f"render failed: {err}")
+        return []
+    validate(case, manifests)
+    check_invariants(case, manifests)
+    return manifests
+
+
+def expect_refused(case: str, values: dict, why: str) -> None:
+    print(f"== refuses {case}")
+    try:
+        render(values)
+    except helm.HelmError as err:
+        message = str(err)
+        if why in message:
+            print(f"  refused: {message.strip().splitlines()[-1].strip()}")
+            return
+        problem(case, f"refused for another reason than {why!r}: {message}")
+        return
+    problem(case, "rendered; the chart should have refused these values")
+
+
+def main() -> int:
+    production = yaml.safe_load((CHART / "examples" / "values-production.yaml").read_text())
+    check_case("default values", None)
+    manifests = check_case("examples/values-production.yaml", production)
+    if manifests and not any(m["kind"] == "ServiceMonitor" for m in manifests):
+        problem("examples/values-production.yaml", "no ServiceMonitor rendered")
+    added = check_case(
+        "a service added by a values block alone",
+        {"services": {"example": {"binary": "estospaces-example"}}},
+    )
+    if added and not any(m["metadata"]["name"] == f"{RELEASE}-example" for m in added):
+        problem("a service added by a values block alone", "the new service did not render")
+
+    check_case(
+        "development values: inline secrets, calls, a LoadBalancer gateway",
+        {
+            "kafka": {"brokers": "kafka:9092"},
+            "redis": {"url": "redis://redis:6379/0"},
+            "services": {
+                "identity": {
+                    "replicas": 2,
+                    "database": {"url": "postgres://identity@postgres:5432/identity"},
+                    # Not a key: rendering only needs the PEM's shape.
+                    "signingKey": {
+                        "pem": "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n"
+                    },
+                    "config": {"access_token_ttl": "10m"},
+                },
+                "profile": {
+                    "database": {"url": "postgres://profile@postgres:5432/profile"},
+                    "calls": ["identity"],
+                    "env": {"ESTOSPACES_REQUEST_TIMEOUT": "10s"},
+                },
+                "gateway": {"service": {"type": "LoadBalancer"}},
+            },
+        },
+    )
+
+    expect_refused(
+        'replicas: "two"',
+        {"services": {"identity": {"replicas": "two"}}},
+        "got string, want integer",
+    )
+    expect_refused(
+        "a misspelt key",
+        {"services": {"identity": {"replica": 2}}},
+        "additional properties 'replica' not allowed",
+    )
+    expect_refused(
+        "a drain longer than the grace period",
+        {"services": {"identity": {"shutdownGraceSeconds": 60}}},
+        "terminationGracePeriodSeconds",
+    )
+    expect_refused(
+        "a call to a service that is not enabled",
+        {"services": {"profile": {"calls": ["nowhere"]}}},
+        "not an enabled service",
+    )
+    expect_refused(
+        "several replicas on per-pod SQLite",
+        {"services": {"identity": {"replicas": 3}}},
+        "without a database",
+    )
+
+    if problems:
+        print(f"\nhelm check FAILED: {len(problems)} problem(s)")
+        for p in problems:
+            print(f"  - {p}")
+        return 1
+    print("\nhelm check passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,166 @@
+{{/*
+Names, labels and the per-service values every template shares.
+
+Templates range over `.Values.services`; for each entry they call `estospaces.service`, which
+returns the entry laid over `.Values.defaults` (so a service block only says how it differs), and
+skip the ones that are not enabled.
+*/}}
+
+{{- define "estospaces.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* `<release>-<chart>`, or just the release name when it already contains the chart name. */}}
+{{- define "estospaces.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 40 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 40 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 40 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+A service's values: `.Values.defaults` overlaid with `.Values.services.<name>`.
+Call with (list $ "<name>"); returns YAML for `fromYaml`.
+*/}}
+{{- define "estospaces.service" -}}
+{{- $root := index . 0 }}
+{{- $name := index . 1 }}
+{{- $own := index $root.Values.services $name | default dict }}
+{{- $merged := mergeOverwrite (deepCopy $root.Values.defaults) (deepCopy $own) }}
+{{- $_ := set $merged "name" $name }}
+{{- toYaml $merged }}
+{{- end }}
+
+{{/* The enabled services' names, sorted, as a YAML list (for `fromYamlArray`). */}}
+{{- define "estospaces.enabledServices" -}}
+{{- $enabled := list }}
+{{- range $name := keys .Values.services | sortAlpha }}
+{{- $s := include "estospaces.service" (list $ $name) | fromYaml }}
+{{- if $s.enabled }}
+{{- $enabled = append $enabled $name }}
+{{- end }}
+{{- end }}
+{{- toYaml $enabled }}
+{{- end }}
+
+{{/* A service's resource name: `<fullname>-<service>`. Call with (list $ "<name>"). */}}
+{{- define "estospaces.serviceFullname" -}}
+{{- printf "%s-%s" (include "estospaces.fullname" (index . 0)) (index . 1) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "estospaces.chartLabel" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Labels on every resource of the release. */}}
+{{- define "estospaces.labels" -}}
+helm.sh/chart: {{ include "estospaces.chartLabel" . }}
+app.kubernetes.io/name: {{ include "estospaces.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: estospaces
+{{- end }}
+
+{{/* Selects every pod of the release. */}}
+{{- define "estospaces.releaseSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "estospaces.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/* Selects one service's pods. Call with (list $ "<name>"). */}}
+{{- define "estospaces.selectorLabels" -}}
+{{ include "estospaces.releaseSelectorLabels" (index . 0) }}
+app.kubernetes.io/component: {{ index . 1 }}
+{{- end }}
+
+{{/* Labels on one service's resources. Call with (list $ $service). */}}
+{{- define "estospaces.serviceLabels" -}}
+{{- $root := index . 0 }}
+{{- $s := index . 1 }}
+{{- include "estospaces.labels" $root }}
+app.kubernetes.io/component: {{ $s.name }}
+estospaces.dev/role: {{ $s.role }}
+{{- end }}
+
+{{- define "estospaces.image" -}}
+{{- $image := .Values.image }}
+{{- $ref := printf "%s/%s" $image.registry $image.repository | trimPrefix "/" }}
+{{- if $image.digest }}
+{{- printf "%s@%s" $ref $image.digest }}
+{{- else }}
+{{- printf "%s:%s" $ref (default .Chart.AppVersion $image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/* The in-cluster gRPC URL of a service: http://<service>.<namespace>.svc:<port>. (list $ "<name>") */}}
+{{- define "estospaces.serviceUrl" -}}
+{{- $root := index . 0 }}
+{{- $name := index . 1 }}
+{{- $s := include "estospaces.service" (list $root $name) | fromYaml }}
+{{- printf "http://%s.%s.svc:%v" (include "estospaces.serviceFullname" (list $root $name)) $root.Release.Namespace $s.port }}
+{{- end }}
+
+{{/* Where services fetch the key set: `auth.identityUrl`, else this release's identity service. */}}
+{{- define "estospaces.identityUrl" -}}
+{{- if .Values.auth.identityUrl }}
+{{- .Values.auth.identityUrl }}
+{{- else if has "identity" (include "estospaces.enabledServices" . | fromYamlArray) }}
+{{- include "estospaces.serviceUrl" (list . "identity") }}
+{{- end }}
+{{- end }}
+
+{{/* Whether a service has a PostgreSQL URL ("true" or ""). (service values) */}}
+{{- define "estospaces.hasDatabase" -}}
+{{- if or .database.existingSecret .database.url }}true{{ end }}
+{{- end }}
+
+{{/* Whether a service gets Kafka brokers. (list $ $service) */}}
+{{- define "estospaces.usesKafka" -}}
+{{- if and (index . 1).kafka (index . 0).Values.kafka.brokers }}true{{ end }}
+{{- end }}
+
+{{/* Whether a service gets a Redis URL. (list $ $service) */}}
+{{- define "estospaces.usesRedis" -}}
+{{- $redis := (index . 0).Values.redis }}
+{{- if and (index . 1).redis (or $redis.existingSecret $redis.url) }}true{{ end }}
+{{- end }}
+
+{{/* Whether a service mounts a signing key. (service values) */}}
+{{- define "estospaces.hasSigningKey" -}}
+{{- with .signingKey }}{{ if or .existingSecret .pem }}true{{ end }}{{ end }}
+{{- end }}
+
+{{/* Whether the chart creates a Secret for a service (a database URL or signing key in values). */}}
+{{- define "estospaces.createsSecret" -}}
+{{- if and .database.url (not .database.existingSecret) }}true{{ end }}
+{{- with .signingKey }}{{ if and .pem (not .existingSecret) }}true{{ end }}{{ end }}
+{{- end }}
+
+{{/* Checks that hold across values and that JSON Schema cannot express. (list $ $service) */}}
+{{- define "estospaces.validate" -}}
+{{- $root := index . 0 }}
+{{- $s := index . 1 }}
+{{- $needed := add $s.preStopSleepSeconds $s.shutdownGraceSeconds }}
+{{- if le (int $s.terminationGracePeriodSeconds) (int $needed) }}
+{{- fail (printf "services.%s: terminationGracePeriodSeconds (%v) must exceed preStopSleepSeconds + shutdownGraceSeconds (%v), or in-flight calls are killed mid-drain" $s.name $s.terminationGracePeriodSeconds $needed) }}
+{{- end }}
+{{- if eq (int $s.port) (int $s.metricsPort) }}
+{{- fail (printf "services.%s: port and metricsPort must differ" $s.name) }}
+{{- end }}
+{{- if and (eq $s.role "service") (not (include "estospaces.hasDatabase" $s)) (or $s.autoscaling.enabled (gt (int $s.replicas) 1)) }}
+{{- fail (printf "services.%s: without a database (services.%s.database) each replica keeps its own SQLite file in an emptyDir, so more than one replica would split its data; set a database or run one replica" $s.name $s.name) }}
+{{- end }}
+{{- $enabled := include "estospaces.enabledServices" $root | fromYamlArray }}
+{{- range $s.calls }}
+{{- if not (has . $enabled) }}
+{{- fail (printf "services.%s.calls names %q, which is not an enabled service" $s.name .) }}
+{{- end }}
+{{- end }}
+{{- end }}
