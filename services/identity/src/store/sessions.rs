@@ -74,6 +74,8 @@ impl IdentityStore {
         {
             return Err(StoreError::TokenInvalid);
         }
+        // Rounded to what the columns hold, so this record equals the one read back later.
+        let now = from_unix_micros(unix_micros(now));
         let session = SessionRecord {
             id: SessionId::new(),
             user,
@@ -81,7 +83,7 @@ impl IdentityStore {
             client_address: meta.client_address.clone(),
             created_at: now,
             refreshed_at: now,
-            expires_at,
+            expires_at: from_unix_micros(unix_micros(expires_at)),
         };
         sqlx::query(
             "INSERT INTO sessions (id, user_id, user_agent, client_address, created_at, \
@@ -91,9 +93,9 @@ impl IdentityStore {
         .bind(user.to_string())
         .bind(&session.user_agent)
         .bind(&session.client_address)
-        .bind(unix_micros(now))
-        .bind(unix_micros(now))
-        .bind(unix_micros(expires_at))
+        .bind(unix_micros(session.created_at))
+        .bind(unix_micros(session.refreshed_at))
+        .bind(unix_micros(session.expires_at))
         .execute(&mut *tx)
         .await?;
         sqlx::query(

@@ -4,7 +4,14 @@
 mod helpers;
 
 mod binary;
+mod delete;
 mod get_user;
+mod keys;
 mod login;
+mod mfa;
 mod register;
+mod roles;
 mod server;
+mod sessions;
+mod throttle;
+mod verification;
