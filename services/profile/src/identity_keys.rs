@@ -20,8 +20,8 @@ use estospaces_proto::identity_v1::identity_service_client::IdentityServiceClien
 use tonic::server::NamedService;
 use tonic::transport::Channel;
 
-/// The shortest time between two fetches triggered by unknown key ids.
-pub const MIN_FETCH_GAP: Duration = Duration::from_secs(2);
+/// The shortest time between two fetches.
+pub const MIN_FETCH_GAP: Duration = Duration::from_millis(500);
 
 /// Identity's key set, as this service trusts it.
 #[derive(Debug, Clone)]
@@ -66,13 +66,17 @@ impl IdentityKeys {
         }
     }
 
-    /// Fetches if `kid` is still unknown and no fetch happened within [`MIN_FETCH_GAP`].
+    /// Fetches if `kid` is still unknown, no sooner than [`MIN_FETCH_GAP`] after the previous
+    /// fetch: a token signed by a key identity has just rotated in waits at most that long,
+    /// while made-up key ids cannot make this service fetch more often.
     pub async fn learn(&self, kid: &str) {
         let mut last_fetch = self.last_fetch.lock().await;
         // Another request may have fetched while this one waited for the lock.
-        let recent = last_fetch.is_some_and(|at| at.elapsed() < MIN_FETCH_GAP);
-        if self.key_set.contains(kid) || recent {
+        if self.key_set.contains(kid) {
             return;
+        }
+        if let Some(at) = *last_fetch {
+            tokio::time::sleep(MIN_FETCH_GAP.saturating_sub(at.elapsed())).await;
         }
         if let Err(err) = self.fetch_locked(&mut last_fetch).await {
             tracing::warn!("fetching identity's key set for an unknown key id: {err:#}");
