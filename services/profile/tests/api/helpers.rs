@@ -77,8 +77,8 @@ impl User {
 /// (for calling the event handlers directly). Both stop when dropped.
 pub struct TestApp {
     pub identity: IdentityServiceClient<Channel>,
-    pub profile:
-        estospaces_proto::profile_v1::profile_service_client::ProfileServiceClient<Channel>,
+    pub profile: ProfileServiceClient<Channel>,
+    pub profile_channel: Channel,
     pub store: ProfileStore,
     mailbox: Mailbox,
     shutdown: Vec<tokio::sync::oneshot::Sender<()>>,
@@ -164,9 +164,11 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     }));
     shutdown.push(stop);
 
+    let profile_channel = connect(profile_addr).await;
     TestApp {
         identity: IdentityServiceClient::new(connect(identity_addr).await),
-        profile: ProfileServiceClient::new(connect(profile_addr).await),
+        profile: ProfileServiceClient::new(profile_channel.clone()),
+        profile_channel,
         store: ProfileStore::new(profile_db.database.clone()),
         mailbox,
         shutdown,

@@ -7,3 +7,4 @@ mod agencies;
 mod events;
 mod profiles;
 mod roles;
+mod server;
