@@ -434,11 +434,9 @@ impl IdentityService for IdentityHandlers {
             self.record_failure(&throttle).await?;
             return Err(ApiError::unauthenticated(DOMAIN, "INVALID_CREDENTIALS").into());
         };
-        self.store
-            .clear_failures(&throttle.account)
-            .await
-            .map_err(storage_error)?;
 
+        // With a second factor, the count is cleared only once that factor is right too: a
+        // known password must not reset the budget for guessing codes.
         if user.mfa_enabled {
             let now = SystemTime::now();
             let (challenge, expires_at) = self.new_token(self.settings.mfa_challenge_ttl, now);
@@ -461,6 +459,10 @@ impl IdentityService for IdentityHandlers {
             }));
         }
 
+        self.store
+            .clear_failures(&throttle.account)
+            .await
+            .map_err(storage_error)?;
         let tokens = self.start_session(&user, &meta, None).await?;
         Ok(Response::new(pb::LoginResponse {
             user: tokens.user,
