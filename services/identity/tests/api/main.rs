@@ -5,6 +5,7 @@ mod helpers;
 
 mod binary;
 mod delete;
+mod events;
 mod get_user;
 mod keys;
 mod login;
