@@ -22,6 +22,7 @@ use crate::store::{IdentityStore, MIGRATIONS};
 pub struct Application {
     server: BoundServer,
     refresher: tokio::task::JoinHandle<()>,
+    purger: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -56,6 +57,7 @@ impl Application {
         let key_set = KeySet::default();
         let verifier = TokenVerifier::new(key_set.clone(), &auth.issuer, &auth.audience);
         let key_refresh_interval = config.service.key_refresh_interval;
+        let throttle_window = config.service.login_throttle.window;
         let handlers = IdentityHandlers::new(
             store.clone(),
             config.service,
@@ -64,6 +66,7 @@ impl Application {
             key_set,
             delivery,
         )?;
+        let purger = tokio::spawn(purge_expired(store.clone(), throttle_window));
         let refresher = tokio::spawn(refresh_keys(
             store,
             handlers.clone(),
@@ -83,7 +86,11 @@ impl Application {
             })
             .bind()
             .await?;
-        Ok(Self { server, refresher })
+        Ok(Self {
+            server,
+            refresher,
+            purger,
+        })
     }
 
     /// Where gRPC is served.
@@ -100,6 +107,7 @@ impl Application {
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
         let result = self.server.run(shutdown).await;
         self.refresher.abort();
+        self.purger.abort();
         Ok(result?)
     }
 }
@@ -124,6 +132,25 @@ async fn refresh_keys(
             }
             Ok(None) => tracing::warn!("no signing key in the store"),
             Err(err) => tracing::warn!("refreshing signing keys: {err:#}"),
+        }
+    }
+}
+
+/// How often ended sessions, dead tokens and stale counters are deleted.
+const PURGE_INTERVAL: Duration = Duration::from_secs(10 * 60);
+
+/// Deletes what no longer matters, every [`PURGE_INTERVAL`]. Every replica runs it; the deletes
+/// are idempotent, so they only share the work.
+async fn purge_expired(store: IdentityStore, throttle_window: Duration) {
+    let mut ticker = tokio::time::interval(PURGE_INTERVAL);
+    loop {
+        ticker.tick().await;
+        match store
+            .purge_expired(throttle_window, std::time::SystemTime::now())
+            .await
+        {
+            Ok(purged) => tracing::debug!(?purged, "purged expired rows"),
+            Err(err) => tracing::warn!("purging expired rows: {err:#}"),
         }
     }
 }

@@ -6,6 +6,7 @@
 
 mod keys;
 mod mfa;
+mod purge;
 mod sessions;
 mod throttle;
 mod tokens;
@@ -20,6 +21,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 pub use keys::SigningKeyRecord;
+pub use purge::Purged;
 pub use sessions::{RefreshOutcome, SessionMeta, SessionRecord};
 pub use throttle::ThrottleRule;
 pub use tokens::TokenPurpose;

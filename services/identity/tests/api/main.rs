@@ -10,6 +10,7 @@ mod get_user;
 mod keys;
 mod login;
 mod mfa;
+mod purge;
 mod register;
 mod roles;
 mod server;
