@@ -777,22 +777,28 @@ impl IdentityService for IdentityHandlers {
         &self,
         request: Request<pb::RequestPasswordResetRequest>,
     ) -> Result<Response<pb::RequestPasswordResetResponse>, Status> {
-        // Public, and the same answer whether or not the email is registered.
+        // Public, and the same answer whether or not the email is registered, in content and in
+        // time: the lookup and the token's insertion run after the response has gone.
         let email = Email::parse(&request.get_ref().email)
             .map_err(|why| ApiError::invalid_argument(DOMAIN, vec![violation("email", why)]))?;
-        let now = SystemTime::now();
-        let (token, expires_at) = self.new_token(self.settings.password_reset_ttl, now);
-        let reset = NewToken {
-            raw: token.expose(),
-            digest: token.digest(),
-            expires_at,
-        };
-        let emitted = self
-            .store
-            .request_password_reset(&email, reset, now)
-            .await
-            .map_err(storage_error)?;
-        self.deliver(&emitted);
+        let handlers = self.clone();
+        tokio::spawn(async move {
+            let now = SystemTime::now();
+            let (token, expires_at) = handlers.new_token(handlers.settings.password_reset_ttl, now);
+            let reset = NewToken {
+                raw: token.expose(),
+                digest: token.digest(),
+                expires_at,
+            };
+            match handlers
+                .store
+                .request_password_reset(&email, reset, now)
+                .await
+            {
+                Ok(emitted) => handlers.deliver(&emitted),
+                Err(err) => tracing::error!("issuing a password reset token: {err:#}"),
+            }
+        });
         Ok(Response::new(pb::RequestPasswordResetResponse {}))
     }
 

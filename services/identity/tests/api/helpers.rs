@@ -76,16 +76,24 @@ impl Mailbox {
             .expect("a verification mail")
     }
 
-    /// The newest password reset token sent for `user` (`users/{user}`).
-    pub fn reset_token(&self, user: &str) -> String {
-        self.mail()
-            .into_iter()
-            .rev()
-            .find_map(|mail| match mail {
+    /// The newest password reset token sent for `user` (`users/{user}`), waiting up to five
+    /// seconds for it: reset mail is issued after the response.
+    pub async fn reset_token(&self, user: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let token = self.mail().into_iter().rev().find_map(|mail| match mail {
                 Mail::PasswordReset(mail) if mail.user == user => Some(mail.token),
                 _ => None,
-            })
-            .expect("a reset mail")
+            });
+            if let Some(token) = token {
+                return token;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no reset mail for {user}"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 }
 
