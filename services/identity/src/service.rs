@@ -237,10 +237,11 @@ impl IdentityHandlers {
             session: session.id.name(user.id),
         }
     }
+}
 
-    fn new_token(&self, ttl: std::time::Duration, now: SystemTime) -> (OpaqueToken, SystemTime) {
-        (OpaqueToken::generate(), now + ttl)
-    }
+/// A new one-time token and when it expires.
+fn fresh_token(ttl: std::time::Duration, now: SystemTime) -> (OpaqueToken, SystemTime) {
+    (OpaqueToken::generate(), now + ttl)
 }
 
 /// What a login, a completed MFA login and a refresh return.
@@ -389,7 +390,7 @@ impl IdentityService for IdentityHandlers {
 
         let hash = password::hash(password).await.map_err(internal)?;
         let now = SystemTime::now();
-        let (token, expires_at) = self.new_token(self.settings.email_verification_ttl, now);
+        let (token, expires_at) = fresh_token(self.settings.email_verification_ttl, now);
         let verification = NewToken {
             raw: token.expose(),
             digest: token.digest(),
@@ -439,7 +440,7 @@ impl IdentityService for IdentityHandlers {
         // known password must not reset the budget for guessing codes.
         if user.mfa_enabled {
             let now = SystemTime::now();
-            let (challenge, expires_at) = self.new_token(self.settings.mfa_challenge_ttl, now);
+            let (challenge, expires_at) = fresh_token(self.settings.mfa_challenge_ttl, now);
             let token = NewToken {
                 raw: challenge.expose(),
                 digest: challenge.digest(),
@@ -730,7 +731,7 @@ impl IdentityService for IdentityHandlers {
         owner(&request, id)?;
 
         let now = SystemTime::now();
-        let (token, expires_at) = self.new_token(self.settings.email_verification_ttl, now);
+        let (token, expires_at) = fresh_token(self.settings.email_verification_ttl, now);
         let verification = NewToken {
             raw: token.expose(),
             digest: token.digest(),
@@ -784,7 +785,7 @@ impl IdentityService for IdentityHandlers {
         let handlers = self.clone();
         tokio::spawn(async move {
             let now = SystemTime::now();
-            let (token, expires_at) = handlers.new_token(handlers.settings.password_reset_ttl, now);
+            let (token, expires_at) = fresh_token(handlers.settings.password_reset_ttl, now);
             let reset = NewToken {
                 raw: token.expose(),
                 digest: token.digest(),

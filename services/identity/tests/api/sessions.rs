@@ -159,3 +159,34 @@ on_both_backends! {
         assert_eq!(status.code(), Code::NotFound);
     }
 }
+
+/// PostgreSQL only: SQLite runs one writer at a time, so its loser fails with a busy error
+/// instead of racing.
+#[tokio::test]
+async fn two_concurrent_refreshes_of_one_token_rotate_it_once_and_revoke_the_session() {
+    let mut app = spawn_app(crate::helpers::Backend::Postgres).await;
+    app.register("ann@example.com").await;
+    let login = app.login_session("ann@example.com").await;
+
+    let mut first = app.client.clone();
+    let mut second = app.client.clone();
+    let request = || pb::RefreshSessionRequest {
+        refresh_token: login.refresh_token.clone(),
+    };
+    let (a, b) = tokio::join!(
+        first.refresh_session(request()),
+        second.refresh_session(request())
+    );
+
+    let outcomes = [a, b];
+    let winners: Vec<_> = outcomes.iter().filter_map(|r| r.as_ref().ok()).collect();
+    let losers: Vec<_> = outcomes.iter().filter_map(|r| r.as_ref().err()).collect();
+    assert_eq!(winners.len(), 1, "{outcomes:?}");
+    assert_eq!(reason(losers[0]), "REFRESH_TOKEN_REUSED");
+    let winner_token = winners[0].get_ref().refresh_token.clone();
+    let after = app
+        .refresh(&winner_token)
+        .await
+        .expect_err("the family is revoked");
+    assert_eq!(reason(&after), "REFRESH_TOKEN_INVALID");
+}
