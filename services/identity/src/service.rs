@@ -189,6 +189,49 @@ impl IdentityHandlers {
             .map_err(storage_error)
     }
 
+    /// Whether `code` is a current TOTP code (its time step not used before) or an unused
+    /// recovery code of `user`'s confirmed factor. A wrong code counts as a failed sign-in; a
+    /// right one clears the account's count.
+    async fn second_factor_accepted(
+        &self,
+        user: UserId,
+        code: &str,
+        throttle: &ThrottleKeys,
+    ) -> Result<bool, ApiError> {
+        let now = SystemTime::now();
+        let accepted = if secrets::is_recovery_code(code) {
+            let digest = secrets::recovery_code_digest(code);
+            self.store
+                .use_recovery_code(user, &digest, now)
+                .await
+                .map_err(storage_error)?
+        } else {
+            let factor = self
+                .store
+                .mfa_factor(user)
+                .await
+                .map_err(storage_error)?
+                .filter(|factor| factor.confirmed);
+            match factor.and_then(|factor| mfa::check(&factor.secret, code, now)) {
+                Some(step) => self
+                    .store
+                    .accept_totp_step(user, step)
+                    .await
+                    .map_err(storage_error)?,
+                None => false,
+            }
+        };
+        if accepted {
+            self.store
+                .clear_failures(&throttle.account)
+                .await
+                .map_err(storage_error)?;
+        } else {
+            self.record_failure(throttle).await?;
+        }
+        Ok(accepted)
+    }
+
     /// Starts a session for `user` and issues its first tokens.
     async fn start_session(
         &self,
@@ -499,36 +542,12 @@ impl IdentityService for IdentityHandlers {
         let throttle = ThrottleKeys::new(&user.email, &meta);
         self.refuse_if_throttled(&throttle).await?;
 
-        let accepted = if secrets::is_recovery_code(&request.code) {
-            let digest = secrets::recovery_code_digest(&request.code);
-            self.store
-                .use_recovery_code(user.id, &digest, now)
-                .await
-                .map_err(storage_error)?
-        } else {
-            let factor = self
-                .store
-                .mfa_factor(user.id)
-                .await
-                .map_err(storage_error)?
-                .filter(|factor| factor.confirmed);
-            match factor.and_then(|factor| mfa::check(&factor.secret, &request.code, now)) {
-                Some(step) => self
-                    .store
-                    .accept_totp_step(user.id, step)
-                    .await
-                    .map_err(storage_error)?,
-                None => false,
-            }
-        };
-        if !accepted {
-            self.record_failure(&throttle).await?;
+        if !self
+            .second_factor_accepted(user.id, &request.code, &throttle)
+            .await?
+        {
             return Err(ApiError::unauthenticated(DOMAIN, "INVALID_MFA_CODE").into());
         }
-        self.store
-            .clear_failures(&throttle.account)
-            .await
-            .map_err(storage_error)?;
 
         let tokens = self.start_session(&user, &meta, Some(&challenge)).await?;
         Ok(Response::new(pb::CompleteMfaLoginResponse {
@@ -911,6 +930,48 @@ impl IdentityService for IdentityHandlers {
         Ok(Response::new(pb::ConfirmMfaResponse {
             recovery_codes: codes,
         }))
+    }
+
+    async fn disable_mfa(
+        &self,
+        request: Request<pb::DisableMfaRequest>,
+    ) -> Result<Response<pb::DisableMfaResponse>, Status> {
+        let id = parse_user("name", &request.get_ref().name)?;
+        owner(&request, id)?;
+
+        let user = self
+            .store
+            .find_user(id)
+            .await
+            .map_err(storage_error)?
+            .ok_or_else(|| ApiError::not_found(DOMAIN, &id.name()))?;
+        if !user.mfa_enabled {
+            return Err(ApiError::failed_precondition(
+                DOMAIN,
+                "MFA_NOT_ENABLED",
+                "no second factor is enrolled",
+            )
+            .into());
+        }
+        // A stolen access token alone must not be enough to strip the second factor.
+        let throttle = ThrottleKeys::new(&user.email, &self.session_meta(&request));
+        self.refuse_if_throttled(&throttle).await?;
+        if !self
+            .second_factor_accepted(id, &request.get_ref().code, &throttle)
+            .await?
+        {
+            return Err(ApiError::invalid_argument(
+                DOMAIN,
+                vec![violation(
+                    "code",
+                    "is not a current code or an unused recovery code",
+                )],
+            )
+            .into());
+        }
+        self.store.disable_mfa(id).await.map_err(storage_error)?;
+        tracing::info!(user = %id, "second factor removed");
+        Ok(Response::new(pb::DisableMfaResponse {}))
     }
 
     async fn get_jwks(

@@ -132,6 +132,21 @@ impl IdentityStore {
     }
 }
 
+impl IdentityStore {
+    /// Removes the account's second factor and recovery codes.
+    pub async fn disable_mfa(&self, user: UserId) -> Result<(), StoreError> {
+        let mut tx = self.db.pool().begin().await?;
+        for table in ["mfa_factors", "recovery_codes"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
+                .bind(user.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
 /// Time steps are about 6e7 today; they fit a BIGINT for the lifetime of the universe.
 fn step_column(step: u64) -> i64 {
     i64::try_from(step).unwrap_or(i64::MAX)

@@ -214,4 +214,27 @@ on_both_backends! {
         assert_eq!(again.code(), Code::FailedPrecondition);
         assert_eq!(reason(&again), "MFA_ALREADY_ENABLED");
     }
+
+    async fn the_owner_removes_the_second_factor_with_a_code_and_login_stops_asking(backend: Backend) {
+        let mut app = spawn_app(backend).await;
+        let (ann, token, _, recovery_codes) = enrolled_user(&mut app, "ann@example.com").await;
+        let (_, bob_token) = app.signed_in_user("bob@example.com").await;
+        let disable = |code: &str| pb::DisableMfaRequest { name: ann.name.clone(), code: code.to_owned() };
+
+        let stranger = app.client.disable_mfa(authorized(disable(&recovery_codes[0]), &bob_token)).await.expect_err("not bob's");
+        assert_eq!(stranger.code(), Code::PermissionDenied);
+        let wrong = app.client.disable_mfa(authorized(disable("000000-not-a-code"), &token)).await.expect_err("wrong code");
+        assert_eq!(bad_fields(&wrong), ["code"]);
+
+        app.client.disable_mfa(authorized(disable(&recovery_codes[0]), &token)).await.expect("a recovery code removes it");
+
+        let login = app.login_session("ann@example.com").await;
+        assert!(login.mfa_challenge.is_none() && !login.access_token.is_empty());
+        let again = app.client.disable_mfa(authorized(disable(&recovery_codes[1]), &token)).await.expect_err("nothing to remove");
+        assert_eq!(reason(&again), "MFA_NOT_ENABLED");
+        app.client
+            .enroll_mfa(authorized(pb::EnrollMfaRequest { name: ann.name.clone() }, &token))
+            .await
+            .expect("enrollment may start again");
+    }
 }
