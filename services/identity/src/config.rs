@@ -96,3 +96,54 @@ impl Default for ThrottleSettings {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nested_throttle_settings_and_the_key_file_are_read_from_a_config_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("identity.toml");
+        std::fs::write(
+            &file,
+            "signing_key_file = \"/run/secrets/signing-key.pem\"\n\
+             bootstrap_admin_email = \"ops@example.com\"\n\
+             session_ttl = \"7days\"\n\
+             [login_throttle]\n\
+             account_max_failures = 3\n\
+             lockout = \"30s\"\n",
+        )
+        .expect("written");
+
+        let config: IdentityConfig = estospaces_config::load_from(Some(&file)).expect("valid");
+
+        let settings = config.service;
+        assert_eq!(
+            settings.signing_key_file.as_deref(),
+            Some(std::path::Path::new("/run/secrets/signing-key.pem"))
+        );
+        assert_eq!(
+            settings.bootstrap_admin_email.as_deref(),
+            Some("ops@example.com")
+        );
+        assert_eq!(settings.session_ttl, Duration::from_secs(7 * 24 * 3600));
+        assert_eq!(settings.login_throttle.account_max_failures, 3);
+        assert_eq!(settings.login_throttle.lockout, Duration::from_secs(30));
+        assert_eq!(
+            settings.login_throttle.address_max_failures, 50,
+            "defaults fill the rest"
+        );
+    }
+
+    #[test]
+    fn an_unknown_throttle_setting_is_refused() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("identity.toml");
+        std::fs::write(&file, "[login_throttle]\nmax_tries = 3\n").expect("written");
+
+        let err = estospaces_config::load_from::<IdentitySettings>(Some(&file)).expect_err("typo");
+
+        assert!(err.to_string().contains("max_tries"), "{err}");
+    }
+}
