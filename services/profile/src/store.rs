@@ -231,9 +231,19 @@ impl ProfileStore {
     }
 
     /// Erases everything held about a user: profile, host and agent profiles, memberships.
-    /// Whether there was anything.
+    /// An agency the user was the last owner of passes to its longest-standing manager (or
+    /// else agent); one left without members is deleted. Whether there was anything to erase.
     pub async fn erase_user(&self, user: UserId) -> Result<bool, StoreError> {
         let mut tx = self.db.pool().begin().await?;
+        let owned: Vec<String> = sqlx::query(
+            "SELECT agency_id FROM agency_members WHERE user_id = $1 AND role = 'owner'",
+        )
+        .bind(user.to_string())
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|row| row.try_get("agency_id"))
+        .collect::<Result<_, _>>()?;
         let mut erased = 0;
         for table in [
             "profiles",
@@ -246,6 +256,43 @@ impl ProfileStore {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
+        }
+        for agency in owned {
+            let has_owner = sqlx::query(
+                "SELECT user_id FROM agency_members WHERE agency_id = $1 AND role = 'owner'",
+            )
+            .bind(&agency)
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_some();
+            if has_owner {
+                continue;
+            }
+            let successor = sqlx::query(
+                "SELECT user_id FROM agency_members WHERE agency_id = $1 \
+                 ORDER BY CASE role WHEN 'manager' THEN 0 ELSE 1 END, created_at, user_id",
+            )
+            .bind(&agency)
+            .fetch_optional(&mut *tx)
+            .await?;
+            match successor {
+                Some(row) => {
+                    let successor: String = row.try_get("user_id")?;
+                    sqlx::query(
+                        "UPDATE agency_members SET role = 'owner' WHERE agency_id = $1 AND user_id = $2",
+                    )
+                    .bind(&agency)
+                    .bind(&successor)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                None => {
+                    sqlx::query("DELETE FROM agencies WHERE id = $1")
+                        .bind(&agency)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
         }
         tx.commit().await?;
         Ok(erased > 0)

@@ -128,4 +128,35 @@ on_both_backends! {
         assert!(matches!(registered, Err(EventError::Malformed(_))), "{registered:?}");
         assert!(matches!(deleted, Err(EventError::Malformed(_))), "{deleted:?}");
     }
+
+    async fn an_agency_whose_last_owner_is_deleted_passes_to_a_manager_or_goes(backend: Backend) {
+        let mut app = spawn_app(backend).await;
+        let admin = app.admin().await;
+        let olga = app.user_with_role("olga@example.com", Role::Agent, &admin).await;
+        let abe = app.user_with_role("abe@example.com", Role::Agent, &admin).await;
+        let mia = app.user_with_role("mia@example.com", Role::Agent, &admin).await;
+        let create = |name: &str| pb::CreateAgencyRequest { agency: Some(pb::Agency { display_name: name.to_owned(), ..Default::default() }) };
+        let staffed = app.profile.create_agency(authorized(create("Staffed"), &olga.token)).await.expect("created").into_inner().agency.expect("an agency");
+        let solo = app.profile.create_agency(authorized(create("Solo"), &olga.token)).await.expect("created").into_inner().agency.expect("an agency");
+        for (user, role) in [(&abe, pb::MemberRole::Agent), (&mia, pb::MemberRole::Manager)] {
+            app.profile
+                .create_agency_member(authorized(
+                    pb::CreateAgencyMemberRequest {
+                        parent: staffed.name.clone(),
+                        member: Some(pb::AgencyMember { user: user.name.clone(), role: role as i32, ..Default::default() }),
+                    },
+                    &olga.token,
+                ))
+                .await
+                .expect("added");
+        }
+
+        on_user_deleted(&app.store, &deleted(&olga.name)).await.expect("handled");
+
+        let members = app.profile.list_agency_members(pb::ListAgencyMembersRequest { parent: staffed.name.clone() }).await.expect("public").into_inner().members;
+        let roles: Vec<(String, i32)> = members.into_iter().map(|m| (m.user, m.role)).collect();
+        assert_eq!(roles, [(mia.name.clone(), pb::MemberRole::Owner as i32), (abe.name.clone(), pb::MemberRole::Agent as i32)]);
+        let gone = app.profile.get_agency(pb::GetAgencyRequest { name: solo.name.clone() }).await.expect_err("no members left");
+        assert_eq!(gone.code(), Code::NotFound);
+    }
 }
