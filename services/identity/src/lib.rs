@@ -10,10 +10,12 @@
 //! - [`events`]: the payloads of the events identity emits; [`delivery`]: where one-time tokens
 //!   go once their transaction commits.
 //! - [`service`]: the `estospaces.identity.v1.IdentityService` gRPC handlers.
-//! - [`startup`]: [`Application`], which wires it all to a server.
+//! - [`startup`]: [`Application`], which wires it all to a server; [`admin`]: commands an
+//!   operator runs instead (granting the first admin).
 
 #![forbid(unsafe_code)]
 
+pub mod admin;
 pub mod config;
 pub mod delivery;
 pub mod domain;
