@@ -163,6 +163,17 @@ impl KeySet {
         Ok(())
     }
 
+    /// Whether a key with this id is trusted; lets a verifier refresh its set before refusing a
+    /// token signed by a key it has not seen yet.
+    pub fn contains(&self, kid: &str) -> bool {
+        self.read().contains_key(kid)
+    }
+
+    /// Whether the set trusts no key at all (not loaded yet).
+    pub fn is_empty(&self) -> bool {
+        self.read().is_empty()
+    }
+
     pub(crate) fn get(&self, kid: &str) -> Option<DecodingKey> {
         self.read().get(kid).cloned()
     }

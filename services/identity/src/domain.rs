@@ -117,6 +117,47 @@ impl fmt::Display for UserId {
     }
 }
 
+/// A session's id: the `{session}` in `users/{user}/sessions/{session}`, a UUIDv7.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SessionId(Uuid);
+
+impl SessionId {
+    pub fn new() -> Self {
+        Self(Uuid::now_v7())
+    }
+
+    /// Parses a bare id.
+    pub fn parse(id: &str) -> Result<Self, uuid::Error> {
+        Uuid::parse_str(id).map(Self)
+    }
+
+    /// Parses a resource name `users/{user}/sessions/{session}`.
+    pub fn from_name(name: &str) -> Result<(UserId, Self), &'static str> {
+        const WHY: &str = "must be a resource name like users/{user}/sessions/{session}";
+        let (user, session) = name.split_once("/sessions/").ok_or(WHY)?;
+        let user = UserId::from_name(user).map_err(|_| WHY)?;
+        let session = Self::parse(session).map_err(|_| WHY)?;
+        Ok((user, session))
+    }
+
+    /// The resource name, `users/{user}/sessions/{session}`.
+    pub fn name(&self, user: UserId) -> String {
+        format!("{}/sessions/{}", user.name(), self.0)
+    }
+}
+
+impl Default for SessionId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Display for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,5 +204,22 @@ mod tests {
         assert_eq!(UserId::from_name(&id.name()), Ok(id));
         assert!(UserId::from_name("users/not-a-uuid").is_err());
         assert!(UserId::from_name(&id.to_string()).is_err());
+    }
+
+    #[test]
+    fn session_names_round_trip_and_bad_ones_are_refused() {
+        let user = UserId::new();
+        let session = SessionId::new();
+        assert_eq!(
+            SessionId::from_name(&session.name(user)),
+            Ok((user, session))
+        );
+        for bad in [
+            user.name(),
+            format!("{}/sessions/nope", user.name()),
+            format!("users/x/sessions/{session}"),
+        ] {
+            assert!(SessionId::from_name(&bad).is_err(), "accepted {bad}");
+        }
     }
 }

@@ -1,23 +1,34 @@
 //! The identity service: who people are on EstoSpaces.
 //!
-//! - [`domain`]: emails, passwords and user ids parsed from raw input; the rest of the crate
-//!   never sees unchecked strings.
-//! - [`store`]: accounts, roles and signing keys, on PostgreSQL or SQLite.
-//! - [`keys`]: the signing key ring and the public key set built from it.
+//! - [`domain`]: emails, passwords, user and session ids parsed from raw input; the rest of the
+//!   crate never sees unchecked strings.
+//! - [`password`]: Argon2id hashing; [`secrets`]: refresh tokens, one-time tokens and recovery
+//!   codes, stored only as hashes; [`mfa`]: TOTP.
+//! - [`store`]: accounts, roles, sessions, tokens, second factors, throttling counters and
+//!   signing keys, on PostgreSQL or SQLite.
+//! - [`keys`]: the signing key ring, its rotation and the public key set built from it.
+//! - [`events`]: the payloads of the events identity emits; [`delivery`]: where one-time tokens
+//!   go once their transaction commits.
 //! - [`service`]: the `estospaces.identity.v1.IdentityService` gRPC handlers.
-//! - [`startup`]: [`Application`], which wires it all to a server.
+//! - [`startup`]: [`Application`], which wires it all to a server; [`admin`]: commands an
+//!   operator runs instead (granting the first admin).
 
 #![forbid(unsafe_code)]
 
+pub mod admin;
 pub mod config;
+pub mod delivery;
 pub mod domain;
+pub mod events;
 pub mod keys;
+pub mod mfa;
 pub mod password;
+pub mod secrets;
 pub mod service;
 pub mod startup;
 pub mod store;
 
-pub use config::{IdentityConfig, IdentitySettings};
+pub use config::{IdentityConfig, IdentitySettings, ThrottleSettings};
 pub use startup::Application;
 
 /// The `ErrorInfo` domain of this service's errors.

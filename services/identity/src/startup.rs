@@ -2,15 +2,18 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
-use estospaces_auth::{AuthInterceptor, KeySet, TokenIssuer, TokenVerifier};
+use estospaces_auth::{AuthInterceptor, KeySet, TokenVerifier};
 use estospaces_proto::identity_v1::identity_service_server::IdentityServiceServer;
 use estospaces_server::{BoundServer, GrpcServer};
 use estospaces_storage::Database;
 
 use crate::SERVICE_NAME;
 use crate::config::IdentityConfig;
-use crate::keys::KeyRing;
+use crate::delivery::{ThroughEvents, TokenDelivery};
+use crate::keys::{self, KeyRing};
 use crate::service::IdentityHandlers;
 use crate::store::{IdentityStore, MIGRATIONS};
 
@@ -19,30 +22,56 @@ use crate::store::{IdentityStore, MIGRATIONS};
 pub struct Application {
     server: BoundServer,
     refresher: tokio::task::JoinHandle<()>,
+    purger: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
     /// Opens and migrates the database, loads (or creates) the signing keys and binds the port.
     pub async fn build(config: IdentityConfig) -> anyhow::Result<Self> {
+        Self::build_with_delivery(config, Arc::new(ThroughEvents)).await
+    }
+
+    /// Like [`Application::build`], handing one-time tokens to `delivery` as well as to their
+    /// events. Tests use it to read the tokens a user would receive by mail; see
+    /// [`crate::delivery`].
+    pub async fn build_with_delivery(
+        config: IdentityConfig,
+        delivery: Arc<dyn TokenDelivery>,
+    ) -> anyhow::Result<Self> {
+        let configured_key = config
+            .service
+            .signing_key_file
+            .as_deref()
+            .map(keys::read_pem_file)
+            .transpose()?;
         let db = Database::open(&config.common, SERVICE_NAME).await?;
         db.migrate(MIGRATIONS).await?;
         let store = IdentityStore::new(db.clone());
 
-        let ring = KeyRing::load_or_create(&store).await?;
-        let auth = &config.common.auth;
-        let key_set = KeySet::new(&ring.public)?;
-        let issuer = TokenIssuer::new(
-            ring.current,
-            &auth.issuer,
-            &auth.audience,
+        let retention = keys::retention(
             config.service.access_token_ttl,
+            config.service.key_refresh_interval,
         );
+        let ring = KeyRing::initialize(&store, configured_key, retention).await?;
+        let auth = &config.common.auth;
+        let key_set = KeySet::default();
         let verifier = TokenVerifier::new(key_set.clone(), &auth.issuer, &auth.audience);
-        let handlers = IdentityHandlers::new(store.clone(), issuer, key_set, ring.public);
+        let key_refresh_interval = config.service.key_refresh_interval;
+        let throttle_window = config.service.login_throttle.window;
+        let handlers = IdentityHandlers::new(
+            store.clone(),
+            config.service,
+            auth.clone(),
+            ring,
+            key_set,
+            delivery,
+        )?;
+        let purger = tokio::spawn(purge_expired(store.clone(), throttle_window));
         let refresher = tokio::spawn(refresh_keys(
             store,
             handlers.clone(),
-            config.service.key_refresh_interval,
+            key_refresh_interval,
+            retention,
         ));
 
         let server = GrpcServer::new(&config.common)
@@ -57,7 +86,11 @@ impl Application {
             })
             .bind()
             .await?;
-        Ok(Self { server, refresher })
+        Ok(Self {
+            server,
+            refresher,
+            purger,
+        })
     }
 
     /// Where gRPC is served.
@@ -74,28 +107,50 @@ impl Application {
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
         let result = self.server.run(shutdown).await;
         self.refresher.abort();
+        self.purger.abort();
         Ok(result?)
     }
 }
 
-/// Keeps the published and trusted keys in step with the store.
+/// Keeps the signer and the published keys in step with the store: picks up rotations done by
+/// other replicas and drops retired keys once their tokens have expired.
 async fn refresh_keys(
     store: IdentityStore,
     handlers: IdentityHandlers,
-    every: std::time::Duration,
+    every: Duration,
+    retention: Duration,
 ) {
     let mut ticker = tokio::time::interval(every);
     ticker.tick().await; // the first tick is immediate; the keys were just loaded
     loop {
         ticker.tick().await;
-        match KeyRing::load(&store).await {
+        match KeyRing::load(&store, retention).await {
             Ok(Some(ring)) => {
-                if let Err(err) = handlers.set_public_keys(ring.public) {
+                if let Err(err) = handlers.set_ring(ring) {
                     tracing::warn!("refreshing signing keys: {err:#}");
                 }
             }
-            Ok(None) => tracing::warn!("no active signing keys in the store"),
+            Ok(None) => tracing::warn!("no signing key in the store"),
             Err(err) => tracing::warn!("refreshing signing keys: {err:#}"),
+        }
+    }
+}
+
+/// How often ended sessions, dead tokens and stale counters are deleted.
+const PURGE_INTERVAL: Duration = Duration::from_secs(10 * 60);
+
+/// Deletes what no longer matters, every [`PURGE_INTERVAL`]. Every replica runs it; the deletes
+/// are idempotent, so they only share the work.
+async fn purge_expired(store: IdentityStore, throttle_window: Duration) {
+    let mut ticker = tokio::time::interval(PURGE_INTERVAL);
+    loop {
+        ticker.tick().await;
+        match store
+            .purge_expired(throttle_window, std::time::SystemTime::now())
+            .await
+        {
+            Ok(purged) => tracing::debug!(?purged, "purged expired rows"),
+            Err(err) => tracing::warn!("purging expired rows: {err:#}"),
         }
     }
 }

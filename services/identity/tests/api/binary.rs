@@ -60,6 +60,87 @@ fn the_binary_serves_on_its_embedded_default_and_exits_cleanly_on_sigterm() {
     assert!(status.success(), "{status:?}");
 }
 
+#[test]
+fn an_unknown_command_exits_with_status_64_and_prints_the_usage() {
+    let output = Command::new(BINARY)
+        .arg("make-me-admin")
+        .output()
+        .expect("the binary runs");
+
+    assert_eq!(output.status.code(), Some(64));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("grant-admin EMAIL"));
+}
+
+#[test]
+fn grant_admin_makes_a_registered_account_an_admin_and_refuses_an_unknown_email() {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let email = "ops@example.com";
+    let user = runtime.block_on(async {
+        let config = estospaces_identity::IdentityConfig {
+            common: estospaces_config::CommonConfig {
+                data_dir: data_dir.path().to_owned(),
+                ..Default::default()
+            },
+            service: Default::default(),
+        };
+        let db = estospaces_storage::Database::open(&config.common, "identity")
+            .await
+            .expect("opens");
+        db.migrate(estospaces_identity::store::MIGRATIONS)
+            .await
+            .expect("migrates");
+        let store = estospaces_identity::store::IdentityStore::new(db);
+        let token = estospaces_identity::secrets::OpaqueToken::generate();
+        let (user, _) = store
+            .create_user(
+                &estospaces_identity::domain::Email::parse(email).expect("valid"),
+                "hash",
+                estospaces_identity::store::NewToken {
+                    raw: token.expose(),
+                    digest: token.digest(),
+                    expires_at: std::time::SystemTime::now(),
+                },
+                std::time::SystemTime::now(),
+            )
+            .await
+            .expect("registered");
+        user
+    });
+    let run = |email: &str| {
+        Command::new(BINARY)
+            .args(["grant-admin", email])
+            .env("ESTOSPACES_DATA_DIR", data_dir.path())
+            .env_remove("ESTOSPACES_DATABASE_URL")
+            .output()
+            .expect("the binary runs")
+    };
+
+    let granted = run("OPS@example.com");
+    let unknown = run("nobody@example.com");
+
+    assert!(granted.status.success(), "{granted:?}");
+    assert!(String::from_utf8_lossy(&granted.stdout).contains(&user.id.name()));
+    let roles = runtime.block_on(async {
+        let db =
+            estospaces_storage::Database::open_sqlite_file(&data_dir.path().join("identity.db"))
+                .await
+                .expect("opens");
+        estospaces_identity::store::IdentityStore::new(db)
+            .find_user(user.id)
+            .await
+            .expect("readable")
+            .expect("the account")
+            .roles
+    });
+    assert!(roles.contains(&estospaces_auth::Role::Admin), "{roles:?}");
+    assert!(!unknown.status.success());
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("no account"),
+        "{unknown:?}"
+    );
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())

@@ -1,7 +1,9 @@
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use estospaces_config::CommonConfig;
-use estospaces_identity::{Application, IdentityConfig};
+use estospaces_identity::delivery::{Mail, TokenDelivery};
+use estospaces_identity::{Application, IdentityConfig, IdentitySettings};
 use estospaces_proto::identity_v1 as pb;
 use estospaces_proto::identity_v1::identity_service_client::IdentityServiceClient;
 use estospaces_storage::testing::TestDatabase;
@@ -43,10 +45,63 @@ pub(crate) use on_both_backends;
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
+/// The email the test configuration names as bootstrap admin.
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+
+/// Records the mail a user would receive, as the notification service will from the events.
+#[derive(Debug, Clone, Default)]
+pub struct Mailbox(Arc<Mutex<Vec<Mail>>>);
+
+impl TokenDelivery for Mailbox {
+    fn deliver(&self, mail: &Mail) {
+        self.0.lock().expect("mailbox").push(mail.clone());
+    }
+}
+
+impl Mailbox {
+    /// Everything delivered so far, oldest first.
+    pub fn mail(&self) -> Vec<Mail> {
+        self.0.lock().expect("mailbox").clone()
+    }
+
+    /// The newest email verification token sent for `user` (`users/{user}`).
+    pub fn verification_token(&self, user: &str) -> String {
+        self.mail()
+            .into_iter()
+            .rev()
+            .find_map(|mail| match mail {
+                Mail::EmailVerification(mail) if mail.user == user => Some(mail.token),
+                _ => None,
+            })
+            .expect("a verification mail")
+    }
+
+    /// The newest password reset token sent for `user` (`users/{user}`), waiting up to five
+    /// seconds for it: reset mail is issued after the response.
+    pub async fn reset_token(&self, user: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let token = self.mail().into_iter().rev().find_map(|mail| match mail {
+                Mail::PasswordReset(mail) if mail.user == user => Some(mail.token),
+                _ => None,
+            });
+            if let Some(token) = token {
+                return token;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no reset mail for {user}"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
 /// A running identity service and a client for it. Stops the service when dropped.
 pub struct TestApp {
     pub client: IdentityServiceClient<Channel>,
     pub channel: Channel,
+    pub mailbox: Mailbox,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     _database: TestDatabase,
 }
@@ -61,6 +116,14 @@ impl Drop for TestApp {
 
 /// Starts the service on a fresh database of `backend` and connects a client.
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// Like [`spawn_app`], with the service settings adjusted by `configure`.
+pub async fn spawn_app_with(
+    backend: Backend,
+    configure: impl FnOnce(&mut IdentitySettings),
+) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         let _ = estospaces_telemetry::init("identity-test", &Default::default());
     }
@@ -71,6 +134,11 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     }
     .expect("a fresh test database");
 
+    let mut service = IdentitySettings {
+        bootstrap_admin_email: Some(ADMIN_EMAIL.to_owned()),
+        ..IdentitySettings::default()
+    };
+    configure(&mut service);
     let config = IdentityConfig {
         common: CommonConfig {
             listen: "127.0.0.1:0".parse().expect("address"),
@@ -78,9 +146,10 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
             shutdown_grace: Duration::from_secs(1),
             ..CommonConfig::default()
         },
-        service: Default::default(),
+        service,
     };
-    let app = Application::build(config)
+    let mailbox = Mailbox::default();
+    let app = Application::build_with_delivery(config, Arc::new(mailbox.clone()))
         .await
         .expect("the service builds");
     let addr = app.local_addr();
@@ -97,6 +166,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     TestApp {
         client: IdentityServiceClient::new(channel.clone()),
         channel,
+        mailbox,
         shutdown: Some(shutdown),
         _database: database,
     }
@@ -119,6 +189,11 @@ impl TestApp {
 
     /// Signs in with the test password and returns the access token.
     pub async fn login(&mut self, email: &str) -> String {
+        self.login_session(email).await.access_token
+    }
+
+    /// Signs in with the test password and returns the whole response.
+    pub async fn login_session(&mut self, email: &str) -> pb::LoginResponse {
         self.client
             .login(pb::LoginRequest {
                 email: email.to_owned(),
@@ -127,7 +202,39 @@ impl TestApp {
             .await
             .expect("login succeeds")
             .into_inner()
-            .access_token
+    }
+
+    /// Exchanges a refresh token.
+    pub async fn refresh(
+        &mut self,
+        refresh_token: &str,
+    ) -> Result<pb::RefreshSessionResponse, tonic::Status> {
+        self.client
+            .refresh_session(pb::RefreshSessionRequest {
+                refresh_token: refresh_token.to_owned(),
+            })
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    /// Verifies `user`'s email with the token mailed to it.
+    pub async fn verify_email(&mut self, user: &pb::User) -> pb::User {
+        let token = self.mailbox.verification_token(&user.name);
+        self.client
+            .verify_email(pb::VerifyEmailRequest { token })
+            .await
+            .expect("the mailed token verifies")
+            .into_inner()
+            .user
+            .expect("a user")
+    }
+
+    /// Registers the bootstrap admin, verifies their email and signs them in.
+    pub async fn signed_in_admin(&mut self) -> (pb::User, String) {
+        let admin = self.register(ADMIN_EMAIL).await;
+        self.verify_email(&admin).await;
+        let token = self.login(ADMIN_EMAIL).await;
+        (admin, token)
     }
 
     /// Registers and signs in a new account; returns it and its token.
@@ -169,4 +276,49 @@ pub fn bad_fields(status: &tonic::Status) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+impl TestApp {
+    /// Verifies `token` against the key set the service publishes now.
+    pub async fn verify(
+        &mut self,
+        token: &str,
+    ) -> Result<estospaces_auth::Caller, estospaces_auth::AuthError> {
+        let keys = self.published_keys().await;
+        let defaults = estospaces_config::AuthConfig::default();
+        estospaces_auth::TokenVerifier::new(
+            estospaces_auth::KeySet::new(&keys).expect("Ed25519 keys"),
+            &defaults.issuer,
+            &defaults.audience,
+        )
+        .verify(token)
+    }
+
+    /// The key set from `GetJwks`.
+    pub async fn published_keys(&mut self) -> Vec<estospaces_auth::PublicJwk> {
+        self.client
+            .get_jwks(pb::GetJwksRequest {})
+            .await
+            .expect("the key set is public")
+            .into_inner()
+            .keys
+            .into_iter()
+            .map(|key| estospaces_auth::PublicJwk {
+                kty: key.kty,
+                crv: key.crv,
+                x: key.x,
+                kid: key.kid,
+                alg: key.alg,
+                use_: key.r#use,
+            })
+            .collect()
+    }
+}
+
+/// The `RetryInfo` delay of a throttled call.
+pub fn retry_delay(status: &tonic::Status) -> Option<Duration> {
+    status
+        .get_error_details()
+        .retry_info()
+        .and_then(|info| info.retry_delay)
 }

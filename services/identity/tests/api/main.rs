@@ -4,7 +4,16 @@
 mod helpers;
 
 mod binary;
+mod delete;
+mod events;
 mod get_user;
+mod keys;
 mod login;
+mod mfa;
+mod purge;
 mod register;
+mod roles;
 mod server;
+mod sessions;
+mod throttle;
+mod verification;

@@ -1,0 +1,220 @@
+//! The events identity emits, as self-contained protobuf payloads
+//! (`proto/estospaces/identity/v1/identity_events.proto`).
+//!
+//! Each state change that others must hear about happens in one database transaction, and the
+//! payload is built by a pure function below at the point in that transaction where it is to be
+//! appended to the transactional outbox, so the change and its event commit together or not at
+//! all. Until the event backbone lands, [`Emitted`] collects them there and the store returns
+//! them to the handler, which passes mail-bearing ones to the
+//! [`TokenDelivery`](crate::delivery::TokenDelivery) hook.
+
+use std::fmt;
+use std::time::SystemTime;
+
+use estospaces_auth::Role;
+use estospaces_proto::identity_v1 as pb;
+use prost_types::Timestamp;
+
+use crate::domain::UserId;
+use crate::service::role_to_proto;
+
+/// One event, by type.
+#[derive(Clone, PartialEq)]
+pub enum IdentityEvent {
+    UserRegistered(pb::UserRegistered),
+    EmailVerificationRequested(pb::EmailVerificationRequested),
+    PasswordResetRequested(pb::PasswordResetRequested),
+    RolesChanged(pb::RolesChanged),
+    UserDeleted(pb::UserDeleted),
+}
+
+impl IdentityEvent {
+    /// The event type, as consumers subscribe to it.
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            Self::UserRegistered(_) => "identity.user_registered",
+            Self::EmailVerificationRequested(_) => "identity.email_verification_requested",
+            Self::PasswordResetRequested(_) => "identity.password_reset_requested",
+            Self::RolesChanged(_) => "identity.roles_changed",
+            Self::UserDeleted(_) => "identity.user_deleted",
+        }
+    }
+
+    /// The account the event is about (`users/{user}`): the partition key, so one account's
+    /// events stay in order.
+    pub fn key(&self) -> &str {
+        match self {
+            Self::UserRegistered(event) => &event.user,
+            Self::EmailVerificationRequested(event) => &event.user,
+            Self::PasswordResetRequested(event) => &event.user,
+            Self::RolesChanged(event) => &event.user,
+            Self::UserDeleted(event) => &event.user,
+        }
+    }
+}
+
+impl fmt::Debug for IdentityEvent {
+    // Two payloads carry raw tokens: print what identifies the event, never its contents.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IdentityEvent")
+            .field("type", &self.event_type())
+            .field("key", &self.key())
+            .finish()
+    }
+}
+
+/// The events one transaction emits, in order.
+#[derive(Debug, Default)]
+#[must_use = "the events must reach the outbox"]
+pub struct Emitted(Vec<IdentityEvent>);
+
+impl Emitted {
+    /// Records `event`. Called inside the transaction, where the outbox append goes.
+    pub fn push(&mut self, event: IdentityEvent) {
+        self.0.push(event);
+    }
+
+    /// The events, in the order they were emitted.
+    pub fn events(&self) -> &[IdentityEvent] {
+        &self.0
+    }
+}
+
+fn timestamp(time: SystemTime) -> Option<Timestamp> {
+    Some(Timestamp::from(time))
+}
+
+fn roles(roles: &[Role]) -> Vec<i32> {
+    roles
+        .iter()
+        .map(|role| role_to_proto(*role) as i32)
+        .collect()
+}
+
+/// `identity.user_registered`.
+pub fn user_registered(
+    user: UserId,
+    email: &str,
+    initial_roles: &[Role],
+    created_at: SystemTime,
+) -> IdentityEvent {
+    IdentityEvent::UserRegistered(pb::UserRegistered {
+        user: user.name(),
+        email: email.to_owned(),
+        roles: roles(initial_roles),
+        create_time: timestamp(created_at),
+    })
+}
+
+/// `identity.email_verification_requested`, carrying the raw token to mail.
+pub fn email_verification_requested(
+    user: UserId,
+    email: &str,
+    token: &str,
+    expires_at: SystemTime,
+) -> IdentityEvent {
+    IdentityEvent::EmailVerificationRequested(pb::EmailVerificationRequested {
+        user: user.name(),
+        email: email.to_owned(),
+        token: token.to_owned(),
+        expire_time: timestamp(expires_at),
+    })
+}
+
+/// `identity.password_reset_requested`, carrying the raw token to mail.
+pub fn password_reset_requested(
+    user: UserId,
+    email: &str,
+    token: &str,
+    expires_at: SystemTime,
+) -> IdentityEvent {
+    IdentityEvent::PasswordResetRequested(pb::PasswordResetRequested {
+        user: user.name(),
+        email: email.to_owned(),
+        token: token.to_owned(),
+        expire_time: timestamp(expires_at),
+    })
+}
+
+/// `identity.roles_changed`, with every role held after the change.
+pub fn roles_changed(user: UserId, now_held: &[Role], changed_at: SystemTime) -> IdentityEvent {
+    IdentityEvent::RolesChanged(pb::RolesChanged {
+        user: user.name(),
+        roles: roles(now_held),
+        change_time: timestamp(changed_at),
+    })
+}
+
+/// `identity.user_deleted`.
+pub fn user_deleted(user: UserId, deleted_at: SystemTime) -> IdentityEvent {
+    IdentityEvent::UserDeleted(pb::UserDeleted {
+        user: user.name(),
+        delete_time: timestamp(deleted_at),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::*;
+
+    fn at(seconds: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(seconds)
+    }
+
+    #[test]
+    fn user_registered_carries_the_account_its_email_and_roles() {
+        let user = UserId::new();
+        let event = user_registered(user, "ann@example.com", &[Role::Guest], at(100));
+
+        assert_eq!(event.event_type(), "identity.user_registered");
+        assert_eq!(event.key(), user.name());
+        let IdentityEvent::UserRegistered(payload) = event else {
+            panic!("wrong event");
+        };
+        assert_eq!(payload.email, "ann@example.com");
+        assert_eq!(payload.roles, [pb::Role::Guest as i32]);
+        assert_eq!(payload.create_time.map(|t| t.seconds), Some(100));
+    }
+
+    #[test]
+    fn mail_events_carry_the_raw_token_but_never_print_it() {
+        let user = UserId::new();
+        for event in [
+            email_verification_requested(user, "ann@example.com", "s3cret-token", at(5)),
+            password_reset_requested(user, "ann@example.com", "s3cret-token", at(5)),
+        ] {
+            let (token, expiry) = match &event {
+                IdentityEvent::EmailVerificationRequested(p) => (&p.token, p.expire_time),
+                IdentityEvent::PasswordResetRequested(p) => (&p.token, p.expire_time),
+                other => panic!("wrong event {other:?}"),
+            };
+            assert_eq!(token, "s3cret-token");
+            assert_eq!(expiry.map(|t| t.seconds), Some(5));
+            assert!(!format!("{event:?}").contains("s3cret"));
+        }
+    }
+
+    #[test]
+    fn roles_changed_lists_every_role_held_and_user_deleted_names_the_account() {
+        let user = UserId::new();
+        let IdentityEvent::RolesChanged(changed) =
+            roles_changed(user, &[Role::Guest, Role::Host], at(7))
+        else {
+            panic!("wrong event");
+        };
+        assert_eq!(
+            changed.roles,
+            [pb::Role::Guest as i32, pb::Role::Host as i32]
+        );
+
+        let deleted = user_deleted(user, at(9));
+        assert_eq!(deleted.event_type(), "identity.user_deleted");
+        let IdentityEvent::UserDeleted(deleted) = deleted else {
+            panic!("wrong event");
+        };
+        assert_eq!(deleted.user, user.name());
+        assert_eq!(deleted.delete_time.map(|t| t.seconds), Some(9));
+    }
+}

@@ -1,0 +1,225 @@
+//! The key set that verifies identity's access tokens, kept in step with identity's `GetJwks`.
+//!
+//! [`IdentityKeys`] fetches the set at start (readiness waits for it), every
+//! `jwks_refresh_interval`, and — through [`RefreshOnUnknownKeyLayer`] — before a request whose
+//! token names a key the set does not hold yet, which is how a rotation at identity reaches
+//! this service before the next periodic refresh. Unknown-key fetches are spaced at least
+//! [`MIN_FETCH_GAP`] apart, so tokens with made-up key ids cannot turn this service into a
+//! load generator against identity.
+
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use estospaces_auth::{KeySet, PublicJwk};
+use estospaces_proto::identity_v1 as identity;
+use estospaces_proto::identity_v1::identity_service_client::IdentityServiceClient;
+use tonic::server::NamedService;
+use tonic::transport::Channel;
+
+/// The shortest time between two fetches.
+pub const MIN_FETCH_GAP: Duration = Duration::from_millis(500);
+
+/// Identity's key set, as this service trusts it.
+#[derive(Debug, Clone)]
+pub struct IdentityKeys {
+    key_set: KeySet,
+    client: IdentityServiceClient<Channel>,
+    /// When the last fetch happened; the lock also makes concurrent fetches queue.
+    last_fetch: Arc<tokio::sync::Mutex<Option<Instant>>>,
+}
+
+impl IdentityKeys {
+    /// Keys from the identity service at `identity_url` (`http://identity:50051`). Connects
+    /// lazily: nothing is fetched until [`IdentityKeys::fetch`].
+    pub fn new(identity_url: &str) -> anyhow::Result<Self> {
+        let channel = Channel::from_shared(identity_url.to_owned())
+            .with_context(|| format!("auth.identity_url {identity_url:?} is not a URI"))?
+            .connect_lazy();
+        Ok(Self {
+            key_set: KeySet::default(),
+            client: IdentityServiceClient::new(channel),
+            last_fetch: Arc::default(),
+        })
+    }
+
+    /// The set verifiers read; replaced in place by every fetch.
+    pub fn key_set(&self) -> KeySet {
+        self.key_set.clone()
+    }
+
+    /// Fetches the key set now and trusts exactly it.
+    pub async fn fetch(&self) -> anyhow::Result<()> {
+        let mut last_fetch = self.last_fetch.lock().await;
+        self.fetch_locked(&mut last_fetch).await
+    }
+
+    /// Fetches unless the set is loaded already; for the readiness check.
+    pub async fn ensure_loaded(&self) -> anyhow::Result<()> {
+        if self.key_set.is_empty() {
+            self.fetch().await
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Fetches if `kid` is still unknown, no sooner than [`MIN_FETCH_GAP`] after the previous
+    /// fetch: a token signed by a key identity has just rotated in waits at most that long,
+    /// while made-up key ids cannot make this service fetch more often.
+    pub async fn learn(&self, kid: &str) {
+        let mut last_fetch = self.last_fetch.lock().await;
+        // Another request may have fetched while this one waited for the lock.
+        if self.key_set.contains(kid) {
+            return;
+        }
+        if let Some(at) = *last_fetch {
+            tokio::time::sleep(MIN_FETCH_GAP.saturating_sub(at.elapsed())).await;
+        }
+        if let Err(err) = self.fetch_locked(&mut last_fetch).await {
+            tracing::warn!("fetching identity's key set for an unknown key id: {err:#}");
+        }
+    }
+
+    async fn fetch_locked(&self, last_fetch: &mut Option<Instant>) -> anyhow::Result<()> {
+        *last_fetch = Some(Instant::now());
+        let keys = self
+            .client
+            .clone()
+            .get_jwks(identity::GetJwksRequest {})
+            .await
+            .context("calling identity GetJwks")?
+            .into_inner()
+            .keys;
+        let keys: Vec<PublicJwk> = keys
+            .into_iter()
+            .map(|key| PublicJwk {
+                kty: key.kty,
+                crv: key.crv,
+                x: key.x,
+                kid: key.kid,
+                alg: key.alg,
+                use_: key.r#use,
+            })
+            .collect();
+        anyhow::ensure!(!keys.is_empty(), "identity published an empty key set");
+        self.key_set.replace(&keys)?;
+        tracing::debug!(keys = keys.len(), "loaded identity's key set");
+        Ok(())
+    }
+
+    /// Fetches every `every`, for as long as the task runs.
+    pub async fn refresh_every(self, every: Duration) {
+        let mut ticker = tokio::time::interval(every);
+        ticker.tick().await; // the first tick is immediate; readiness fetched already
+        loop {
+            ticker.tick().await;
+            if let Err(err) = self.fetch().await {
+                tracing::warn!("refreshing identity's key set: {err:#}");
+            }
+        }
+    }
+}
+
+/// The `kid` in the header of the request's bearer token, if there is one.
+fn bearer_kid(headers: &http::HeaderMap) -> Option<String> {
+    let token = headers
+        .get(http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")?;
+    let header = URL_SAFE_NO_PAD
+        .decode(token.trim().split('.').next()?)
+        .ok()?;
+    let header: serde_json::Value = serde_json::from_slice(&header).ok()?;
+    header.get("kid")?.as_str().map(str::to_owned)
+}
+
+/// Fetches identity's key set before a request whose token names an unknown key; sits in
+/// front of the auth interceptor.
+#[derive(Debug, Clone)]
+pub struct RefreshOnUnknownKeyLayer {
+    keys: IdentityKeys,
+}
+
+impl RefreshOnUnknownKeyLayer {
+    pub fn new(keys: IdentityKeys) -> Self {
+        Self { keys }
+    }
+}
+
+impl<S> tower::Layer<S> for RefreshOnUnknownKeyLayer {
+    type Service = RefreshOnUnknownKey<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        RefreshOnUnknownKey {
+            inner,
+            keys: self.keys.clone(),
+        }
+    }
+}
+
+/// See [`RefreshOnUnknownKeyLayer`].
+#[derive(Debug, Clone)]
+pub struct RefreshOnUnknownKey<S> {
+    inner: S,
+    keys: IdentityKeys,
+}
+
+impl<S: NamedService> NamedService for RefreshOnUnknownKey<S> {
+    const NAME: &'static str = S::NAME;
+}
+
+impl<S, B> tower::Service<http::Request<B>> for RefreshOnUnknownKey<S>
+where
+    S: tower::Service<http::Request<B>> + Clone + Send + 'static,
+    S::Future: Send,
+    B: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future =
+        std::pin::Pin<Box<dyn std::future::Future<Output = Result<S::Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let unknown = bearer_kid(request.headers()).filter(|kid| !self.keys.key_set.contains(kid));
+        // The clone is ready only if polled; take the ready one and leave the clone behind.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let keys = self.keys.clone();
+        Box::pin(async move {
+            if let Some(kid) = unknown {
+                keys.learn(&kid).await;
+            }
+            inner.call(request).await
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_kid_is_read_from_a_bearer_tokens_header() {
+        let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"EdDSA","kid":"k-1"}"#);
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            http::header::AUTHORIZATION,
+            format!("Bearer {header}.e30.sig").parse().expect("ascii"),
+        );
+        assert_eq!(bearer_kid(&headers).as_deref(), Some("k-1"));
+
+        headers.insert(
+            http::header::AUTHORIZATION,
+            "Bearer garbage".parse().expect("ascii"),
+        );
+        assert_eq!(bearer_kid(&headers), None);
+    }
+}

@@ -1,0 +1,84 @@
+//! Building and running the profile service.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use estospaces_auth::{AuthInterceptor, TokenVerifier};
+use estospaces_proto::profile_v1::profile_service_server::ProfileServiceServer;
+use estospaces_server::{BoundServer, GrpcServer};
+use estospaces_storage::Database;
+use tower::Layer;
+
+use crate::SERVICE_NAME;
+use crate::config::ProfileConfig;
+use crate::identity_keys::{IdentityKeys, RefreshOnUnknownKeyLayer};
+use crate::service::ProfileHandlers;
+use crate::store::{MIGRATIONS, ProfileStore};
+
+/// The profile service, migrated and bound, ready to run.
+#[derive(Debug)]
+pub struct Application {
+    server: BoundServer,
+    refresher: tokio::task::JoinHandle<()>,
+}
+
+impl Application {
+    /// Opens and migrates the database and binds the port. Identity's key set is fetched by the
+    /// readiness check: the service reports SERVING once it can verify tokens.
+    pub async fn build(config: ProfileConfig) -> anyhow::Result<Self> {
+        let auth = &config.common.auth;
+        let identity_url = auth
+            .identity_url
+            .as_deref()
+            .context("auth.identity_url (ESTOSPACES_AUTH__IDENTITY_URL) is required: tokens are verified against identity's key set")?;
+        let keys = IdentityKeys::new(identity_url)?;
+
+        let db = Database::open(&config.common, SERVICE_NAME).await?;
+        db.migrate(MIGRATIONS).await?;
+        let store = ProfileStore::new(db.clone());
+
+        let verifier = TokenVerifier::new(keys.key_set(), &auth.issuer, &auth.audience);
+        let service = ProfileServiceServer::with_interceptor(
+            ProfileHandlers::new(store),
+            AuthInterceptor::new(verifier),
+        );
+        let refresher = tokio::spawn(
+            keys.clone()
+                .refresh_every(config.service.jwks_refresh_interval),
+        );
+        let readiness_keys = keys.clone();
+        let server = GrpcServer::new(&config.common)
+            // Outside the interceptor: a token naming a new key fetches the key set first.
+            .add_service(RefreshOnUnknownKeyLayer::new(keys).layer(service))
+            .reflect(estospaces_proto::FILE_DESCRIPTOR_SET)
+            .readiness_check("database", move || {
+                let db = db.clone();
+                async move { db.ping().await }
+            })
+            .readiness_check("identity key set", move || {
+                let keys = readiness_keys.clone();
+                async move { keys.ensure_loaded().await.map_err(|err| format!("{err:#}")) }
+            })
+            .bind()
+            .await?;
+        Ok(Self { server, refresher })
+    }
+
+    /// Where gRPC is served.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.server.local_addr()
+    }
+
+    /// Serves until SIGTERM or SIGINT.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run(estospaces_server::shutdown_signal()).await
+    }
+
+    /// Serves until `shutdown` completes, then drains.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+        let result = self.server.run(shutdown).await;
+        self.refresher.abort();
+        Ok(result?)
+    }
+}
