@@ -91,7 +91,7 @@ async fn dead_letters_are_listed_with_their_error_and_replayed_once_to_their_top
 
 #[tokio::test]
 async fn the_outbox_command_reports_the_backlog() {
-    let database = TestDatabase::sqlite(estospaces_events::MIGRATIONS)
+    let database = TestDatabase::sqlite(&[estospaces_events::MIGRATIONS])
         .await
         .expect("database");
     let mut tx = database.database.pool().begin().await.expect("begin");

@@ -68,8 +68,8 @@ struct Fixture {
 
 async fn fixture(backend: Backend) -> Fixture {
     let service_db = match backend {
-        Backend::Postgres => TestDatabase::postgres(estospaces_events::MIGRATIONS).await,
-        Backend::Sqlite => TestDatabase::sqlite(estospaces_events::MIGRATIONS).await,
+        Backend::Postgres => TestDatabase::postgres(&[estospaces_events::MIGRATIONS]).await,
+        Backend::Sqlite => TestDatabase::sqlite(&[estospaces_events::MIGRATIONS]).await,
     }
     .expect("a test database");
     let db = service_db.database.clone();

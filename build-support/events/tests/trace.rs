@@ -35,7 +35,7 @@ async fn the_consumer_span_joins_the_trace_of_the_span_that_recorded_the_event()
     // Current-thread runtime: the subscriber set here also covers the spawned consumer.
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let database = TestDatabase::sqlite(estospaces_events::MIGRATIONS)
+    let database = TestDatabase::sqlite(&[estospaces_events::MIGRATIONS])
         .await
         .expect("database");
     let db = database.database.clone();

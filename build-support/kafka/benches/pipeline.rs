@@ -108,7 +108,7 @@ async fn main() {
     let brokers = std::env::var("ESTOSPACES_TEST_KAFKA_BROKERS")
         .unwrap_or_else(|_| "127.0.0.1:9092".to_owned());
     let kafka = KafkaConfig::new(brokers);
-    let database = TestDatabase::postgres(estospaces_events::MIGRATIONS)
+    let database = TestDatabase::postgres(&[estospaces_events::MIGRATIONS])
         .await
         .expect("database");
     let db = database.database.clone();

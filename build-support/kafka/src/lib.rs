@@ -7,8 +7,13 @@
 //!   processed (`enable.auto.offset.store=false`), commits stored offsets periodically, when
 //!   partitions are revoked, and on shutdown.
 //! - [`consumer_lag`]: committed offset against the high watermark, per partition.
+//! - [`EventBus`]: Kafka or the embedded log, as a service's configuration says.
 
 #![forbid(unsafe_code)]
+
+mod bus;
+
+pub use bus::{BusSink, BusSource, EventBus};
 
 use std::collections::HashSet;
 use std::sync::Mutex;

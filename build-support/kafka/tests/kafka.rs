@@ -64,7 +64,7 @@ async fn fixture() -> Fixture {
     if std::env::var_os("TEST_LOG").is_some() {
         let _ = tracing_subscriber::fmt().with_env_filter("info").try_init();
     }
-    let database = TestDatabase::postgres(estospaces_events::MIGRATIONS)
+    let database = TestDatabase::postgres(&[estospaces_events::MIGRATIONS])
         .await
         .expect("database");
     sqlx::query(

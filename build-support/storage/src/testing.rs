@@ -21,12 +21,15 @@ pub struct TestDatabase {
     pub database: Database,
     /// The URL to hand to a service under test, as `ESTOSPACES_DATABASE_URL` would be.
     pub url: String,
-    _dir: Option<TempDir>,
+    /// A fresh directory for the service's other embedded state (its event log, say), removed
+    /// with the database; hand it over as `ESTOSPACES_DATA_DIR`.
+    dir: TempDir,
 }
 
 impl TestDatabase {
-    /// Creates an empty, randomly named PostgreSQL database on the test server and migrates it.
-    pub async fn postgres(migrations: Migrations) -> Result<Self, StorageError> {
+    /// Creates an empty, randomly named PostgreSQL database on the test server and applies
+    /// every set of `migrations` (a service's own, the event outbox's, ...).
+    pub async fn postgres(migrations: &[Migrations]) -> Result<Self, StorageError> {
         let server_url =
             std::env::var(TEST_DATABASE_URL_ENV).unwrap_or_else(|_| DEFAULT_TEST_SERVER.to_owned());
         let name = format!("{TEST_DATABASE_PREFIX}{}", uuid::Uuid::new_v4().simple());
@@ -39,29 +42,43 @@ impl TestDatabase {
 
         let url = replace_database_name(&server_url, &name);
         let database = Database::connect(&url).await?;
-        database.migrate(migrations).await?;
+        for set in migrations {
+            database.migrate(*set).await?;
+        }
         Ok(Self {
             database,
             url,
-            _dir: None,
+            dir: temp_dir()?,
         })
     }
 
-    /// Creates a SQLite database in a fresh temporary directory and migrates it.
-    pub async fn sqlite(migrations: Migrations) -> Result<Self, StorageError> {
-        let dir = tempfile::tempdir().map_err(|source| StorageError::DataDir {
-            path: std::env::temp_dir().display().to_string(),
-            source,
-        })?;
+    /// Creates a SQLite database in a fresh temporary directory and applies every set of
+    /// `migrations`.
+    pub async fn sqlite(migrations: &[Migrations]) -> Result<Self, StorageError> {
+        let dir = temp_dir()?;
         let path = dir.path().join("test.db");
         let database = Database::open_sqlite_file(&path).await?;
-        database.migrate(migrations).await?;
+        for set in migrations {
+            database.migrate(*set).await?;
+        }
         Ok(Self {
             database,
             url: format!("sqlite://{}?mode=rwc", path.display()),
-            _dir: Some(dir),
+            dir,
         })
     }
+
+    /// The test's data directory (see the field docs).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+}
+
+fn temp_dir() -> Result<TempDir, StorageError> {
+    tempfile::tempdir().map_err(|source| StorageError::DataDir {
+        path: std::env::temp_dir().display().to_string(),
+        source,
+    })
 }
 
 /// `postgres://user@host:5432/postgres?x=y` with the path's database swapped for `name`.

@@ -21,6 +21,7 @@ pub async fn grant_admin(config: &IdentityConfig, email: &str) -> anyhow::Result
     let email = Email::parse(email).map_err(|why| anyhow::anyhow!("the email {why}"))?;
     let db = Database::open(&config.common, SERVICE_NAME).await?;
     db.migrate(MIGRATIONS).await?;
+    db.migrate(estospaces_events::MIGRATIONS).await?;
     let store = IdentityStore::new(db);
     let user = store
         .find_user_by_email(&email)

@@ -4,16 +4,18 @@
 //! Each state change that others must hear about happens in one database transaction, and the
 //! payload is built by a pure function below at the point in that transaction where it is to be
 //! appended to the transactional outbox, so the change and its event commit together or not at
-//! all. Until the event backbone lands, [`Emitted`] collects them there and the store returns
-//! them to the handler, which passes mail-bearing ones to the
-//! [`TokenDelivery`](crate::delivery::TokenDelivery) hook.
+//! all: [`Emitted::record`] appends each to the transactional outbox and also collects it, so the
+//! store can return them to the handler, which passes mail-bearing ones to the
+//! [`TokenDelivery`](crate::delivery::TokenDelivery) hook after the commit.
 
 use std::fmt;
 use std::time::SystemTime;
 
 use estospaces_auth::Role;
+use estospaces_events::{NewEvent, Outbox};
 use estospaces_proto::identity_v1 as pb;
 use prost_types::Timestamp;
+use sqlx::AnyConnection;
 
 use crate::domain::UserId;
 use crate::service::role_to_proto;
@@ -40,6 +42,22 @@ impl IdentityEvent {
         }
     }
 
+    /// The event as the outbox records it: aggregate `user`, keyed by the account.
+    pub fn to_new_event(&self) -> NewEvent {
+        let (event_type, key) = (self.event_type(), self.key().to_owned());
+        match self {
+            Self::UserRegistered(payload) => NewEvent::new(event_type, "user", key, payload),
+            Self::EmailVerificationRequested(payload) => {
+                NewEvent::new(event_type, "user", key, payload)
+            }
+            Self::PasswordResetRequested(payload) => {
+                NewEvent::new(event_type, "user", key, payload)
+            }
+            Self::RolesChanged(payload) => NewEvent::new(event_type, "user", key, payload),
+            Self::UserDeleted(payload) => NewEvent::new(event_type, "user", key, payload),
+        }
+    }
+
     /// The account the event is about (`users/{user}`): the partition key, so one account's
     /// events stay in order.
     pub fn key(&self) -> &str {
@@ -63,15 +81,24 @@ impl fmt::Debug for IdentityEvent {
     }
 }
 
+/// Identity's outbox: its events go to `estospaces.identity.v1`.
+pub const OUTBOX: Outbox = Outbox::new("identity");
+
 /// The events one transaction emits, in order.
 #[derive(Debug, Default)]
 #[must_use = "the events must reach the outbox"]
 pub struct Emitted(Vec<IdentityEvent>);
 
 impl Emitted {
-    /// Records `event`. Called inside the transaction, where the outbox append goes.
-    pub fn push(&mut self, event: IdentityEvent) {
+    /// Appends `event` to the outbox in `tx`, the transaction of the change it describes.
+    pub async fn record(
+        &mut self,
+        tx: &mut AnyConnection,
+        event: IdentityEvent,
+    ) -> Result<(), sqlx::Error> {
+        OUTBOX.append(tx, event.to_new_event()).await?;
         self.0.push(event);
+        Ok(())
     }
 
     /// The events, in the order they were emitted.

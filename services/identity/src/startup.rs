@@ -6,6 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use estospaces_auth::{AuthInterceptor, KeySet, TokenVerifier};
+use estospaces_events::{Relay, RelayConfig};
+use estospaces_kafka::EventBus;
 use estospaces_proto::identity_v1::identity_service_server::IdentityServiceServer;
 use estospaces_server::{BoundServer, GrpcServer};
 use estospaces_storage::Database;
@@ -23,6 +25,11 @@ pub struct Application {
     server: BoundServer,
     refresher: tokio::task::JoinHandle<()>,
     purger: tokio::task::JoinHandle<()>,
+    /// Publishes the outbox; stopped after the server drained.
+    relay: (
+        tokio::sync::watch::Sender<bool>,
+        tokio::task::JoinHandle<()>,
+    ),
 }
 
 impl Application {
@@ -46,7 +53,20 @@ impl Application {
             .transpose()?;
         let db = Database::open(&config.common, SERVICE_NAME).await?;
         db.migrate(MIGRATIONS).await?;
+        db.migrate(estospaces_events::MIGRATIONS).await?;
         let store = IdentityStore::new(db.clone());
+        let bus = EventBus::from_config(&config.common).await?;
+        let (stop_relay, relay_stopped) = tokio::sync::watch::channel(false);
+        let relay = Relay::new(
+            db.clone(),
+            bus.sink()?,
+            SERVICE_NAME,
+            RelayConfig::default(),
+        );
+        let relay = tokio::spawn(relay.run(async move {
+            let mut stopped = relay_stopped;
+            let _ = stopped.wait_for(|stop| *stop).await;
+        }));
 
         let retention = keys::retention(
             config.service.access_token_ttl,
@@ -90,6 +110,7 @@ impl Application {
             server,
             refresher,
             purger,
+            relay: (stop_relay, relay),
         })
     }
 
@@ -108,6 +129,10 @@ impl Application {
         let result = self.server.run(shutdown).await;
         self.refresher.abort();
         self.purger.abort();
+        // The relay finishes its round, so nothing is published twice needlessly.
+        let (stop_relay, relay) = self.relay;
+        let _ = stop_relay.send(true);
+        let _ = tokio::time::timeout(Duration::from_secs(5), relay).await;
         Ok(result?)
     }
 }

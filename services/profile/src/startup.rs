@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 
 use anyhow::Context;
 use estospaces_auth::{AuthInterceptor, TokenVerifier};
+use estospaces_events::{Consumer, ConsumerConfig, topic_for};
+use estospaces_kafka::EventBus;
 use estospaces_proto::profile_v1::profile_service_server::ProfileServiceServer;
 use estospaces_server::{BoundServer, GrpcServer};
 use estospaces_storage::Database;
@@ -12,6 +14,7 @@ use tower::Layer;
 
 use crate::SERVICE_NAME;
 use crate::config::ProfileConfig;
+use crate::events::{CONSUMER_GROUP, IdentityEventsHandler};
 use crate::identity_keys::{IdentityKeys, RefreshOnUnknownKeyLayer};
 use crate::service::ProfileHandlers;
 use crate::store::{MIGRATIONS, ProfileStore};
@@ -21,6 +24,11 @@ use crate::store::{MIGRATIONS, ProfileStore};
 pub struct Application {
     server: BoundServer,
     refresher: tokio::task::JoinHandle<()>,
+    /// Applies identity's events; stopped after the server drained.
+    consumer: (
+        tokio::sync::watch::Sender<bool>,
+        tokio::task::JoinHandle<()>,
+    ),
 }
 
 impl Application {
@@ -36,7 +44,30 @@ impl Application {
 
         let db = Database::open(&config.common, SERVICE_NAME).await?;
         db.migrate(MIGRATIONS).await?;
+        db.migrate(estospaces_events::MIGRATIONS).await?;
         let store = ProfileStore::new(db.clone());
+
+        let bus = EventBus::from_config(&config.common).await?;
+        let identity_topic = topic_for("identity");
+        let consumer = Consumer::new(
+            db.clone(),
+            bus.subscribe(CONSUMER_GROUP, &[&identity_topic]).await?,
+            bus.sink()?,
+            IdentityEventsHandler,
+            ConsumerConfig::new(CONSUMER_GROUP),
+        );
+        let (stop_consumer, consumer_stopped) = tokio::sync::watch::channel(false);
+        let consumer = tokio::spawn(async move {
+            let mut stopped = consumer_stopped;
+            if let Err(err) = consumer
+                .run(async move {
+                    let _ = stopped.wait_for(|stop| *stop).await;
+                })
+                .await
+            {
+                tracing::error!("identity events consumer stopped: {err}");
+            }
+        });
 
         let verifier = TokenVerifier::new(keys.key_set(), &auth.issuer, &auth.audience);
         let service = ProfileServiceServer::with_interceptor(
@@ -62,7 +93,11 @@ impl Application {
             })
             .bind()
             .await?;
-        Ok(Self { server, refresher })
+        Ok(Self {
+            server,
+            refresher,
+            consumer: (stop_consumer, consumer),
+        })
     }
 
     /// Where gRPC is served.
@@ -79,6 +114,10 @@ impl Application {
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
         let result = self.server.run(shutdown).await;
         self.refresher.abort();
+        // The consumer finishes the event in hand and commits its position.
+        let (stop_consumer, consumer) = self.consumer;
+        let _ = stop_consumer.send(true);
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(10), consumer).await;
         Ok(result?)
     }
 }

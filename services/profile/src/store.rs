@@ -150,16 +150,12 @@ impl ProfileStore {
 
     /// Creates an empty profile unless one exists; whether it did.
     pub async fn create_profile(&self, user: UserId, now: SystemTime) -> Result<bool, StoreError> {
-        let created = sqlx::query(
-            "INSERT INTO profiles (user_id, created_at, updated_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (user_id) DO NOTHING",
-        )
-        .bind(user.to_string())
-        .bind(unix_micros(now))
-        .bind(unix_micros(now))
-        .execute(self.db.pool())
-        .await?;
-        Ok(created.rows_affected() > 0)
+        create_profile_in(&mut *self.db.pool().acquire().await?, user, now).await
+    }
+
+    /// A connection from the pool, for handlers that take one (tests of event handlers).
+    pub async fn connection(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, StoreError> {
+        Ok(self.db.pool().acquire().await?)
     }
 
     /// The user's profile, if one was created.
@@ -235,67 +231,9 @@ impl ProfileStore {
     /// else agent); one left without members is deleted. Whether there was anything to erase.
     pub async fn erase_user(&self, user: UserId) -> Result<bool, StoreError> {
         let mut tx = self.db.pool().begin().await?;
-        let owned: Vec<String> = sqlx::query(
-            "SELECT agency_id FROM agency_members WHERE user_id = $1 AND role = 'owner'",
-        )
-        .bind(user.to_string())
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(|row| row.try_get("agency_id"))
-        .collect::<Result<_, _>>()?;
-        let mut erased = 0;
-        for table in [
-            "profiles",
-            "host_profiles",
-            "agent_profiles",
-            "agency_members",
-        ] {
-            erased += sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
-                .bind(user.to_string())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-        }
-        for agency in owned {
-            let has_owner = sqlx::query(
-                "SELECT user_id FROM agency_members WHERE agency_id = $1 AND role = 'owner'",
-            )
-            .bind(&agency)
-            .fetch_optional(&mut *tx)
-            .await?
-            .is_some();
-            if has_owner {
-                continue;
-            }
-            let successor = sqlx::query(
-                "SELECT user_id FROM agency_members WHERE agency_id = $1 \
-                 ORDER BY CASE role WHEN 'manager' THEN 0 ELSE 1 END, created_at, user_id",
-            )
-            .bind(&agency)
-            .fetch_optional(&mut *tx)
-            .await?;
-            match successor {
-                Some(row) => {
-                    let successor: String = row.try_get("user_id")?;
-                    sqlx::query(
-                        "UPDATE agency_members SET role = 'owner' WHERE agency_id = $1 AND user_id = $2",
-                    )
-                    .bind(&agency)
-                    .bind(&successor)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                None => {
-                    sqlx::query("DELETE FROM agencies WHERE id = $1")
-                        .bind(&agency)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-            }
-        }
+        let erased = erase_user_in(&mut tx, user).await?;
         tx.commit().await?;
-        Ok(erased > 0)
+        Ok(erased)
     }
 
     /// The user's host profile, if set up.
@@ -592,4 +530,91 @@ async fn refuse_removing_last_owner(
         return Err(StoreError::LastOwner);
     }
     Ok(())
+}
+
+/// Creates an empty profile for `user` on `conn` (the consumer's transaction); false when it
+/// already exists, so redelivery changes nothing.
+pub async fn create_profile_in(
+    conn: &mut sqlx::AnyConnection,
+    user: UserId,
+    now: SystemTime,
+) -> Result<bool, StoreError> {
+    let created = sqlx::query(
+        "INSERT INTO profiles (user_id, created_at, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (user_id) DO NOTHING",
+    )
+    .bind(user.to_string())
+    .bind(unix_micros(now))
+    .bind(unix_micros(now))
+    .execute(&mut *conn)
+    .await?;
+    Ok(created.rows_affected() > 0)
+}
+
+/// Erases everything held about `user` on `conn` (the consumer's transaction): profile, host and
+/// agent profiles, agency memberships; an agency losing its last owner passes to a manager or
+/// agent, or goes when empty. False when there was nothing to erase.
+pub async fn erase_user_in(
+    conn: &mut sqlx::AnyConnection,
+    user: UserId,
+) -> Result<bool, StoreError> {
+    let owned: Vec<String> =
+        sqlx::query("SELECT agency_id FROM agency_members WHERE user_id = $1 AND role = 'owner'")
+            .bind(user.to_string())
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|row| row.try_get("agency_id"))
+            .collect::<Result<_, _>>()?;
+    let mut erased = 0;
+    for table in [
+        "profiles",
+        "host_profiles",
+        "agent_profiles",
+        "agency_members",
+    ] {
+        erased += sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
+            .bind(user.to_string())
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+    }
+    for agency in owned {
+        let has_owner = sqlx::query(
+            "SELECT user_id FROM agency_members WHERE agency_id = $1 AND role = 'owner'",
+        )
+        .bind(&agency)
+        .fetch_optional(&mut *conn)
+        .await?
+        .is_some();
+        if has_owner {
+            continue;
+        }
+        let successor = sqlx::query(
+            "SELECT user_id FROM agency_members WHERE agency_id = $1 \
+             ORDER BY CASE role WHEN 'manager' THEN 0 ELSE 1 END, created_at, user_id",
+        )
+        .bind(&agency)
+        .fetch_optional(&mut *conn)
+        .await?;
+        match successor {
+            Some(row) => {
+                let successor: String = row.try_get("user_id")?;
+                sqlx::query(
+                    "UPDATE agency_members SET role = 'owner' WHERE agency_id = $1 AND user_id = $2",
+                )
+                .bind(&agency)
+                .bind(&successor)
+                .execute(&mut *conn)
+                .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM agencies WHERE id = $1")
+                    .bind(&agency)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+        }
+    }
+    Ok(erased > 0)
 }

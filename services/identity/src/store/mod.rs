@@ -131,18 +131,23 @@ impl IdentityStore {
             now,
         )
         .await?;
-        emitted.push(events::user_registered(
-            id,
-            email.as_str(),
-            &[Role::Guest],
-            now,
-        ));
-        emitted.push(events::email_verification_requested(
-            id,
-            email.as_str(),
-            verification.raw,
-            verification.expires_at,
-        ));
+        emitted
+            .record(
+                &mut tx,
+                events::user_registered(id, email.as_str(), &[Role::Guest], now),
+            )
+            .await?;
+        emitted
+            .record(
+                &mut tx,
+                events::email_verification_requested(
+                    id,
+                    email.as_str(),
+                    verification.raw,
+                    verification.expires_at,
+                ),
+            )
+            .await?;
         tx.commit().await?;
         let user = UserRecord {
             id,
@@ -186,7 +191,9 @@ impl IdentityStore {
         if deleted.rows_affected() == 0 {
             return Err(StoreError::UserNotFound);
         }
-        emitted.push(events::user_deleted(id, now));
+        emitted
+            .record(&mut tx, events::user_deleted(id, now))
+            .await?;
         tx.commit().await?;
         Ok(emitted)
     }
@@ -207,7 +214,9 @@ impl IdentityStore {
             let user = find_user_in(&mut tx, id)
                 .await?
                 .ok_or(StoreError::UserNotFound)?;
-            emitted.push(events::roles_changed(id, &user.roles, now));
+            emitted
+                .record(&mut tx, events::roles_changed(id, &user.roles, now))
+                .await?;
         }
         let user = find_user_in(&mut tx, id)
             .await?
@@ -237,7 +246,9 @@ impl IdentityStore {
             .await?
             .ok_or(StoreError::UserNotFound)?;
         if revoked.rows_affected() > 0 {
-            emitted.push(events::roles_changed(id, &user.roles, now));
+            emitted
+                .record(&mut tx, events::roles_changed(id, &user.roles, now))
+                .await?;
         }
         tx.commit().await?;
         Ok((user, emitted))

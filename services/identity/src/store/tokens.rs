@@ -91,12 +91,12 @@ impl IdentityStore {
             return Err(StoreError::EmailAlreadyVerified);
         }
         insert(&mut tx, id, TokenPurpose::EmailVerification, token, now).await?;
-        emitted.push(events::email_verification_requested(
-            id,
-            &user.email,
-            token.raw,
-            token.expires_at,
-        ));
+        emitted
+            .record(
+                &mut tx,
+                events::email_verification_requested(id, &user.email, token.raw, token.expires_at),
+            )
+            .await?;
         tx.commit().await?;
         Ok(emitted)
     }
@@ -128,7 +128,9 @@ impl IdentityStore {
                 .await?
                 .ok_or(StoreError::UserNotFound)?;
             tracing::info!(user = %id, "bootstrap admin verified their email: granted admin");
-            emitted.push(events::roles_changed(id, &user.roles, now));
+            emitted
+                .record(&mut tx, events::roles_changed(id, &user.roles, now))
+                .await?;
         }
         tx.commit().await?;
         Ok((user, emitted))
@@ -153,12 +155,12 @@ impl IdentityStore {
         let id: String = row.try_get("id")?;
         let id = UserId::parse(&id).map_err(|err| sqlx::Error::Decode(Box::new(err)))?;
         insert(&mut tx, id, TokenPurpose::PasswordReset, token, now).await?;
-        emitted.push(events::password_reset_requested(
-            id,
-            email.as_str(),
-            token.raw,
-            token.expires_at,
-        ));
+        emitted
+            .record(
+                &mut tx,
+                events::password_reset_requested(id, email.as_str(), token.raw, token.expires_at),
+            )
+            .await?;
         tx.commit().await?;
         Ok(emitted)
     }

@@ -87,9 +87,12 @@ fn grant_admin_makes_a_registered_account_an_admin_and_refuses_an_unknown_email(
         let db = estospaces_storage::Database::open(&config.common, "identity")
             .await
             .expect("opens");
-        db.migrate(estospaces_identity::store::MIGRATIONS)
-            .await
-            .expect("migrates");
+        for migrations in [
+            estospaces_identity::store::MIGRATIONS,
+            estospaces_events::MIGRATIONS,
+        ] {
+            db.migrate(migrations).await.expect("migrates");
+        }
         let store = estospaces_identity::store::IdentityStore::new(db);
         let token = estospaces_identity::secrets::OpaqueToken::generate();
         let (user, _) = store

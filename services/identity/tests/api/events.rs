@@ -13,8 +13,10 @@ use crate::helpers::{Backend, on_both_backends};
 
 async fn store(backend: Backend) -> (IdentityStore, TestDatabase) {
     let database = match backend {
-        Backend::Postgres => TestDatabase::postgres(MIGRATIONS).await,
-        Backend::Sqlite => TestDatabase::sqlite(MIGRATIONS).await,
+        Backend::Postgres => {
+            TestDatabase::postgres(&[MIGRATIONS, estospaces_events::MIGRATIONS]).await
+        }
+        Backend::Sqlite => TestDatabase::sqlite(&[MIGRATIONS, estospaces_events::MIGRATIONS]).await,
     }
     .expect("a fresh test database");
     (IdentityStore::new(database.database.clone()), database)

@@ -129,8 +129,10 @@ pub async fn spawn_app_with(
     }
     let migrations = estospaces_identity::store::MIGRATIONS;
     let database = match backend {
-        Backend::Postgres => TestDatabase::postgres(migrations).await,
-        Backend::Sqlite => TestDatabase::sqlite(migrations).await,
+        Backend::Postgres => {
+            TestDatabase::postgres(&[migrations, estospaces_events::MIGRATIONS]).await
+        }
+        Backend::Sqlite => TestDatabase::sqlite(&[migrations, estospaces_events::MIGRATIONS]).await,
     }
     .expect("a fresh test database");
 
@@ -143,6 +145,7 @@ pub async fn spawn_app_with(
         common: CommonConfig {
             listen: "127.0.0.1:0".parse().expect("address"),
             database_url: Some(database.url.clone().into()),
+            data_dir: database.data_dir().to_path_buf(),
             shutdown_grace: Duration::from_secs(1),
             ..CommonConfig::default()
         },

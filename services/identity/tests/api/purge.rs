@@ -14,8 +14,8 @@ use crate::helpers::{Backend, on_both_backends};
 on_both_backends! {
     async fn a_purge_deletes_what_has_ended_and_keeps_what_is_live(backend: Backend) {
         let database = match backend {
-            Backend::Postgres => TestDatabase::postgres(MIGRATIONS).await,
-            Backend::Sqlite => TestDatabase::sqlite(MIGRATIONS).await,
+            Backend::Postgres => TestDatabase::postgres(&[MIGRATIONS, estospaces_events::MIGRATIONS]).await,
+            Backend::Sqlite => TestDatabase::sqlite(&[MIGRATIONS, estospaces_events::MIGRATIONS]).await,
         }
         .expect("a fresh test database");
         let store = IdentityStore::new(database.database.clone());

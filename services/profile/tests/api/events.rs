@@ -1,4 +1,5 @@
-//! The handlers for identity's events, called directly until the consumer runtime calls them.
+//! Reactions to identity's events: through the event log end to end, and the handlers called
+//! directly for redelivery and malformed events.
 
 use estospaces_profile::events::{EventError, on_user_deleted, on_user_registered};
 use estospaces_proto::identity_v1 as identity;
@@ -25,11 +26,23 @@ fn deleted(user: &str) -> identity::UserDeleted {
 }
 
 on_both_backends! {
+    async fn registering_at_identity_creates_the_profile_through_the_event_log(backend: Backend) {
+        let mut app = spawn_app(backend).await;
+        let ann = app.user("ann@example.com").await;
+        let user = estospaces_profile::domain::UserId::from_name(&ann.name, "").expect("name");
+
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while app.store.profile(user).await.expect("readable").is_none() {
+            assert!(std::time::Instant::now() < deadline, "no profile row 10 s after registration");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     async fn a_registration_creates_a_profile_once_and_redelivery_keeps_its_contents(backend: Backend) {
         let mut app = spawn_app(backend).await;
         let ann = app.user("ann@example.com").await;
 
-        on_user_registered(&app.store, &registered(&ann.name)).await.expect("handled");
+        on_user_registered(&mut app.store.connection().await.expect("connection"), &registered(&ann.name)).await.expect("handled");
         let created = app.store.profile(estospaces_profile::domain::UserId::from_name(&ann.name, "").expect("name")).await.expect("readable");
         assert!(created.is_some(), "a profile row exists");
         app.profile
@@ -43,7 +56,7 @@ on_both_backends! {
             .await
             .expect("the owner updates");
 
-        on_user_registered(&app.store, &registered(&ann.name)).await.expect("redelivery is harmless");
+        on_user_registered(&mut app.store.connection().await.expect("connection"), &registered(&ann.name)).await.expect("redelivery is harmless");
 
         let profile = app.profile.get_profile(pb::GetProfileRequest { name: ann.profile() }).await.expect("public").into_inner().profile.expect("a profile");
         assert_eq!(profile.display_name, "Ann");
@@ -54,7 +67,7 @@ on_both_backends! {
         let admin = app.admin().await;
         let ann = app.user_with_role("ann@example.com", Role::Agent, &admin).await;
         let olga = app.user_with_role("olga@example.com", Role::Agent, &admin).await;
-        on_user_registered(&app.store, &registered(&ann.name)).await.expect("handled");
+        on_user_registered(&mut app.store.connection().await.expect("connection"), &registered(&ann.name)).await.expect("handled");
         app.profile
             .update_profile(authorized(
                 pb::UpdateProfileRequest {
@@ -105,7 +118,7 @@ on_both_backends! {
             .expect("added");
 
         for _ in 0..2 {
-            on_user_deleted(&app.store, &deleted(&ann.name)).await.expect("handled, and harmless again");
+            on_user_deleted(&mut app.store.connection().await.expect("connection"), &deleted(&ann.name)).await.expect("handled, and harmless again");
         }
 
         let profile = app.profile.get_profile(authorized(pb::GetProfileRequest { name: ann.profile() }, &admin.token)).await.expect("readable").into_inner().profile.expect("a profile");
@@ -122,8 +135,8 @@ on_both_backends! {
     async fn an_event_naming_no_valid_user_is_refused_as_malformed(backend: Backend) {
         let app = spawn_app(backend).await;
 
-        let registered = on_user_registered(&app.store, &registered("accounts/42")).await;
-        let deleted = on_user_deleted(&app.store, &deleted("users/not-a-uuid")).await;
+        let registered = on_user_registered(&mut app.store.connection().await.expect("connection"), &registered("accounts/42")).await;
+        let deleted = on_user_deleted(&mut app.store.connection().await.expect("connection"), &deleted("users/not-a-uuid")).await;
 
         assert!(matches!(registered, Err(EventError::Malformed(_))), "{registered:?}");
         assert!(matches!(deleted, Err(EventError::Malformed(_))), "{deleted:?}");
@@ -151,7 +164,7 @@ on_both_backends! {
                 .expect("added");
         }
 
-        on_user_deleted(&app.store, &deleted(&olga.name)).await.expect("handled");
+        on_user_deleted(&mut app.store.connection().await.expect("connection"), &deleted(&olga.name)).await.expect("handled");
 
         let members = app.profile.list_agency_members(pb::ListAgencyMembersRequest { parent: staffed.name.clone() }).await.expect("public").into_inner().members;
         let roles: Vec<(String, i32)> = members.into_iter().map(|m| (m.user, m.role)).collect();

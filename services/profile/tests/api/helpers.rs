@@ -95,16 +95,19 @@ impl Drop for TestApp {
 
 async fn database(backend: Backend, migrations: estospaces_storage::Migrations) -> TestDatabase {
     match backend {
-        Backend::Postgres => TestDatabase::postgres(migrations).await,
-        Backend::Sqlite => TestDatabase::sqlite(migrations).await,
+        Backend::Postgres => TestDatabase::postgres(&[migrations]).await,
+        Backend::Sqlite => TestDatabase::sqlite(&[migrations]).await,
     }
     .expect("a fresh test database")
 }
 
-fn common(database: &TestDatabase) -> CommonConfig {
+/// A service's settings: its own database, and `data_dir` shared by both services so they
+/// share the embedded event log, as in the single-binary platform.
+fn common(database: &TestDatabase, data_dir: &std::path::Path) -> CommonConfig {
     CommonConfig {
         listen: "127.0.0.1:0".parse().expect("address"),
         database_url: Some(database.url.clone().into()),
+        data_dir: data_dir.to_path_buf(),
         shutdown_grace: Duration::from_secs(1),
         ..CommonConfig::default()
     }
@@ -129,7 +132,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
     let mailbox = Mailbox::default();
     let identity_config = IdentityConfig {
-        common: common(&identity_db),
+        common: common(&identity_db, identity_db.data_dir()),
         service: IdentitySettings {
             bootstrap_admin_email: Some(ADMIN_EMAIL.to_owned()),
             ..IdentitySettings::default()
@@ -148,7 +151,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     }));
     shutdown.push(stop);
 
-    let mut profile_common = common(&profile_db);
+    let mut profile_common = common(&profile_db, identity_db.data_dir());
     profile_common.auth.identity_url = Some(format!("http://{identity_addr}"));
     let profile_config = ProfileConfig {
         common: profile_common,
