@@ -101,7 +101,9 @@ impl Authenticator {
     }
 }
 
-async fn fetch_jwks(mut identity: IdentityServiceClient<Channel>) -> anyhow::Result<Vec<PublicJwk>> {
+async fn fetch_jwks(
+    mut identity: IdentityServiceClient<Channel>,
+) -> anyhow::Result<Vec<PublicJwk>> {
     let mut request = tonic::Request::new(GetJwksRequest {});
     request.set_timeout(Duration::from_secs(5));
     let response = identity.get_jwks(request).await?.into_inner();

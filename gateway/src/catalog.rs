@@ -354,7 +354,10 @@ mod tests {
         match catalog.lookup(&Method::GET, "/v1/users/abc") {
             Lookup::Found(found) => {
                 assert_eq!(found.route.rpc.grpc_path, get_user.grpc_path);
-                assert_eq!(found.bindings, [("name".to_owned(), "users/abc".to_owned())]);
+                assert_eq!(
+                    found.bindings,
+                    [("name".to_owned(), "users/abc".to_owned())]
+                );
             }
             other => panic!("expected GetUser, got {other:?}"),
         }

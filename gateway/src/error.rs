@@ -51,11 +51,8 @@ pub fn status_json(status: &tonic::Status) -> Value {
 
 /// The HTTP response for a status, with `Retry-After` when the status carries a `RetryInfo`.
 pub fn status_response(status: &tonic::Status) -> Response {
-    let mut response = (
-        http_status(status.code()),
-        axum::Json(status_json(status)),
-    )
-        .into_response();
+    let mut response =
+        (http_status(status.code()), axum::Json(status_json(status))).into_response();
     if let Some(delay) = status
         .get_details_retry_info()
         .and_then(|info| info.retry_delay)

@@ -90,7 +90,9 @@ impl Gateway {
             .get("grpc-timeout")
             .and_then(|value| value.to_str().ok())
             .and_then(parse_grpc_timeout)
-            .map_or(self.request_timeout, |asked| asked.min(self.request_timeout))
+            .map_or(self.request_timeout, |asked| {
+                asked.min(self.request_timeout)
+            })
     }
 
     // === REST ===
@@ -193,14 +195,18 @@ impl Gateway {
 fn stream_response(stream: tonic::Streaming<DynamicMessage>, events: bool) -> Response {
     let frames = stream
         .map(move |item| {
-            let (kind, body) = match item.map_err(|status| status).and_then(|message| {
-                message_json(&message).map_err(tonic::Status::from)
-            }) {
+            let (kind, body) = match item
+                .and_then(|message| message_json(&message).map_err(tonic::Status::from))
+            {
                 Ok(json) => ("result", json),
                 Err(status) => ("error", status_json(&status)),
             };
             let frame = if events {
-                let event = if kind == "error" { "event: error\n" } else { "" };
+                let event = if kind == "error" {
+                    "event: error\n"
+                } else {
+                    ""
+                };
                 format!("{event}data: {body}\n\n")
             } else {
                 format!("{}\n", serde_json::json!({ kind: body }))
@@ -335,6 +341,13 @@ impl tower::Service<Request<TonicBody>> for GrpcProxy {
                 .expect("a gRPC path is a valid URI");
             *request.uri_mut() = path;
             request.headers_mut().remove(header::HOST);
+            // tonic-web's decoded grpc-web-text body reports the base64 length as its exact
+            // size, which HTTP/2 would send as a wrong content-length; forget the size.
+            let request = request.map(|body| {
+                TonicBody::new(http_body_util::StreamBody::new(
+                    http_body_util::BodyStream::new(body),
+                ))
+            });
             let mut channel = channel;
             match tower::ServiceExt::oneshot(&mut channel, request).await {
                 Ok(response) => Ok(response.map(TonicBody::new)),
@@ -360,7 +373,11 @@ mod tests {
         assert_eq!(parse_grpc_timeout("250m"), Some(Duration::from_millis(250)));
         assert_eq!(parse_grpc_timeout("7u"), Some(Duration::from_micros(7)));
         assert_eq!(parse_grpc_timeout("9n"), Some(Duration::from_nanos(9)));
-        assert_eq!(parse_grpc_timeout("123456789S"), None, "at most eight digits");
+        assert_eq!(
+            parse_grpc_timeout("123456789S"),
+            None,
+            "at most eight digits"
+        );
         assert_eq!(parse_grpc_timeout("5x"), None);
         assert_eq!(parse_grpc_timeout("S"), None);
     }

@@ -77,7 +77,9 @@ mod tests {
         for _ in 0..3 {
             assert!(limiter.check("ip:1", quota).is_ok());
         }
-        let wait = limiter.check("ip:1", quota).expect_err("the fourth call is over the burst");
+        let wait = limiter
+            .check("ip:1", quota)
+            .expect_err("the fourth call is over the burst");
         assert!(
             wait > Duration::from_millis(900) && wait <= Duration::from_secs(1),
             "{wait:?}"

@@ -52,7 +52,9 @@ impl Application {
         let identity = match upstreams.get("identity") {
             Some(channel) => Some(channel.clone()),
             None => match &auth.identity_url {
-                Some(url) => Some(tonic::transport::Endpoint::from_shared(url.clone())?.connect_lazy()),
+                Some(url) => {
+                    Some(tonic::transport::Endpoint::from_shared(url.clone())?.connect_lazy())
+                }
                 None => None,
             },
         };
@@ -98,7 +100,10 @@ impl Application {
 
     /// Serves until `shutdown` completes, then lets in-flight calls finish within the grace
     /// period.
-    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let (draining, drain_started) = tokio::sync::oneshot::channel::<()>();
         let serving = axum::serve(
             self.listener,

@@ -84,7 +84,9 @@ impl PathTemplate {
                         .split('.')
                         .all(|ident| !ident.is_empty() && ident.chars().all(is_ident_char))
                 {
-                    return Err(fail("a variable names a field path such as `name` or `a.b`"));
+                    return Err(fail(
+                        "a variable names a field path such as `name` or `a.b`",
+                    ));
                 }
                 if variables
                     .iter()
@@ -200,7 +202,12 @@ impl PathTemplate {
             match segment {
                 Segment::Literal(literal) if literal != part => return None,
                 Segment::Single if part.is_empty() => return None,
-                Segment::Rest if parts.iter().skip(self.segments.len() - 1).any(|p| p.is_empty()) => {
+                Segment::Rest
+                    if parts
+                        .iter()
+                        .skip(self.segments.len() - 1)
+                        .any(|p| p.is_empty()) =>
+                {
                     return None;
                 }
                 _ => {}
@@ -268,7 +275,9 @@ fn is_ident_char(c: char) -> bool {
 mod tests {
     use super::*;
 
-    fn bindings(pairs: &[(&str, &str)]) -> Option<Vec<(String, String)>> {
+    type Bindings = Option<Vec<(String, String)>>;
+
+    fn bindings(pairs: &[(&str, &str)]) -> Bindings {
         Some(
             pairs
                 .iter()
@@ -279,11 +288,15 @@ mod tests {
 
     #[test]
     fn templates_match_the_paths_they_describe_and_only_those() {
-        let table: &[(&str, &str, Option<Vec<(String, String)>>)] = &[
+        let table: &[(&str, &str, Bindings)] = &[
             ("/v1/users:register", "/v1/users:register", bindings(&[])),
             ("/v1/users:register", "/v1/users", None),
             ("/v1/users:register", "/v1/users:login", None),
-            ("/v1/{name=users/*}", "/v1/users/42", bindings(&[("name", "users/42")])),
+            (
+                "/v1/{name=users/*}",
+                "/v1/users/42",
+                bindings(&[("name", "users/42")]),
+            ),
             ("/v1/{name=users/*}", "/v1/users/42/extra", None),
             ("/v1/{name=users/*}", "/v1/users/", None),
             ("/v1/{name=users/*}", "/v1/groups/42", None),
@@ -303,7 +316,11 @@ mod tests {
                 "/v1/files/a/b/c.txt",
                 bindings(&[("path", "a/b/c.txt")]),
             ),
-            ("/v1/files/{path=**}", "/v1/files", bindings(&[("path", "")])),
+            (
+                "/v1/files/{path=**}",
+                "/v1/files",
+                bindings(&[("path", "")]),
+            ),
             ("/v1/*/things", "/v1/any/things", bindings(&[])),
             ("/v1/**", "/v1/x/y", bindings(&[])),
             (
@@ -311,7 +328,11 @@ mod tests {
                 "/v1/users/a%20b%2Fc",
                 bindings(&[("name", "users/a b/c")]),
             ),
-            ("/.well-known/jwks.json", "/.well-known/jwks.json", bindings(&[])),
+            (
+                "/.well-known/jwks.json",
+                "/.well-known/jwks.json",
+                bindings(&[]),
+            ),
         ];
         for (template, path, expected) in table {
             let compiled = PathTemplate::parse(template).expect(template);
@@ -346,7 +367,10 @@ mod tests {
     fn openapi_paths_name_each_variable_once() {
         let cases = [
             ("/v1/{name=users/*}", "/v1/{name}"),
-            ("/v1/{parent=users/*}/items:batch", "/v1/{parent}/items:batch"),
+            (
+                "/v1/{parent=users/*}/items:batch",
+                "/v1/{parent}/items:batch",
+            ),
             ("/v1/files/{path=**}", "/v1/files/{path}"),
         ];
         for (template, openapi) in cases {

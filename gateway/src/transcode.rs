@@ -8,8 +8,8 @@
 use estospaces_status::{ApiError, FieldViolation};
 use percent_encoding::percent_decode_str;
 use prost_reflect::{
-    DeserializeOptions, DynamicMessage, FieldDescriptor, Kind, MessageDescriptor,
-    SerializeOptions, Value,
+    DeserializeOptions, DynamicMessage, FieldDescriptor, Kind, MessageDescriptor, SerializeOptions,
+    Value,
 };
 use serde_json::{Map, Value as Json};
 
@@ -33,11 +33,10 @@ pub fn request_message(
         BodyBinding::Whole | BodyBinding::Field(_) if body.iter().all(u8::is_ascii_whitespace) => {
             None
         }
-        BodyBinding::Whole | BodyBinding::Field(_) => {
-            Some(serde_json::from_slice::<Json>(body).map_err(|err| {
-                bad_request("body", format!("the body is not valid JSON: {err}"))
-            })?)
-        }
+        BodyBinding::Whole | BodyBinding::Field(_) => Some(
+            serde_json::from_slice::<Json>(body)
+                .map_err(|err| bad_request("body", format!("the body is not valid JSON: {err}")))?,
+        ),
     };
 
     // Paths relative to the body field, taken before the body is merged into the request.
@@ -72,7 +71,9 @@ pub fn request_message(
     for (key, value) in query_pairs(query.unwrap_or_default()) {
         let violation = |why: &str| bad_request(&key, format!("query parameter `{key}` {why}"));
         if matches!(route.body, BodyBinding::Whole) {
-            return Err(violation("is not accepted: every field comes from the body"));
+            return Err(violation(
+                "is not accepted: every field comes from the body",
+            ));
         }
         let top = key.split('.').next().unwrap_or_default();
         let bound_elsewhere = bindings
@@ -87,8 +88,15 @@ pub fn request_message(
     }
 
     let options = DeserializeOptions::new().deny_unknown_fields(true);
-    let mut message = DynamicMessage::deserialize_with_options(input.clone(), Json::Object(root), &options)
-        .map_err(|err| bad_request(field_named_in(&err.to_string()), err.to_string()))?;
+    let mut message =
+        DynamicMessage::deserialize_with_options(input.clone(), Json::Object(root), &options)
+            .map_err(|err| {
+                let err = err.to_string();
+                match unknown_field_in(&err) {
+                    Some(field) => bad_request(field, format!("unknown field `{field}`")),
+                    None => bad_request("body", err),
+                }
+            })?;
 
     if let Some(paths) = update_mask.filter(|_| !mask_in_query)
         && let Some(mask_field) = input.get_field_by_name(UPDATE_MASK)
@@ -179,9 +187,8 @@ fn insert(
                 format!("{what} `{path}` names a message; name one of its fields instead"),
             ));
         }
-        let value = scalar_json(&field, raw).map_err(|why| {
-            bad_request(path, format!("{what} `{path}`: {why}"))
-        })?;
+        let value = scalar_json(&field, raw)
+            .map_err(|why| bad_request(path, format!("{what} `{path}`: {why}")))?;
         if field.is_list() {
             match object.entry(key).or_insert_with(|| Json::Array(Vec::new())) {
                 Json::Array(items) => items.push(value),
@@ -209,10 +216,9 @@ fn scalar_json(field: &FieldDescriptor, raw: &str) -> Result<Json, String> {
             "false" => Json::Bool(false),
             _ => return Err(invalid("boolean (true or false)")),
         },
-        Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 => Json::from(
-            raw.parse::<i32>()
-                .map_err(|_| invalid("32-bit integer"))?,
-        ),
+        Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 => {
+            Json::from(raw.parse::<i32>().map_err(|_| invalid("32-bit integer"))?)
+        }
         Kind::Uint32 | Kind::Fixed32 => Json::from(
             raw.parse::<u32>()
                 .map_err(|_| invalid("unsigned 32-bit integer"))?,
@@ -291,29 +297,35 @@ fn collect_paths(
 
 /// Query pairs, percent-decoded with `+` as a space.
 fn query_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
-    query.split('&').filter(|pair| !pair.is_empty()).map(|pair| {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let decode = |text: &str| {
-            percent_decode_str(&text.replace('+', " "))
-                .decode_utf8_lossy()
-                .into_owned()
-        };
-        (decode(key), decode(value))
-    })
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let decode = |text: &str| {
+                percent_decode_str(&text.replace('+', " "))
+                    .decode_utf8_lossy()
+                    .into_owned()
+            };
+            (decode(key), decode(value))
+        })
 }
 
-/// The field a serde error names (``unknown field `x` ``), else `body`.
-fn field_named_in(error: &str) -> &str {
+/// The field prost-reflect's JSON parser refused as unknown (`unrecognized field name 'x'`).
+fn unknown_field_in(error: &str) -> Option<&str> {
     error
-        .split_once("unknown field `")
-        .and_then(|(_, rest)| rest.split_once('`'))
-        .map_or("body", |(field, _)| field)
+        .split_once("unrecognized field name '")
+        .and_then(|(_, rest)| rest.split_once('\''))
+        .map(|(field, _)| field)
 }
 
 fn bad_request(field: &str, description: impl Into<String>) -> ApiError {
     let description = description.into();
-    ApiError::invalid_argument(DOMAIN, vec![FieldViolation::new(field, description.clone())])
-        .with_metadata("description", description)
+    ApiError::invalid_argument(
+        DOMAIN,
+        vec![FieldViolation::new(field, description.clone())],
+    )
+    .with_metadata("description", description)
 }
 
 #[cfg(test)]
@@ -336,11 +348,11 @@ mod tests {
     }
 
     #[test]
-    fn serde_errors_name_the_unknown_field() {
+    fn parser_errors_name_the_unknown_field() {
         assert_eq!(
-            field_named_in("unknown field `colour`, expected one of `name`"),
-            "colour"
+            unknown_field_in("unrecognized field name 'colour' at line 1 column 9"),
+            Some("colour")
         );
-        assert_eq!(field_named_in("expected a string"), "body");
+        assert_eq!(unknown_field_in("expected a string"), None);
     }
 }
