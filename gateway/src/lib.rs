@@ -13,6 +13,7 @@
 //!
 //! - [`catalog`]: RPCs, their routes and method options, read from a `DescriptorPool`.
 //! - [`gateway`]: the REST handler and the gRPC proxy.
+//! - [`openapi`]: the OpenAPI 3.1 document served at `/openapi.json`, rendered at `/docs`.
 //! - [`startup`]: [`Application`], which binds the port and serves.
 
 #![forbid(unsafe_code)]
@@ -23,6 +24,7 @@ pub mod codec;
 pub mod config;
 pub mod error;
 pub mod gateway;
+pub mod openapi;
 pub mod ratelimit;
 pub mod startup;
 pub mod template;

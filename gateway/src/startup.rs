@@ -30,6 +30,7 @@ pub struct Application {
     listener: TcpListener,
     local_addr: SocketAddr,
     router: Router,
+    metrics_listener: Option<TcpListener>,
     shutdown_grace: Duration,
 }
 
@@ -80,10 +81,15 @@ impl Application {
         let router = router(gateway, &settings.cors_allowed_origins)?;
         let listener = TcpListener::bind(config.common.listen).await?;
         let local_addr = listener.local_addr()?;
+        let metrics_listener = match config.common.metrics_listen {
+            Some(addr) => Some(TcpListener::bind(addr).await?),
+            None => None,
+        };
         Ok(Self {
             listener,
             local_addr,
             router,
+            metrics_listener,
             shutdown_grace: config.common.shutdown_grace,
         })
     }
@@ -104,6 +110,17 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        let metrics = self.metrics_listener.map(|listener| {
+            let handle = estospaces_telemetry::metrics_handle();
+            let app = Router::new().route(
+                "/metrics",
+                get(move || {
+                    let handle = handle.clone();
+                    async move { handle.render() }
+                }),
+            );
+            tokio::spawn(async move { axum::serve(listener, app).await })
+        });
         let (draining, drain_started) = tokio::sync::oneshot::channel::<()>();
         let serving = axum::serve(
             self.listener,
@@ -115,8 +132,8 @@ impl Application {
             let _ = draining.send(());
         });
         let grace = self.shutdown_grace;
-        tokio::select! {
-            result = serving => Ok(result?),
+        let result = tokio::select! {
+            result = serving => result.map_err(anyhow::Error::from),
             () = async move {
                 if drain_started.await.is_ok() {
                     tracing::info!(?grace, "shutting down: draining in-flight calls");
@@ -128,7 +145,11 @@ impl Application {
                 tracing::warn!(?grace, "grace period over; abandoning unfinished calls");
                 Ok(())
             }
+        };
+        if let Some(metrics) = metrics {
+            metrics.abort();
         }
+        result
     }
 }
 
@@ -149,7 +170,21 @@ fn router(gateway: Arc<Gateway>, cors_origins: &[String]) -> anyhow::Result<Rout
         }
     };
 
+    let openapi = bytes::Bytes::from(serde_json::to_vec(&crate::openapi::document(
+        &gateway.catalog,
+    ))?);
     let router = Router::new()
+        .route(
+            "/openapi.json",
+            get(move || {
+                let openapi = openapi.clone();
+                async move { ([(header::CONTENT_TYPE, "application/json")], openapi) }
+            }),
+        )
+        .route(
+            "/docs",
+            get(|| async { axum::response::Html(crate::openapi::DOCS_PAGE) }),
+        )
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .fallback(dispatch)

@@ -122,3 +122,29 @@ async fn calls_over_the_rate_limit_return_429_with_retry_after() {
     let body: Value = limited.json().await.expect("JSON");
     assert_eq!(detail(&body, "ErrorInfo")["reason"], "RATE_LIMITED");
 }
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_route_and_the_docs_page_loads_it() {
+    let app = spawn_app().await;
+
+    let response = app.get("/openapi.json").await;
+    assert_eq!(response.status(), 200);
+    let doc: Value = response.json().await.expect("JSON");
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert!(doc["paths"]["/v1/users:register"]["post"].is_object());
+    let watch = &doc["paths"]["/v1/{name}:watch"]["get"];
+    assert!(
+        watch["responses"]["200"]["content"]["application/x-ndjson"].is_object(),
+        "server streams are described as NDJSON"
+    );
+    let run = &doc["paths"]["/v1/{name}:run"]["post"];
+    let body = &run["requestBody"]["content"]["application/json"]["schema"];
+    assert!(
+        body["properties"].get("name").is_none(),
+        "the path parameter is not repeated in the body"
+    );
+
+    let docs = app.get("/docs").await;
+    assert_eq!(docs.status(), 200);
+    assert!(docs.text().await.expect("html").contains("/openapi.json"));
+}
