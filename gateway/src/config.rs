@@ -55,6 +55,8 @@ pub struct RateLimitSettings {
     pub authenticated_per_minute: u32,
     /// How many calls may arrive at once before the rate applies.
     pub burst: u32,
+    /// The prefix of the limiter's Redis keys (with `ESTOSPACES_REDIS_URL` set).
+    pub redis_key_prefix: String,
 }
 
 impl Default for RateLimitSettings {
@@ -64,6 +66,7 @@ impl Default for RateLimitSettings {
             public_per_minute: 120,
             authenticated_per_minute: 600,
             burst: 20,
+            redis_key_prefix: "estospaces:gateway:ratelimit:".to_owned(),
         }
     }
 }

@@ -76,6 +76,7 @@ impl Gateway {
             };
             limiter
                 .check(&format!("{class}:{who}"), quota)
+                .await
                 .map_err(|retry_after| {
                     ApiError::resource_exhausted(DOMAIN, "RATE_LIMITED", retry_after)
                         .with_metadata("class", class)

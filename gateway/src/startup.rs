@@ -10,6 +10,7 @@ use axum::body::Body as AxumBody;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use estospaces_config::ExposeSecret;
 use http::{HeaderName, HeaderValue, Method, Request, StatusCode, header};
 use prost_reflect::DescriptorPool;
 use tokio::net::TcpListener;
@@ -65,10 +66,15 @@ impl Application {
             &auth.audience,
             settings.jwks_refetch_interval,
         );
-        let limiter = settings
-            .rate_limits
-            .enabled
-            .then(|| (RateLimiter::in_memory(), settings.rate_limits.clone()));
+        let limits = &settings.rate_limits;
+        let limiter = match (&config.common.redis_url, limits.enabled) {
+            (_, false) => None,
+            (Some(url), true) => Some((
+                RateLimiter::redis(url.expose_secret(), &limits.redis_key_prefix)?,
+                limits.clone(),
+            )),
+            (None, true) => Some((RateLimiter::in_memory(), limits.clone())),
+        };
         let gateway = Arc::new(Gateway {
             catalog,
             upstreams,

@@ -94,15 +94,16 @@ async fn a_body_over_the_limit_returns_413() {
     assert_eq!(response.status(), 413);
 }
 
-#[tokio::test]
-async fn calls_over_the_rate_limit_return_429_with_retry_after() {
+async fn assert_the_third_public_call_is_limited(redis_url: Option<String>) {
     let app = spawn_app_with(Options {
         rate_limits: Some(RateLimitSettings {
             enabled: true,
             public_per_minute: 6,
             authenticated_per_minute: 600,
             burst: 2,
+            redis_key_prefix: format!("estospaces-test:{}:", uuid::Uuid::new_v4()),
         }),
+        redis_url,
         ..Options::default()
     })
     .await;
@@ -121,6 +122,18 @@ async fn calls_over_the_rate_limit_return_429_with_retry_after() {
     assert!((1..=10).contains(&retry_after), "{retry_after}");
     let body: Value = limited.json().await.expect("JSON");
     assert_eq!(detail(&body, "ErrorInfo")["reason"], "RATE_LIMITED");
+}
+
+#[tokio::test]
+async fn calls_over_the_rate_limit_return_429_with_retry_after() {
+    assert_the_third_public_call_is_limited(None).await;
+}
+
+#[tokio::test]
+async fn calls_over_the_rate_limit_kept_in_redis_return_429_with_retry_after() {
+    let url = std::env::var("ESTOSPACES_TEST_REDIS_URL")
+        .unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+    assert_the_third_public_call_is_limited(Some(url)).await;
 }
 
 #[tokio::test]

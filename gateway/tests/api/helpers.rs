@@ -44,6 +44,8 @@ pub struct Options {
     pub rate_limits: Option<RateLimitSettings>,
     pub cors_allowed_origins: Vec<String>,
     pub max_body_bytes: Option<usize>,
+    /// Keeps rate limits in Redis.
+    pub redis_url: Option<String>,
 }
 
 /// The gateway in front of a real identity service (SQLite in a temporary directory) and the
@@ -99,6 +101,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         common: CommonConfig {
             listen: "127.0.0.1:0".parse().expect("address"),
             shutdown_grace: Duration::from_secs(1),
+            redis_url: options.redis_url.map(Into::into),
             ..CommonConfig::default()
         },
         service: GatewaySettings {
