@@ -22,6 +22,11 @@ pub const PASSWORD: &str = "correct horse battery staple";
 
 /// The platform's contracts plus the test-only echo service, compiled with protox.
 pub fn descriptors() -> DescriptorPool {
+    DescriptorPool::decode(descriptor_set().as_slice()).expect("the descriptor set decodes")
+}
+
+/// [`descriptors`], encoded as a `FileDescriptorSet` (which buf reads as an image).
+pub fn descriptor_set() -> Vec<u8> {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut compiler =
         protox::Compiler::new([manifest.join("tests/protos"), manifest.join("../proto")])
@@ -34,8 +39,7 @@ pub fn descriptors() -> DescriptorPool {
             "estospaces/identity/v1/identity_service.proto",
         ])
         .expect("the test protos compile");
-    DescriptorPool::decode(compiler.encode_file_descriptor_set().as_slice())
-        .expect("the descriptor set decodes")
+    compiler.encode_file_descriptor_set()
 }
 
 /// What a test changes about the gateway.
