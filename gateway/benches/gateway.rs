@@ -65,10 +65,7 @@ async fn run() -> anyhow::Result<()> {
             ..CommonConfig::default()
         },
         service: GatewaySettings {
-            upstreams: BTreeMap::from([(
-                "identity".to_owned(),
-                format!("http://{identity_addr}"),
-            )]),
+            upstreams: BTreeMap::from([("identity".to_owned(), format!("http://{identity_addr}"))]),
             rate_limits: RateLimitSettings {
                 enabled: false,
                 ..RateLimitSettings::default()
@@ -83,7 +80,9 @@ async fn run() -> anyhow::Result<()> {
     let direct = Channel::from_shared(format!("http://{identity_addr}"))?
         .connect()
         .await?;
-    let http = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()?;
     let duration = Duration::from_secs(seconds);
 
     let mut rows = Vec::new();
@@ -175,12 +174,7 @@ struct Row {
 }
 
 /// Closed-loop load: `concurrency` callers each repeat `call` until the time is up.
-async fn measure<F, Fut>(
-    name: &'static str,
-    concurrency: usize,
-    duration: Duration,
-    call: F,
-) -> Row
+async fn measure<F, Fut>(name: &'static str, concurrency: usize, duration: Duration, call: F) -> Row
 where
     F: Fn() -> Fut + Send + Sync + 'static,
     Fut: Future<Output = bool> + Send,

@@ -204,7 +204,7 @@ pub fn detail<'a>(body: &'a Json, kind: &str) -> &'a Json {
 // === The echo service ===
 
 /// Serves `estospaces.echo.v1.EchoService`: every RPC returns its request (with the
-/// `authorization` it received in `seen_authorization`); `Watch` streams it `count` times and
+/// `authorization` and `grpc-timeout` it received); `Watch` streams it `count` times and
 /// then fails when `flag` is set.
 #[derive(Clone)]
 struct Echo {
@@ -260,14 +260,19 @@ impl tower::Service<http::Request<Body>> for Echo {
 }
 
 fn echoed(request: tonic::Request<DynamicMessage>) -> DynamicMessage {
-    let seen = request
-        .metadata()
-        .get("authorization")
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let seen = |key: &str| {
+        request
+            .metadata()
+            .get(key)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let authorization = seen("authorization");
+    let timeout = seen("grpc-timeout");
     let mut message = request.into_inner();
-    message.set_field_by_name("seen_authorization", Value::String(seen));
+    message.set_field_by_name("seen_authorization", Value::String(authorization));
+    message.set_field_by_name("seen_grpc_timeout", Value::String(timeout));
     message
 }
 

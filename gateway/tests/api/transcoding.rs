@@ -1,6 +1,8 @@
 //! How REST requests become request messages, seen through the echo service, which returns
 //! exactly the message the gateway built.
 
+use std::time::Duration;
+
 use serde_json::{Value, json};
 
 use crate::helpers::{detail, spawn_app};
@@ -243,4 +245,47 @@ async fn a_server_stream_arrives_as_server_sent_events_when_asked() {
     assert_eq!(events.len(), 2, "{text}");
     assert!(events[0].starts_with("data: {"));
     assert!(events[1].starts_with("event: error\ndata: {"), "{text}");
+}
+
+#[tokio::test]
+async fn the_upstream_call_carries_the_callers_deadline_capped_by_the_gateways() {
+    let app = spawn_app().await;
+
+    let response = app
+        .http
+        .get(app.url("/v1/shelves/s1/things/t1"))
+        .header("grpc-timeout", "2S")
+        .send()
+        .await
+        .expect("answer");
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(grpc_timeout(&body), Duration::from_secs(2));
+
+    let response = app
+        .http
+        .get(app.url("/v1/shelves/s1/things/t1"))
+        .header("grpc-timeout", "5H")
+        .send()
+        .await
+        .expect("answer");
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(
+        grpc_timeout(&body),
+        Duration::from_secs(30),
+        "capped by the default 30 s request timeout"
+    );
+}
+
+/// The `grpc-timeout` the echo service saw (`2000000u`, `30000m`, ...).
+fn grpc_timeout(body: &Value) -> Duration {
+    let text = body["seenGrpcTimeout"].as_str().expect("a timeout");
+    let (digits, unit) = text.split_at(text.len() - 1);
+    let amount: u64 = digits.parse().expect("digits");
+    match unit {
+        "S" => Duration::from_secs(amount),
+        "m" => Duration::from_millis(amount),
+        "u" => Duration::from_micros(amount),
+        "n" => Duration::from_nanos(amount),
+        other => panic!("unexpected unit {other}"),
+    }
 }
