@@ -131,9 +131,22 @@ impl Builder {
                 }));
             }
             BodyBinding::Field(field) => {
+                // `{thing.name=...}` with `body: "thing"`: the body's `name` comes from the path.
+                let prefix = format!("{}.", field.name());
+                let bound_inside: BTreeSet<&str> = path_fields
+                    .iter()
+                    .filter_map(|path| path.strip_prefix(prefix.as_str()))
+                    .filter(|rest| !rest.contains('.'))
+                    .collect();
+                let schema = match field.kind() {
+                    Kind::Message(message) if !bound_inside.is_empty() && !field.is_list() => {
+                        self.message_schema(&message, &bound_inside)
+                    }
+                    _ => self.field_schema(field),
+                };
                 request_body = Some(json!({
                     "required": true,
-                    "content": { "application/json": { "schema": self.field_schema(field) } },
+                    "content": { "application/json": { "schema": schema } },
                 }));
                 let mut excluded = top_bound.clone();
                 excluded.insert(field.name());

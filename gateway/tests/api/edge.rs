@@ -157,6 +157,14 @@ async fn the_openapi_document_lists_every_route_and_the_docs_page_loads_it() {
         "the path parameter is not repeated in the body"
     );
 
+    let patch = &doc["paths"]["/v2/{thing.title}"]["patch"];
+    let body = &patch["requestBody"]["content"]["application/json"]["schema"];
+    assert!(body["properties"]["size"].is_object());
+    assert!(
+        body["properties"].get("title").is_none(),
+        "a path parameter inside the body field is not repeated in the body"
+    );
+
     let docs = app.get("/docs").await;
     assert_eq!(docs.status(), 200);
     assert!(docs.text().await.expect("html").contains("/openapi.json"));

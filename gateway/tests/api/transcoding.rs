@@ -132,6 +132,25 @@ async fn patch_fills_the_update_mask_from_the_fields_in_the_body() {
 }
 
 #[tokio::test]
+async fn a_path_variable_inside_the_body_field_is_set_from_the_path_and_not_masked() {
+    let app = spawn_app().await;
+
+    let response = app
+        .http
+        .patch(app.url("/v2/titles/lamp"))
+        .json(&json!({ "size": { "width": 1 } }))
+        .send()
+        .await
+        .expect("answer");
+
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(body["thing"]["title"], "titles/lamp");
+    assert_eq!(body["thing"]["size"]["width"], 1);
+    assert_eq!(body["updateMask"], "size.width");
+}
+
+#[tokio::test]
 async fn patch_keeps_an_update_mask_the_caller_sent() {
     let app = spawn_app().await;
 
