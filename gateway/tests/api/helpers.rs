@@ -9,7 +9,7 @@ use estospaces_config::CommonConfig;
 use estospaces_gateway::codec::DynamicCodec;
 use estospaces_gateway::config::RateLimitSettings;
 use estospaces_gateway::{Application, GatewayConfig, GatewaySettings};
-use estospaces_identity::IdentityConfig;
+use estospaces_identity::{IdentityConfig, IdentitySettings};
 use futures::future::BoxFuture;
 use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor, Value};
 use serde_json::Value as Json;
@@ -50,6 +50,8 @@ pub struct Options {
     pub max_body_bytes: Option<usize>,
     /// Keeps rate limits in Redis.
     pub redis_url: Option<String>,
+    /// How soon the gateway may fetch identity's key set again.
+    pub jwks_refetch_interval: Option<Duration>,
 }
 
 /// The gateway in front of a real identity service (SQLite in a temporary directory) and the
@@ -87,7 +89,11 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             shutdown_grace: Duration::from_secs(1),
             ..CommonConfig::default()
         },
-        service: Default::default(),
+        service: IdentitySettings {
+            // Keys added to the store (a rotation) are trusted within a test's patience.
+            key_refresh_interval: Duration::from_millis(100),
+            ..IdentitySettings::default()
+        },
     })
     .await
     .expect("identity builds");
@@ -115,6 +121,9 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             ]),
             cors_allowed_origins: options.cors_allowed_origins,
             max_body_bytes: options.max_body_bytes.unwrap_or(1024 * 1024),
+            jwks_refetch_interval: options
+                .jwks_refetch_interval
+                .unwrap_or(Duration::from_secs(10)),
             rate_limits: options.rate_limits.unwrap_or(RateLimitSettings {
                 enabled: false,
                 ..RateLimitSettings::default()
@@ -141,6 +150,11 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
 }
 
 impl TestApp {
+    /// Where identity keeps its SQLite database.
+    pub fn identity_data_dir(&self) -> &Path {
+        self._data.path()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }

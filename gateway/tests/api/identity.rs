@@ -187,3 +187,61 @@ async fn the_key_set_is_served_at_the_well_known_jwks_path() {
     assert_eq!(key["crv"], "Ed25519");
     assert_eq!(key["alg"], "EdDSA");
 }
+
+#[tokio::test]
+async fn a_token_signed_with_a_rotated_in_key_is_accepted_after_the_gateway_refetches_the_key_set()
+{
+    use std::time::{Duration, SystemTime};
+
+    use estospaces_auth::{Role, SigningKey, TokenIssuer};
+    use estospaces_config::{AuthConfig, CommonConfig};
+    use estospaces_identity::store::IdentityStore;
+
+    let app = crate::helpers::spawn_app_with(crate::helpers::Options {
+        jwks_refetch_interval: Some(Duration::ZERO),
+        ..Default::default()
+    })
+    .await;
+    let (user, token) = app.signed_in("ada@example.com").await;
+    let path = format!("/v1/{}", user["name"].as_str().expect("name"));
+    let get = |token: String| app.http.get(app.url(&path)).bearer_auth(token).send();
+    // The gateway now holds the key set with identity's first key.
+    assert_eq!(get(token).await.expect("answer").status(), 200);
+
+    // Rotate: a second key appears in identity's store, as another replica would add it.
+    let common = CommonConfig {
+        data_dir: app.identity_data_dir().to_owned(),
+        ..CommonConfig::default()
+    };
+    let db = estospaces_storage::Database::open(&common, estospaces_identity::SERVICE_NAME)
+        .await
+        .expect("identity's database");
+    let new_key = SigningKey::generate();
+    IdentityStore::new(db)
+        .insert_signing_key(new_key.kid(), new_key.to_pkcs8_der(), SystemTime::now())
+        .await
+        .expect("the key is stored");
+    // Identity reloads its keys every 100 ms in tests.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+
+    let auth = AuthConfig::default();
+    let user_id = user["name"]
+        .as_str()
+        .and_then(|name| name.strip_prefix("users/"))
+        .expect("users/{id}");
+    let rotated = TokenIssuer::new(
+        new_key,
+        &auth.issuer,
+        &auth.audience,
+        Duration::from_secs(60),
+    )
+    .issue(user_id, &[Role::Guest])
+    .token;
+
+    let response = get(rotated).await.expect("answer");
+    assert_eq!(
+        response.status(),
+        200,
+        "the unknown kid made the gateway fetch the key set again"
+    );
+}
