@@ -50,6 +50,18 @@ impl Application {
         let catalog = Catalog::new(pool)?;
         let settings = &config.service;
         let upstreams = Upstreams::new(&settings.upstreams)?;
+        let unrouted: std::collections::BTreeSet<&str> = catalog
+            .rpcs()
+            .map(|rpc| rpc.domain.as_str())
+            .filter(|domain| upstreams.get(domain).is_none())
+            .collect();
+        if !unrouted.is_empty() {
+            tracing::warn!(
+                ?unrouted,
+                "no upstream configured for these services; their calls fail with UNAVAILABLE"
+            );
+        }
+        tracing::info!(routes = catalog.routes().len(), "REST routes read from the descriptors");
         let auth = &config.common.auth;
         let identity = match upstreams.get("identity") {
             Some(channel) => Some(channel.clone()),
