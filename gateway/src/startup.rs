@@ -61,7 +61,10 @@ impl Application {
                 "no upstream configured for these services; their calls fail with UNAVAILABLE"
             );
         }
-        tracing::info!(routes = catalog.routes().len(), "REST routes read from the descriptors");
+        tracing::info!(
+            routes = catalog.routes().len(),
+            "REST routes read from the descriptors"
+        );
         let auth = &config.common.auth;
         let identity = match upstreams.get("identity") {
             Some(channel) => Some(channel.clone()),

@@ -58,6 +58,7 @@ pub struct Options {
 /// echo service. Everything stops when it is dropped.
 pub struct TestApp {
     pub addr: SocketAddr,
+    pub identity_addr: SocketAddr,
     pub http: reqwest::Client,
     stops: Vec<tokio::sync::oneshot::Sender<()>>,
     _data: tempfile::TempDir,
@@ -142,6 +143,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
 
     TestApp {
         addr,
+        identity_addr,
         http: reqwest::Client::new(),
         stops,
         _data: data,
