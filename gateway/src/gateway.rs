@@ -124,6 +124,16 @@ impl Gateway {
         };
         let route = found.route;
         let rpc = &route.rpc;
+        if rpc.descriptor.is_client_streaming() {
+            return plain_error(
+                StatusCode::NOT_IMPLEMENTED,
+                tonic::Code::Unimplemented,
+                format!(
+                    "{} streams requests; call it over gRPC or grpc-web",
+                    rpc.descriptor.full_name()
+                ),
+            );
+        }
 
         if let Err(err) = self.admit(rpc, &parts.headers, client).await {
             return status_response(&tonic::Status::from(err));

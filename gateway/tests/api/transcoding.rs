@@ -308,3 +308,18 @@ fn grpc_timeout(body: &Value) -> Duration {
         other => panic!("unexpected unit {other}"),
     }
 }
+
+#[tokio::test]
+async fn a_client_streaming_rpc_over_rest_returns_501() {
+    let app = spawn_app().await;
+
+    let response = app
+        .http
+        .post(app.url("/v1/uploads"))
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("answer");
+
+    assert_eq!(response.status(), 501);
+}
