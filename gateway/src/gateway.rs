@@ -255,7 +255,20 @@ fn forwarded_metadata(headers: &HeaderMap) -> MetadataMap {
             metadata.insert(MetadataKey::from_static(name), value);
         }
     }
-    metadata
+    with_trace_context(metadata)
+}
+
+/// `metadata` with the current span's trace context (when tracing exports), so the upstream's
+/// span is a child of the gateway's.
+fn with_trace_context(metadata: MetadataMap) -> MetadataMap {
+    use tonic::service::Interceptor as _;
+    let request = tonic::Request::from_parts(metadata, tonic::Extensions::new(), ());
+    let mut interceptor = estospaces_telemetry::TraceContextInterceptor;
+    interceptor
+        .call(request)
+        .expect("TraceContextInterceptor never refuses a call")
+        .into_parts()
+        .0
 }
 
 /// An error the gateway raises without a gRPC status behind it (no route, body too large).
@@ -344,6 +357,13 @@ impl tower::Service<Request<TonicBody>> for GrpcProxy {
             let deadline = gateway.deadline(request.headers());
             if let Ok(value) = HeaderValue::from_str(&format!("{}m", deadline.as_millis())) {
                 request.headers_mut().insert("grpc-timeout", value);
+            }
+            // Upstream spans continue the gateway's trace rather than skipping it.
+            let context = with_trace_context(MetadataMap::new()).into_headers();
+            for name in ["traceparent", "tracestate"] {
+                if let Some(value) = context.get(name) {
+                    request.headers_mut().insert(name, value.clone());
+                }
             }
             // The channel sets scheme and authority; keep only the path.
             let path = rpc

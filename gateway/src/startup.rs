@@ -17,6 +17,8 @@ use tokio::net::TcpListener;
 use tower::{Layer, ServiceBuilder, ServiceExt};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tracing::Instrument as _;
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
 use crate::auth::Authenticator;
 use crate::catalog::Catalog;
@@ -265,7 +267,19 @@ async fn access_log(request: Request<AxumBody>, next: axum::middleware::Next) ->
         .and_then(|value| value.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    let response = next.run(request).await;
+    // The gateway's span continues the caller's trace; upstream calls continue the gateway's.
+    let span = tracing::info_span!(
+        "gateway.request",
+        otel.name = %format_args!("{method} {protocol}"),
+        otel.kind = "server",
+        http.request.method = %method,
+        url.path = %path,
+        request_id = %request_id,
+    );
+    let _ = span.set_parent(estospaces_telemetry::extract_trace_context(
+        request.headers(),
+    ));
+    let response = next.run(request).instrument(span).await;
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
     tracing::info!(
