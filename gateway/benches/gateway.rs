@@ -1,5 +1,5 @@
-//! One unary RPC (identity's `GetJwks`: public, no database) called three ways in one run:
-//! directly over gRPC, through the gateway over REST, and through the gateway over grpc-web.
+//! One unary RPC (identity's `GetJwks`: public, no database) called four ways in one run:
+//! directly over gRPC, and through the gateway over gRPC, REST and grpc-web.
 //!
 //! ```text
 //! cargo bench -p estospaces-gateway --bench gateway
@@ -90,6 +90,19 @@ async fn run() -> anyhow::Result<()> {
         let client = IdentityServiceClient::new(direct);
         rows.push(
             measure("direct gRPC", concurrency, duration, move || {
+                let mut client = client.clone();
+                async move { client.get_jwks(GetJwksRequest {}).await.is_ok() }
+            })
+            .await,
+        );
+    }
+    {
+        let through_gateway = Channel::from_shared(format!("http://{gateway_addr}"))?
+            .connect()
+            .await?;
+        let client = IdentityServiceClient::new(through_gateway);
+        rows.push(
+            measure("gateway gRPC", concurrency, duration, move || {
                 let mut client = client.clone();
                 async move { client.get_jwks(GetJwksRequest {}).await.is_ok() }
             })

@@ -372,13 +372,7 @@ impl tower::Service<Request<TonicBody>> for GrpcProxy {
                 .expect("a gRPC path is a valid URI");
             *request.uri_mut() = path;
             request.headers_mut().remove(header::HOST);
-            // tonic-web's decoded grpc-web-text body reports the base64 length as its exact
-            // size, which HTTP/2 would send as a wrong content-length; forget the size.
-            let request = request.map(|body| {
-                TonicBody::new(http_body_util::StreamBody::new(
-                    http_body_util::BodyStream::new(body),
-                ))
-            });
+            let request = request.map(|body| TonicBody::new(UnsizedBody { inner: body }));
             let mut channel = channel;
             match tower::ServiceExt::oneshot(&mut channel, request).await {
                 Ok(response) => Ok(response.map(TonicBody::new)),
@@ -411,5 +405,34 @@ mod tests {
         );
         assert_eq!(parse_grpc_timeout("5x"), None);
         assert_eq!(parse_grpc_timeout("S"), None);
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A body that does not say how long it is.
+    ///
+    /// tonic-web's decoded grpc-web-text body reports the base64 length as its exact size, which
+    /// HTTP/2 would send upstream as a wrong `content-length`. Everything else, the end of the
+    /// stream included, is passed through: a body that could not tell its end would cost an
+    /// empty DATA frame per call, and servers close connections that send too many of those.
+    struct UnsizedBody<B> {
+        #[pin]
+        inner: B,
+    }
+}
+
+impl<B: http_body::Body> http_body::Body for UnsizedBody<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        self.project().inner.poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
     }
 }

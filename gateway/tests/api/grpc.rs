@@ -195,3 +195,25 @@ async fn grpc_web_server_streams_arrive_message_by_message() {
     );
     assert_eq!(trailers.get("grpc-status").map(String::as_str), Some("0"));
 }
+
+#[tokio::test]
+async fn many_grpc_calls_on_one_connection_all_succeed() {
+    // Each proxied request must end with its last DATA frame: an extra empty frame per call
+    // makes the upstream close the connection (`too_many_data_frames`) after a few hundred.
+    let app = spawn_app().await;
+    let mut client = client(&app).await;
+
+    let mut failures = Vec::new();
+    for _ in 0..1000 {
+        if let Err(status) = client.get_jwks(pb::GetJwksRequest {}).await {
+            failures.push(status.message().to_owned());
+        }
+    }
+
+    assert!(
+        failures.is_empty(),
+        "{} failed: {:?}",
+        failures.len(),
+        failures.first()
+    );
+}
