@@ -1,0 +1,91 @@
+//! The gateway's configuration.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
+
+/// The gateway's configuration: the shared settings plus [`GatewaySettings`].
+///
+/// `ESTOSPACES_LISTEN` is where the gateway serves REST, grpc-web and gRPC.
+pub type GatewayConfig = estospaces_config::Config<GatewaySettings>;
+
+/// Settings only the gateway reads.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct GatewaySettings {
+    /// The gRPC URL of each service, by domain (the `identity` of `estospaces.identity.v1`):
+    /// `ESTOSPACES_UPSTREAMS__IDENTITY=http://127.0.0.1:50051`.
+    pub upstreams: BTreeMap<String, String>,
+    /// Browser origins allowed to call the gateway (`https://app.example.com`), comma-separated
+    /// in the environment; `*` allows any. None by default.
+    #[serde(deserialize_with = "list")]
+    pub cors_allowed_origins: Vec<String>,
+    /// The largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// At most how often the key set is fetched again because a token named an unknown key.
+    #[serde(with = "humantime_serde")]
+    pub jwks_refetch_interval: Duration,
+    /// Rate limits; see [`RateLimitSettings`].
+    pub rate_limits: RateLimitSettings,
+}
+
+impl Default for GatewaySettings {
+    fn default() -> Self {
+        Self {
+            upstreams: BTreeMap::new(),
+            cors_allowed_origins: Vec::new(),
+            max_body_bytes: 1024 * 1024,
+            jwks_refetch_interval: Duration::from_secs(10),
+            rate_limits: RateLimitSettings::default(),
+        }
+    }
+}
+
+/// Requests allowed per minute, with bursts of up to `burst`, per route class. Anonymous calls
+/// are counted per client address, authenticated calls per user.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitSettings {
+    /// Whether limits apply at all.
+    pub enabled: bool,
+    /// Calls to public methods (sign-up, login), per client address.
+    pub public_per_minute: u32,
+    /// Calls needing a token, per user.
+    pub authenticated_per_minute: u32,
+    /// How many calls may arrive at once before the rate applies.
+    pub burst: u32,
+    /// The prefix of the limiter's Redis keys (with `ESTOSPACES_REDIS_URL` set).
+    pub redis_key_prefix: String,
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            public_per_minute: 120,
+            authenticated_per_minute: 600,
+            burst: 20,
+            redis_key_prefix: "estospaces:gateway:ratelimit:".to_owned(),
+        }
+    }
+}
+
+/// A list given either as a sequence (TOML) or as one comma-separated string (environment).
+fn list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::One(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        OneOrMany::Many(items) => items,
+    })
+}

@@ -1,0 +1,438 @@
+//! The three ways in: REST/JSON (transcoded), gRPC and grpc-web (both proxied as gRPC). Each
+//! call is matched to an RPC in the [`Catalog`], authenticated, rate-limited and sent to the
+//! upstream of its domain.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::body::Body as AxumBody;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use estospaces_auth::Caller;
+use estospaces_status::ApiError;
+use futures::StreamExt;
+use futures::future::BoxFuture;
+use http::{HeaderMap, HeaderValue, Request, StatusCode, header};
+use prost_reflect::DynamicMessage;
+use tonic::body::Body as TonicBody;
+use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
+
+use crate::catalog::{Catalog, Lookup, Rpc};
+use crate::codec::DynamicCodec;
+use crate::config::RateLimitSettings;
+use crate::error::{DOMAIN, status_json, status_response};
+use crate::ratelimit::{Quota, RateLimiter};
+use crate::transcode::{message_json, request_message, response_json};
+use crate::upstream::Upstreams;
+
+/// Request headers passed on to the upstream as gRPC metadata on REST calls. gRPC and grpc-web
+/// calls pass every header through as they are.
+const FORWARDED_HEADERS: &[&str] = &[
+    "authorization",
+    "x-request-id",
+    "traceparent",
+    "tracestate",
+    "accept-language",
+];
+
+/// Everything a call needs, shared by every connection.
+#[derive(Debug)]
+pub struct Gateway {
+    pub catalog: Catalog,
+    pub upstreams: Upstreams,
+    pub authenticator: crate::auth::Authenticator,
+    pub limiter: Option<(RateLimiter, RateLimitSettings)>,
+    /// The longest a call may take, unless the caller asks for less with `grpc-timeout`.
+    pub request_timeout: Duration,
+    pub max_body_bytes: usize,
+}
+
+impl Gateway {
+    /// Authenticates and rate-limits a call to `rpc` from `client`.
+    async fn admit(
+        &self,
+        rpc: &Rpc,
+        headers: &HeaderMap,
+        client: Option<SocketAddr>,
+    ) -> Result<Option<Caller>, ApiError> {
+        let caller = self.authenticator.authenticate(headers, rpc.public).await?;
+        if let Some((limiter, settings)) = &self.limiter {
+            let (class, per_minute) = if rpc.public {
+                ("public", settings.public_per_minute)
+            } else {
+                ("authenticated", settings.authenticated_per_minute)
+            };
+            let who = match (&caller, client) {
+                (Some(caller), _) => format!("user:{}", caller.user_id),
+                (None, Some(addr)) => format!("ip:{}", addr.ip()),
+                (None, None) => "ip:unknown".to_owned(),
+            };
+            let quota = Quota {
+                per_minute,
+                burst: settings.burst,
+            };
+            limiter
+                .check(&format!("{class}:{who}"), quota)
+                .await
+                .map_err(|retry_after| {
+                    ApiError::resource_exhausted(DOMAIN, "RATE_LIMITED", retry_after)
+                        .with_metadata("class", class)
+                })?;
+        }
+        Ok(caller)
+    }
+
+    /// The deadline for a call: the caller's `grpc-timeout` when shorter than the configured one.
+    fn deadline(&self, headers: &HeaderMap) -> Duration {
+        headers
+            .get("grpc-timeout")
+            .and_then(|value| value.to_str().ok())
+            .and_then(parse_grpc_timeout)
+            .map_or(self.request_timeout, |asked| {
+                asked.min(self.request_timeout)
+            })
+    }
+
+    // === REST ===
+
+    /// Serves one REST call.
+    pub async fn rest(self: Arc<Self>, request: Request<AxumBody>) -> Response {
+        let client = request
+            .extensions()
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()
+            .map(|info| info.0);
+        let (parts, body) = request.into_parts();
+        let found = match self.catalog.lookup(&parts.method, parts.uri.path()) {
+            Lookup::Found(found) => found,
+            Lookup::MethodNotAllowed => {
+                return plain_error(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    tonic::Code::Unimplemented,
+                    format!("{} is not allowed on {}", parts.method, parts.uri.path()),
+                );
+            }
+            Lookup::NotFound => {
+                return plain_error(
+                    StatusCode::NOT_FOUND,
+                    tonic::Code::NotFound,
+                    format!("no route for {}", parts.uri.path()),
+                );
+            }
+        };
+        let route = found.route;
+        let rpc = &route.rpc;
+        if rpc.descriptor.is_client_streaming() {
+            return plain_error(
+                StatusCode::NOT_IMPLEMENTED,
+                tonic::Code::Unimplemented,
+                format!(
+                    "{} streams requests; call it over gRPC or grpc-web",
+                    rpc.descriptor.full_name()
+                ),
+            );
+        }
+
+        if let Err(err) = self.admit(rpc, &parts.headers, client).await {
+            return status_response(&tonic::Status::from(err));
+        }
+        let body = match axum::body::to_bytes(body, self.max_body_bytes).await {
+            Ok(body) => body,
+            Err(_) => {
+                return plain_error(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    tonic::Code::InvalidArgument,
+                    format!("the body is larger than {} bytes", self.max_body_bytes),
+                );
+            }
+        };
+        let message = match request_message(
+            route,
+            &parts.method,
+            &found.bindings,
+            parts.uri.query(),
+            &body,
+        ) {
+            Ok(message) => message,
+            Err(err) => return status_response(&tonic::Status::from(err)),
+        };
+
+        let Some(channel) = self.upstreams.get(&rpc.domain) else {
+            return no_upstream(&rpc.domain);
+        };
+        let mut call = tonic::Request::new(message);
+        *call.metadata_mut() = forwarded_metadata(&parts.headers);
+        call.set_timeout(self.deadline(&parts.headers));
+        let path = rpc
+            .grpc_path
+            .parse::<http::uri::PathAndQuery>()
+            .expect("a gRPC path is a valid URI path");
+        let codec = DynamicCodec::new(rpc.descriptor.output());
+        let mut grpc = tonic::client::Grpc::new(channel.clone());
+        if let Err(err) = grpc.ready().await {
+            return status_response(&tonic::Status::unavailable(format!(
+                "the {} service is unreachable: {err}",
+                rpc.domain
+            )));
+        }
+
+        if rpc.descriptor.is_server_streaming() {
+            let events = wants_event_stream(&parts.headers);
+            return match grpc.server_streaming(call, path, codec).await {
+                Ok(response) => stream_response(response.into_inner(), events),
+                Err(status) => status_response(&status),
+            };
+        }
+        match grpc.unary(call, path, codec).await {
+            Ok(response) => match response_json(route, response.get_ref()) {
+                Ok(json) => (
+                    rpc.success_status,
+                    [(header::CONTENT_TYPE, "application/json")],
+                    json,
+                )
+                    .into_response(),
+                Err(err) => status_response(&tonic::Status::from(err)),
+            },
+            Err(status) => status_response(&status),
+        }
+    }
+}
+
+/// A server stream as NDJSON (`{"result": ...}` per line) or, when the client accepts it, as
+/// server-sent events. A failure mid-stream is sent as a last `{"error": ...}` line or an
+/// `error` event: the HTTP status is already 200, so the body must say the stream failed.
+fn stream_response(stream: tonic::Streaming<DynamicMessage>, events: bool) -> Response {
+    let frames = stream
+        .map(move |item| {
+            let (kind, body) = match item
+                .and_then(|message| message_json(&message).map_err(tonic::Status::from))
+            {
+                Ok(json) => ("result", json),
+                Err(status) => ("error", status_json(&status)),
+            };
+            let frame = if events {
+                let event = if kind == "error" {
+                    "event: error\n"
+                } else {
+                    ""
+                };
+                format!("{event}data: {body}\n\n")
+            } else {
+                format!("{}\n", serde_json::json!({ kind: body }))
+            };
+            Ok::<_, Infallible>(Bytes::from(frame))
+        })
+        .boxed();
+    let content_type = if events {
+        "text/event-stream"
+    } else {
+        "application/x-ndjson"
+    };
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, content_type)],
+        AxumBody::from_stream(frames),
+    )
+        .into_response()
+}
+
+fn wants_event_stream(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .any(|value| value.contains("text/event-stream"))
+}
+
+fn forwarded_metadata(headers: &HeaderMap) -> MetadataMap {
+    let mut metadata = MetadataMap::new();
+    for name in FORWARDED_HEADERS {
+        if let Some(value) = headers.get(*name)
+            && let Ok(value) = MetadataValue::try_from(value.as_bytes())
+        {
+            metadata.insert(MetadataKey::from_static(name), value);
+        }
+    }
+    with_trace_context(metadata)
+}
+
+/// `metadata` with the current span's trace context (when tracing exports), so the upstream's
+/// span is a child of the gateway's.
+fn with_trace_context(metadata: MetadataMap) -> MetadataMap {
+    use tonic::service::Interceptor as _;
+    let request = tonic::Request::from_parts(metadata, tonic::Extensions::new(), ());
+    let mut interceptor = estospaces_telemetry::TraceContextInterceptor;
+    interceptor
+        .call(request)
+        .expect("TraceContextInterceptor never refuses a call")
+        .into_parts()
+        .0
+}
+
+/// An error the gateway raises without a gRPC status behind it (no route, body too large).
+fn plain_error(http: StatusCode, code: tonic::Code, message: String) -> Response {
+    let body = serde_json::json!({
+        "code": i32::from(code),
+        "message": message,
+        "details": [],
+    });
+    (http, axum::Json(body)).into_response()
+}
+
+fn no_upstream(domain: &str) -> Response {
+    status_response(&tonic::Status::unavailable(format!(
+        "no upstream is configured for the {domain} service"
+    )))
+}
+
+/// Parses a `grpc-timeout` value: up to eight digits and a unit (`H M S m u n`).
+fn parse_grpc_timeout(value: &str) -> Option<Duration> {
+    if value.len() < 2 || value.len() > 9 {
+        return None;
+    }
+    let (digits, unit) = value.split_at(value.len() - 1);
+    let amount: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(amount * 3600),
+        "M" => Duration::from_secs(amount * 60),
+        "S" => Duration::from_secs(amount),
+        "m" => Duration::from_millis(amount),
+        "u" => Duration::from_micros(amount),
+        "n" => Duration::from_nanos(amount),
+        _ => return None,
+    })
+}
+
+// === gRPC and grpc-web ===
+
+/// Proxies gRPC calls to their upstream unchanged, after authentication and rate limits. Wrapped
+/// in `tonic_web::GrpcWebLayer`, it serves grpc-web too.
+#[derive(Debug, Clone)]
+pub struct GrpcProxy {
+    gateway: Arc<Gateway>,
+}
+
+impl GrpcProxy {
+    pub fn new(gateway: Arc<Gateway>) -> Self {
+        Self { gateway }
+    }
+}
+
+impl tower::Service<Request<TonicBody>> for GrpcProxy {
+    type Response = http::Response<TonicBody>;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Self::Response, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, mut request: Request<TonicBody>) -> Self::Future {
+        let gateway = self.gateway.clone();
+        Box::pin(async move {
+            let Some(rpc) = gateway.catalog.rpc(request.uri().path()).cloned() else {
+                return Ok(tonic::Status::unimplemented(format!(
+                    "unknown method {}",
+                    request.uri().path()
+                ))
+                .into_http());
+            };
+            let client = request
+                .extensions()
+                .get::<axum::extract::ConnectInfo<SocketAddr>>()
+                .map(|info| info.0);
+            if let Err(err) = gateway.admit(&rpc, request.headers(), client).await {
+                return Ok(tonic::Status::from(err).into_http());
+            }
+            let Some(channel) = gateway.upstreams.get(&rpc.domain).cloned() else {
+                return Ok(tonic::Status::unavailable(format!(
+                    "no upstream is configured for the {} service",
+                    rpc.domain
+                ))
+                .into_http());
+            };
+            // The deadline travels on: the caller's, capped by ours.
+            let deadline = gateway.deadline(request.headers());
+            if let Ok(value) = HeaderValue::from_str(&format!("{}m", deadline.as_millis())) {
+                request.headers_mut().insert("grpc-timeout", value);
+            }
+            // Upstream spans continue the gateway's trace rather than skipping it.
+            let context = with_trace_context(MetadataMap::new()).into_headers();
+            for name in ["traceparent", "tracestate"] {
+                if let Some(value) = context.get(name) {
+                    request.headers_mut().insert(name, value.clone());
+                }
+            }
+            // The channel sets scheme and authority; keep only the path.
+            let path = rpc
+                .grpc_path
+                .parse::<http::Uri>()
+                .expect("a gRPC path is a valid URI");
+            *request.uri_mut() = path;
+            request.headers_mut().remove(header::HOST);
+            let request = request.map(|body| TonicBody::new(UnsizedBody { inner: body }));
+            let mut channel = channel;
+            match tower::ServiceExt::oneshot(&mut channel, request).await {
+                Ok(response) => Ok(response.map(TonicBody::new)),
+                Err(err) => Ok(tonic::Status::unavailable(format!(
+                    "the {} service is unreachable: {err}",
+                    rpc.domain
+                ))
+                .into_http()),
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grpc_timeouts_parse_in_every_unit() {
+        assert_eq!(parse_grpc_timeout("2H"), Some(Duration::from_secs(7200)));
+        assert_eq!(parse_grpc_timeout("3M"), Some(Duration::from_secs(180)));
+        assert_eq!(parse_grpc_timeout("5S"), Some(Duration::from_secs(5)));
+        assert_eq!(parse_grpc_timeout("250m"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_grpc_timeout("7u"), Some(Duration::from_micros(7)));
+        assert_eq!(parse_grpc_timeout("9n"), Some(Duration::from_nanos(9)));
+        assert_eq!(
+            parse_grpc_timeout("123456789S"),
+            None,
+            "at most eight digits"
+        );
+        assert_eq!(parse_grpc_timeout("5x"), None);
+        assert_eq!(parse_grpc_timeout("S"), None);
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A body that does not say how long it is.
+    ///
+    /// tonic-web's decoded grpc-web-text body reports the base64 length as its exact size, which
+    /// HTTP/2 would send upstream as a wrong `content-length`. Everything else, the end of the
+    /// stream included, is passed through: a body that could not tell its end would cost an
+    /// empty DATA frame per call, and servers close connections that send too many of those.
+    struct UnsizedBody<B> {
+        #[pin]
+        inner: B,
+    }
+}
+
+impl<B: http_body::Body> http_body::Body for UnsizedBody<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        self.project().inner.poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+}

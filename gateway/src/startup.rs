@@ -1,0 +1,343 @@
+//! Building and running the gateway.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body as AxumBody;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use estospaces_config::ExposeSecret;
+use http::{HeaderName, HeaderValue, Method, Request, StatusCode, header};
+use prost_reflect::DescriptorPool;
+use tokio::net::TcpListener;
+use tower::{Layer, ServiceBuilder, ServiceExt};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tracing::Instrument as _;
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+
+use crate::auth::Authenticator;
+use crate::catalog::Catalog;
+use crate::config::GatewayConfig;
+use crate::gateway::{Gateway, GrpcProxy};
+use crate::ratelimit::RateLimiter;
+use crate::upstream::Upstreams;
+
+/// The gateway, bound and ready to serve.
+#[derive(Debug)]
+pub struct Application {
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    router: Router,
+    metrics_listener: Option<TcpListener>,
+    shutdown_grace: Duration,
+}
+
+impl Application {
+    /// Builds the gateway for every service in `estospaces_proto::FILE_DESCRIPTOR_SET`.
+    pub async fn build(config: GatewayConfig) -> anyhow::Result<Self> {
+        let pool = DescriptorPool::decode(estospaces_proto::FILE_DESCRIPTOR_SET)?;
+        Self::build_with_descriptors(config, pool).await
+    }
+
+    /// Builds the gateway for the services in `pool` (tests add services of their own).
+    pub async fn build_with_descriptors(
+        config: GatewayConfig,
+        pool: DescriptorPool,
+    ) -> anyhow::Result<Self> {
+        let catalog = Catalog::new(pool)?;
+        let settings = &config.service;
+        let upstreams = Upstreams::new(&settings.upstreams)?;
+        let unrouted: std::collections::BTreeSet<&str> = catalog
+            .rpcs()
+            .map(|rpc| rpc.domain.as_str())
+            .filter(|domain| upstreams.get(domain).is_none())
+            .collect();
+        if !unrouted.is_empty() {
+            tracing::warn!(
+                ?unrouted,
+                "no upstream configured for these services; their calls fail with UNAVAILABLE"
+            );
+        }
+        tracing::info!(
+            routes = catalog.routes().len(),
+            "REST routes read from the descriptors"
+        );
+        let auth = &config.common.auth;
+        let identity = match upstreams.get("identity") {
+            Some(channel) => Some(channel.clone()),
+            None => match &auth.identity_url {
+                Some(url) => {
+                    Some(tonic::transport::Endpoint::from_shared(url.clone())?.connect_lazy())
+                }
+                None => None,
+            },
+        };
+        let authenticator = Authenticator::new(
+            identity,
+            &auth.issuer,
+            &auth.audience,
+            settings.jwks_refetch_interval,
+        );
+        let limits = &settings.rate_limits;
+        let limiter = match (&config.common.redis_url, limits.enabled) {
+            (_, false) => None,
+            (Some(url), true) => Some((
+                RateLimiter::redis(url.expose_secret(), &limits.redis_key_prefix)?,
+                limits.clone(),
+            )),
+            (None, true) => Some((RateLimiter::in_memory(), limits.clone())),
+        };
+        let gateway = Arc::new(Gateway {
+            catalog,
+            upstreams,
+            authenticator,
+            limiter,
+            request_timeout: config.common.request_timeout,
+            max_body_bytes: settings.max_body_bytes,
+        });
+
+        let router = router(gateway, &settings.cors_allowed_origins)?;
+        let listener = TcpListener::bind(config.common.listen).await?;
+        let local_addr = listener.local_addr()?;
+        let metrics_listener = match config.common.metrics_listen {
+            Some(addr) => Some(TcpListener::bind(addr).await?),
+            None => None,
+        };
+        Ok(Self {
+            listener,
+            local_addr,
+            router,
+            metrics_listener,
+            shutdown_grace: config.common.shutdown_grace,
+        })
+    }
+
+    /// Where REST, gRPC and grpc-web are served.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Serves until SIGTERM or SIGINT.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run(estospaces_server::shutdown_signal()).await
+    }
+
+    /// Serves until `shutdown` completes, then lets in-flight calls finish within the grace
+    /// period.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let metrics = self.metrics_listener.map(|listener| {
+            let handle = estospaces_telemetry::metrics_handle();
+            let app = Router::new().route(
+                "/metrics",
+                get(move || {
+                    let handle = handle.clone();
+                    async move { handle.render() }
+                }),
+            );
+            tokio::spawn(async move { axum::serve(listener, app).await })
+        });
+        let (draining, drain_started) = tokio::sync::oneshot::channel::<()>();
+        let serving = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = draining.send(());
+        });
+        let grace = self.shutdown_grace;
+        let result = tokio::select! {
+            result = serving => result.map_err(anyhow::Error::from),
+            () = async move {
+                if drain_started.await.is_ok() {
+                    tracing::info!(?grace, "shutting down: draining in-flight calls");
+                    tokio::time::sleep(grace).await;
+                } else {
+                    std::future::pending::<()>().await;
+                }
+            } => {
+                tracing::warn!(?grace, "grace period over; abandoning unfinished calls");
+                Ok(())
+            }
+        };
+        if let Some(metrics) = metrics {
+            metrics.abort();
+        }
+        result
+    }
+}
+
+fn router(gateway: Arc<Gateway>, cors_origins: &[String]) -> anyhow::Result<Router> {
+    let grpc = tonic_web::GrpcWebLayer::new().layer(GrpcProxy::new(gateway.clone()));
+    let dispatch = move |State(gateway): State<Arc<Gateway>>, request: Request<AxumBody>| {
+        let grpc = grpc.clone();
+        async move {
+            if is_grpc(&request) {
+                let response = grpc
+                    .oneshot(request.map(tonic::body::Body::new))
+                    .await
+                    .unwrap_or_else(|never| match never {});
+                response.map(AxumBody::new)
+            } else {
+                gateway.rest(request).await
+            }
+        }
+    };
+
+    let openapi = bytes::Bytes::from(serde_json::to_vec(&crate::openapi::document(
+        &gateway.catalog,
+    ))?);
+    let router = Router::new()
+        .route(
+            "/openapi.json",
+            get(move || {
+                let openapi = openapi.clone();
+                async move { ([(header::CONTENT_TYPE, "application/json")], openapi) }
+            }),
+        )
+        .route(
+            "/docs",
+            get(|| async { axum::response::Html(crate::openapi::DOCS_PAGE) }),
+        )
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .fallback(dispatch)
+        .with_state(gateway);
+
+    let layers = ServiceBuilder::new()
+        // First, so the access log and the upstream both see the id.
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(axum::middleware::from_fn(access_log))
+        .option_layer(cors(cors_origins)?);
+    Ok(router.layer(layers))
+}
+
+fn is_grpc(request: &Request<AxumBody>) -> bool {
+    request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/grpc"))
+}
+
+/// 200 when every upstream reports SERVING, else 503 naming the ones that do not.
+async fn readyz(State(gateway): State<Arc<Gateway>>) -> Response {
+    let unready = gateway.upstreams.unready().await;
+    if unready.is_empty() {
+        return (StatusCode::OK, "ready").into_response();
+    }
+    let body: serde_json::Map<String, serde_json::Value> = unready
+        .into_iter()
+        .map(|(domain, why)| (domain, why.into()))
+        .collect();
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        axum::Json(serde_json::json!({ "unready": body })),
+    )
+        .into_response()
+}
+
+/// One log line and one latency sample per request.
+async fn access_log(request: Request<AxumBody>, next: axum::middleware::Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let protocol = match request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+    {
+        Some(value) if value.starts_with("application/grpc-web") => "grpc-web",
+        Some(value) if value.starts_with("application/grpc") => "grpc",
+        _ => "rest",
+    };
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    // The gateway's span continues the caller's trace; upstream calls continue the gateway's.
+    let span = tracing::info_span!(
+        "gateway.request",
+        otel.name = %format_args!("{method} {protocol}"),
+        otel.kind = "server",
+        http.request.method = %method,
+        url.path = %path,
+        request_id = %request_id,
+    );
+    let _ = span.set_parent(estospaces_telemetry::extract_trace_context(
+        request.headers(),
+    ));
+    let response = next.run(request).instrument(span).await;
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    tracing::info!(
+        %method, %path, protocol, status, request_id,
+        latency_ms = elapsed.as_secs_f64() * 1000.0,
+        "request"
+    );
+    metrics::histogram!(
+        "gateway_request_duration_seconds",
+        "protocol" => protocol,
+        "status" => status.to_string()
+    )
+    .record(elapsed.as_secs_f64());
+    response
+}
+
+/// CORS for the configured origins; `None` (no CORS headers at all) when there are none.
+fn cors(origins: &[String]) -> anyhow::Result<Option<CorsLayer>> {
+    if origins.is_empty() {
+        return Ok(None);
+    }
+    let allow_origin = if origins.iter().any(|origin| origin == "*") {
+        AllowOrigin::any()
+    } else {
+        let origins = origins
+            .iter()
+            .map(|origin| HeaderValue::from_str(origin))
+            .collect::<Result<Vec<_>, _>>()?;
+        AllowOrigin::list(origins)
+    };
+    let header = HeaderName::from_static;
+    Ok(Some(
+        CorsLayer::new()
+            .allow_origin(allow_origin)
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+            ])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                header::ACCEPT,
+                header("x-grpc-web"),
+                header("x-user-agent"),
+                header("grpc-timeout"),
+                header("x-request-id"),
+                header("connect-protocol-version"),
+            ])
+            .expose_headers([
+                header("grpc-status"),
+                header("grpc-message"),
+                header("grpc-status-details-bin"),
+                header("x-request-id"),
+                header::RETRY_AFTER,
+            ])
+            .max_age(Duration::from_secs(600)),
+    ))
+}

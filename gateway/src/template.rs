@@ -1,0 +1,381 @@
+//! `google.api.http` path templates: parsing them and matching request paths against them.
+//!
+//! The grammar (from `google/api/http.proto`):
+//!
+//! ```text
+//! Template = "/" Segments [ Verb ] ;
+//! Segments = Segment { "/" Segment } ;
+//! Segment  = "*" | "**" | LITERAL | Variable ;
+//! Variable = "{" FieldPath [ "=" Segments ] "}" ;
+//! FieldPath = IDENT { "." IDENT } ;
+//! Verb     = ":" LITERAL ;
+//! ```
+//!
+//! `*` matches one path segment, `**` the rest of the path (zero or more segments, so it must come
+//! last); a variable without `= Segments` is `*`. A template matches a path segment by segment, so
+//! matching costs one split of the request path per candidate route.
+
+use percent_encoding::percent_decode_str;
+
+/// A compiled path template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathTemplate {
+    text: String,
+    segments: Vec<Segment>,
+    variables: Vec<Variable>,
+    verb: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Segment {
+    Literal(String),
+    /// `*`: exactly one segment.
+    Single,
+    /// `**`: every remaining segment.
+    Rest,
+}
+
+/// A `{field.path=...}` capture: segments `start..end` of the template, `end` being `None` when
+/// the capture ends in `**` and takes the rest of the path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Variable {
+    field_path: String,
+    start: usize,
+    end: Option<usize>,
+}
+
+/// Why a template does not follow the grammar.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid path template `{template}`: {reason}")]
+pub struct TemplateError {
+    template: String,
+    reason: &'static str,
+}
+
+impl PathTemplate {
+    /// Compiles `text`, such as `/v1/{name=users/*}:undelete`.
+    pub fn parse(text: &str) -> Result<Self, TemplateError> {
+        let fail = |reason| TemplateError {
+            template: text.to_owned(),
+            reason,
+        };
+        let rest = text.strip_prefix('/').ok_or(fail("must start with `/`"))?;
+        let (body, verb) = split_verb(rest);
+        if verb.is_some_and(str::is_empty) {
+            return Err(fail("empty verb"));
+        }
+        if verb.is_some_and(|verb| verb.contains(['/', '{', '}', '*'])) {
+            return Err(fail("a verb is a literal after the last segment"));
+        }
+
+        let mut segments = Vec::new();
+        let mut variables = Vec::new();
+        let mut chars = body;
+        loop {
+            if let Some(after) = chars.strip_prefix('{') {
+                let close = after.find('}').ok_or(fail("unclosed `{`"))?;
+                let inner = &after[..close];
+                if inner.contains('{') {
+                    return Err(fail("nested variables"));
+                }
+                let (field_path, pattern) = inner.split_once('=').unwrap_or((inner, "*"));
+                if field_path.is_empty()
+                    || !field_path
+                        .split('.')
+                        .all(|ident| !ident.is_empty() && ident.chars().all(is_ident_char))
+                {
+                    return Err(fail(
+                        "a variable names a field path such as `name` or `a.b`",
+                    ));
+                }
+                if variables
+                    .iter()
+                    .any(|variable: &Variable| variable.field_path == field_path)
+                {
+                    return Err(fail("a field is bound twice"));
+                }
+                let start = segments.len();
+                for part in pattern.split('/') {
+                    segments.push(parse_segment(part).ok_or(fail("bad segment in a variable"))?);
+                }
+                let end = (segments.last() != Some(&Segment::Rest)).then_some(segments.len());
+                variables.push(Variable {
+                    field_path: field_path.to_owned(),
+                    start,
+                    end,
+                });
+                chars = &after[close + 1..];
+            } else {
+                let end = chars.find('/').unwrap_or(chars.len());
+                let part = &chars[..end];
+                if part.contains(['{', '}']) {
+                    return Err(fail("a variable must span whole segments"));
+                }
+                segments.push(parse_segment(part).ok_or(fail("empty segment"))?);
+                chars = &chars[end..];
+            }
+            match chars.strip_prefix('/') {
+                Some(next) => chars = next,
+                None if chars.is_empty() => break,
+                None => return Err(fail("a variable must span whole segments")),
+            }
+        }
+        if let Some(position) = segments.iter().position(|s| *s == Segment::Rest)
+            && position + 1 != segments.len()
+        {
+            return Err(fail("`**` must be the last segment"));
+        }
+        Ok(Self {
+            text: text.to_owned(),
+            segments,
+            variables,
+            verb: verb.map(str::to_owned),
+        })
+    }
+
+    /// The template as written in the proto.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The field paths the template binds, in order.
+    pub fn field_paths(&self) -> impl Iterator<Item = &str> {
+        self.variables
+            .iter()
+            .map(|variable| variable.field_path.as_str())
+    }
+
+    /// How many literal segments it has: more literals make a route more specific.
+    pub fn literal_count(&self) -> usize {
+        self.segments
+            .iter()
+            .filter(|segment| matches!(segment, Segment::Literal(_)))
+            .count()
+            + usize::from(self.verb.is_some())
+    }
+
+    /// The template in OpenAPI form: `/v1/{name}` with the variable's pattern dropped.
+    pub fn openapi_path(&self) -> String {
+        let mut out = String::new();
+        let mut index = 0;
+        while index < self.segments.len() {
+            out.push('/');
+            if let Some(variable) = self.variables.iter().find(|v| v.start == index) {
+                out.push('{');
+                out.push_str(&variable.field_path);
+                out.push('}');
+                index = variable.end.unwrap_or(self.segments.len());
+                continue;
+            }
+            match &self.segments[index] {
+                Segment::Literal(literal) => out.push_str(literal),
+                Segment::Single => out.push('*'),
+                Segment::Rest => out.push_str("**"),
+            }
+            index += 1;
+        }
+        if let Some(verb) = &self.verb {
+            out.push(':');
+            out.push_str(verb);
+        }
+        out
+    }
+
+    /// Matches a request path (still percent-encoded, without the query) and returns each bound
+    /// field path with its decoded value, or `None` when the path does not fit.
+    pub fn matches(&self, path: &str) -> Option<Vec<(String, String)>> {
+        let path = path.strip_prefix('/')?;
+        let path = match &self.verb {
+            Some(verb) => path.strip_suffix(verb.as_str())?.strip_suffix(':')?,
+            None => path,
+        };
+        let parts: Vec<&str> = path.split('/').collect();
+        let ends_in_rest = self.segments.last() == Some(&Segment::Rest);
+        if ends_in_rest {
+            if parts.len() + 1 < self.segments.len() {
+                return None;
+            }
+        } else if parts.len() != self.segments.len() {
+            return None;
+        }
+        for (segment, part) in self.segments.iter().zip(&parts) {
+            match segment {
+                Segment::Literal(literal) if literal != part => return None,
+                Segment::Single if part.is_empty() => return None,
+                Segment::Rest
+                    if parts
+                        .iter()
+                        .skip(self.segments.len() - 1)
+                        .any(|p| p.is_empty()) =>
+                {
+                    return None;
+                }
+                _ => {}
+            }
+        }
+        let bindings = self
+            .variables
+            .iter()
+            .map(|variable| {
+                let end = variable.end.unwrap_or(parts.len()).min(parts.len());
+                let value = parts
+                    .get(variable.start..end)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|part| percent_decode_str(part).decode_utf8_lossy())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                (variable.field_path.clone(), value)
+            })
+            .collect();
+        Some(bindings)
+    }
+}
+
+impl std::fmt::Display for PathTemplate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// Splits off the `:verb`: the first `:` outside braces, after the last `/`.
+fn split_verb(rest: &str) -> (&str, Option<&str>) {
+    let mut depth = 0usize;
+    let mut last_colon = None;
+    for (index, c) in rest.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth = depth.saturating_sub(1),
+            '/' if depth == 0 => last_colon = None,
+            ':' if depth == 0 && last_colon.is_none() => last_colon = Some(index),
+            _ => {}
+        }
+    }
+    match last_colon {
+        Some(index) => (&rest[..index], Some(&rest[index + 1..])),
+        None => (rest, None),
+    }
+}
+
+fn parse_segment(part: &str) -> Option<Segment> {
+    match part {
+        "" => None,
+        "*" => Some(Segment::Single),
+        "**" => Some(Segment::Rest),
+        literal if literal.contains('*') => None,
+        literal => Some(Segment::Literal(literal.to_owned())),
+    }
+}
+
+fn is_ident_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Bindings = Option<Vec<(String, String)>>;
+
+    fn bindings(pairs: &[(&str, &str)]) -> Bindings {
+        Some(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn templates_match_the_paths_they_describe_and_only_those() {
+        let table: &[(&str, &str, Bindings)] = &[
+            ("/v1/users:register", "/v1/users:register", bindings(&[])),
+            ("/v1/users:register", "/v1/users", None),
+            ("/v1/users:register", "/v1/users:login", None),
+            (
+                "/v1/{name=users/*}",
+                "/v1/users/42",
+                bindings(&[("name", "users/42")]),
+            ),
+            ("/v1/{name=users/*}", "/v1/users/42/extra", None),
+            ("/v1/{name=users/*}", "/v1/users/", None),
+            ("/v1/{name=users/*}", "/v1/groups/42", None),
+            ("/v1/{name}", "/v1/abc", bindings(&[("name", "abc")])),
+            (
+                "/v1/{name=users/*}:undelete",
+                "/v1/users/7:undelete",
+                bindings(&[("name", "users/7")]),
+            ),
+            (
+                "/v1/{parent=users/*}/items/{item.id}",
+                "/v1/users/1/items/9",
+                bindings(&[("parent", "users/1"), ("item.id", "9")]),
+            ),
+            (
+                "/v1/files/{path=**}",
+                "/v1/files/a/b/c.txt",
+                bindings(&[("path", "a/b/c.txt")]),
+            ),
+            (
+                "/v1/files/{path=**}",
+                "/v1/files",
+                bindings(&[("path", "")]),
+            ),
+            ("/v1/*/things", "/v1/any/things", bindings(&[])),
+            ("/v1/**", "/v1/x/y", bindings(&[])),
+            (
+                "/v1/{name=users/*}",
+                "/v1/users/a%20b%2Fc",
+                bindings(&[("name", "users/a b/c")]),
+            ),
+            (
+                "/.well-known/jwks.json",
+                "/.well-known/jwks.json",
+                bindings(&[]),
+            ),
+        ];
+        for (template, path, expected) in table {
+            let compiled = PathTemplate::parse(template).expect(template);
+            assert_eq!(
+                &compiled.matches(path),
+                expected,
+                "{template} against {path}"
+            );
+        }
+    }
+
+    #[test]
+    fn malformed_templates_are_refused_with_a_reason() {
+        for bad in [
+            "v1/users",
+            "/v1/{name",
+            "/v1/{name=users/*",
+            "/v1/**/tail",
+            "/v1/{}",
+            "/v1/{a.}",
+            "/v1/x{name}",
+            "/v1//users",
+            "/v1/users:",
+            "/v1/{name}/{name}",
+            "/v1/us*rs",
+        ] {
+            assert!(PathTemplate::parse(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn openapi_paths_name_each_variable_once() {
+        let cases = [
+            ("/v1/{name=users/*}", "/v1/{name}"),
+            (
+                "/v1/{parent=users/*}/items:batch",
+                "/v1/{parent}/items:batch",
+            ),
+            ("/v1/files/{path=**}", "/v1/files/{path}"),
+        ];
+        for (template, openapi) in cases {
+            let compiled = PathTemplate::parse(template).expect(template);
+            assert_eq!(compiled.openapi_path(), openapi);
+        }
+    }
+}

@@ -1,0 +1,219 @@
+//! gRPC and grpc-web through the gateway, with the generated clients and raw grpc-web frames.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use estospaces_proto::identity_v1 as pb;
+use estospaces_proto::identity_v1::identity_service_client::IdentityServiceClient;
+use prost::Message;
+use tonic::Code;
+use tonic::transport::Channel;
+use tonic_types::StatusExt;
+
+use crate::helpers::{PASSWORD, TestApp, frame, spawn_app, unframe};
+
+async fn client(app: &TestApp) -> IdentityServiceClient<Channel> {
+    let channel = Channel::from_shared(format!("http://{}", app.addr))
+        .expect("uri")
+        .connect()
+        .await
+        .expect("the gateway accepts HTTP/2");
+    IdentityServiceClient::new(channel)
+}
+
+fn register_request(email: &str) -> pb::RegisterUserRequest {
+    pb::RegisterUserRequest {
+        email: email.to_owned(),
+        password: PASSWORD.to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn grpc_calls_pass_through_with_their_status_details() {
+    let app = spawn_app().await;
+    let mut client = client(&app).await;
+
+    let user = client
+        .register_user(register_request("ada@example.com"))
+        .await
+        .expect("registration over gRPC")
+        .into_inner()
+        .user
+        .expect("a user");
+    assert_eq!(user.email, "ada@example.com");
+
+    let status = client
+        .register_user(register_request("ada@example.com"))
+        .await
+        .expect_err("a second registration fails");
+    assert_eq!(status.code(), Code::AlreadyExists);
+    assert_eq!(
+        status.get_details_error_info().expect("ErrorInfo").domain,
+        "identity.estospaces.dev",
+        "details survive the proxy"
+    );
+}
+
+#[tokio::test]
+async fn grpc_calls_to_methods_needing_a_token_are_refused_at_the_gateway_without_one() {
+    let app = spawn_app().await;
+    let mut client = client(&app).await;
+
+    let status = client
+        .get_user(pb::GetUserRequest {
+            name: "users/anyone".to_owned(),
+        })
+        .await
+        .expect_err("no token");
+
+    assert_eq!(status.code(), Code::Unauthenticated);
+    assert_eq!(
+        status.get_details_error_info().expect("ErrorInfo").reason,
+        "TOKEN_MISSING"
+    );
+}
+
+#[tokio::test]
+async fn grpc_calls_with_a_token_reach_the_service() {
+    let app = spawn_app().await;
+    let (user, token) = app.signed_in("ada@example.com").await;
+    let mut client = client(&app).await;
+
+    let mut request = tonic::Request::new(pb::GetUserRequest {
+        name: user["name"].as_str().expect("name").to_owned(),
+    });
+    request.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {token}").parse().expect("header"),
+    );
+    let fetched = client
+        .get_user(request)
+        .await
+        .expect("the owner may read their account")
+        .into_inner()
+        .user
+        .expect("a user");
+    assert_eq!(fetched.email, "ada@example.com");
+}
+
+#[tokio::test]
+async fn an_unknown_grpc_method_is_unimplemented() {
+    let app = spawn_app().await;
+    let response = app
+        .http
+        .post(app.url("/estospaces.nothing.v1.NoService/Nope"))
+        .header("content-type", "application/grpc-web+proto")
+        .body(frame(&[]))
+        .send()
+        .await
+        .expect("answer");
+
+    let grpc_status = response
+        .headers()
+        .get("grpc-status")
+        .map(|v| v.to_str().expect("ascii").to_owned());
+    assert_eq!(grpc_status.as_deref(), Some("12"), "UNIMPLEMENTED");
+}
+
+#[tokio::test]
+async fn grpc_web_binary_calls_reach_the_service() {
+    let app = spawn_app().await;
+
+    let response = app
+        .http
+        .post(app.url("/estospaces.identity.v1.IdentityService/RegisterUser"))
+        .header("content-type", "application/grpc-web+proto")
+        .header("x-grpc-web", "1")
+        .body(frame(&register_request("ada@example.com").encode_to_vec()))
+        .send()
+        .await
+        .expect("answer");
+
+    assert_eq!(response.status(), 200);
+    let body = response.bytes().await.expect("body");
+    let (messages, trailers) = unframe(&body);
+    assert_eq!(trailers.get("grpc-status").map(String::as_str), Some("0"));
+    let reply = pb::RegisterUserResponse::decode(messages[0].as_slice()).expect("a response");
+    assert_eq!(reply.user.expect("a user").email, "ada@example.com");
+}
+
+#[tokio::test]
+async fn grpc_web_text_calls_reach_the_service_and_errors_arrive_as_a_status() {
+    let app = spawn_app().await;
+    app.register("ada@example.com").await;
+
+    let response = app
+        .http
+        .post(app.url("/estospaces.identity.v1.IdentityService/RegisterUser"))
+        .header("content-type", "application/grpc-web-text")
+        .body(STANDARD.encode(frame(&register_request("ada@example.com").encode_to_vec())))
+        .send()
+        .await
+        .expect("answer");
+
+    assert_eq!(response.status(), 200);
+    // A call that fails before any message is "trailers-only": the status is in the headers.
+    let in_headers = response
+        .headers()
+        .get("grpc-status")
+        .map(|value| value.to_str().expect("ascii").to_owned());
+    let text = response.text().await.expect("body");
+    let body = STANDARD.decode(text.trim()).expect("base64");
+    let (messages, trailers) = unframe(&body);
+    assert!(messages.is_empty());
+    let status = in_headers.or_else(|| trailers.get("grpc-status").cloned());
+    assert_eq!(status.as_deref(), Some("6"), "ALREADY_EXISTS");
+}
+
+#[tokio::test]
+async fn grpc_web_server_streams_arrive_message_by_message() {
+    let app = spawn_app().await;
+    let pool = crate::helpers::descriptors();
+    let descriptor = pool
+        .get_message_by_name("estospaces.echo.v1.EchoMessage")
+        .expect("echo message");
+    let mut request = prost_reflect::DynamicMessage::new(descriptor.clone());
+    request.set_field_by_name("name", prost_reflect::Value::String("shelves/s1".into()));
+    request.set_field_by_name("count", prost_reflect::Value::I32(3));
+
+    let response = app
+        .http
+        .post(app.url("/estospaces.echo.v1.EchoService/Watch"))
+        .header("content-type", "application/grpc-web+proto")
+        .body(frame(&request.encode_to_vec()))
+        .send()
+        .await
+        .expect("answer");
+
+    let body = response.bytes().await.expect("body");
+    let (messages, trailers) = unframe(&body);
+    assert_eq!(messages.len(), 3);
+    let first =
+        prost_reflect::DynamicMessage::decode(descriptor, messages[0].as_slice()).expect("an echo");
+    assert_eq!(
+        first.get_field_by_name("name").expect("name").as_str(),
+        Some("shelves/s1")
+    );
+    assert_eq!(trailers.get("grpc-status").map(String::as_str), Some("0"));
+}
+
+#[tokio::test]
+async fn many_grpc_calls_on_one_connection_all_succeed() {
+    // Each proxied request must end with its last DATA frame: an extra empty frame per call
+    // makes the upstream close the connection (`too_many_data_frames`) after a few hundred.
+    let app = spawn_app().await;
+    let mut client = client(&app).await;
+
+    let mut failures = Vec::new();
+    for _ in 0..1000 {
+        if let Err(status) = client.get_jwks(pb::GetJwksRequest {}).await {
+            failures.push(status.message().to_owned());
+        }
+    }
+
+    assert!(
+        failures.is_empty(),
+        "{} failed: {:?}",
+        failures.len(),
+        failures.first()
+    );
+}
