@@ -7,17 +7,21 @@
 //! - [`interceptor`]: a tonic interceptor that verifies a bearer token and puts the [`Caller`] in
 //!   the request's extensions.
 //! - [`policy`]: one-line decisions per RPC: public, authenticated, role, owner.
+//! - [`remote`]: identity's key set as other services trust it, fetched over gRPC and refreshed
+//!   on rotation.
 
 #![forbid(unsafe_code)]
 
 pub mod interceptor;
 pub mod keys;
 pub mod policy;
+pub mod remote;
 pub mod token;
 
 pub use interceptor::AuthInterceptor;
 pub use keys::{KeySet, PublicJwk, SigningKey};
 pub use policy::{Caller, Role};
+pub use remote::{IdentityKeys, RefreshOnUnknownKeyLayer};
 pub use token::{AuthError, IssuedToken, TokenIssuer, TokenVerifier};
 
 /// The `ErrorInfo` domain of authentication and authorization errors.

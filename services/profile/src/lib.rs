@@ -3,8 +3,6 @@
 //! - [`domain`]: resource names and profile fields parsed and checked at the edge.
 //! - [`store`]: profiles, host and agent profiles, agencies and their members, on PostgreSQL or
 //!   SQLite.
-//! - [`identity_keys`]: the key set that verifies identity's access tokens, fetched from
-//!   identity's `GetJwks`, refreshed periodically and whenever a token names an unknown key.
 //! - [`events`]: reactions to identity's events: a profile per registered account, erasure on
 //!   deletion.
 //! - [`service`]: the `estospaces.profile.v1.ProfileService` gRPC handlers.
@@ -15,7 +13,6 @@
 pub mod config;
 pub mod domain;
 pub mod events;
-pub mod identity_keys;
 pub mod service;
 pub mod startup;
 pub mod store;

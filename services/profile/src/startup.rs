@@ -4,7 +4,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use estospaces_auth::{AuthInterceptor, TokenVerifier};
+use estospaces_auth::{AuthInterceptor, IdentityKeys, RefreshOnUnknownKeyLayer, TokenVerifier};
 use estospaces_events::{Consumer, ConsumerConfig, topic_for};
 use estospaces_kafka::EventBus;
 use estospaces_proto::profile_v1::profile_service_server::ProfileServiceServer;
@@ -15,7 +15,6 @@ use tower::Layer;
 use crate::SERVICE_NAME;
 use crate::config::ProfileConfig;
 use crate::events::{CONSUMER_GROUP, IdentityEventsHandler};
-use crate::identity_keys::{IdentityKeys, RefreshOnUnknownKeyLayer};
 use crate::service::ProfileHandlers;
 use crate::store::{MIGRATIONS, ProfileStore};
 

@@ -1,4 +1,5 @@
-//! The key set that verifies identity's access tokens, kept in step with identity's `GetJwks`.
+//! The key set that verifies identity's access tokens in every other service, kept in step with
+//! identity's `GetJwks`.
 //!
 //! [`IdentityKeys`] fetches the set at start (readiness waits for it), every
 //! `jwks_refresh_interval`, and — through [`RefreshOnUnknownKeyLayer`] — before a request whose
@@ -11,10 +12,10 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use crate::{KeySet, PublicJwk};
 use anyhow::Context as _;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use estospaces_auth::{KeySet, PublicJwk};
 use estospaces_proto::identity_v1 as identity;
 use estospaces_proto::identity_v1::identity_service_client::IdentityServiceClient;
 use tonic::server::NamedService;
