@@ -16,7 +16,8 @@
 //! 3. a process-wide limit on concurrent calls (excess calls wait);
 //! 4. a deadline (`request_timeout`, or the caller's shorter `grpc-timeout`).
 //!
-//! It also serves `grpc.health.v1.Health` (SERVING only while every readiness check passes) and
+//! It also serves `grpc.health.v1.Health` (SERVING only while every readiness check passes, and
+//! [`LIVENESS_SERVICE`] SERVING for as long as the process runs) and
 //! reflection v1 and v1alpha (so grpcurl works), and Prometheus `/metrics` on `metrics_listen`.
 //! On shutdown it reports NOT_SERVING, stops accepting, lets in-flight calls finish within
 //! `shutdown_grace`, then stops regardless.
@@ -45,6 +46,11 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 
 pub use readiness::ReadinessCheck;
 pub use shutdown::shutdown_signal;
+
+/// The health service name that answers SERVING for as long as the process serves, whatever the
+/// readiness checks say: for liveness probes, which must not restart a replica because a
+/// dependency is down.
+pub const LIVENESS_SERVICE: &str = "estospaces.liveness";
 
 /// How often readiness checks run after start.
 const READINESS_INTERVAL: Duration = Duration::from_secs(5);
@@ -129,6 +135,9 @@ impl GrpcServer {
                 .set_service_status(*name, tonic_health::ServingStatus::NotServing)
                 .await;
         }
+        health_reporter
+            .set_service_status(LIVENESS_SERVICE, tonic_health::ServingStatus::Serving)
+            .await;
 
         let mut reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)

@@ -157,7 +157,8 @@ async fn the_server_stops_when_the_grace_period_ends_even_if_calls_are_still_run
 }
 
 #[tokio::test]
-async fn health_is_not_serving_while_a_readiness_check_fails_and_serving_once_it_passes() {
+async fn health_is_not_serving_while_a_readiness_check_fails_but_liveness_is_and_serving_once_it_passes()
+ {
     let ready = Arc::new(AtomicBool::new(false));
     let check = ready.clone();
     let server = GrpcServer::new(&config(Duration::from_secs(1)))
@@ -189,6 +190,15 @@ async fn health_is_not_serving_while_a_readiness_check_fails_and_serving_once_it
     };
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(status(&mut health).await, ServingStatus::NotServing);
+    let liveness = health
+        .check(HealthCheckRequest {
+            service: estospaces_server::LIVENESS_SERVICE.to_owned(),
+        })
+        .await
+        .expect("health answers")
+        .into_inner()
+        .status();
+    assert_eq!(liveness, ServingStatus::Serving, "alive while not ready");
 
     ready.store(true, Ordering::SeqCst);
     // The next round of checks runs within five seconds.
