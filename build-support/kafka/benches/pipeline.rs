@@ -148,10 +148,11 @@ async fn main() {
     let started = Instant::now();
     let mut ticker = tokio::time::interval(Duration::from_millis(10));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    for tick in 0..(rate * seconds / 100) {
+    // 100 ticks a second, rate / 100 events each.
+    for tick in 0..(100 * seconds) {
         ticker.tick().await;
-        for n in 0..10 {
-            record(&db, outbox, tick * 10 + n).await;
+        for n in 0..rate / 100 {
+            record(&db, outbox, tick * rate / 100 + n).await;
         }
     }
     let recorded_in = started.elapsed();
