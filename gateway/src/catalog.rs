@@ -362,7 +362,7 @@ mod tests {
             other => panic!("expected GetUser, got {other:?}"),
         }
         assert!(matches!(
-            catalog.lookup(&Method::DELETE, "/v1/users/abc"),
+            catalog.lookup(&Method::PUT, "/v1/users/abc"),
             Lookup::MethodNotAllowed
         ));
         assert!(matches!(

@@ -104,12 +104,18 @@ impl Builder {
             .iter()
             .map(|path| {
                 let field = crate::catalog::resolve_path(&input, path);
-                json!({
+                let mut parameter = json!({
                     "name": path,
                     "in": "path",
                     "required": true,
                     "schema": field.map_or(json!({ "type": "string" }), |f| self.field_schema(&f)),
-                })
+                });
+                if let Some(prefix) = route.template.openapi_prefix(path) {
+                    parameter["description"] = json!(format!(
+                        "The last segment of `{path}`, which is `{prefix}{{{path}}}`."
+                    ));
+                }
+                parameter
             })
             .collect();
         let top_bound: BTreeSet<&str> = path_fields
@@ -443,7 +449,7 @@ mod tests {
         let doc = document(&Catalog::new(pool).expect("servable"));
 
         assert_eq!(doc["openapi"], "3.1.0");
-        let get_user = &doc["paths"]["/v1/{name}"]["get"];
+        let get_user = &doc["paths"]["/v1/users/{name}"]["get"];
         assert_eq!(get_user["operationId"], "IdentityService_GetUser");
         assert_eq!(get_user["parameters"][0]["name"], "name");
         assert_eq!(get_user["parameters"][0]["in"], "path");

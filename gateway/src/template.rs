@@ -154,13 +154,19 @@ impl PathTemplate {
             + usize::from(self.verb.is_some())
     }
 
-    /// The template in OpenAPI form: `/v1/{name}` with the variable's pattern dropped.
+    /// The template in OpenAPI form: `/v1/users/{name}` for `/v1/{name=users/*}`, `/v1/{name}` for
+    /// other variable patterns.
     pub fn openapi_path(&self) -> String {
         let mut out = String::new();
         let mut index = 0;
         while index < self.segments.len() {
             out.push('/');
             if let Some(variable) = self.variables.iter().find(|v| v.start == index) {
+                // AIP's `{name=users/*}` is written `users/{name}`, so `/v1/{name=users/*}` and
+                // `/v1/{name=agencies/*}` stay distinct OpenAPI paths.
+                if let Some(prefix) = self.literal_prefix(variable) {
+                    out.push_str(&prefix);
+                }
                 out.push('{');
                 out.push_str(&variable.field_path);
                 out.push('}');
@@ -179,6 +185,31 @@ impl PathTemplate {
             out.push_str(verb);
         }
         out
+    }
+
+    /// For a variable whose pattern is literals then one `*` (`users/*`), the literals with
+    /// their slashes (`users/`): the OpenAPI parameter is then the last segment only, and the
+    /// field is bound to the whole match.
+    pub fn openapi_prefix(&self, field_path: &str) -> Option<String> {
+        let variable = self.variables.iter().find(|v| v.field_path == field_path)?;
+        self.literal_prefix(variable)
+    }
+
+    fn literal_prefix(&self, variable: &Variable) -> Option<String> {
+        let pattern = &self.segments[variable.start..variable.end.unwrap_or(self.segments.len())];
+        let (last, literals) = pattern.split_last()?;
+        if !matches!(last, Segment::Single) || literals.is_empty() {
+            return None;
+        }
+        let mut prefix = String::new();
+        for segment in literals {
+            let Segment::Literal(literal) = segment else {
+                return None;
+            };
+            prefix.push_str(literal);
+            prefix.push('/');
+        }
+        Some(prefix)
     }
 
     /// Matches a request path (still percent-encoded, without the query) and returns each bound
@@ -366,11 +397,12 @@ mod tests {
     #[test]
     fn openapi_paths_name_each_variable_once() {
         let cases = [
-            ("/v1/{name=users/*}", "/v1/{name}"),
+            ("/v1/{name=users/*}", "/v1/users/{name}"),
             (
                 "/v1/{parent=users/*}/items:batch",
-                "/v1/{parent}/items:batch",
+                "/v1/users/{parent}/items:batch",
             ),
+            ("/v1/{name=users/*/items/*}", "/v1/{name}"),
             ("/v1/files/{path=**}", "/v1/files/{path}"),
         ];
         for (template, openapi) in cases {
