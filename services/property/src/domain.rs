@@ -201,7 +201,10 @@ pub fn validate(property: &pb::Property, prefix: &str) -> Vec<FieldViolation> {
         ("bathrooms", property.bathrooms),
         ("beds", property.beds),
         ("max_guests", property.max_guests),
-        ("floor_area_square_meters", property.floor_area_square_meters),
+        (
+            "floor_area_square_meters",
+            property.floor_area_square_meters,
+        ),
         ("min_nights", property.min_nights),
         ("max_nights", property.max_nights),
     ] {
@@ -214,7 +217,11 @@ pub fn validate(property: &pb::Property, prefix: &str) -> Vec<FieldViolation> {
     );
     for (i, amenity) in property.amenities.iter().enumerate() {
         let known = pb::Amenity::try_from(*amenity).is_ok_and(|a| a != pb::Amenity::Unspecified);
-        v.check(known, &format!("amenities[{i}]"), "not in the amenity catalog");
+        v.check(
+            known,
+            &format!("amenities[{i}]"),
+            "not in the amenity catalog",
+        );
     }
     for (i, photo) in property.photos.iter().enumerate() {
         v.check(
@@ -290,8 +297,14 @@ pub fn validate(property: &pb::Property, prefix: &str) -> Vec<FieldViolation> {
             );
         }
         for (field, bps) in [
-            ("weekly_discount_basis_points", pricing.weekly_discount_basis_points),
-            ("monthly_discount_basis_points", pricing.monthly_discount_basis_points),
+            (
+                "weekly_discount_basis_points",
+                pricing.weekly_discount_basis_points,
+            ),
+            (
+                "monthly_discount_basis_points",
+                pricing.monthly_discount_basis_points,
+            ),
             ("tax_basis_points", pricing.tax_basis_points),
         ] {
             v.check(

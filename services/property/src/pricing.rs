@@ -43,7 +43,10 @@ pub fn nightly_price(pricing: &pb::ShortStayPricing, date: Date) -> (i64, String
     }
     let weekend = matches!(date.weekday(), Weekday::Friday | Weekday::Saturday);
     if weekend && pricing.weekend_nightly_price > 0 {
-        (pricing.weekend_nightly_price, "weekend nightly price".to_owned())
+        (
+            pricing.weekend_nightly_price,
+            "weekend nightly price".to_owned(),
+        )
     } else {
         (pricing.base_nightly_price, "base nightly price".to_owned())
     }
@@ -168,6 +171,9 @@ mod tests {
         };
         let friday = Date::from_calendar_date(2027, time::Month::January, 1).expect("date");
         assert_eq!(nightly_price(&pricing, friday).0, 150);
-        assert_eq!(nightly_price(&pricing, friday.previous_day().expect("day")).0, 100);
+        assert_eq!(
+            nightly_price(&pricing, friday.previous_day().expect("day")).0,
+            100
+        );
     }
 }

@@ -98,7 +98,9 @@ impl PropertyHandlers {
         check_etag(&current, etag)?;
         let to = transition
             .apply(current.state, current.kind())
-            .map_err(|why| ApiError::failed_precondition(DOMAIN, "INVALID_STATE_TRANSITION", why))?;
+            .map_err(|why| {
+                ApiError::failed_precondition(DOMAIN, "INVALID_STATE_TRANSITION", why)
+            })?;
         if transition == Transition::Publish {
             let missing = domain::missing_for_publish(&current.document);
             if !missing.is_empty() {
@@ -136,10 +138,7 @@ impl PropertyHandlers {
     }
 
     /// The dated range of a calendar request, at most [`MAX_RANGE_DAYS`] long.
-    fn range(
-        start: Option<&pb::Date>,
-        end: Option<&pb::Date>,
-    ) -> Result<(Date, Date), ApiError> {
+    fn range(start: Option<&pb::Date>, end: Option<&pb::Date>) -> Result<(Date, Date), ApiError> {
         let (start, end) = match (parse_date("start_date", start), parse_date("end_date", end)) {
             (Ok(start), Ok(end)) => (start, end),
             (start, end) => {
@@ -196,7 +195,11 @@ pub fn calendar_event(
     record: &PropertyRecord,
     calendar: &BTreeMap<Date, pb::calendar_day::Status>,
 ) -> NewEvent {
-    let pricing = record.document.short_stay_pricing.clone().unwrap_or_default();
+    let pricing = record
+        .document
+        .short_stay_pricing
+        .clone()
+        .unwrap_or_default();
     let unavailable_days = calendar
         .iter()
         .map(|(day, status)| pb::CalendarDay {
@@ -222,7 +225,11 @@ fn calendar_days(
     first: Date,
     last: Date,
 ) -> Vec<pb::CalendarDay> {
-    let pricing = record.document.short_stay_pricing.clone().unwrap_or_default();
+    let pricing = record
+        .document
+        .short_stay_pricing
+        .clone()
+        .unwrap_or_default();
     days(first, last)
         .map(|day| pb::CalendarDay {
             date: Some(to_pb_date(day)),
@@ -508,7 +515,10 @@ impl PropertyService for PropertyHandlers {
         let current = self.for_change(&request, "property.name", &name).await?;
         let request = request.into_inner();
         let incoming = request.property.unwrap_or_default();
-        let paths = request.update_mask.map(|mask| mask.paths).unwrap_or_default();
+        let paths = request
+            .update_mask
+            .map(|mask| mask.paths)
+            .unwrap_or_default();
         if paths.is_empty() {
             return Err(invalid("update_mask", "name the fields to change").into());
         }
@@ -552,9 +562,11 @@ impl PropertyService for PropertyHandlers {
             })
             .cloned()
             .collect();
-        let price_changed = changed
-            .iter()
-            .any(|path| UPDATABLE.iter().any(|(field, price)| field == path && *price));
+        let price_changed = changed.iter().any(|path| {
+            UPDATABLE
+                .iter()
+                .any(|(field, price)| field == path && *price)
+        });
         let id = current.id.to_string();
         let property = self
             .save(&current, next, |property| {
@@ -589,7 +601,10 @@ impl PropertyService for PropertyHandlers {
         &self,
         request: Request<pb::PublishPropertyRequest>,
     ) -> Result<Response<pb::PublishPropertyResponse>, Status> {
-        let (name, etag) = (request.get_ref().name.clone(), request.get_ref().etag.clone());
+        let (name, etag) = (
+            request.get_ref().name.clone(),
+            request.get_ref().etag.clone(),
+        );
         let property = self
             .transition(request, &name, &etag, Transition::Publish)
             .await?;
@@ -602,7 +617,10 @@ impl PropertyService for PropertyHandlers {
         &self,
         request: Request<pb::PausePropertyRequest>,
     ) -> Result<Response<pb::PausePropertyResponse>, Status> {
-        let (name, etag) = (request.get_ref().name.clone(), request.get_ref().etag.clone());
+        let (name, etag) = (
+            request.get_ref().name.clone(),
+            request.get_ref().etag.clone(),
+        );
         let property = self
             .transition(request, &name, &etag, Transition::Pause)
             .await?;
@@ -615,7 +633,10 @@ impl PropertyService for PropertyHandlers {
         &self,
         request: Request<pb::ArchivePropertyRequest>,
     ) -> Result<Response<pb::ArchivePropertyResponse>, Status> {
-        let (name, etag) = (request.get_ref().name.clone(), request.get_ref().etag.clone());
+        let (name, etag) = (
+            request.get_ref().name.clone(),
+            request.get_ref().etag.clone(),
+        );
         let property = self
             .transition(request, &name, &etag, Transition::Archive)
             .await?;
@@ -628,7 +649,10 @@ impl PropertyService for PropertyHandlers {
         &self,
         request: Request<pb::MarkPropertySoldRequest>,
     ) -> Result<Response<pb::MarkPropertySoldResponse>, Status> {
-        let (name, etag) = (request.get_ref().name.clone(), request.get_ref().etag.clone());
+        let (name, etag) = (
+            request.get_ref().name.clone(),
+            request.get_ref().etag.clone(),
+        );
         let property = self
             .transition(request, &name, &etag, Transition::MarkSold)
             .await?;
@@ -641,7 +665,10 @@ impl PropertyService for PropertyHandlers {
         &self,
         request: Request<pb::MarkPropertyRentedRequest>,
     ) -> Result<Response<pb::MarkPropertyRentedResponse>, Status> {
-        let (name, etag) = (request.get_ref().name.clone(), request.get_ref().etag.clone());
+        let (name, etag) = (
+            request.get_ref().name.clone(),
+            request.get_ref().etag.clone(),
+        );
         let property = self
             .transition(request, &name, &etag, Transition::MarkRented)
             .await?;

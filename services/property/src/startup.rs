@@ -46,7 +46,9 @@ impl Application {
     /// Builds the service trusting the keys of the identity service at `auth.identity_url`.
     pub async fn build(config: PropertyConfig) -> anyhow::Result<Self> {
         let url = config.common.auth.identity_url.clone().ok_or_else(|| {
-            anyhow::anyhow!("auth.identity_url must name the identity service (ESTOSPACES_AUTH__IDENTITY_URL)")
+            anyhow::anyhow!(
+                "auth.identity_url must name the identity service (ESTOSPACES_AUTH__IDENTITY_URL)"
+            )
         })?;
         let keys = KeySet::default();
         let refresher = tokio::spawn(refresh_keys(

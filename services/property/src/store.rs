@@ -346,9 +346,7 @@ fn corrupt(what: &str) -> sqlx::Error {
     sqlx::Error::Decode(format!("corrupt {what}").into())
 }
 
-fn calendar_row(
-    row: &sqlx::any::AnyRow,
-) -> Result<(Date, pb::calendar_day::Status), sqlx::Error> {
+fn calendar_row(row: &sqlx::any::AnyRow) -> Result<(Date, pb::calendar_day::Status), sqlx::Error> {
     let day: String = row.try_get("day")?;
     let status: String = row.try_get("status")?;
     let day = parse_day_key(&day).ok_or_else(|| corrupt("calendar day"))?;
