@@ -60,12 +60,12 @@ pub async fn on_booking_cancelled(
     let Some(record) = store.find(booking.property).await? else {
         return Ok(());
     };
-    let today = Date::MIN;
+    // The booking's own nights are opened, found by its id; the range goes unused.
     store
         .change_calendar(
             booking.property,
-            today,
-            today,
+            Date::MIN,
+            Date::MIN,
             CalendarChange::CancelBooking {
                 booking_id: &booking.booking_id,
             },

@@ -340,8 +340,8 @@ fn copy_field(path: &str, from: &pb::Property, to: &mut pb::Property) {
         "max_nights" => to.max_nights = from.max_nights,
         "currency_code" => to.currency_code = from.currency_code.clone(),
         "short_stay_pricing" => to.short_stay_pricing = from.short_stay_pricing.clone(),
-        "long_term_pricing" => to.long_term_pricing = from.long_term_pricing.clone(),
-        "sale_pricing" => to.sale_pricing = from.sale_pricing.clone(),
+        "long_term_pricing" => to.long_term_pricing = from.long_term_pricing,
+        "sale_pricing" => to.sale_pricing = from.sale_pricing,
         _ => {}
     }
 }

@@ -125,3 +125,65 @@ on_both_backends! {
         assert_eq!(status.code(), Code::PermissionDenied);
     }
 }
+
+on_both_backends! {
+    async fn booking_events_mark_nights_booked_and_a_cancellation_opens_them(backend: Backend) {
+        use estospaces_property::bookings::{self, BookingCancelled, BookingConfirmed};
+        use estospaces_property::domain::PropertyId;
+        use estospaces_property::store::PropertyStore;
+
+        let mut app = spawn_app(backend).await;
+        let host = app.token(&[Role::Host]);
+        let listing = app.published_short_stay(&host).await;
+        let store = PropertyStore::new(app.database.database.clone());
+        let property = PropertyId::from_name(&listing.name).expect("a name");
+        let day = |d| time::Date::from_calendar_date(2027, time::Month::June, d).expect("a date");
+        let availability = |app: &mut crate::helpers::TestApp| {
+            let mut client = app.client.clone();
+            let name = listing.name.clone();
+            async move {
+                client
+                    .get_availability(pb::GetAvailabilityRequest {
+                        property: name,
+                        start_date: Some(date(2027, 6, 10)),
+                        end_date: Some(date(2027, 6, 12)),
+                    })
+                    .await
+                    .expect("public")
+                    .into_inner()
+                    .days
+                    .iter()
+                    .map(|day| day.status)
+                    .collect::<Vec<_>>()
+            }
+        };
+
+        bookings::on_booking_confirmed(
+            &store,
+            &BookingConfirmed {
+                booking_id: "booking-1".to_owned(),
+                property,
+                check_in: day(10),
+                check_out: day(12),
+            },
+        )
+        .await
+        .expect("booked");
+        assert_eq!(
+            availability(&mut app).await,
+            [Status::Booked as i32, Status::Booked as i32, Status::Available as i32]
+        );
+
+        bookings::on_booking_cancelled(
+            &store,
+            &BookingCancelled { booking_id: "booking-1".to_owned(), property },
+        )
+        .await
+        .expect("cancelled");
+        assert_eq!(availability(&mut app).await, [Status::Available as i32; 3]);
+        assert_eq!(
+            app.event_types().await,
+            ["property.listed", "property.calendar_changed", "property.calendar_changed"]
+        );
+    }
+}

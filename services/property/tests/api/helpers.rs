@@ -50,7 +50,7 @@ pub struct TestApp {
     pub client: PropertyServiceClient<Channel>,
     issuer: TokenIssuer,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    database: TestDatabase,
+    pub database: TestDatabase,
     _data_dir: tempfile::TempDir,
 }
 
