@@ -51,7 +51,7 @@ pub struct TestApp {
     issuer: TokenIssuer,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     pub database: TestDatabase,
-    _data_dir: tempfile::TempDir,
+    pub data_dir: tempfile::TempDir,
 }
 
 impl Drop for TestApp {
@@ -114,7 +114,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         issuer,
         shutdown: Some(shutdown),
         database,
-        _data_dir: data_dir,
+        data_dir,
     }
 }
 

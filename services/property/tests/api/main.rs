@@ -7,4 +7,5 @@ mod calendar;
 mod lifecycle;
 mod permissions;
 mod quote;
+mod server;
 mod update;
