@@ -3,7 +3,7 @@ use std::time::Duration;
 use estospaces_auth::{KeySet, Role, SigningKey, TokenIssuer};
 use estospaces_config::CommonConfig;
 use estospaces_events::Event;
-use estospaces_property::{Application, PropertyConfig};
+use estospaces_property::{Application, PropertyConfig, PropertySettings};
 use estospaces_proto::property_v1 as pb;
 use estospaces_proto::property_v1::property_service_client::PropertyServiceClient;
 use estospaces_storage::testing::TestDatabase;
@@ -65,6 +65,11 @@ impl Drop for TestApp {
 /// Starts the service on a fresh database of `backend`, trusting a key made for the test (as
 /// it would trust identity's), and connects a client.
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, PropertySettings::default()).await
+}
+
+/// [`spawn_app`] with the service's own settings.
+pub async fn spawn_app_with(backend: Backend, settings: PropertySettings) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         let _ = estospaces_telemetry::init("property-test", &Default::default());
     }
@@ -93,7 +98,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     );
     let config = PropertyConfig {
         common,
-        service: Default::default(),
+        service: settings,
     };
     let app = Application::build_with_keys(config, keys)
         .await

@@ -188,4 +188,44 @@ on_both_backends! {
         assert_eq!(read.view_count, 4);
         assert_eq!(read.etag, listing.etag, "views do not change the listing");
     }
+
+    async fn counted_views_are_stored_apart_from_the_listing(backend: Backend) {
+        let settings = estospaces_property::PropertySettings {
+            view_flush_interval: std::time::Duration::from_millis(50),
+            ..Default::default()
+        };
+        let mut app = crate::helpers::spawn_app_with(backend, settings).await;
+        let host = app.token(&[Role::Host]);
+        let listing = app.published_short_stay(&host).await;
+
+        for _ in 0..3 {
+            app.client.get_property(get(&listing.name)).await.expect("public");
+        }
+
+        let id = listing.name.trim_start_matches("properties/").to_owned();
+        let mut stored = 0;
+        for _ in 0..100 {
+            stored = sqlx::query("SELECT views FROM property_view_counts WHERE property_id = $1")
+                .bind(&id)
+                .fetch_optional(app.database.database.pool())
+                .await
+                .expect("readable")
+                .map(|row| sqlx::Row::try_get::<i64, _>(&row, "views").expect("views"))
+                .unwrap_or_default();
+            if stored == 3 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!(stored, 3, "the flusher added the views");
+        let owners_view = app
+            .client
+            .get_property(authorized(get(&listing.name), &host))
+            .await
+            .expect("the owner reads")
+            .into_inner()
+            .property
+            .expect("a listing");
+        assert_eq!(owners_view.view_count, 3, "the owner's reads are not counted");
+    }
 }
