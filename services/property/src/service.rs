@@ -8,6 +8,7 @@ use estospaces_events::NewEvent;
 use estospaces_proto::property_v1 as pb;
 use estospaces_proto::property_v1::property_service_server::PropertyService;
 use estospaces_status::{ApiError, FieldViolation, violation};
+use estospaces_storage::{from_unix_micros, unix_micros};
 use pb::property::State;
 use time::Date;
 use tonic::{Request, Response, Status};
@@ -78,7 +79,7 @@ impl PropertyHandlers {
         events: impl FnOnce(&pb::Property) -> Vec<NewEvent>,
     ) -> Result<pb::Property, ApiError> {
         next.revision = current.revision + 1;
-        next.updated_at = SystemTime::now();
+        next.updated_at = now();
         let property = next.to_proto();
         self.store
             .replace(current.revision, &next, events(&property))
@@ -239,6 +240,12 @@ fn calendar_days(
             nightly_price: pricing::nightly_price(&pricing, day).0,
         })
         .collect()
+}
+
+/// The current time at the store's precision (microseconds), so a response shows the times a
+/// later read returns.
+fn now() -> SystemTime {
+    from_unix_micros(unix_micros(SystemTime::now()))
 }
 
 fn may_change(caller: Option<&Caller>, record: &PropertyRecord) -> bool {
@@ -459,8 +466,16 @@ impl PropertyService for PropertyHandlers {
         request: Request<pb::CreatePropertyRequest>,
     ) -> Result<Response<pb::CreatePropertyResponse>, Status> {
         let caller = policy::authenticated(&request)?.clone();
+        let request = request.into_inner();
+        let request_id = match request.request_id.as_str() {
+            "" => None,
+            id => Some(
+                uuid::Uuid::parse_str(id)
+                    .map_err(|_| invalid("request_id", "must be a UUID"))?
+                    .to_string(),
+            ),
+        };
         let property = request
-            .into_inner()
             .property
             .ok_or_else(|| invalid("property", "required"))?;
         let kind = pb::ListingKind::try_from(property.kind).unwrap_or_default();
@@ -484,7 +499,7 @@ impl PropertyService for PropertyHandlers {
         if !violations.is_empty() {
             return Err(ApiError::invalid_argument(DOMAIN, violations).into());
         }
-        let now = SystemTime::now();
+        let now = now();
         let record = PropertyRecord {
             id: PropertyId::new(),
             owner_id: caller.user_id.clone(),
@@ -495,10 +510,15 @@ impl PropertyService for PropertyHandlers {
             views: 0,
             document,
         };
-        self.store.insert(&record).await.map_err(storage_error)?;
-        tracing::info!(property = %record.id, "created");
+        let earlier = self
+            .store
+            .insert(&record, request_id.as_deref())
+            .await
+            .map_err(storage_error)?;
+        let created = earlier.unwrap_or(record);
+        tracing::info!(property = %created.id, "created");
         Ok(Response::new(pb::CreatePropertyResponse {
-            property: Some(record.to_proto()),
+            property: Some(created.to_proto()),
         }))
     }
 

@@ -10,7 +10,9 @@ use std::time::SystemTime;
 
 use estospaces_events::{NewEvent, Outbox};
 use estospaces_proto::property_v1 as pb;
-use estospaces_storage::{Database, Migrations, from_unix_micros, unix_micros};
+use estospaces_storage::{
+    Database, Migrations, from_unix_micros, is_unique_violation, unix_micros,
+};
 use prost::Message;
 use sqlx::Row;
 use time::Date;
@@ -105,11 +107,16 @@ impl PropertyStore {
         &self.db
     }
 
-    /// Stores a new listing.
-    pub async fn insert(&self, record: &PropertyRecord) -> Result<(), StoreError> {
-        sqlx::query(
+    /// Stores a new listing created by request `request_id`; when that request already
+    /// created one, returns it instead.
+    pub async fn insert(
+        &self,
+        record: &PropertyRecord,
+        request_id: Option<&str>,
+    ) -> Result<Option<PropertyRecord>, StoreError> {
+        let inserted = sqlx::query(
             "INSERT INTO properties (id, owner_id, kind, state, country_code, revision, document, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             created_at, updated_at, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(record.id.to_string())
         .bind(&record.owner_id)
@@ -120,9 +127,23 @@ impl PropertyStore {
         .bind(record.document.encode_to_vec())
         .bind(unix_micros(record.created_at))
         .bind(unix_micros(record.updated_at))
+        .bind(request_id)
         .execute(self.db.pool())
-        .await?;
-        Ok(())
+        .await;
+        match inserted {
+            Ok(_) => Ok(None),
+            Err(err) if is_unique_violation(&err) => {
+                let row = sqlx::query(&format!(
+                    "{SELECT} WHERE p.owner_id = $1 AND p.request_id = $2"
+                ))
+                .bind(&record.owner_id)
+                .bind(request_id)
+                .fetch_optional(self.db.pool())
+                .await?;
+                Ok(row.map(|row| decode(&row)).transpose()?)
+            }
+            Err(err) => Err(err.into()),
+        }
     }
 
     /// The listing with `id`, if any.

@@ -10,7 +10,10 @@ CREATE TABLE properties (
     revision     BIGINT NOT NULL,
     document     BLOB NOT NULL,
     created_at   BIGINT NOT NULL,
-    updated_at   BIGINT NOT NULL
+    updated_at   BIGINT NOT NULL,
+    -- The creating request's id (AIP-155), so a retried create finds the listing it made.
+    request_id   TEXT,
+    UNIQUE (owner_id, request_id)
 );
 
 -- Public listing pages: by state, newest (highest UUIDv7) first.

@@ -137,6 +137,7 @@ impl TestApp {
             .create_property(authorized(
                 pb::CreatePropertyRequest {
                     property: Some(property),
+                    request_id: String::new(),
                 },
                 token,
             ))

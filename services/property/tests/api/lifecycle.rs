@@ -123,7 +123,7 @@ on_both_backends! {
 
         let status = app
             .client
-            .create_property(authorized(pb::CreatePropertyRequest { property: Some(property) }, &host))
+            .create_property(authorized(pb::CreatePropertyRequest { property: Some(property), request_id: String::new() }, &host))
             .await
             .expect_err("invalid");
 
@@ -227,5 +227,34 @@ on_both_backends! {
             .property
             .expect("a listing");
         assert_eq!(owners_view.view_count, 3, "the owner's reads are not counted");
+    }
+
+    async fn a_retried_create_with_the_same_request_id_returns_the_first_listing(backend: Backend) {
+        let mut app = spawn_app(backend).await;
+        let host = app.token(&[Role::Host]);
+        let request_id = "0190f5c6-1234-7000-8000-000000000001";
+        let create = || {
+            authorized(
+                pb::CreatePropertyRequest {
+                    property: Some(short_stay()),
+                    request_id: request_id.to_owned(),
+                },
+                &host,
+            )
+        };
+
+        let first = app.client.create_property(create()).await.expect("created").into_inner();
+        let retried = app.client.create_property(create()).await.expect("retried").into_inner();
+
+        assert_eq!(first.property, retried.property);
+        let mine = app
+            .client
+            .list_properties(pb::ListPropertiesRequest {
+                owner: first.property.expect("a listing").owner,
+                ..Default::default()
+            })
+            .await
+            .expect("listed");
+        assert_eq!(mine.into_inner().properties.len(), 0, "drafts are not public");
     }
 }

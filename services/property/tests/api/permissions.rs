@@ -75,7 +75,7 @@ on_both_backends! {
         for (token, property, expected) in cases {
             let result = app
                 .client
-                .create_property(authorized(pb::CreatePropertyRequest { property: Some(property) }, &token))
+                .create_property(authorized(pb::CreatePropertyRequest { property: Some(property), request_id: String::new() }, &token))
                 .await;
             assert_eq!(result.err().map(|status| status.code()), expected);
         }
@@ -86,7 +86,7 @@ on_both_backends! {
 
         let status = app
             .client
-            .create_property(pb::CreatePropertyRequest { property: Some(short_stay()) })
+            .create_property(pb::CreatePropertyRequest { property: Some(short_stay()), request_id: String::new() })
             .await
             .expect_err("anonymous");
 

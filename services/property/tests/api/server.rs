@@ -114,6 +114,7 @@ async fn tokens_issued_by_the_identity_service_are_verified_with_its_published_k
         authorized(
             pb::CreatePropertyRequest {
                 property: Some(short_stay()),
+                request_id: String::new(),
             },
             token,
         )
