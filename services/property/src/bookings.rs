@@ -25,7 +25,8 @@ pub struct BookingCancelled {
     pub property: PropertyId,
 }
 
-/// Marks the booking's nights booked (blocked nights included: the booking wins).
+/// Marks the booking's nights booked (blocked nights included: the booking wins). A booking of
+/// a listing that no longer exists changes nothing.
 pub async fn on_booking_confirmed(
     store: &PropertyStore,
     booking: &BookingConfirmed,

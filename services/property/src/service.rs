@@ -426,7 +426,7 @@ impl PropertyService for PropertyHandlers {
                 State::Rented,
             ],
             State::Unspecified => vec![State::Published],
-            state if privileged || state == State::Published => vec![state],
+            state if privileged || domain::is_public(state) => vec![state],
             _ => return Err(ApiError::permission_denied(DOMAIN, "owner").into()),
         };
         let before_id = match request.page_token.as_str() {

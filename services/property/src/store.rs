@@ -103,10 +103,6 @@ impl PropertyStore {
         Self { db }
     }
 
-    pub fn database(&self) -> &Database {
-        &self.db
-    }
-
     /// Stores a new listing created by request `request_id`; when that request already
     /// created one, returns it instead.
     pub async fn insert(
