@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod binary;
 mod calendar;
 mod lifecycle;
 mod permissions;
