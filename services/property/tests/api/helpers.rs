@@ -65,11 +65,14 @@ impl Drop for TestApp {
 /// Starts the service on a fresh database of `backend`, trusting a key made for the test (as
 /// it would trust identity's), and connects a client.
 pub async fn spawn_app(backend: Backend) -> TestApp {
-    spawn_app_with(backend, PropertySettings::default()).await
+    spawn_app_with(backend, |_| {}).await
 }
 
-/// [`spawn_app`] with the service's own settings.
-pub async fn spawn_app_with(backend: Backend, settings: PropertySettings) -> TestApp {
+/// [`spawn_app`] with the configuration changed by `configure` first.
+pub async fn spawn_app_with(
+    backend: Backend,
+    configure: impl FnOnce(&mut PropertyConfig),
+) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         let _ = estospaces_telemetry::init("property-test", &Default::default());
     }
@@ -96,10 +99,11 @@ pub async fn spawn_app_with(backend: Backend, settings: PropertySettings) -> Tes
         &common.auth.audience,
         Duration::from_secs(600),
     );
-    let config = PropertyConfig {
+    let mut config = PropertyConfig {
         common,
-        service: settings,
+        service: PropertySettings::default(),
     };
+    configure(&mut config);
     let app = Application::build_with_keys(config, keys)
         .await
         .expect("the service builds");

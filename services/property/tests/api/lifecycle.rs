@@ -190,11 +190,10 @@ on_both_backends! {
     }
 
     async fn counted_views_are_stored_apart_from_the_listing(backend: Backend) {
-        let settings = estospaces_property::PropertySettings {
-            view_flush_interval: std::time::Duration::from_millis(50),
-            ..Default::default()
-        };
-        let mut app = crate::helpers::spawn_app_with(backend, settings).await;
+        let mut app = crate::helpers::spawn_app_with(backend, |config| {
+            config.service.view_flush_interval = std::time::Duration::from_millis(50);
+        })
+        .await;
         let host = app.token(&[Role::Host]);
         let listing = app.published_short_stay(&host).await;
 

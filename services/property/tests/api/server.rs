@@ -11,7 +11,9 @@ use estospaces_storage::testing::TestDatabase;
 use tonic::Code;
 use tonic::transport::Channel;
 
-use crate::helpers::{authorized, on_both_backends, reason, short_stay, spawn_app};
+use crate::helpers::{
+    Backend, authorized, on_both_backends, reason, short_stay, spawn_app, spawn_app_with,
+};
 
 on_both_backends! {
     async fn events_are_relayed_to_the_embedded_event_log(backend: Backend) {
@@ -37,6 +39,42 @@ on_both_backends! {
         let listed: pb::PropertyListed = event.payload().expect("a PropertyListed");
         assert_eq!(listed.property.expect("a snapshot").name, listing.name);
     }
+}
+
+/// With brokers configured, the relay publishes to Kafka (the local tansu broker).
+#[tokio::test]
+async fn with_kafka_brokers_configured_events_are_relayed_to_kafka() {
+    let brokers = std::env::var("ESTOSPACES_TEST_KAFKA_BROKERS")
+        .unwrap_or_else(|_| "127.0.0.1:9092".to_owned());
+    let mut app = spawn_app_with(Backend::Postgres, |config| {
+        config.common.kafka_brokers = Some(brokers.clone());
+    })
+    .await;
+    let host = app.token(&[Role::Host]);
+    let listing = app.published_short_stay(&host).await;
+    let key = listing.name.trim_start_matches("properties/").to_owned();
+
+    let kafka = estospaces_kafka::KafkaConfig::new(brokers);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let record = loop {
+        let records =
+            estospaces_kafka::read_topic(&kafka, "estospaces.property.v1", Duration::from_secs(1))
+                .await
+                .expect("the topic is readable");
+        if let Some(record) = records
+            .into_iter()
+            .find(|r| r.key.as_deref() == Some(key.as_str()))
+        {
+            break record;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the event never reached Kafka"
+        );
+    };
+
+    let event = Event::decode(&record.payload).expect("an envelope");
+    assert_eq!(event.event_type(), "property.listed");
 }
 
 async fn connect(addr: std::net::SocketAddr) -> Channel {
