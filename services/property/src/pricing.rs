@@ -176,4 +176,36 @@ mod tests {
             100
         );
     }
+
+    #[test]
+    fn a_month_long_stay_takes_the_monthly_discount_instead_of_the_weekly_one() {
+        let property = pb::Property {
+            currency_code: "EUR".to_owned(),
+            short_stay_pricing: Some(pb::ShortStayPricing {
+                base_nightly_price: 1_000,
+                weekly_discount_basis_points: 1_000,
+                monthly_discount_basis_points: 2_500,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let check_in = Date::from_calendar_date(2027, time::Month::March, 1).expect("date");
+        let check_out = Date::from_calendar_date(2027, time::Month::March, 29).expect("date");
+
+        let quote = quote(&property, check_in, check_out, 1);
+
+        assert_eq!(quote.nights_subtotal, 28_000);
+        let discount = quote
+            .lines
+            .iter()
+            .find(|line| line.kind == Kind::Discount as i32)
+            .expect("a discount");
+        assert_eq!(discount.amount, -7_000);
+        assert!(
+            discount.description.starts_with("monthly"),
+            "{}",
+            discount.description
+        );
+        assert_eq!(quote.total, 21_000);
+    }
 }

@@ -103,6 +103,25 @@ on_both_backends! {
         );
     }
 
+    async fn an_availability_range_longer_than_a_year_is_invalid(backend: Backend) {
+        let mut app = spawn_app(backend).await;
+        let host = app.token(&[Role::Host]);
+        let listing = app.published_short_stay(&host).await;
+
+        let status = app
+            .client
+            .get_availability(pb::GetAvailabilityRequest {
+                property: listing.name.clone(),
+                start_date: Some(date(2027, 1, 1)),
+                end_date: Some(date(2028, 1, 2)),
+            })
+            .await
+            .expect_err("too long");
+
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert_eq!(crate::helpers::bad_fields(&status), ["end_date"]);
+    }
+
     async fn a_stranger_cannot_block_nights(backend: Backend) {
         let mut app = spawn_app(backend).await;
         let host = app.token(&[Role::Host]);

@@ -256,4 +256,55 @@ on_both_backends! {
             .expect("listed");
         assert_eq!(mine.into_inner().properties.len(), 0, "drafts are not public");
     }
+
+    async fn a_sold_sale_listing_is_unlisted_and_a_short_stay_cannot_be_sold(backend: Backend) {
+        let mut app = spawn_app(backend).await;
+        let agent = app.token(&[Role::Agent]);
+        let sale = pb::Property {
+            kind: pb::ListingKind::Sale as i32,
+            property_type: pb::PropertyType::House as i32,
+            short_stay_pricing: None,
+            sale_pricing: Some(pb::SalePricing { asking_price: 35_000_000 }),
+            ..short_stay()
+        };
+        let draft = app.create(sale, &agent).await;
+        app.client
+            .publish_property(authorized(
+                pb::PublishPropertyRequest { name: draft.name.clone(), etag: String::new() },
+                &agent,
+            ))
+            .await
+            .expect("published");
+
+        let sold = app
+            .client
+            .mark_property_sold(authorized(
+                pb::MarkPropertySoldRequest { name: draft.name.clone(), etag: String::new() },
+                &agent,
+            ))
+            .await
+            .expect("sold")
+            .into_inner()
+            .property
+            .expect("a listing");
+        assert_eq!(sold.state, State::Sold as i32);
+        let read = app.client.get_property(get(&draft.name)).await.expect("sold listings are public");
+        assert_eq!(read.into_inner().property.expect("a listing").state, State::Sold as i32);
+
+        let short_stay = app.published_short_stay(&agent).await;
+        let status = app
+            .client
+            .mark_property_sold(authorized(
+                pb::MarkPropertySoldRequest { name: short_stay.name, etag: String::new() },
+                &agent,
+            ))
+            .await
+            .expect_err("not for sale");
+        assert_eq!(status.code(), Code::FailedPrecondition);
+
+        let events = app.events().await;
+        let unlisted: pb::PropertyUnlisted = events[1].payload().expect("a PropertyUnlisted");
+        assert_eq!(events[1].event_type(), "property.unlisted");
+        assert_eq!(unlisted.property.expect("a snapshot").state, State::Sold as i32);
+    }
 }
