@@ -168,14 +168,7 @@ impl PropertyHandlers {
     ) -> Result<Vec<pb::CalendarDay>, Status> {
         let record = self.for_change(&request, "property", property).await?;
         let (first, last) = Self::range(start, end)?;
-        if record.kind() != pb::ListingKind::ShortStay {
-            return Err(ApiError::failed_precondition(
-                DOMAIN,
-                "NOT_A_SHORT_STAY",
-                "only short-stay listings have a calendar",
-            )
-            .into());
-        }
+        has_calendar(&record)?;
         self.store
             .change_calendar(record.id, first, last, change, |calendar| {
                 calendar_event(&record, calendar)
@@ -188,6 +181,19 @@ impl PropertyHandlers {
             .await
             .map_err(storage_error)?;
         Ok(calendar_days(&record, &calendar, first, last))
+    }
+}
+
+/// FAILED_PRECONDITION unless `record` is a short stay: only those have a calendar.
+fn has_calendar(record: &PropertyRecord) -> Result<(), ApiError> {
+    if record.kind() == pb::ListingKind::ShortStay {
+        Ok(())
+    } else {
+        Err(ApiError::failed_precondition(
+            DOMAIN,
+            "NOT_A_SHORT_STAY",
+            "only short-stay listings have a calendar",
+        ))
     }
 }
 
@@ -775,6 +781,7 @@ impl PropertyService for PropertyHandlers {
             .await?;
         let request = request.into_inner();
         let (first, last) = Self::range(request.start_date.as_ref(), request.end_date.as_ref())?;
+        has_calendar(&record)?;
         let calendar = self
             .store
             .calendar(record.id, first, last)
