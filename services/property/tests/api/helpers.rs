@@ -1,0 +1,284 @@
+use std::time::Duration;
+
+use estospaces_auth::{KeySet, Role, SigningKey, TokenIssuer};
+use estospaces_config::CommonConfig;
+use estospaces_events::Event;
+use estospaces_property::{Application, PropertyConfig, PropertySettings};
+use estospaces_proto::property_v1 as pb;
+use estospaces_proto::property_v1::property_service_client::PropertyServiceClient;
+use estospaces_storage::testing::TestDatabase;
+use sqlx::Row;
+use tonic::transport::Channel;
+use tonic_types::StatusExt;
+
+/// Which database a test runs against.
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// Defines each test once and runs it on both backends, as `<test>::on_postgres` and
+/// `<test>::on_sqlite`.
+macro_rules! on_both_backends {
+    ($(async fn $name:ident($backend:ident: Backend) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                async fn run($backend: $crate::helpers::Backend) $body
+
+                #[tokio::test]
+                async fn on_postgres() {
+                    run($crate::helpers::Backend::Postgres).await
+                }
+
+                #[tokio::test]
+                async fn on_sqlite() {
+                    run($crate::helpers::Backend::Sqlite).await
+                }
+            }
+        )*
+    };
+}
+pub(crate) use on_both_backends;
+
+/// A running property service, a client for it and a token issuer it trusts. Stops the service
+/// when dropped.
+pub struct TestApp {
+    pub client: PropertyServiceClient<Channel>,
+    issuer: TokenIssuer,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    pub database: TestDatabase,
+    pub data_dir: tempfile::TempDir,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+/// Starts the service on a fresh database of `backend`, trusting a key made for the test (as
+/// it would trust identity's), and connects a client.
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// [`spawn_app`] with the configuration changed by `configure` first.
+pub async fn spawn_app_with(
+    backend: Backend,
+    configure: impl FnOnce(&mut PropertyConfig),
+) -> TestApp {
+    if std::env::var_os("TEST_LOG").is_some() {
+        let _ = estospaces_telemetry::init("property-test", &Default::default());
+    }
+    let migrations = estospaces_property::store::MIGRATIONS;
+    let database = match backend {
+        Backend::Postgres => TestDatabase::postgres(&[migrations]).await,
+        Backend::Sqlite => TestDatabase::sqlite(&[migrations]).await,
+    }
+    .expect("a fresh test database");
+    let data_dir = tempfile::tempdir().expect("a data dir");
+
+    let common = CommonConfig {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        database_url: Some(database.url.clone().into()),
+        data_dir: data_dir.path().to_owned(),
+        shutdown_grace: Duration::from_secs(1),
+        ..CommonConfig::default()
+    };
+    let key = SigningKey::generate();
+    let keys = KeySet::new(&[key.public_jwk().clone()]).expect("an Ed25519 key");
+    let issuer = TokenIssuer::new(
+        key,
+        &common.auth.issuer,
+        &common.auth.audience,
+        Duration::from_secs(600),
+    );
+    let mut config = PropertyConfig {
+        common,
+        service: PropertySettings::default(),
+    };
+    configure(&mut config);
+    let app = Application::build_with_keys(config, keys)
+        .await
+        .expect("the service builds");
+    let addr = app.local_addr();
+    let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run(async {
+        let _ = stopped.await;
+    }));
+
+    let channel = Channel::from_shared(format!("http://{addr}"))
+        .expect("uri")
+        .connect()
+        .await
+        .expect("the service accepts connections");
+    TestApp {
+        client: PropertyServiceClient::new(channel),
+        issuer,
+        shutdown: Some(shutdown),
+        database,
+        data_dir,
+    }
+}
+
+impl TestApp {
+    /// A token for a new user holding `roles`.
+    pub fn token(&self, roles: &[Role]) -> String {
+        self.issuer
+            .issue(&uuid::Uuid::now_v7().to_string(), roles)
+            .token
+    }
+
+    /// Creates `property` as the holder of `token`.
+    pub async fn create(&mut self, property: pb::Property, token: &str) -> pb::Property {
+        self.client
+            .create_property(authorized(
+                pb::CreatePropertyRequest {
+                    property: Some(property),
+                    request_id: String::new(),
+                },
+                token,
+            ))
+            .await
+            .expect("the listing is created")
+            .into_inner()
+            .property
+            .expect("a listing")
+    }
+
+    /// Creates and publishes a complete short stay as the holder of `token`.
+    pub async fn published_short_stay(&mut self, token: &str) -> pb::Property {
+        let created = self.create(short_stay(), token).await;
+        self.client
+            .publish_property(authorized(
+                pb::PublishPropertyRequest {
+                    name: created.name,
+                    etag: String::new(),
+                },
+                token,
+            ))
+            .await
+            .expect("a complete listing publishes")
+            .into_inner()
+            .property
+            .expect("a listing")
+    }
+
+    /// The events recorded in the outbox so far, in order.
+    pub async fn events(&self) -> Vec<Event> {
+        sqlx::query("SELECT envelope FROM event_outbox ORDER BY id")
+            .fetch_all(self.database.database.pool())
+            .await
+            .expect("the outbox is readable")
+            .iter()
+            .map(|row| {
+                let bytes: Vec<u8> = row.try_get("envelope").expect("an envelope");
+                Event::decode(&bytes).expect("a valid envelope")
+            })
+            .collect()
+    }
+
+    /// The types of the events recorded so far, in order.
+    pub async fn event_types(&self) -> Vec<String> {
+        self.events()
+            .await
+            .iter()
+            .map(|event| event.event_type().to_owned())
+            .collect()
+    }
+}
+
+/// A complete short-stay listing.
+pub fn short_stay() -> pb::Property {
+    pb::Property {
+        kind: pb::ListingKind::ShortStay as i32,
+        property_type: pb::PropertyType::Apartment as i32,
+        title: "Bright flat by the river".to_owned(),
+        description: "Two rooms, a balcony and the river below.".to_owned(),
+        address: Some(pb::Address {
+            street: "Rua das Flores 12".to_owned(),
+            locality: "Porto".to_owned(),
+            region: String::new(),
+            postal_code: "4050-262".to_owned(),
+            country_code: "PT".to_owned(),
+            location: Some(pb::GeoPoint {
+                latitude: 41.1456,
+                longitude: -8.6139,
+            }),
+        }),
+        bedrooms: 2,
+        bathrooms: 1,
+        beds: 2,
+        max_guests: 4,
+        amenities: vec![pb::Amenity::Wifi as i32, pb::Amenity::Kitchen as i32],
+        photos: vec![pb::Photo {
+            media_id: "media-1".to_owned(),
+            caption: "The living room".to_owned(),
+            cover: true,
+        }],
+        cancellation_policy: pb::CancellationPolicy::Moderate as i32,
+        booking_mode: pb::BookingMode::Instant as i32,
+        min_nights: 1,
+        currency_code: "EUR".to_owned(),
+        short_stay_pricing: Some(pb::ShortStayPricing {
+            base_nightly_price: 10_000,
+            weekend_nightly_price: 12_000,
+            seasonal_prices: vec![pb::SeasonalPrice {
+                label: "Summer".to_owned(),
+                start_date: Some(date(2027, 7, 1)),
+                end_date: Some(date(2027, 8, 31)),
+                nightly_price: 15_000,
+            }],
+            weekly_discount_basis_points: 1_000,
+            monthly_discount_basis_points: 2_000,
+            cleaning_fee: 5_000,
+            included_guests: 2,
+            extra_guest_fee: 1_000,
+            tax_basis_points: 725,
+        }),
+        ..Default::default()
+    }
+}
+
+pub fn date(year: i32, month: i32, day: i32) -> pb::Date {
+    pb::Date { year, month, day }
+}
+
+/// `message` with `authorization: Bearer <token>`.
+pub fn authorized<T>(message: T, token: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {token}").parse().expect("ascii token"),
+    );
+    request
+}
+
+/// The `ErrorInfo` reason of a failed call.
+pub fn reason(status: &tonic::Status) -> String {
+    status
+        .get_error_details()
+        .error_info()
+        .map(|info| info.reason.clone())
+        .unwrap_or_default()
+}
+
+/// The fields a failed call's `BadRequest` names.
+pub fn bad_fields(status: &tonic::Status) -> Vec<String> {
+    status
+        .get_error_details()
+        .bad_request()
+        .map(|bad| {
+            bad.field_violations
+                .iter()
+                .map(|v| v.field.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}

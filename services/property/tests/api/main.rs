@@ -1,0 +1,12 @@
+//! The property service's integration tests: a real server on a random port, called through
+//! the generated gRPC client, on PostgreSQL and on SQLite.
+
+mod helpers;
+
+mod binary;
+mod calendar;
+mod lifecycle;
+mod permissions;
+mod quote;
+mod server;
+mod update;
