@@ -113,13 +113,16 @@ impl IdentityKeys {
 
     /// Fetches every `every`, for as long as the task runs.
     pub async fn refresh_every(self, every: Duration) {
-        let mut ticker = tokio::time::interval(every);
-        ticker.tick().await; // the first tick is immediate; readiness fetched already
         loop {
-            ticker.tick().await;
-            if let Err(err) = self.fetch().await {
-                tracing::warn!("refreshing identity's key set: {err:#}");
-            }
+            // Until a fetch succeeds, try again soon: every token is refused meanwhile.
+            let pause = match self.fetch().await {
+                Ok(()) => every,
+                Err(err) => {
+                    tracing::warn!("fetching identity's key set: {err:#}");
+                    every.min(Duration::from_secs(2))
+                }
+            };
+            tokio::time::sleep(pause).await;
         }
     }
 }

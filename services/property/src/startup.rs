@@ -9,11 +9,9 @@
 use std::future::Future;
 use std::net::SocketAddr;
 
-use estospaces_auth::{AuthInterceptor, KeySet, PublicJwk, TokenVerifier};
-use estospaces_events::{EventLog, Relay, RelayConfig};
-use estospaces_kafka::{KafkaConfig, KafkaSink};
-use estospaces_proto::identity_v1::GetJwksRequest;
-use estospaces_proto::identity_v1::identity_service_client::IdentityServiceClient;
+use estospaces_auth::{AuthInterceptor, IdentityKeys, KeySet, TokenVerifier};
+use estospaces_events::{Relay, RelayConfig};
+use estospaces_kafka::{BusSink, EventBus};
 use estospaces_proto::property_v1::property_service_server::PropertyServiceServer;
 use estospaces_server::{BoundServer, GrpcServer};
 use estospaces_storage::Database;
@@ -25,18 +23,12 @@ use crate::service::PropertyHandlers;
 use crate::store::{MIGRATIONS, PropertyStore};
 use crate::views::{self, ViewCounter};
 
-/// The outbox relay, to Kafka when brokers are configured, else to the embedded event log.
-#[derive(Debug)]
-enum OutboxRelay {
-    Kafka(Relay<KafkaSink>),
-    Log(Relay<EventLog>),
-}
-
 /// The property service, migrated and bound, ready to run.
 #[derive(Debug)]
 pub struct Application {
     server: BoundServer,
-    relay: OutboxRelay,
+    /// Publishes the outbox to Kafka, or to the embedded event log.
+    relay: Relay<BusSink>,
     views: ViewCounter,
     store: PropertyStore,
     background: Vec<JoinHandle<()>>,
@@ -50,13 +42,12 @@ impl Application {
                 "auth.identity_url must name the identity service (ESTOSPACES_AUTH__IDENTITY_URL)"
             )
         })?;
-        let keys = KeySet::default();
-        let refresher = tokio::spawn(refresh_keys(
-            url,
-            keys.clone(),
-            config.service.jwks_refresh_interval,
-        ));
-        let mut app = Self::build_with_keys(config, keys).await?;
+        let keys = IdentityKeys::new(&url)?;
+        let refresher = tokio::spawn(
+            keys.clone()
+                .refresh_every(config.service.jwks_refresh_interval),
+        );
+        let mut app = Self::build_with_keys(config, keys.key_set()).await?;
         app.background.push(refresher);
         Ok(app)
     }
@@ -68,24 +59,13 @@ impl Application {
         db.migrate(estospaces_events::MIGRATIONS).await?;
         let store = PropertyStore::new(db.clone());
 
-        let relay = match &config.common.kafka_brokers {
-            Some(brokers) => OutboxRelay::Kafka(Relay::new(
-                db.clone(),
-                KafkaSink::new(KafkaConfig::new(brokers.clone()))?,
-                SERVICE_NAME,
-                RelayConfig::default(),
-            )),
-            None => {
-                std::fs::create_dir_all(&config.common.data_dir)?;
-                let log = EventLog::open(&config.common.data_dir.join("events.db")).await?;
-                OutboxRelay::Log(Relay::new(
-                    db.clone(),
-                    log,
-                    SERVICE_NAME,
-                    RelayConfig::default(),
-                ))
-            }
-        };
+        let bus = EventBus::from_config(&config.common).await?;
+        let relay = Relay::new(
+            db.clone(),
+            bus.sink()?,
+            SERVICE_NAME,
+            RelayConfig::default(),
+        );
 
         let views = ViewCounter::default();
         let flusher = tokio::spawn(views::flush_periodically(
@@ -134,10 +114,7 @@ impl Application {
         let until_stopped = async {
             let _ = relay_stopped.await;
         };
-        let relay = match self.relay {
-            OutboxRelay::Kafka(relay) => tokio::spawn(relay.run(until_stopped)),
-            OutboxRelay::Log(relay) => tokio::spawn(relay.run(until_stopped)),
-        };
+        let relay = tokio::spawn(self.relay.run(until_stopped));
         let result = self.server.run(shutdown).await;
         for task in &self.background {
             task.abort();
@@ -148,49 +125,5 @@ impl Application {
         let _ = stop_relay.send(());
         let _ = relay.await;
         Ok(result?)
-    }
-}
-
-/// Keeps `keys` equal to the identity service's published key set.
-async fn refresh_keys(url: String, keys: KeySet, every: std::time::Duration) {
-    let channel = match tonic::transport::Endpoint::from_shared(url) {
-        Ok(endpoint) => endpoint.connect_lazy(),
-        Err(err) => {
-            tracing::error!("auth.identity_url is not a URL: {err}");
-            return;
-        }
-    };
-    let mut client = IdentityServiceClient::new(channel);
-    let retry = every.min(std::time::Duration::from_secs(2));
-    loop {
-        let pause = match client.get_jwks(GetJwksRequest {}).await {
-            Ok(response) => {
-                let jwks: Vec<PublicJwk> = response
-                    .into_inner()
-                    .keys
-                    .into_iter()
-                    .map(|key| PublicJwk {
-                        kty: key.kty,
-                        crv: key.crv,
-                        x: key.x,
-                        kid: key.kid,
-                        alg: key.alg,
-                        use_: key.r#use,
-                    })
-                    .collect();
-                match keys.replace(&jwks) {
-                    Ok(()) => every,
-                    Err(err) => {
-                        tracing::warn!("identity published an unusable key: {err}");
-                        retry
-                    }
-                }
-            }
-            Err(status) => {
-                tracing::warn!(code = ?status.code(), "fetching the key set from identity failed");
-                retry
-            }
-        };
-        tokio::time::sleep(pause).await;
     }
 }

@@ -89,9 +89,12 @@ async fn connect(addr: std::net::SocketAddr) -> Channel {
 /// verifies the tokens identity issues.
 #[tokio::test]
 async fn tokens_issued_by_the_identity_service_are_verified_with_its_published_keys() {
-    let identity_db = TestDatabase::sqlite(&[estospaces_identity::store::MIGRATIONS, estospaces_events::MIGRATIONS])
-        .await
-        .expect("a database");
+    let identity_db = TestDatabase::sqlite(&[
+        estospaces_identity::store::MIGRATIONS,
+        estospaces_events::MIGRATIONS,
+    ])
+    .await
+    .expect("a database");
     let common = |database: &TestDatabase| CommonConfig {
         listen: "127.0.0.1:0".parse().expect("address"),
         database_url: Some(database.url.clone().into()),
