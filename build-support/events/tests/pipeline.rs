@@ -10,7 +10,7 @@ use estospaces_events::{
 };
 use estospaces_proto::events_v1::DeadLetter;
 use estospaces_storage::Database;
-use estospaces_storage::testing::TestDatabase;
+use estospaces_testing::{Backend, TestDatabase, on_both_backends};
 use prost::Message as _;
 use sqlx::{AnyConnection, Row};
 
@@ -51,12 +51,6 @@ impl EventHandler for RecordingHandler {
             .await?;
         Ok(())
     }
-}
-
-#[derive(Clone, Copy)]
-enum Backend {
-    Postgres,
-    Sqlite,
 }
 
 struct Fixture {
@@ -178,28 +172,6 @@ fn handler() -> RecordingHandler {
     RecordingHandler {
         refuse_poison: Arc::new(AtomicBool::new(true)),
     }
-}
-
-macro_rules! on_both_backends {
-    ($(async fn $name:ident($backend:ident: Backend) $body:block)*) => {
-        $(
-            mod $name {
-                use super::*;
-
-                async fn run($backend: Backend) $body
-
-                #[tokio::test]
-                async fn on_postgres() {
-                    run(Backend::Postgres).await
-                }
-
-                #[tokio::test]
-                async fn on_sqlite() {
-                    run(Backend::Sqlite).await
-                }
-            }
-        )*
-    };
 }
 
 on_both_backends! {

@@ -8,40 +8,10 @@ use estospaces_proto::identity_v1 as pb;
 use estospaces_proto::identity_v1::identity_service_client::IdentityServiceClient;
 use estospaces_storage::testing::TestDatabase;
 use tonic::transport::Channel;
-use tonic_types::StatusExt;
 
-/// Which database a test runs against.
-#[derive(Debug, Clone, Copy)]
-pub enum Backend {
-    Postgres,
-    Sqlite,
-}
-
-/// Defines each test once and runs it on both backends, as `<test>::on_postgres` and
-/// `<test>::on_sqlite`.
-macro_rules! on_both_backends {
-    ($(async fn $name:ident($backend:ident: Backend) $body:block)*) => {
-        $(
-            mod $name {
-                #[allow(unused_imports)]
-                use super::*;
-
-                async fn run($backend: $crate::helpers::Backend) $body
-
-                #[tokio::test]
-                async fn on_postgres() {
-                    run($crate::helpers::Backend::Postgres).await
-                }
-
-                #[tokio::test]
-                async fn on_sqlite() {
-                    run($crate::helpers::Backend::Sqlite).await
-                }
-            }
-        )*
-    };
-}
-pub(crate) use on_both_backends;
+pub use estospaces_testing::{
+    Backend, authorized, bad_fields, on_both_backends, reason, retry_delay,
+};
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
@@ -248,39 +218,6 @@ impl TestApp {
     }
 }
 
-/// `message` with `authorization: Bearer <token>`.
-pub fn authorized<T>(message: T, token: &str) -> tonic::Request<T> {
-    let mut request = tonic::Request::new(message);
-    request.metadata_mut().insert(
-        "authorization",
-        format!("Bearer {token}").parse().expect("ascii token"),
-    );
-    request
-}
-
-/// The `ErrorInfo` reason of a failed call.
-pub fn reason(status: &tonic::Status) -> String {
-    status
-        .get_error_details()
-        .error_info()
-        .map(|info| info.reason.clone())
-        .unwrap_or_default()
-}
-
-/// The fields a failed call's `BadRequest` names.
-pub fn bad_fields(status: &tonic::Status) -> Vec<String> {
-    status
-        .get_error_details()
-        .bad_request()
-        .map(|bad| {
-            bad.field_violations
-                .iter()
-                .map(|v| v.field.clone())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 impl TestApp {
     /// Verifies `token` against the key set the service publishes now.
     pub async fn verify(
@@ -316,12 +253,4 @@ impl TestApp {
             })
             .collect()
     }
-}
-
-/// The `RetryInfo` delay of a throttled call.
-pub fn retry_delay(status: &tonic::Status) -> Option<Duration> {
-    status
-        .get_error_details()
-        .retry_info()
-        .and_then(|info| info.retry_delay)
 }

@@ -9,40 +9,8 @@ use estospaces_proto::property_v1::property_service_client::PropertyServiceClien
 use estospaces_storage::testing::TestDatabase;
 use sqlx::Row;
 use tonic::transport::Channel;
-use tonic_types::StatusExt;
 
-/// Which database a test runs against.
-#[derive(Debug, Clone, Copy)]
-pub enum Backend {
-    Postgres,
-    Sqlite,
-}
-
-/// Defines each test once and runs it on both backends, as `<test>::on_postgres` and
-/// `<test>::on_sqlite`.
-macro_rules! on_both_backends {
-    ($(async fn $name:ident($backend:ident: Backend) $body:block)*) => {
-        $(
-            mod $name {
-                #[allow(unused_imports)]
-                use super::*;
-
-                async fn run($backend: $crate::helpers::Backend) $body
-
-                #[tokio::test]
-                async fn on_postgres() {
-                    run($crate::helpers::Backend::Postgres).await
-                }
-
-                #[tokio::test]
-                async fn on_sqlite() {
-                    run($crate::helpers::Backend::Sqlite).await
-                }
-            }
-        )*
-    };
-}
-pub(crate) use on_both_backends;
+pub use estospaces_testing::{Backend, authorized, bad_fields, on_both_backends, reason};
 
 /// A running property service, a client for it and a token issuer it trusts. Stops the service
 /// when dropped.
@@ -248,37 +216,4 @@ pub fn short_stay() -> pb::Property {
 
 pub fn date(year: i32, month: i32, day: i32) -> pb::Date {
     pb::Date { year, month, day }
-}
-
-/// `message` with `authorization: Bearer <token>`.
-pub fn authorized<T>(message: T, token: &str) -> tonic::Request<T> {
-    let mut request = tonic::Request::new(message);
-    request.metadata_mut().insert(
-        "authorization",
-        format!("Bearer {token}").parse().expect("ascii token"),
-    );
-    request
-}
-
-/// The `ErrorInfo` reason of a failed call.
-pub fn reason(status: &tonic::Status) -> String {
-    status
-        .get_error_details()
-        .error_info()
-        .map(|info| info.reason.clone())
-        .unwrap_or_default()
-}
-
-/// The fields a failed call's `BadRequest` names.
-pub fn bad_fields(status: &tonic::Status) -> Vec<String> {
-    status
-        .get_error_details()
-        .bad_request()
-        .map(|bad| {
-            bad.field_violations
-                .iter()
-                .map(|v| v.field.clone())
-                .collect()
-        })
-        .unwrap_or_default()
 }
