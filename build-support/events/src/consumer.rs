@@ -64,6 +64,8 @@ pub struct ConsumerConfig {
     pub max_attempts: u32,
     pub initial_backoff: Duration,
     pub max_backoff: Duration,
+    /// Events already received that are processed together in one transaction.
+    pub max_batch: usize,
 }
 
 impl ConsumerConfig {
@@ -73,6 +75,7 @@ impl ConsumerConfig {
             max_attempts: 5,
             initial_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(5),
+            max_batch: 128,
         }
     }
 }
@@ -131,13 +134,75 @@ impl<Src: EventSource, Dlq: EventSink, H: EventHandler> Consumer<Src, Dlq, H> {
                 }
             };
             backoff = self.config.initial_backoff;
-            self.process(&delivery).await;
-            // Acknowledged only now: the effects (or the dead letter) are durable.
-            if let Err(err) = self.source.ack(&delivery).await {
-                tracing::warn!(group = %self.config.group, "acknowledging an event: {err}");
+            // Whatever else has already arrived joins this delivery in one transaction.
+            let mut batch = vec![delivery];
+            while batch.len() < self.config.max_batch {
+                match tokio::time::timeout(Duration::ZERO, self.source.next()).await {
+                    Ok(Ok(delivery)) => batch.push(delivery),
+                    _ => break,
+                }
+            }
+            if batch.len() == 1 || !self.process_batch(&batch).await {
+                for delivery in &batch {
+                    self.process(delivery).await;
+                }
+            }
+            // Acknowledged only now: the effects (or the dead letters) are durable.
+            for delivery in &batch {
+                if let Err(err) = self.source.ack(delivery).await {
+                    tracing::warn!(group = %self.config.group, "acknowledging an event: {err}");
+                }
             }
         }
         self.source.commit().await
+    }
+
+    /// Processes a batch in one transaction: every event's inbox claim and effects commit
+    /// together, one commit (one disk flush) for them all. False, with nothing committed, when
+    /// any event does not decode or its handler fails: the caller then processes the batch one
+    /// event at a time, with retries and dead letters.
+    async fn process_batch(&self, batch: &[Delivery]) -> bool {
+        let Ok(events) = batch
+            .iter()
+            .map(|delivery| Event::decode(&delivery.payload))
+            .collect::<Result<Vec<_>, _>>()
+        else {
+            return false;
+        };
+        let outcome: Result<usize, HandlerError> = async {
+            let mut tx = self.db.pool().begin().await?;
+            let mut processed = 0;
+            for (delivery, event) in batch.iter().zip(&events) {
+                let span = consume_span(&self.config.group, delivery, event);
+                if self
+                    .claim_and_handle(&mut tx, event)
+                    .instrument(span)
+                    .await?
+                {
+                    processed += 1;
+                }
+            }
+            tx.commit().await?;
+            Ok(processed)
+        }
+        .await;
+        match outcome {
+            Ok(processed) => {
+                let group = self.config.group.clone();
+                metrics::counter!("events_consumed_total", "group" => group.clone(), "outcome" => "processed")
+                    .increment(processed as u64);
+                metrics::counter!("events_consumed_total", "group" => group, "outcome" => "duplicate")
+                    .increment((batch.len() - processed) as u64);
+                true
+            }
+            Err(err) => {
+                tracing::debug!(
+                    size = batch.len(),
+                    "a batch failed, processing it event by event: {err}"
+                );
+                false
+            }
+        }
     }
 
     /// Processes one delivery to a durable outcome: handled, already handled, or dead-lettered.
@@ -150,15 +215,7 @@ impl<Src: EventSource, Dlq: EventSink, H: EventHandler> Consumer<Src, Dlq, H> {
                 return;
             }
         };
-        let span = tracing::info_span!(
-            "event.consume",
-            otel.kind = "consumer",
-            messaging.consumer.group.name = %group,
-            messaging.destination.name = %delivery.topic,
-            event.id = %event.event_id(),
-            event.r#type = %event.event_type(),
-        );
-        let _ = span.set_parent(trace_context(&event));
+        let span = consume_span(&group, delivery, &event);
         let outcome = self.process_event(delivery, &event).instrument(span).await;
         let label = match outcome {
             Outcome::Processed => "processed",
@@ -199,6 +256,22 @@ impl<Src: EventSource, Dlq: EventSink, H: EventHandler> Consumer<Src, Dlq, H> {
     /// this group had already processed the event.
     async fn attempt(&self, event: &Event) -> Result<bool, HandlerError> {
         let mut tx = self.db.pool().begin().await?;
+        let handled = self.claim_and_handle(&mut tx, event).await?;
+        if handled {
+            tx.commit().await?;
+        } else {
+            tx.rollback().await?;
+        }
+        Ok(handled)
+    }
+
+    /// In `tx`: claims the event in the inbox and runs the handler; false (and no handler) when
+    /// this group had already processed the event.
+    async fn claim_and_handle(
+        &self,
+        tx: &mut AnyConnection,
+        event: &Event,
+    ) -> Result<bool, HandlerError> {
         let claimed = sqlx::query(
             "INSERT INTO event_inbox (consumer_group, event_id, processed_at) VALUES ($1, $2, $3) \
              ON CONFLICT DO NOTHING",
@@ -210,13 +283,10 @@ impl<Src: EventSource, Dlq: EventSink, H: EventHandler> Consumer<Src, Dlq, H> {
         .await?
         .rows_affected()
             == 1;
-        if !claimed {
-            tx.rollback().await?;
-            return Ok(false);
+        if claimed {
+            self.handler.handle(tx, event).await?;
         }
-        self.handler.handle(&mut tx, event).await?;
-        tx.commit().await?;
-        Ok(true)
+        Ok(claimed)
     }
 
     /// Publishes a dead letter, retrying until the dead-letter topic takes it: acknowledging
@@ -271,6 +341,20 @@ impl<Src: EventSource, Dlq: EventSink, H: EventHandler> Consumer<Src, Dlq, H> {
             backoff = (backoff * 2).min(self.config.max_backoff);
         }
     }
+}
+
+/// The span of one event's processing, continuing the producer's trace.
+fn consume_span(group: &str, delivery: &Delivery, event: &Event) -> tracing::Span {
+    let span = tracing::info_span!(
+        "event.consume",
+        otel.kind = "consumer",
+        messaging.consumer.group.name = %group,
+        messaging.destination.name = %delivery.topic,
+        event.id = %event.event_id(),
+        event.r#type = %event.event_type(),
+    );
+    let _ = span.set_parent(trace_context(event));
+    span
 }
 
 /// The producer's trace context from the envelope, so the consumer span joins its trace.
