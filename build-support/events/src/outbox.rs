@@ -237,33 +237,34 @@ impl<S: EventSink> Relay<S> {
         let records: Vec<OutgoingRecord> = pending.iter().map(|row| row.record.clone()).collect();
         let results = self.sink.publish(&records).await;
         // Mark the acknowledged prefix; stop at the first failure so later rows (possibly of the
-        // same aggregate) are retried after it, not before it.
+        // same aggregate) are retried after it, not before it. Rows are named by id, never by
+        // range: a row with an id inside the range may have committed after the read.
+        let acknowledged = results.iter().take_while(|result| result.is_ok()).count();
         let now = unix_micros(SystemTime::now());
-        let mut published = 0;
-        let mut failure = None;
-        for (row, result) in pending.iter().zip(results) {
-            match result {
-                Ok(()) => {
-                    sqlx::query("UPDATE event_outbox SET published_at = $1, attempts = attempts + 1 WHERE id = $2")
-                        .bind(now)
-                        .bind(row.id)
-                        .execute(&mut *tx)
-                        .await?;
-                    published += 1;
-                }
-                Err(err) => {
-                    sqlx::query("UPDATE event_outbox SET attempts = attempts + 1, last_error = $1 WHERE id = $2")
-                        .bind(err.to_string())
-                        .bind(row.id)
-                        .execute(&mut *tx)
-                        .await?;
-                    failure = Some(RelayError::Publish {
-                        event_id: row.event_id.clone(),
-                        source: err,
-                    });
-                    break;
-                }
+        for chunk in pending[..acknowledged].chunks(500) {
+            let placeholders: Vec<String> = (2..chunk.len() + 2).map(|n| format!("${n}")).collect();
+            let sql = format!(
+                "UPDATE event_outbox SET published_at = $1, attempts = attempts + 1 WHERE id IN ({})",
+                placeholders.join(", ")
+            );
+            let mut update = sqlx::query(&sql).bind(now);
+            for row in chunk {
+                update = update.bind(row.id);
             }
+            update.execute(&mut *tx).await?;
+        }
+        let published = acknowledged;
+        let mut failure = None;
+        if let (Some(row), Some(Err(err))) = (pending.get(acknowledged), results.into_iter().nth(acknowledged)) {
+            sqlx::query("UPDATE event_outbox SET attempts = attempts + 1, last_error = $1 WHERE id = $2")
+                .bind(err.to_string())
+                .bind(row.id)
+                .execute(&mut *tx)
+                .await?;
+            failure = Some(RelayError::Publish {
+                event_id: row.event_id.clone(),
+                source: err,
+            });
         }
         tx.commit().await?;
         metrics::counter!("outbox_published_total", "source" => self.source)
