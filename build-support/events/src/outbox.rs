@@ -255,12 +255,17 @@ impl<S: EventSink> Relay<S> {
         }
         let published = acknowledged;
         let mut failure = None;
-        if let (Some(row), Some(Err(err))) = (pending.get(acknowledged), results.into_iter().nth(acknowledged)) {
-            sqlx::query("UPDATE event_outbox SET attempts = attempts + 1, last_error = $1 WHERE id = $2")
-                .bind(err.to_string())
-                .bind(row.id)
-                .execute(&mut *tx)
-                .await?;
+        if let (Some(row), Some(Err(err))) = (
+            pending.get(acknowledged),
+            results.into_iter().nth(acknowledged),
+        ) {
+            sqlx::query(
+                "UPDATE event_outbox SET attempts = attempts + 1, last_error = $1 WHERE id = $2",
+            )
+            .bind(err.to_string())
+            .bind(row.id)
+            .execute(&mut *tx)
+            .await?;
             failure = Some(RelayError::Publish {
                 event_id: row.event_id.clone(),
                 source: err,

@@ -142,8 +142,11 @@ async fn main() {
     recorder.wait_for(1).await;
     recorder.take();
 
-    // Phase 1: a steady 1,000 events/s.
-    let rate = 1_000;
+    // Phase 1: a steady rate (`BENCH_RATE`, default 1,000 events/s).
+    let rate: u64 = std::env::var("BENCH_RATE")
+        .ok()
+        .and_then(|rate| rate.parse().ok())
+        .unwrap_or(1_000);
     let seconds = 15;
     let started = Instant::now();
     let mut ticker = tokio::time::interval(Duration::from_millis(10));
@@ -171,7 +174,7 @@ async fn main() {
     );
 
     // Phase 2: as fast as one writer goes.
-    let burst = 10_000;
+    let burst: u64 = 10_000;
     let started = Instant::now();
     for n in 0..burst {
         record(&db, outbox, n).await;
