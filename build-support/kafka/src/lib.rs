@@ -250,10 +250,10 @@ impl KafkaSource {
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
             .set("session.timeout.ms", "10000")
-            // A broker may hold a fetch for this long when it has little data: short enough that
-            // a quiet topic's events arrive promptly (librdkafka's default is 500 ms), long
-            // enough not to poll the broker in a tight loop.
-            .set("fetch.wait.max.ms", "100")
+            // A broker may hold a fetch for this long when it has little data. librdkafka's 500 ms
+            // default adds up to half a second to every event on a quiet topic; 10 ms keeps
+            // end-to-end latency in the tens of milliseconds (docs/benchmarks.md).
+            .set("fetch.wait.max.ms", "10")
             // Notice new partitions and topics within seconds rather than librdkafka's 5 minutes.
             .set("topic.metadata.refresh.interval.ms", "10000")
             .create_with_context(CommitOnRevoke)
