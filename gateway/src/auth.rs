@@ -107,18 +107,7 @@ async fn fetch_jwks(
     let mut request = tonic::Request::new(GetJwksRequest {});
     request.set_timeout(Duration::from_secs(5));
     let response = identity.get_jwks(request).await?.into_inner();
-    Ok(response
-        .keys
-        .into_iter()
-        .map(|key| PublicJwk {
-            kty: key.kty,
-            crv: key.crv,
-            x: key.x,
-            kid: key.kid,
-            alg: key.alg,
-            use_: key.r#use,
-        })
-        .collect())
+    Ok(response.keys.into_iter().map(PublicJwk::from).collect())
 }
 
 fn unauthenticated(reason: &'static str) -> ApiError {

@@ -113,6 +113,33 @@ impl PublicJwk {
     }
 }
 
+/// A key as identity's `GetJwks` publishes it.
+impl From<estospaces_proto::identity_v1::JsonWebKey> for PublicJwk {
+    fn from(key: estospaces_proto::identity_v1::JsonWebKey) -> Self {
+        Self {
+            kty: key.kty,
+            crv: key.crv,
+            x: key.x,
+            kid: key.kid,
+            alg: key.alg,
+            use_: key.r#use,
+        }
+    }
+}
+
+impl From<&PublicJwk> for estospaces_proto::identity_v1::JsonWebKey {
+    fn from(jwk: &PublicJwk) -> Self {
+        Self {
+            kty: jwk.kty.clone(),
+            crv: jwk.crv.clone(),
+            x: jwk.x.clone(),
+            kid: jwk.kid.clone(),
+            alg: jwk.alg.clone(),
+            r#use: jwk.use_.clone(),
+        }
+    }
+}
+
 /// A JWK that cannot verify EdDSA tokens.
 #[derive(Debug, thiserror::Error)]
 #[error("unsupported key {kid}: only OKP/Ed25519 keys for EdDSA are accepted")]

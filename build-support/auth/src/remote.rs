@@ -94,17 +94,7 @@ impl IdentityKeys {
             .context("calling identity GetJwks")?
             .into_inner()
             .keys;
-        let keys: Vec<PublicJwk> = keys
-            .into_iter()
-            .map(|key| PublicJwk {
-                kty: key.kty,
-                crv: key.crv,
-                x: key.x,
-                kid: key.kid,
-                alg: key.alg,
-                use_: key.r#use,
-            })
-            .collect();
+        let keys: Vec<PublicJwk> = keys.into_iter().map(PublicJwk::from).collect();
         anyhow::ensure!(!keys.is_empty(), "identity published an empty key set");
         self.key_set.replace(&keys)?;
         tracing::debug!(keys = keys.len(), "loaded identity's key set");

@@ -266,15 +266,7 @@ impl KafkaSource {
 impl EventSource for KafkaSource {
     async fn next(&mut self) -> Result<Delivery, TransportError> {
         let message = self.consumer.recv().await.map_err(broker_error)?;
-        Ok(Delivery {
-            topic: message.topic().to_owned(),
-            partition: message.partition(),
-            offset: message.offset(),
-            key: message
-                .key()
-                .map(|key| String::from_utf8_lossy(key).into_owned()),
-            payload: message.payload().unwrap_or_default().to_vec(),
-        })
+        Ok(delivery(&message))
     }
 
     async fn ack(&mut self, delivery: &Delivery) -> Result<(), TransportError> {
@@ -289,6 +281,19 @@ impl EventSource for KafkaSource {
             Ok(()) | Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => Ok(()),
             Err(err) => Err(broker_error(err)),
         }
+    }
+}
+
+/// A received message as the event runtime sees it.
+fn delivery(message: &impl Message) -> Delivery {
+    Delivery {
+        topic: message.topic().to_owned(),
+        partition: message.partition(),
+        offset: message.offset(),
+        key: message
+            .key()
+            .map(|key| String::from_utf8_lossy(key).into_owned()),
+        payload: message.payload().unwrap_or_default().to_vec(),
     }
 }
 
@@ -327,15 +332,7 @@ pub async fn read_topic(
     let mut records = Vec::new();
     while let Ok(message) = tokio::time::timeout(idle, consumer.recv()).await {
         let message = message.map_err(broker_error)?;
-        records.push(Delivery {
-            topic: message.topic().to_owned(),
-            partition: message.partition(),
-            offset: message.offset(),
-            key: message
-                .key()
-                .map(|key| String::from_utf8_lossy(key).into_owned()),
-            payload: message.payload().unwrap_or_default().to_vec(),
-        });
+        records.push(delivery(&message));
     }
     Ok(records)
 }

@@ -20,8 +20,6 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
 
-pub use sqlx;
-
 #[cfg(feature = "testing")]
 pub mod testing;
 

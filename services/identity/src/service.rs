@@ -984,14 +984,7 @@ impl IdentityService for IdentityHandlers {
             .read()
             .unwrap_or_else(|poison| poison.into_inner())
             .iter()
-            .map(|jwk| pb::JsonWebKey {
-                kty: jwk.kty.clone(),
-                crv: jwk.crv.clone(),
-                x: jwk.x.clone(),
-                kid: jwk.kid.clone(),
-                alg: jwk.alg.clone(),
-                r#use: jwk.use_.clone(),
-            })
+            .map(pb::JsonWebKey::from)
             .collect();
         Ok(Response::new(pb::GetJwksResponse { keys }))
     }

@@ -243,14 +243,7 @@ impl TestApp {
             .into_inner()
             .keys
             .into_iter()
-            .map(|key| estospaces_auth::PublicJwk {
-                kty: key.kty,
-                crv: key.crv,
-                x: key.x,
-                kid: key.kid,
-                alg: key.alg,
-                use_: key.r#use,
-            })
+            .map(estospaces_auth::PublicJwk::from)
             .collect()
     }
 }

@@ -32,7 +32,7 @@ on_both_backends! {
         let keys: Vec<PublicJwk> = jwks
             .keys
             .into_iter()
-            .map(|key| PublicJwk { kty: key.kty, crv: key.crv, x: key.x, kid: key.kid, alg: key.alg, use_: key.r#use })
+            .map(PublicJwk::from)
             .collect();
         assert_eq!(keys.len(), 1);
         let defaults = AuthConfig::default();
