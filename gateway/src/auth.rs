@@ -8,9 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use estospaces_auth::{AuthError, Caller, KeySet, PublicJwk, TokenVerifier};
-use estospaces_proto::identity_v1::GetJwksRequest;
-use estospaces_proto::identity_v1::identity_service_client::IdentityServiceClient;
+use estospaces_auth::{AuthError, Caller, IdentityKeys, KeySet, TokenVerifier};
 use estospaces_status::ApiError;
 use http::HeaderMap;
 use tokio::sync::Mutex;
@@ -20,8 +18,7 @@ use tonic::transport::Channel;
 #[derive(Debug)]
 pub struct Authenticator {
     verifier: TokenVerifier,
-    keys: KeySet,
-    identity: Option<IdentityServiceClient<Channel>>,
+    identity: Option<IdentityKeys>,
     refetch_interval: Duration,
     /// When the key set was last fetched; held across the fetch so concurrent misses wait for
     /// one fetch instead of each starting their own.
@@ -36,11 +33,13 @@ impl Authenticator {
         audience: &str,
         refetch_interval: Duration,
     ) -> Self {
-        let keys = KeySet::default();
+        let identity = identity.map(IdentityKeys::from_channel);
+        let keys = identity
+            .as_ref()
+            .map_or_else(KeySet::default, IdentityKeys::key_set);
         Self {
-            verifier: TokenVerifier::new(keys.clone(), issuer, audience),
-            keys,
-            identity: identity.map(IdentityServiceClient::new),
+            verifier: TokenVerifier::new(keys, issuer, audience),
+            identity,
             refetch_interval,
             last_fetch: Mutex::new(None),
         }
@@ -86,28 +85,15 @@ impl Authenticator {
         if last_fetch.is_some_and(|at| at.elapsed() < self.refetch_interval) {
             return Ok(());
         }
-        let Some(identity) = self.identity.clone() else {
+        let Some(identity) = &self.identity else {
             return Ok(());
         };
-        let jwks = fetch_jwks(identity).await.map_err(|err| {
+        identity.fetch().await.map_err(|err| {
             ApiError::unavailable(crate::error::DOMAIN, err.context("fetching the key set"))
         })?;
         *last_fetch = Some(Instant::now());
-        self.keys
-            .replace(&jwks)
-            .map_err(|err| ApiError::internal(crate::error::DOMAIN, err))?;
-        tracing::info!(keys = jwks.len(), "fetched identity's key set");
         Ok(())
     }
-}
-
-async fn fetch_jwks(
-    mut identity: IdentityServiceClient<Channel>,
-) -> anyhow::Result<Vec<PublicJwk>> {
-    let mut request = tonic::Request::new(GetJwksRequest {});
-    request.set_timeout(Duration::from_secs(5));
-    let response = identity.get_jwks(request).await?.into_inner();
-    Ok(response.keys.into_iter().map(PublicJwk::from).collect())
 }
 
 fn unauthenticated(reason: &'static str) -> ApiError {

@@ -40,11 +40,16 @@ impl IdentityKeys {
         let channel = Channel::from_shared(identity_url.to_owned())
             .with_context(|| format!("auth.identity_url {identity_url:?} is not a URI"))?
             .connect_lazy();
-        Ok(Self {
+        Ok(Self::from_channel(channel))
+    }
+
+    /// Keys from the identity service behind `channel`.
+    pub fn from_channel(channel: Channel) -> Self {
+        Self {
             key_set: KeySet::default(),
             client: IdentityServiceClient::new(channel),
             last_fetch: Arc::default(),
-        })
+        }
     }
 
     /// The set verifiers read; replaced in place by every fetch.
@@ -84,12 +89,20 @@ impl IdentityKeys {
         }
     }
 
+    /// A `GetJwks` call that gives up after a few seconds: a hung identity must not hold the
+    /// fetch lock, and with it every request waiting on an unknown key id.
+    fn jwks_request() -> tonic::Request<identity::GetJwksRequest> {
+        let mut request = tonic::Request::new(identity::GetJwksRequest {});
+        request.set_timeout(Duration::from_secs(5));
+        request
+    }
+
     async fn fetch_locked(&self, last_fetch: &mut Option<Instant>) -> anyhow::Result<()> {
         *last_fetch = Some(Instant::now());
         let keys = self
             .client
             .clone()
-            .get_jwks(identity::GetJwksRequest {})
+            .get_jwks(Self::jwks_request())
             .await
             .context("calling identity GetJwks")?
             .into_inner()
