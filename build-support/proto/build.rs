@@ -30,6 +30,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Type names (`prost::Name`) let events pack and check payloads as `google.protobuf.Any`.
     let mut config = prost_build::Config::new();
     config.enable_type_names();
+    // `google.api` is in the module tree for `HttpBody` (responses that are not JSON, such as
+    // an iCalendar feed); its upstream comments hold code samples that are not Rust doctests.
+    config.disable_comments([".google.api"]);
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)
@@ -62,7 +65,7 @@ fn write_module_tree(fds: &prost_types::FileDescriptorSet, out_dir: &Path) -> st
     let mut root = Node::default();
     for file in &fds.file {
         let package = file.package();
-        if !package.starts_with("estospaces.") {
+        if !package.starts_with("estospaces.") && package != "google.api" {
             continue;
         }
         let node = package.split('.').fold(&mut root, |node, part| {
