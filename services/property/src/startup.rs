@@ -10,7 +10,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 
 use estospaces_auth::{AuthInterceptor, IdentityKeys, KeySet, TokenVerifier};
-use estospaces_events::{Relay, RelayConfig};
+use estospaces_events::{Consumer, ConsumerConfig, Relay, RelayConfig, topic_for};
 use estospaces_kafka::{BusSink, EventBus};
 use estospaces_proto::property_v1::property_service_server::PropertyServiceServer;
 use estospaces_server::{BoundServer, GrpcServer};
@@ -18,6 +18,7 @@ use estospaces_storage::Database;
 use tokio::task::JoinHandle;
 
 use crate::SERVICE_NAME;
+use crate::bookings::{BookingEventsHandler, CONSUMER_GROUP};
 use crate::config::PropertyConfig;
 use crate::service::PropertyHandlers;
 use crate::store::{MIGRATIONS, PropertyStore};
@@ -31,6 +32,8 @@ pub struct Application {
     relay: Relay<BusSink>,
     views: ViewCounter,
     store: PropertyStore,
+    /// Marks booked nights from the booking service's events; stopped after the server drained.
+    bookings: (tokio::sync::watch::Sender<bool>, JoinHandle<()>),
     background: Vec<JoinHandle<()>>,
 }
 
@@ -67,6 +70,27 @@ impl Application {
             RelayConfig::default(),
         );
 
+        let consumer = Consumer::new(
+            db.clone(),
+            bus.subscribe(CONSUMER_GROUP, &[&topic_for("booking")])
+                .await?,
+            bus.sink()?,
+            BookingEventsHandler,
+            ConsumerConfig::new(CONSUMER_GROUP),
+        );
+        let (stop_bookings, bookings_stopped) = tokio::sync::watch::channel(false);
+        let bookings = tokio::spawn(async move {
+            let mut stopped = bookings_stopped;
+            if let Err(err) = consumer
+                .run(async move {
+                    let _ = stopped.wait_for(|stop| *stop).await;
+                })
+                .await
+            {
+                tracing::error!("booking events consumer stopped: {err}");
+            }
+        });
+
         let views = ViewCounter::default();
         let flusher = tokio::spawn(views::flush_periodically(
             views.clone(),
@@ -93,6 +117,7 @@ impl Application {
             relay,
             views,
             store,
+            bookings: (stop_bookings, bookings),
             background: vec![flusher],
         })
     }
@@ -107,8 +132,8 @@ impl Application {
         self.run(estospaces_server::shutdown_signal()).await
     }
 
-    /// Serves and relays events until `shutdown` completes, then drains, flushes the view
-    /// counts and lets the relay finish its round.
+    /// Serves, relays and consumes events until `shutdown` completes, then drains, stops the
+    /// booking events consumer, flushes the view counts and lets the relay finish its round.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
         let (stop_relay, relay_stopped) = tokio::sync::oneshot::channel::<()>();
         let until_stopped = async {
@@ -119,6 +144,10 @@ impl Application {
         for task in &self.background {
             task.abort();
         }
+        // The consumer finishes the event in hand and commits its position.
+        let (stop_bookings, bookings) = self.bookings;
+        let _ = stop_bookings.send(true);
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(10), bookings).await;
         if let Err(err) = self.views.flush(&self.store).await {
             tracing::warn!("flushing view counts at shutdown: {err}");
         }

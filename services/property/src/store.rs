@@ -14,7 +14,7 @@ use estospaces_storage::{
     Database, Migrations, from_unix_micros, is_unique_violation, unix_micros,
 };
 use prost::Message;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 use time::Date;
 
 use crate::SERVICE_NAME;
@@ -142,6 +142,11 @@ impl PropertyStore {
         }
     }
 
+    /// A transaction, for the `_in` functions.
+    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        Ok(self.db.pool().begin().await?)
+    }
+
     /// The listing with `id`, if any.
     pub async fn find(&self, id: PropertyId) -> Result<Option<PropertyRecord>, StoreError> {
         let row = sqlx::query(&format!("{SELECT} WHERE p.id = $1"))
@@ -257,66 +262,7 @@ impl PropertyStore {
         event: impl FnOnce(&BTreeMap<Date, pb::calendar_day::Status>) -> NewEvent,
     ) -> Result<(), StoreError> {
         let mut tx = self.db.pool().begin().await?;
-        let property_id = id.to_string();
-        match change {
-            CalendarChange::Block => {
-                for day in crate::domain::days(first, last) {
-                    sqlx::query(
-                        "INSERT INTO property_calendar (property_id, day, status) \
-                         VALUES ($1, $2, 'blocked') ON CONFLICT (property_id, day) DO NOTHING",
-                    )
-                    .bind(&property_id)
-                    .bind(day_key(day))
-                    .execute(&mut *tx)
-                    .await?;
-                }
-            }
-            CalendarChange::Unblock => {
-                sqlx::query(
-                    "DELETE FROM property_calendar WHERE property_id = $1 AND status = 'blocked' \
-                     AND day >= $2 AND day <= $3",
-                )
-                .bind(&property_id)
-                .bind(day_key(first))
-                .bind(day_key(last))
-                .execute(&mut *tx)
-                .await?;
-            }
-            CalendarChange::Book { booking_id } => {
-                for day in crate::domain::days(first, last) {
-                    sqlx::query(
-                        "INSERT INTO property_calendar (property_id, day, status, booking_id) \
-                         VALUES ($1, $2, 'booked', $3) ON CONFLICT (property_id, day) \
-                         DO UPDATE SET status = 'booked', booking_id = $3",
-                    )
-                    .bind(&property_id)
-                    .bind(day_key(day))
-                    .bind(booking_id)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-            }
-            CalendarChange::CancelBooking { booking_id } => {
-                sqlx::query(
-                    "DELETE FROM property_calendar WHERE property_id = $1 AND booking_id = $2",
-                )
-                .bind(&property_id)
-                .bind(booking_id)
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
-        let rows = sqlx::query(
-            "SELECT day, status FROM property_calendar WHERE property_id = $1 ORDER BY day",
-        )
-        .bind(&property_id)
-        .fetch_all(&mut *tx)
-        .await?;
-        let calendar = rows
-            .iter()
-            .map(calendar_row)
-            .collect::<Result<BTreeMap<_, _>, _>>()?;
-        OUTBOX.append(&mut tx, event(&calendar)).await?;
+        change_calendar_in(&mut tx, id, first, last, change, event).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -340,6 +286,89 @@ impl PropertyStore {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// [`PropertyStore::change_calendar`] in the caller's transaction (an event consumer's, whose
+/// inbox record commits with it).
+pub async fn change_calendar_in(
+    conn: &mut AnyConnection,
+    id: PropertyId,
+    first: Date,
+    last: Date,
+    change: CalendarChange<'_>,
+    event: impl FnOnce(&BTreeMap<Date, pb::calendar_day::Status>) -> NewEvent,
+) -> Result<(), StoreError> {
+    let property_id = id.to_string();
+    match change {
+        CalendarChange::Block => {
+            for day in crate::domain::days(first, last) {
+                sqlx::query(
+                    "INSERT INTO property_calendar (property_id, day, status) \
+                         VALUES ($1, $2, 'blocked') ON CONFLICT (property_id, day) DO NOTHING",
+                )
+                .bind(&property_id)
+                .bind(day_key(day))
+                .execute(&mut *conn)
+                .await?;
+            }
+        }
+        CalendarChange::Unblock => {
+            sqlx::query(
+                "DELETE FROM property_calendar WHERE property_id = $1 AND status = 'blocked' \
+                     AND day >= $2 AND day <= $3",
+            )
+            .bind(&property_id)
+            .bind(day_key(first))
+            .bind(day_key(last))
+            .execute(&mut *conn)
+            .await?;
+        }
+        CalendarChange::Book { booking_id } => {
+            for day in crate::domain::days(first, last) {
+                sqlx::query(
+                    "INSERT INTO property_calendar (property_id, day, status, booking_id) \
+                         VALUES ($1, $2, 'booked', $3) ON CONFLICT (property_id, day) \
+                         DO UPDATE SET status = 'booked', booking_id = $3",
+                )
+                .bind(&property_id)
+                .bind(day_key(day))
+                .bind(booking_id)
+                .execute(&mut *conn)
+                .await?;
+            }
+        }
+        CalendarChange::CancelBooking { booking_id } => {
+            sqlx::query("DELETE FROM property_calendar WHERE property_id = $1 AND booking_id = $2")
+                .bind(&property_id)
+                .bind(booking_id)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    let rows = sqlx::query(
+        "SELECT day, status FROM property_calendar WHERE property_id = $1 ORDER BY day",
+    )
+    .bind(&property_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let calendar = rows
+        .iter()
+        .map(calendar_row)
+        .collect::<Result<BTreeMap<_, _>, _>>()?;
+    OUTBOX.append(conn, event(&calendar)).await?;
+    Ok(())
+}
+
+/// The listing with `id` as the caller's transaction sees it.
+pub async fn find_in(
+    conn: &mut AnyConnection,
+    id: PropertyId,
+) -> Result<Option<PropertyRecord>, StoreError> {
+    let row = sqlx::query(&format!("{SELECT} WHERE p.id = $1"))
+        .bind(id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|row| decode(&row)).transpose()
 }
 
 /// A change to a calendar.

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod binary;
+mod bookings;
 mod calendar;
 mod lifecycle;
 mod permissions;
