@@ -242,6 +242,18 @@ impl BookingStore {
         request_id: Option<&str>,
         requested: NewEvent,
     ) -> Result<BookingRecord, StoreError> {
+        // A look without the lock first: on a hot listing most attempts want nights already
+        // held, and they are refused at once instead of queueing for the lock. The check that
+        // counts is repeated under the lock.
+        {
+            let mut conn = self.db.pool().acquire().await?;
+            if let Some(night) = first_unavailable_night(&mut conn, record).await? {
+                return Err(StoreError::NightsUnavailable {
+                    night: Some(night),
+                    by_constraint: false,
+                });
+            }
+        }
         let mut tx = self.db.pool().begin().await?;
         // The listing's lock first: everything after runs as the only booking of this listing.
         match self.db.backend() {
@@ -276,39 +288,13 @@ impl BookingStore {
                 return decode(&row);
             }
         }
+        if let Some(night) = first_unavailable_night(&mut tx, record).await? {
+            return Err(StoreError::NightsUnavailable {
+                night: Some(night),
+                by_constraint: false,
+            });
+        }
         let (first, last) = (day_number(record.check_in), day_number(record.check_out));
-        let overlapping = sqlx::query(&format!(
-            "SELECT check_in_day FROM bookings WHERE property_id = $1 AND state IN {ACTIVE_STATES_SQL} \
-             AND check_in_day < $2 AND $3 < check_out_day ORDER BY check_in_day LIMIT 1"
-        ))
-        .bind(&record.property_id)
-        .bind(last)
-        .bind(first)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(row) = overlapping {
-            let their_first: i64 = row.try_get("check_in_day")?;
-            return Err(StoreError::NightsUnavailable {
-                night: from_day_number(their_first.max(first)),
-                by_constraint: false,
-            });
-        }
-        let blocked = sqlx::query(
-            "SELECT day FROM listing_blocked_nights WHERE property_id = $1 AND day >= $2 \
-             AND day < $3 ORDER BY day LIMIT 1",
-        )
-        .bind(&record.property_id)
-        .bind(first)
-        .bind(last)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(row) = blocked {
-            let day: i64 = row.try_get("day")?;
-            return Err(StoreError::NightsUnavailable {
-                night: from_day_number(day),
-                by_constraint: false,
-            });
-        }
         let inserted = sqlx::query(
             "INSERT INTO bookings (id, property_id, guest_id, host_id, check_in_day, \
              check_out_day, guests, state, booking_mode, total_amount, currency_code, \
@@ -513,6 +499,41 @@ pub async fn find_in(
         .fetch_optional(&mut *conn)
         .await?;
     row.map(|row| decode(&row)).transpose()
+}
+
+/// The first night of `record`'s stay another active booking of the listing holds or the host
+/// blocked, as `conn` sees them.
+async fn first_unavailable_night(
+    conn: &mut AnyConnection,
+    record: &BookingRecord,
+) -> Result<Option<Date>, StoreError> {
+    let (first, last) = (day_number(record.check_in), day_number(record.check_out));
+    let overlapping = sqlx::query(&format!(
+        "SELECT check_in_day FROM bookings WHERE property_id = $1 AND state IN {ACTIVE_STATES_SQL} \
+         AND check_in_day < $2 AND $3 < check_out_day ORDER BY check_in_day LIMIT 1"
+    ))
+    .bind(&record.property_id)
+    .bind(last)
+    .bind(first)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(row) = overlapping {
+        let their_first: i64 = row.try_get("check_in_day")?;
+        return Ok(from_day_number(their_first.max(first)));
+    }
+    let blocked = sqlx::query(
+        "SELECT day FROM listing_blocked_nights WHERE property_id = $1 AND day >= $2 \
+         AND day < $3 ORDER BY day LIMIT 1",
+    )
+    .bind(&record.property_id)
+    .bind(first)
+    .bind(last)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match blocked {
+        Some(row) => Ok(from_day_number(row.try_get("day")?)),
+        None => Ok(None),
+    }
 }
 
 /// Saves `next` over `current` in `conn`'s transaction: a compare-and-swap on the revision
