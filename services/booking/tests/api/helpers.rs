@@ -41,6 +41,14 @@ pub struct TestStack {
     pub log: Option<EventLog>,
     /// The brokers, when on Kafka.
     pub kafka: Option<KafkaConfig>,
+    /// What the booking service was built with, to build it again.
+    booking_config: BookingConfig,
+    keys: KeySet,
+    /// Stops the running booking service and says when it has stopped.
+    booking: Option<(
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<anyhow::Result<()>>,
+    )>,
 }
 
 impl Drop for TestStack {
@@ -48,7 +56,33 @@ impl Drop for TestStack {
         for shutdown in self.shutdown.drain(..) {
             let _ = shutdown.send(());
         }
+        if let Some((shutdown, _)) = self.booking.take() {
+            let _ = shutdown.send(());
+        }
     }
+}
+
+/// Starts the booking service; its address, and the sender that stops it with the task that
+/// says when it stopped.
+async fn start_booking(
+    config: BookingConfig,
+    keys: KeySet,
+) -> (
+    std::net::SocketAddr,
+    (
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<anyhow::Result<()>>,
+    ),
+) {
+    let app = Application::build_with_keys(config, keys)
+        .await
+        .expect("the booking service builds");
+    let addr = app.local_addr();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(app.run(async {
+        let _ = stopped.await;
+    }));
+    (addr, (stop, task))
 }
 
 /// How a test wants the stack.
@@ -135,15 +169,7 @@ pub async fn spawn_stack_with(
         },
     };
     configure(&mut config);
-    let app = Application::build_with_keys(config, keys())
-        .await
-        .expect("the booking service builds");
-    let addr = app.local_addr();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.run(async {
-        let _ = stopped.await;
-    }));
-    shutdown.push(stop);
+    let (addr, booking) = start_booking(config.clone(), keys()).await;
 
     let connect = |addr: std::net::SocketAddr| async move {
         Channel::from_shared(format!("http://{addr}"))
@@ -162,6 +188,9 @@ pub async fn spawn_stack_with(
         )
     };
     TestStack {
+        booking_config: config,
+        keys: keys(),
+        booking: Some(booking),
         bookings: BookingServiceClient::new(connect(addr).await),
         properties: PropertyServiceClient::new(connect(property_addr).await),
         issuer,
@@ -230,6 +259,28 @@ pub fn short_stay(mode: property::BookingMode) -> property::Property {
 }
 
 impl TestStack {
+    /// Stops the booking service (it drains, its consumers commit their positions).
+    pub async fn stop_booking(&mut self) {
+        if let Some((shutdown, task)) = self.booking.take() {
+            let _ = shutdown.send(());
+            task.await
+                .expect("the booking service ran")
+                .expect("the booking service stopped cleanly");
+        }
+    }
+
+    /// Starts the booking service again on its database, transport and consumer groups.
+    pub async fn start_booking(&mut self) {
+        let (addr, booking) = start_booking(self.booking_config.clone(), self.keys.clone()).await;
+        self.booking = Some(booking);
+        let channel = Channel::from_shared(format!("http://{addr}"))
+            .expect("uri")
+            .connect()
+            .await
+            .expect("the service accepts connections");
+        self.bookings = BookingServiceClient::new(channel);
+    }
+
     /// A token for a new user holding `roles`, and the user's name.
     pub fn user(&self, roles: &[Role]) -> (String, String) {
         let id = uuid::Uuid::now_v7().to_string();

@@ -212,3 +212,39 @@ async fn over_kafka_guest_and_host_cancellations_refund_per_policy() {
         .count();
     assert_eq!(refunds, 1, "a redelivered refund is recorded once");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_kafka_a_saga_resumes_after_the_booking_service_restarts() {
+    let mut stack = kafka_stack(|_| {}).await;
+    let host = stack.token(&[Role::Host]);
+    let guest = stack.token(&[Role::Guest]);
+    let listing = stack.listing(&host, property::BookingMode::Instant).await;
+    let first = stack
+        .book(&guest, &listing, in_days(20), in_days(22))
+        .await
+        .expect("booked");
+    stack.authorize(&first).await;
+    stack
+        .wait_for_state(&first.name, &guest, State::Confirmed)
+        .await;
+    let second = stack
+        .book(&guest, &listing, in_days(25), in_days(27))
+        .await
+        .expect("booked");
+
+    // The payment service answers while the booking service is down; the group's committed
+    // position brings the new instance to that answer, and past the one it processed.
+    stack.stop_booking().await;
+    stack.authorize(&second).await;
+    stack.start_booking().await;
+
+    stack
+        .wait_for_state(&second.name, &guest, State::Confirmed)
+        .await;
+    wait_for_kafka_events(&stack, &second, &["booking.requested", "booking.confirmed"]).await;
+    assert_eq!(
+        stack.steps(&first.name, &guest).await,
+        ["hold_placed", "payment_authorized", "confirmed"],
+        "the first authorization was not applied again"
+    );
+}

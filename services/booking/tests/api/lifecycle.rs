@@ -264,3 +264,24 @@ on_both_backends! {
         }
     }
 }
+
+on_both_backends! {
+    async fn a_saga_interrupted_by_a_restart_resumes_where_it_stopped(backend: Backend) {
+        let mut stack = spawn_stack(backend).await;
+        let host = stack.token(&[Role::Host]);
+        let guest = stack.token(&[Role::Guest]);
+        let listing = stack.listing(&host, property::BookingMode::Instant).await;
+        let booking = stack.book(&guest, &listing, in_days(30), in_days(32)).await.expect("booked");
+
+        // The payment service answers while the booking service is down.
+        stack.stop_booking().await;
+        stack.authorize(&booking).await;
+        stack.start_booking().await;
+
+        stack.wait_for_state(&booking.name, &guest, State::Confirmed).await;
+        assert_eq!(
+            stack.event_types(&booking).await,
+            ["booking.requested", "booking.confirmed"]
+        );
+    }
+}
