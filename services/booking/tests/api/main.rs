@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod binary;
 mod calendar;
 mod cancellation;
 mod concurrency;

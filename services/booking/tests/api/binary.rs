@@ -1,0 +1,80 @@
+//! The `estospaces-booking` binary as an operator runs it.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_estospaces-booking");
+
+#[test]
+fn without_the_property_url_the_binary_exits_with_status_64_and_says_why() {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let output = Command::new(BINARY)
+        .env("ESTOSPACES_LISTEN", "127.0.0.1:0")
+        .env("ESTOSPACES_DATA_DIR", data_dir.path())
+        .env("ESTOSPACES_AUTH__IDENTITY_URL", "http://127.0.0.1:9")
+        .env_remove("ESTOSPACES_DATABASE_URL")
+        .env_remove("ESTOSPACES_PROPERTY_URL")
+        .output()
+        .expect("the binary runs");
+
+    assert_eq!(output.status.code(), Some(64));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("property_url"), "{stderr}");
+}
+
+#[test]
+fn the_binary_serves_on_its_embedded_stores_and_exits_cleanly_on_sigterm() {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    // Neither identity nor property need be up to start.
+    let mut child = Command::new(BINARY)
+        .env("ESTOSPACES_LISTEN", format!("127.0.0.1:{port}"))
+        .env("ESTOSPACES_DATA_DIR", data_dir.path())
+        .env("ESTOSPACES_AUTH__IDENTITY_URL", "http://127.0.0.1:9")
+        .env("ESTOSPACES_PROPERTY_URL", "http://127.0.0.1:9")
+        .env_remove("ESTOSPACES_DATABASE_URL")
+        .env_remove("ESTOSPACES_KAFKA_BROKERS")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the binary never listened");
+        assert!(
+            child.try_wait().expect("status").is_none(),
+            "the binary exited early"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        data_dir.path().join("booking.db").exists(),
+        "SQLite under the data dir"
+    );
+    assert!(
+        data_dir.path().join("events.db").exists(),
+        "the embedded event log"
+    );
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("status") {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the binary did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "a clean exit: {status:?}");
+}
