@@ -347,8 +347,12 @@ impl BookingStore {
             "hold_placed",
             &event_id,
             &format!(
-                "nights held until {} µs; booking.requested emitted",
-                unix_micros(record.hold_expires_at)
+                "nights held for {} s; booking.requested emitted",
+                record
+                    .hold_expires_at
+                    .duration_since(record.created_at)
+                    .unwrap_or_default()
+                    .as_secs()
             ),
         )
         .await?;

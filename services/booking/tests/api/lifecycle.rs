@@ -285,3 +285,41 @@ on_both_backends! {
         );
     }
 }
+
+on_both_backends! {
+    async fn a_request_whose_payment_never_answers_times_out_and_compensates(backend: Backend) {
+        let mut stack = spawn_stack_with(backend, Options::default(), |config| {
+            config.service.saga_timeout = Duration::from_millis(300);
+        })
+        .await;
+        let host = stack.token(&[Role::Host]);
+        let guest = stack.token(&[Role::Guest]);
+        let listing = stack.listing(&host, property::BookingMode::Request).await;
+        // The host would have a day, but payment never answers.
+        let booking = stack.book(&guest, &listing, in_days(30), in_days(32)).await.expect("booked");
+
+        let expired = stack.wait_for_state(&booking.name, &guest, State::Expired).await;
+
+        assert!(expired.end_reason.contains("timed out"), "{}", expired.end_reason);
+        let event: pb::BookingExpired = stack.events().await.last().expect("an event").payload().expect("a BookingExpired");
+        assert!(event.reason.contains("timed out"));
+    }
+
+    async fn with_capture_at_check_in_confirmation_does_not_capture(backend: Backend) {
+        let mut stack = spawn_stack_with(backend, Options::default(), |config| {
+            config.service.capture_at = estospaces_booking::CaptureAt::CheckIn;
+        })
+        .await;
+        let host = stack.token(&[Role::Host]);
+        let guest = stack.token(&[Role::Guest]);
+        let listing = stack.listing(&host, property::BookingMode::Instant).await;
+        let booking = stack.book(&guest, &listing, in_days(30), in_days(32)).await.expect("booked");
+
+        stack.authorize(&booking).await;
+        stack.wait_for_state(&booking.name, &guest, State::Confirmed).await;
+
+        let confirmed: pb::BookingConfirmed = stack.events().await.last().expect("an event").payload().expect("a BookingConfirmed");
+        assert!(!confirmed.capture_now);
+        assert_eq!(confirmed.booking.expect("facts").total_amount, booking.total_amount);
+    }
+}
