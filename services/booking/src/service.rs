@@ -265,6 +265,20 @@ impl BookingService for BookingHandlers {
                 }));
             }
         }
+        // Nights already held here are refused before asking the property service anything:
+        // on a hot listing most attempts are such.
+        if let Some(night) = self
+            .store
+            .unavailable_night(&new.property_id, new.check_in, new.check_out)
+            .await
+            .map_err(storage_error)?
+        {
+            return Err(storage_error(StoreError::NightsUnavailable {
+                night: Some(night),
+                by_constraint: false,
+            })
+            .into());
+        }
         // The listing, its price and its calendar, at once.
         let (listing, quote, unavailable) = tokio::join!(
             self.listings.listing(&new.property_name),

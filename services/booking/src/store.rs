@@ -216,6 +216,19 @@ impl BookingStore {
         find_in(&mut conn, id).await
     }
 
+    /// The first night from `check_in` to the night before `check_out` that an active booking
+    /// of `property_id` holds or its host blocked, as committed now (no lock: a hint that saves
+    /// work, not the check that counts).
+    pub async fn unavailable_night(
+        &self,
+        property_id: &str,
+        check_in: Date,
+        check_out: Date,
+    ) -> Result<Option<Date>, StoreError> {
+        let mut conn = self.db.pool().acquire().await?;
+        unavailable_night_in(&mut conn, property_id, check_in, check_out).await
+    }
+
     /// The booking `guest_id` created with request `request_id`, if any.
     pub async fn find_by_request(
         &self,
@@ -242,18 +255,6 @@ impl BookingStore {
         request_id: Option<&str>,
         requested: NewEvent,
     ) -> Result<BookingRecord, StoreError> {
-        // A look without the lock first: on a hot listing most attempts want nights already
-        // held, and they are refused at once instead of queueing for the lock. The check that
-        // counts is repeated under the lock.
-        {
-            let mut conn = self.db.pool().acquire().await?;
-            if let Some(night) = first_unavailable_night(&mut conn, record).await? {
-                return Err(StoreError::NightsUnavailable {
-                    night: Some(night),
-                    by_constraint: false,
-                });
-            }
-        }
         let mut tx = self.db.pool().begin().await?;
         // The listing's lock first: everything after runs as the only booking of this listing.
         match self.db.backend() {
@@ -511,12 +512,21 @@ async fn first_unavailable_night(
     conn: &mut AnyConnection,
     record: &BookingRecord,
 ) -> Result<Option<Date>, StoreError> {
-    let (first, last) = (day_number(record.check_in), day_number(record.check_out));
+    unavailable_night_in(conn, &record.property_id, record.check_in, record.check_out).await
+}
+
+async fn unavailable_night_in(
+    conn: &mut AnyConnection,
+    property_id: &str,
+    check_in: Date,
+    check_out: Date,
+) -> Result<Option<Date>, StoreError> {
+    let (first, last) = (day_number(check_in), day_number(check_out));
     let overlapping = sqlx::query(&format!(
         "SELECT check_in_day FROM bookings WHERE property_id = $1 AND state IN {ACTIVE_STATES_SQL} \
          AND check_in_day < $2 AND $3 < check_out_day ORDER BY check_in_day LIMIT 1"
     ))
-    .bind(&record.property_id)
+    .bind(property_id)
     .bind(last)
     .bind(first)
     .fetch_optional(&mut *conn)
@@ -529,7 +539,7 @@ async fn first_unavailable_night(
         "SELECT day FROM listing_blocked_nights WHERE property_id = $1 AND day >= $2 \
          AND day < $3 ORDER BY day LIMIT 1",
     )
-    .bind(&record.property_id)
+    .bind(property_id)
     .bind(first)
     .bind(last)
     .fetch_optional(&mut *conn)
