@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod binary;
 mod cards;
 mod idempotency;
 mod kafka;
