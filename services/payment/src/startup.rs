@@ -20,7 +20,7 @@ use tokio::task::JoinHandle;
 
 use crate::SERVICE_NAME;
 use crate::config::{PaymentConfig, PaymentSettings, ProviderKind};
-use crate::events::{BOOKING_SERVICE, BookingEventsHandler, CONSUMER_GROUP};
+use crate::events::{BOOKING_SERVICE, BookingEventsHandler};
 use crate::payments::Payments;
 use crate::provider::{PaymentProvider, SandboxProvider};
 use crate::service::PaymentHandlers;
@@ -101,12 +101,13 @@ impl Application {
             RelayConfig::default(),
         );
         let booking_topic = topic_for(BOOKING_SERVICE);
+        let group = &settings.booking_events_group;
         let consumer = Consumer::new(
             db.clone(),
-            bus.subscribe(CONSUMER_GROUP, &[&booking_topic]).await?,
+            bus.subscribe(group, &[&booking_topic]).await?,
             bus.sink()?,
             BookingEventsHandler::new(payments.clone(), settings.payout_delay),
-            ConsumerConfig::new(CONSUMER_GROUP),
+            ConsumerConfig::new(group.clone()),
         );
         let (stop_consumer, consumer_stopped) = tokio::sync::watch::channel(false);
         let consumer = tokio::spawn(async move {

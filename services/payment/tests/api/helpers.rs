@@ -302,9 +302,9 @@ impl TestApp {
             .collect()
     }
 
-    /// Waits (up to 15 s) until the outbox holds `count` events, then returns their types.
+    /// Waits (up to 30 s) until the outbox holds `count` events, then returns their types.
     pub async fn wait_for_events(&self, count: usize) -> Vec<String> {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
             let types = self.event_types().await;
             if types.len() >= count || tokio::time::Instant::now() > deadline {
