@@ -10,7 +10,9 @@ use estospaces_payment::provider::{Movement, SandboxProvider};
 use estospaces_proto::payment_v1 as pb;
 use estospaces_storage::testing::TestDatabase;
 
-use crate::helpers::{Backend, Booking, TestApp, on_both_backends, publish, spawn_app};
+use crate::helpers::{
+    Backend, Booking, TestApp, on_both_backends, publish, spawn_app, spawn_app_with,
+};
 
 /// The payment of `booking`, through the API as the admin.
 async fn payment_of(app: &mut TestApp, booking: &Booking) -> pb::Payment {
@@ -280,5 +282,34 @@ on_both_backends! {
         .await
         .expect("readable");
         assert_eq!(booked, 1);
+    }
+
+    async fn a_payout_pays_what_the_host_is_owed_when_it_falls_due_after_refunds(backend: Backend) {
+        let mut app = spawn_app_with(backend, |config| {
+            config.service.payout_delay = Duration::from_secs(2);
+        })
+        .await;
+        let log = app.event_log().await;
+        let partly = Booking::new();
+        let fully = Booking::new();
+        for booking in [&partly, &fully] {
+            publish(&log, booking, &[booking.requested("4242424242424242"), booking.checked_in()]).await;
+        }
+        app.wait_for_events(4).await;
+        // Refunds by support after check-in, before the payouts fall due.
+        let partly_payment = payment_of(&mut app, &partly).await;
+        app.refund(&partly_payment.name, 4_000).await.expect("refunded in part");
+        let fully_payment = payment_of(&mut app, &fully).await;
+        app.refund(&fully_payment.name, 0).await.expect("refunded in full");
+
+        let paid = wait_for_payout(&mut app, &partly.host).await;
+        assert_eq!(paid[0].state(), pb::payout::State::Paid);
+        // 8,500 owed at capture, less the host's 3,400 share of the refund.
+        assert_eq!(paid[0].amount, 5_100);
+        app.assert_ledger(&partly.host, 6_000 - 5_100, -900, 0).await;
+        let cancelled = wait_for_payout(&mut app, &fully.host).await;
+        assert_eq!(cancelled[0].state(), pb::payout::State::Cancelled);
+        assert_eq!(cancelled[0].amount, 0);
+        assert_eq!(app.balance(&format!("host_payable:{}", fully.host)).await, 0);
     }
 }
