@@ -183,10 +183,6 @@ fn step_error(err: StepError) -> ApiError {
     }
 }
 
-fn payment_response<R>(payment: PaymentRecord, wrap: impl FnOnce(Option<pb::Payment>) -> R) -> R {
-    wrap(Some(payment.to_proto()))
-}
-
 #[tonic::async_trait]
 impl PaymentService for PaymentHandlers {
     async fn get_payment(
@@ -290,8 +286,8 @@ impl PaymentService for PaymentHandlers {
                 Cause::Request,
             )
             .await
-            .map(|payment| {
-                payment_response(payment, |payment| pb::AuthorizePaymentResponse { payment })
+            .map(|payment| pb::AuthorizePaymentResponse {
+                payment: Some(payment.to_proto()),
             })
             .map_err(step_error);
         Self::finish(tx, &caller, key, result).await
@@ -326,7 +322,9 @@ impl PaymentService for PaymentHandlers {
                 .map_err(step_error)
         }
         .await
-        .map(|payment| payment_response(payment, |payment| pb::CapturePaymentResponse { payment }));
+        .map(|payment| pb::CapturePaymentResponse {
+            payment: Some(payment.to_proto()),
+        });
         Self::finish(tx, &caller, key, result).await
     }
 
@@ -357,7 +355,9 @@ impl PaymentService for PaymentHandlers {
                 .map_err(step_error)
         }
         .await
-        .map(|payment| payment_response(payment, |payment| pb::VoidPaymentResponse { payment }));
+        .map(|payment| pb::VoidPaymentResponse {
+            payment: Some(payment.to_proto()),
+        });
         Self::finish(tx, &caller, key, result).await
     }
 
@@ -393,7 +393,9 @@ impl PaymentService for PaymentHandlers {
                 .map_err(step_error)
         }
         .await
-        .map(|payment| payment_response(payment, |payment| pb::RefundPaymentResponse { payment }));
+        .map(|payment| pb::RefundPaymentResponse {
+            payment: Some(payment.to_proto()),
+        });
         if result.is_ok() {
             tracing::info!(payment = %id, admin = %caller.user_id, reason = %message.reason, "refund by an admin");
         }
