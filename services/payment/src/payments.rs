@@ -188,6 +188,7 @@ impl Payments {
             code = %payment.failure_code,
             "authorization"
         );
+        counted("authorize", payment.state.key());
         Ok(payment)
     }
 
@@ -259,6 +260,7 @@ impl Payments {
         );
         OUTBOX.append(tx, caused(event, cause)).await?;
         tracing::info!(payment = %payment.id, amount, "captured");
+        counted("capture", payment.state.key());
         Ok(payment)
     }
 
@@ -276,6 +278,7 @@ impl Payments {
         store::update_payment(tx, &mut payment).await?;
         OUTBOX.append(tx, caused(event, cause)).await?;
         tracing::warn!(payment = %payment.id, "capture refused by the provider");
+        counted("capture", payment.state.key());
         Ok(payment)
     }
 
@@ -309,6 +312,7 @@ impl Payments {
         );
         OUTBOX.append(tx, caused(event, cause)).await?;
         tracing::info!(payment = %payment.id, "voided");
+        counted("void", payment.state.key());
         Ok(payment)
     }
 
@@ -386,8 +390,15 @@ impl Payments {
         );
         OUTBOX.append(tx, caused(event, cause)).await?;
         tracing::info!(payment = %payment.id, amount, refunded, "refunded");
+        counted("refund", payment.state.key());
         Ok(payment)
     }
+}
+
+/// Counts a step that is about to commit, by the state it leaves the payment in. (A step rolled
+/// back after this, rarely, is counted again when retried.)
+fn counted(step: &'static str, state: &'static str) {
+    metrics::counter!("payment_steps_total", "step" => step, "state" => state).increment(1);
 }
 
 fn caused(event: NewEvent, cause: Cause<'_>) -> NewEvent {
