@@ -107,7 +107,13 @@ impl Application {
             bus.subscribe(group, &[&booking_topic]).await?,
             bus.sink()?,
             BookingEventsHandler::new(payments.clone(), settings.payout_delay),
-            ConsumerConfig::new(group.clone()),
+            ConsumerConfig {
+                // More patient than the default with a provider that is down (about 13 s of
+                // retries): a dead-lettered payment step waits for someone to replay it.
+                max_attempts: 8,
+                max_backoff: std::time::Duration::from_secs(10),
+                ..ConsumerConfig::new(group.clone())
+            },
         );
         let (stop_consumer, consumer_stopped) = tokio::sync::watch::channel(false);
         let consumer = tokio::spawn(async move {
