@@ -196,4 +196,14 @@ on_both_backends! {
             assert_eq!(bad_fields(&status), ["idempotency_key"]);
         }
     }
+
+    async fn a_declined_authorization_is_replayed_not_tried_again(backend: Backend) {
+        let mut app = spawn_app(backend).await;
+        let request = TestApp::authorize_request(&new_id(), &new_id(), "4000000000009995");
+        let first = app.authorize(request.clone()).await;
+        let again = app.authorize(request).await;
+        assert_eq!(first.state(), pb::payment::State::Failed);
+        assert_eq!(first, again);
+        assert_eq!(app.event_types().await, ["payment.failed"]);
+    }
 }

@@ -312,4 +312,34 @@ on_both_backends! {
         assert_eq!(cancelled[0].amount, 0);
         assert_eq!(app.balance(&format!("host_payable:{}", fully.host)).await, 0);
     }
+
+    async fn a_malformed_booking_event_is_dead_lettered_and_the_next_one_is_handled(backend: Backend) {
+        let mut app = spawn_app(backend).await;
+        let log = app.event_log().await;
+        let broken = Booking::new();
+        let booking = Booking::new();
+        let mut facts = broken.facts();
+        if let Some(facts) = facts.as_mut() {
+            facts.total_amount = 0;
+        }
+        let malformed = broken.envelope(
+            "booking.requested",
+            &estospaces_proto::booking_v1::BookingRequested {
+                booking: facts,
+                payment_method: "4242424242424242".to_owned(),
+                ..Default::default()
+            },
+        );
+
+        publish(&log, &broken, &[malformed]).await;
+        publish(&log, &booking, &[booking.requested("4242424242424242")]).await;
+        assert_eq!(app.wait_for_events(1).await, ["payment.authorized"]);
+        assert_eq!(payment_of(&mut app, &booking).await.state(), pb::payment::State::Authorized);
+
+        let dead_letters = log
+            .count_after("estospaces.dlq.payment.booking-events", 0)
+            .await
+            .expect("the dead-letter topic is readable");
+        assert_eq!(dead_letters, 1);
+    }
 }
