@@ -342,4 +342,52 @@ on_both_backends! {
             .expect("the dead-letter topic is readable");
         assert_eq!(dead_letters, 1);
     }
+
+    async fn a_saga_capture_racing_an_admin_void_ends_in_exactly_one_of_them(backend: Backend) {
+        let mut app = spawn_app(backend).await;
+        let log = app.event_log().await;
+        let bookings: Vec<Booking> = (0..6).map(|_| Booking::new()).collect();
+        for booking in &bookings {
+            publish(&log, booking, &[booking.requested("4242424242424242")]).await;
+        }
+        app.wait_for_events(bookings.len()).await;
+
+        let mut voids = Vec::new();
+        for booking in &bookings {
+            let payment = payment_of(&mut app, booking).await;
+            publish(&log, booking, &[booking.confirmed(true)]).await;
+            let mut client = app.client.clone();
+            let request = crate::helpers::authorized(
+                pb::VoidPaymentRequest { name: payment.name, idempotency_key: crate::helpers::new_id() },
+                &app.admin,
+            );
+            voids.push(tokio::spawn(async move { client.void_payment(request).await }));
+        }
+        let mut voided = 0;
+        for void in voids {
+            match void.await.expect("the call ran") {
+                Ok(_) => voided += 1,
+                Err(status) => assert_eq!(status.code(), tonic::Code::FailedPrecondition),
+            }
+        }
+        let types = app.wait_for_events(2 * bookings.len()).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(app.event_types().await.len(), 2 * bookings.len(), "{types:?}");
+
+        let mut captured = 0;
+        for booking in &bookings {
+            match payment_of(&mut app, booking).await.state() {
+                pb::payment::State::Captured => captured += 1,
+                pb::payment::State::Voided => {}
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(captured + voided, bookings.len());
+        let movements = app.sandbox.movements();
+        let captures = movements.iter().filter(|m| matches!(m, Movement::Captured { .. })).count();
+        let voids = movements.iter().filter(|m| matches!(m, Movement::Voided { .. })).count();
+        assert_eq!((captures, voids), (captured, voided), "the provider agrees");
+        assert_eq!(app.unbalanced_transactions().await, 0);
+        assert_eq!(app.ledger_transactions("capture").await, i64::try_from(captured).expect("small"));
+    }
 }
