@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use estospaces_config::SecretString;
 use estospaces_gateway::GatewaySettings;
 use estospaces_identity::IdentitySettings;
+use estospaces_payment::PaymentSettings;
 use estospaces_profile::ProfileSettings;
 use estospaces_property::PropertySettings;
 use serde::Deserialize;
@@ -26,6 +27,7 @@ pub struct PlatformSettings {
     pub identity: IdentitySettings,
     pub profile: ProfileSettings,
     pub property: PropertySettings,
+    pub payment: PaymentSettings,
     pub gateway: GatewaySettings,
     /// A database URL per service, overriding the one derived from `database_url`
     /// (`ESTOSPACES_DATABASES__PROPERTY=postgres://…/listings`).

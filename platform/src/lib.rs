@@ -93,10 +93,16 @@ impl Platform {
             service: config.service.property.clone(),
         })
         .await?;
+        let payment = estospaces_payment::Application::build(Config {
+            common: with_identity(parts.common_for(estospaces_payment::SERVICE_NAME).await?),
+            service: config.service.payment.clone(),
+        })
+        .await?;
         let services = vec![
             identity,
             part!(estospaces_profile::SERVICE_NAME, profile),
             part!(estospaces_property::SERVICE_NAME, property),
+            part!(estospaces_payment::SERVICE_NAME, payment),
         ];
 
         let mut gateway_settings = config.service.gateway.clone();
