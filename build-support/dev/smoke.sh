@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Smoke test of the identity service binary as a user would start it (`cargo run -p
-# estospaces-identity`): it must listen, report SERVING on the standard health service, expose
-# the IdentityService through reflection, and exit 0 within 10 s of SIGTERM.
+# Smoke tests of two binaries as a user would start them:
+# - the identity service (`cargo run -p estospaces-identity`): it must listen, report SERVING on
+#   the standard health service, expose the IdentityService through reflection, and exit 0
+#   within 10 s of SIGTERM;
+# - the whole platform (`cargo run -p estospaces`, the README's run command): its gateway must
+#   report ready, serve the OpenAPI document, register an account over REST/JSON, and exit 0
+#   within 10 s of SIGTERM.
 #
 #   build-support/dev/smoke.sh
 #
@@ -124,5 +128,69 @@ status=0
 wait "$pid" || status=$?
 pid=""
 ((status == 0)) || fail "$PACKAGE exited with status $status after SIGTERM"
+
+echo "smoke: identity OK"
+
+# --- the platform ---------------------------------------------------------------------------------
+readonly PLATFORM=estospaces
+echo "smoke: building $PLATFORM"
+cargo build -p "$PLATFORM"
+binary="$target_dir/debug/$PLATFORM"
+[[ -x "$binary" ]] || fail "no binary at $binary after cargo build -p $PLATFORM"
+port="$(free_port)" || fail "could not find a free port"
+addr="127.0.0.1:$port"
+rm -rf "$work/data" && mkdir -p "$work/data"
+service_log="$work/platform.log"
+
+# GET/POST on the gateway with python's standard library (curl may be missing); prints the
+# status code and the body.
+http() {
+  python3 - "$@" <<'PY'
+import sys, urllib.request, urllib.error
+method, url = sys.argv[1], sys.argv[2]
+data = sys.argv[3].encode() if len(sys.argv) > 3 else None
+request = urllib.request.Request(url, data=data, method=method, headers={"content-type": "application/json"})
+try:
+    with urllib.request.urlopen(request, timeout=5) as response:
+        print(response.status); print(response.read().decode())
+except urllib.error.HTTPError as err:
+    print(err.code); print(err.read().decode())
+except Exception as err:
+    print(0); print(err)
+PY
+}
+
+echo "smoke: starting $binary on $addr"
+ESTOSPACES_LISTEN="$addr" ESTOSPACES_DATA_DIR="$work/data" "$binary" </dev/null >"$service_log" 2>&1 &
+pid=$!
+
+echo "smoke: GET /readyz"
+deadline=$((SECONDS + START_TIMEOUT))
+until [[ "$(http GET "http://$addr/readyz" | head -1)" == 200 ]]; do
+  alive "$pid" || fail "$PLATFORM exited before becoming ready"
+  ((SECONDS < deadline)) || fail "$PLATFORM was not ready on $addr within ${START_TIMEOUT}s"
+  sleep 0.2
+done
+
+echo "smoke: GET /openapi.json"
+openapi="$(http GET "http://$addr/openapi.json")"
+[[ "$(head -1 <<<"$openapi")" == 200 ]] && grep -q '/v1/properties' <<<"$openapi" ||
+  fail "/openapi.json did not describe /v1/properties: $(head -c 300 <<<"$openapi")"
+
+echo "smoke: POST /v1/users:register"
+registered="$(http POST "http://$addr/v1/users:register" '{"email":"smoke@example.com","password":"a long enough password"}')"
+[[ "$(head -1 <<<"$registered")" == 201 ]] || fail "registering over REST answered: $registered"
+
+echo "smoke: SIGTERM, expecting exit 0 within ${STOP_TIMEOUT}s"
+kill -TERM "$pid"
+deadline=$((SECONDS + STOP_TIMEOUT))
+while alive "$pid"; do
+  ((SECONDS < deadline)) || fail "$PLATFORM still running ${STOP_TIMEOUT}s after SIGTERM"
+  sleep 0.1
+done
+status=0
+wait "$pid" || status=$?
+pid=""
+((status == 0)) || fail "$PLATFORM exited with status $status after SIGTERM"
 
 echo "smoke: OK"

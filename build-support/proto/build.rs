@@ -4,7 +4,9 @@
 use std::path::{Path, PathBuf};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let proto_root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../proto");
+    // Read when the script runs, not baked in when it is compiled: a target dir shared by
+    // several checkouts (CI's persistent one, worktrees) reuses the compiled script.
+    let proto_root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?).join("../../proto");
     // protox does not announce its inputs, so cargo must be told to watch the whole tree.
     println!("cargo:rerun-if-changed={}", proto_root.display());
 

@@ -6,9 +6,9 @@
 //! records) are read in the order they were appended. One process owns the file, and one
 //! consumer per group reads it.
 
-use std::collections::{BTreeMap, VecDeque};
-use std::path::Path;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock, Mutex, Weak};
 use std::time::{Duration, SystemTime};
 
 use estospaces_storage::{Database, unix_micros};
@@ -20,14 +20,34 @@ use crate::transport::{Delivery, EventSink, EventSource, OutgoingRecord, Transpo
 
 static LOG_MIGRATIONS: Migrator = sqlx::migrate!("migrations/log");
 
-/// How long a source waits for new records before looking again anyway (another handle on the
-/// same file may have appended without notifying this one).
+/// How long a source waits for new records before looking again anyway (another process may
+/// have appended to the same file).
 const POLL_INTERVAL: Duration = Duration::from_millis(200);
 
 /// Records fetched per read.
 const FETCH_SIZE: i64 = 256;
 
-/// The log. Cheap to clone; clones share the file and the wake-ups.
+/// The wake-up of each log file open in this process, so a handle opened by one service wakes
+/// the readers of another's (the single `estospaces` binary opens one handle per service).
+static WAKE_UPS: LazyLock<Mutex<HashMap<PathBuf, Weak<Notify>>>> = LazyLock::new(Default::default);
+
+/// The wake-up shared by every handle on the file at `path`.
+fn wake_up_for(path: &Path) -> Arc<Notify> {
+    let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+    let mut wake_ups = WAKE_UPS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    wake_ups.retain(|_, notify| notify.strong_count() > 0);
+    if let Some(notify) = wake_ups.get(&key).and_then(Weak::upgrade) {
+        return notify;
+    }
+    let notify = Arc::new(Notify::new());
+    wake_ups.insert(key, Arc::downgrade(&notify));
+    notify
+}
+
+/// The log. Cheap to clone; clones (and other handles on the same file in this process) share
+/// the wake-ups.
 #[derive(Debug, Clone)]
 pub struct EventLog {
     db: Database,
@@ -46,7 +66,7 @@ impl EventLog {
             .map_err(|err| TransportError::Broker(format!("migrating the event log: {err}")))?;
         Ok(Self {
             db,
-            appended: Arc::new(Notify::new()),
+            appended: wake_up_for(path),
         })
     }
 

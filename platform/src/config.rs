@@ -1,0 +1,35 @@
+//! The platform's configuration: the shared settings every service reads, plus one table per
+//! service for its own settings (`[identity]`, `[property]`, `[gateway]`, …; in the environment
+//! `ESTOSPACES_IDENTITY__ACCESS_TOKEN_TTL=5m`).
+//!
+//! `listen` is where the gateway serves REST, grpc-web and gRPC; the services themselves listen
+//! on loopback ports of their own. `data_dir` holds every service's SQLite file and the event
+//! log. `database_url`, `kafka_brokers` and `redis_url` switch a part to PostgreSQL, Kafka or
+//! Redis for every service.
+
+use std::collections::BTreeMap;
+
+use estospaces_config::SecretString;
+use estospaces_gateway::GatewaySettings;
+use estospaces_identity::IdentitySettings;
+use estospaces_payment::PaymentSettings;
+use estospaces_profile::ProfileSettings;
+use estospaces_property::PropertySettings;
+use serde::Deserialize;
+
+/// The platform's configuration.
+pub type PlatformConfig = estospaces_config::Config<PlatformSettings>;
+
+/// Each service's own settings, by the service's name.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct PlatformSettings {
+    pub identity: IdentitySettings,
+    pub profile: ProfileSettings,
+    pub property: PropertySettings,
+    pub payment: PaymentSettings,
+    pub gateway: GatewaySettings,
+    /// A database URL per service, overriding the one derived from `database_url`
+    /// (`ESTOSPACES_DATABASES__PROPERTY=postgres://…/listings`).
+    pub databases: BTreeMap<String, SecretString>,
+}

@@ -1,0 +1,358 @@
+//! `estospaces seed`: demo data, loaded through the running platform's gateway like any client
+//! would, so every listing goes through validation, the outbox and the event log.
+//!
+//! Hosts and agents need their roles granted by an admin. The seed's operator account becomes
+//! admin the way `estospaces-identity grant-admin` makes one: directly in identity's database,
+//! which whoever runs the platform's binary can write anyway.
+//!
+//! Seeding twice changes nothing: accounts that exist are logged into, and listings are created
+//! with fixed request ids, so identity and property recognise them.
+
+mod catalog;
+
+use std::future::Future;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use estospaces_config::Config;
+use estospaces_proto::identity_v1::{
+    self as identity, identity_service_client::IdentityServiceClient,
+};
+use estospaces_proto::property_v1::{
+    self as property, property_service_client::PropertyServiceClient,
+};
+use futures::{StreamExt as _, TryStreamExt as _};
+use indicatif::{ProgressBar, ProgressStyle};
+use tonic::transport::Channel;
+use tonic::{Code, Request, Status};
+use tonic_types::StatusExt as _;
+
+use crate::PlatformConfig;
+
+/// The password of every demo account: they are demo accounts.
+pub const DEMO_PASSWORD: &str = "estospaces-demo";
+/// Hosts own the short stays and rentals.
+const HOSTS: usize = 12;
+/// Agents list the homes for sale.
+const AGENTS: usize = 3;
+/// Guests have accounts to log into.
+const GUESTS: usize = 10;
+
+/// What `estospaces seed` loads.
+#[derive(Debug, Clone)]
+pub struct SeedOptions {
+    /// How many listings.
+    pub listings: usize,
+    /// Whether to draw a progress bar (off when the output is not a terminal).
+    pub progress: bool,
+}
+
+impl Default for SeedOptions {
+    fn default() -> Self {
+        Self {
+            listings: 300,
+            progress: true,
+        }
+    }
+}
+
+/// What the seed left in place.
+#[derive(Debug, Clone, Default)]
+pub struct SeedReport {
+    /// Listings published (new or already there).
+    pub listings: usize,
+    /// Demo accounts, new or already there: the operator, hosts, agents and guests.
+    pub accounts: usize,
+}
+
+/// The email of demo account `role`-`index`.
+pub fn demo_email(role: &str, index: usize) -> String {
+    format!("{role}{index}@demo.estospaces.dev")
+}
+
+/// Loads the demo data into the platform whose gateway is at `gateway` and whose configuration
+/// (identity's database in particular) is `config`.
+pub async fn seed(
+    config: &PlatformConfig,
+    gateway: &str,
+    options: &SeedOptions,
+) -> anyhow::Result<SeedReport> {
+    let channel = Channel::from_shared(gateway.to_owned())?
+        .connect()
+        .await
+        .with_context(|| {
+            format!(
+                "no platform answers at {gateway}; start it first (`cargo run --release -p estospaces`)"
+            )
+        })?;
+    let accounts = Accounts {
+        identity: IdentityServiceClient::new(channel.clone()),
+    };
+    let progress = progress_bar(
+        options,
+        (1 + HOSTS + AGENTS + GUESTS + options.listings) as u64,
+    );
+
+    progress.set_message("operator");
+    let operator_email = demo_email("operator", 0);
+    accounts.register(&operator_email).await?;
+    grant_admin(config, &operator_email).await?;
+    let operator = accounts.login(&operator_email).await?;
+    progress.inc(1);
+
+    progress.set_message("hosts, agents and guests");
+    let mut owners = Vec::new();
+    for (role, count, grant) in [
+        ("host", HOSTS, Some(identity::Role::Host)),
+        ("agent", AGENTS, Some(identity::Role::Agent)),
+        ("guest", GUESTS, None),
+    ] {
+        for index in 0..count {
+            let email = demo_email(role, index);
+            let user = accounts.register(&email).await?;
+            // Guests only need to exist; owners log in again to carry their new role.
+            if let Some(grant) = grant {
+                accounts.grant(&operator, &user, grant).await?;
+                owners.push((role, accounts.login(&email).await?));
+            }
+            progress.inc(1);
+        }
+    }
+
+    progress.set_message("listings");
+    let hosts: Vec<&LoggedIn> = owners
+        .iter()
+        .filter(|(role, _)| *role == "host")
+        .map(|(_, s)| s)
+        .collect();
+    let agents: Vec<&LoggedIn> = owners
+        .iter()
+        .filter(|(role, _)| *role == "agent")
+        .map(|(_, s)| s)
+        .collect();
+    let properties = PropertyServiceClient::new(channel);
+    // A few owners at a time: each has a rate limit of its own at the gateway.
+    let listed = futures::stream::iter(0..options.listings)
+        .map(|index| {
+            let owner = match catalog::kind_of(index) {
+                property::ListingKind::Sale => agents[index % agents.len()],
+                _ => hosts[index % hosts.len()],
+            };
+            let properties = properties.clone();
+            let progress = progress.clone();
+            async move {
+                list(properties, owner, index).await?;
+                progress.inc(1);
+                anyhow::Ok(())
+            }
+        })
+        .buffer_unordered(4)
+        .try_fold(0, |listed, ()| async move { Ok(listed + 1) })
+        .await?;
+    progress.finish_with_message("done");
+    Ok(SeedReport {
+        listings: listed,
+        accounts: 1 + HOSTS + AGENTS + GUESTS,
+    })
+}
+
+fn progress_bar(options: &SeedOptions, steps: u64) -> ProgressBar {
+    if !options.progress {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(steps);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} seeding {msg:<24} [{bar:40}] {pos}/{len} ({elapsed})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar
+}
+
+/// Makes `email` an admin in identity's database, as `estospaces-identity grant-admin` does.
+async fn grant_admin(config: &PlatformConfig, email: &str) -> anyhow::Result<()> {
+    let identity = Config {
+        common: crate::Parts::for_platform(config)
+            .common_for(estospaces_identity::SERVICE_NAME)
+            .await?,
+        service: config.service.identity.clone(),
+    };
+    estospaces_identity::admin::grant_admin(&identity, email).await?;
+    Ok(())
+}
+
+/// A logged-in demo account.
+#[derive(Debug, Clone)]
+struct Session {
+    access_token: String,
+}
+
+impl Session {
+    fn authorize<T>(&self, message: T) -> Request<T> {
+        let mut request = Request::new(message);
+        if let Ok(value) = format!("Bearer {}", self.access_token).parse() {
+            request.metadata_mut().insert("authorization", value);
+        }
+        request
+    }
+}
+
+struct Accounts {
+    identity: IdentityServiceClient<Channel>,
+}
+
+impl Accounts {
+    /// Registers `email`, or finds it registered already; returns the account's name.
+    async fn register(&self, email: &str) -> anyhow::Result<String> {
+        let registered = patiently(|| {
+            let mut identity = self.identity.clone();
+            async move {
+                identity
+                    .register_user(identity::RegisterUserRequest {
+                        email: email.to_owned(),
+                        password: DEMO_PASSWORD.to_owned(),
+                    })
+                    .await
+            }
+        })
+        .await;
+        match registered {
+            Ok(response) => Ok(response
+                .into_inner()
+                .user
+                .context("identity answered without the account")?
+                .name),
+            Err(status) if status.code() == Code::AlreadyExists => {
+                Ok(self.login(email).await?.user)
+            }
+            Err(status) => Err(status).with_context(|| format!("registering {email}")),
+        }
+    }
+
+    async fn login(&self, email: &str) -> anyhow::Result<LoggedIn> {
+        let response = patiently(|| {
+            let mut identity = self.identity.clone();
+            async move {
+                identity
+                    .login(identity::LoginRequest {
+                        email: email.to_owned(),
+                        password: DEMO_PASSWORD.to_owned(),
+                    })
+                    .await
+            }
+        })
+        .await
+        .with_context(|| {
+            format!("logging in as {email} (was it registered with another password?)")
+        })?
+        .into_inner();
+        Ok(LoggedIn {
+            user: response.user,
+            session: Session {
+                access_token: response.access_token,
+            },
+        })
+    }
+
+    async fn grant(
+        &self,
+        admin: &LoggedIn,
+        user: &str,
+        role: identity::Role,
+    ) -> anyhow::Result<()> {
+        patiently(|| {
+            let mut identity = self.identity.clone();
+            async move {
+                identity
+                    .grant_role(admin.session.authorize(identity::GrantRoleRequest {
+                        name: user.to_owned(),
+                        role: role as i32,
+                    }))
+                    .await
+            }
+        })
+        .await
+        .with_context(|| format!("granting {} to {user}", role.as_str_name()))?;
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone)]
+struct LoggedIn {
+    user: String,
+    session: Session,
+}
+
+/// Creates and publishes the `index`th listing as `owner`; a listing already there (same
+/// request id) is found instead, and one already published stays as it is.
+async fn list(
+    properties: PropertyServiceClient<Channel>,
+    owner: &LoggedIn,
+    index: usize,
+) -> anyhow::Result<()> {
+    let created = patiently(|| {
+        let mut properties = properties.clone();
+        async move {
+            properties
+                .create_property(owner.session.authorize(property::CreatePropertyRequest {
+                    property: Some(catalog::listing(index)),
+                    request_id: request_id(index),
+                }))
+                .await
+        }
+    })
+    .await
+    .with_context(|| format!("creating demo listing {index}"))?
+    .into_inner()
+    .property
+    .context("property answered without the listing")?;
+    if created.state == property::property::State::Draft as i32 {
+        patiently(|| {
+            let mut properties = properties.clone();
+            let name = created.name.clone();
+            async move {
+                properties
+                    .publish_property(owner.session.authorize(property::PublishPropertyRequest {
+                        name,
+                        etag: String::new(),
+                    }))
+                    .await
+            }
+        })
+        .await
+        .with_context(|| format!("publishing demo listing {index}"))?;
+    }
+    Ok(())
+}
+
+/// The fixed request id of the `index`th listing's creation.
+fn request_id(index: usize) -> String {
+    let bytes = ((0xE570_5EED_u128 << 64) | index as u128).to_be_bytes();
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .to_string()
+}
+
+/// Calls `call`, waiting out the gateway's rate limit (RESOURCE_EXHAUSTED with a retry delay)
+/// as often as it asks.
+async fn patiently<T, F, Fut>(mut call: F) -> Result<T, Status>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, Status>>,
+{
+    loop {
+        match call().await {
+            Err(status) if status.code() == Code::ResourceExhausted => {
+                let delay = status
+                    .get_error_details()
+                    .retry_info()
+                    .and_then(|info| info.retry_delay)
+                    .unwrap_or(Duration::from_secs(1));
+                tokio::time::sleep(delay.min(Duration::from_secs(30))).await;
+            }
+            result => return result,
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! The README's tour, run against the single `estospaces` binary's platform through the
+//! gateway's REST API: what a newcomer does in their first five minutes must keep working.
+
+use std::time::Duration;
+
+use estospaces::seed::{self, SeedOptions};
+use estospaces::{Platform, PlatformConfig};
+use serde_json::{Value, json};
+
+/// A platform on embedded defaults in a fresh data directory, seeded with a few listings.
+struct Tour {
+    base: String,
+    http: reqwest::Client,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    data_dir: tempfile::TempDir,
+}
+
+impl Drop for Tour {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+async fn start_seeded_platform(listings: usize) -> Tour {
+    let data_dir = tempfile::tempdir().expect("a data dir");
+    let mut config = PlatformConfig::default();
+    config.common.listen = "127.0.0.1:0".parse().expect("an address");
+    config.common.data_dir = data_dir.path().to_owned();
+    config.common.shutdown_grace = Duration::from_secs(1);
+    // The seed registers and logs in a few dozen accounts from one address; at the default
+    // public limit the tour's own sign-up would wait for the bucket to refill.
+    config.service.gateway.rate_limits.public_per_minute = 6_000;
+    let platform = Platform::build(config.clone())
+        .await
+        .expect("the platform builds");
+    let addr = platform.local_addr();
+    config.common.listen = addr;
+    let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(platform.run(async {
+        let _ = stopped.await;
+    }));
+
+    let tour = Tour {
+        base: format!("http://{addr}"),
+        http: reqwest::Client::new(),
+        shutdown: Some(shutdown),
+        data_dir,
+    };
+    tour.wait_until_ready().await;
+    let options = SeedOptions {
+        listings,
+        progress: false,
+    };
+    let report = seed::seed(&config, &tour.base, &options)
+        .await
+        .expect("the demo data loads");
+    assert_eq!(report.listings, listings);
+    tour
+}
+
+impl Tour {
+    async fn wait_until_ready(&self) {
+        for _ in 0..100 {
+            if let Ok(response) = self.http.get(format!("{}/readyz", self.base)).send().await
+                && response.status().is_success()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the platform did not become ready within 10 s");
+    }
+
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("the gateway answers");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("a body");
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        (status, body)
+    }
+
+    async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
+        self.call(reqwest::Method::POST, path, token, Some(body))
+            .await
+    }
+
+    async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        self.call(reqwest::Method::GET, path, token, None).await
+    }
+}
+
+#[tokio::test]
+async fn a_newcomer_registers_logs_in_finds_a_listing_and_gets_a_quote() {
+    let tour = start_seeded_platform(12).await;
+
+    let (status, user) = tour
+        .post(
+            "/v1/users:register",
+            None,
+            json!({"email": "ana@example.com", "password": "a long enough password"}),
+        )
+        .await;
+    assert_eq!(status, 201, "registering: {user}");
+    assert_eq!(user["email"], "ana@example.com");
+
+    let (status, session) = tour
+        .post(
+            "/v1/sessions:login",
+            None,
+            json!({"email": "ana@example.com", "password": "a long enough password"}),
+        )
+        .await;
+    assert_eq!(status, 200, "logging in: {session}");
+    let token = session["accessToken"]
+        .as_str()
+        .expect("an access token")
+        .to_owned();
+
+    let (status, listings) = tour
+        .get(
+            "/v1/properties?kind=LISTING_KIND_SHORT_STAY&pageSize=50",
+            Some(&token),
+        )
+        .await;
+    assert_eq!(status, 200, "listing: {listings}");
+    let listings = listings["properties"].as_array().expect("listings");
+    assert!(!listings.is_empty(), "the seed published short stays");
+    let listing = &listings[0];
+    assert_eq!(listing["state"], "STATE_PUBLISHED");
+
+    let name = listing["name"].as_str().expect("a name");
+    let (status, quote) = tour
+        .post(
+            &format!("/v1/{name}:quotePrice"),
+            Some(&token),
+            json!({"checkIn": {"year": 2027, "month": 3, "day": 10}, "checkOut": {"year": 2027, "month": 3, "day": 14}, "guests": 2}),
+        )
+        .await;
+    assert_eq!(status, 200, "quoting: {quote}");
+    let total: i64 = quote["total"]
+        .as_str()
+        .expect("int64 as a JSON string")
+        .parse()
+        .expect("a number");
+    assert!(total > 0);
+    assert_eq!(quote["currencyCode"], listing["currencyCode"]);
+}
+
+#[tokio::test]
+async fn seeding_twice_adds_nothing() {
+    let tour = start_seeded_platform(6).await;
+    let (_, before) = tour.get("/v1/properties?pageSize=100", None).await;
+    let mut config = PlatformConfig::default();
+    config.common.data_dir = tour.data_dir.path().to_owned();
+    let report = seed::seed(
+        &config,
+        &tour.base,
+        &SeedOptions {
+            listings: 6,
+            progress: false,
+        },
+    )
+    .await
+    .expect("seeding again succeeds");
+    assert_eq!(report.listings, 6);
+    let (status, after) = tour.get("/v1/properties?pageSize=100", None).await;
+    assert_eq!(status, 200, "{after}");
+    let count = |page: &Value| page["properties"].as_array().map_or(0, Vec::len);
+    assert_eq!(count(&before), 6);
+    assert_eq!(count(&after), 6);
+}
