@@ -41,6 +41,8 @@ pub struct TestStack {
     pub log: Option<EventLog>,
     /// The brokers, when on Kafka.
     pub kafka: Option<KafkaConfig>,
+    /// The payment service's database, when it runs.
+    pub payment_database: Option<TestDatabase>,
     /// What the booking service was built with, to build it again.
     booking_config: BookingConfig,
     keys: KeySet,
@@ -90,6 +92,9 @@ async fn start_booking(
 pub struct Options {
     /// Events travel over the real broker instead of the embedded log.
     pub kafka: bool,
+    /// The real payment service (sandbox provider) answers the saga; otherwise the test
+    /// publishes the payment service's events itself.
+    pub payment: bool,
 }
 
 /// Starts the stack on fresh databases of `backend` with the default settings, except that the
@@ -157,6 +162,30 @@ pub async fn spawn_stack_with(
 
     // Unique groups on Kafka: tests running at once must not split a topic's partitions.
     let suffix = uuid::Uuid::now_v7().simple().to_string();
+
+    let payment_database = if options.payment {
+        let payment_database = fresh(estospaces_payment::store::MIGRATIONS).await;
+        let payment_app = estospaces_payment::Application::build_with_keys(
+            estospaces_payment::PaymentConfig {
+                common: common(&payment_database.url),
+                service: estospaces_payment::PaymentSettings {
+                    booking_events_group: format!("payment.booking-events.{suffix}"),
+                    ..estospaces_payment::PaymentSettings::default()
+                },
+            },
+            keys(),
+        )
+        .await
+        .expect("the payment service builds");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(payment_app.run(async {
+            let _ = stopped.await;
+        }));
+        shutdown.push(stop);
+        Some(payment_database)
+    } else {
+        None
+    };
     let mut config = BookingConfig {
         common: common(&database.url),
         service: BookingSettings {
@@ -200,6 +229,7 @@ pub async fn spawn_stack_with(
         _data_dir: data_dir,
         log,
         kafka: brokers.map(KafkaConfig::new),
+        payment_database,
     }
 }
 
@@ -259,6 +289,60 @@ pub fn short_stay(mode: property::BookingMode) -> property::Property {
 }
 
 impl TestStack {
+    /// The payment service's database pool.
+    pub fn payments(&self) -> &sqlx::AnyPool {
+        self.payment_database
+            .as_ref()
+            .expect("the payment service runs")
+            .database
+            .pool()
+    }
+
+    /// How many ledger transactions do not balance, per currency, checked in SQL.
+    pub async fn unbalanced_transactions(&self) -> i64 {
+        sqlx::query(
+            "SELECT COUNT(*) AS n FROM (SELECT transaction_id, currency_code \
+             FROM ledger_entries GROUP BY transaction_id, currency_code \
+             HAVING SUM(amount) <> 0) AS sums",
+        )
+        .fetch_one(self.payments())
+        .await
+        .expect("the ledger is readable")
+        .try_get("n")
+        .expect("a count")
+    }
+
+    /// The payment of `booking`: its state, captured and refunded amounts.
+    pub async fn payment_of(&self, booking: &pb::Booking) -> (String, i64, i64) {
+        let row = sqlx::query(
+            "SELECT state, captured_amount, refunded_amount FROM payments WHERE booking_id = $1",
+        )
+        .bind(booking.name.trim_start_matches("bookings/"))
+        .fetch_one(self.payments())
+        .await
+        .expect("one payment per booking");
+        (
+            row.try_get("state").expect("a state"),
+            row.try_get("captured_amount").expect("an amount"),
+            row.try_get("refunded_amount").expect("an amount"),
+        )
+    }
+
+    /// How many ledger transactions of `kind` the payment service wrote for `booking`'s payment.
+    pub async fn ledger_transactions(&self, booking: &pb::Booking, kind: &str) -> i64 {
+        sqlx::query(
+            "SELECT COUNT(DISTINCT l.transaction_id) AS n FROM ledger_entries l \
+             JOIN payments p ON p.id = l.payment_id WHERE l.kind = $1 AND p.booking_id = $2",
+        )
+        .bind(kind)
+        .bind(booking.name.trim_start_matches("bookings/"))
+        .fetch_one(self.payments())
+        .await
+        .expect("the ledger is readable")
+        .try_get("n")
+        .expect("a count")
+    }
+
     /// Stops the booking service (it drains, its consumers commit their positions).
     pub async fn stop_booking(&mut self) {
         if let Some((shutdown, task)) = self.booking.take() {

@@ -15,7 +15,15 @@ use crate::helpers::{
 };
 
 async fn kafka_stack(configure: impl FnOnce(&mut estospaces_booking::BookingConfig)) -> TestStack {
-    spawn_stack_with(Backend::Postgres, Options { kafka: true }, configure).await
+    spawn_stack_with(
+        Backend::Postgres,
+        Options {
+            kafka: true,
+            payment: false,
+        },
+        configure,
+    )
+    .await
 }
 
 /// Waits until the booking service's events about `booking` on Kafka have `types`, in order.

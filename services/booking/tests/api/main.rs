@@ -10,5 +10,6 @@ mod cancellation;
 mod concurrency;
 mod kafka;
 mod lifecycle;
+mod payment;
 mod permissions;
 mod transitions;

@@ -1,0 +1,191 @@
+//! The saga with the real payment service (sandbox provider, Stripe's test cards) on the same
+//! event transport: each scenario ends in the right state, with money moved exactly once and a
+//! balanced ledger.
+
+use std::time::Duration;
+
+use estospaces_auth::Role;
+use estospaces_proto::booking_v1 as pb;
+use estospaces_proto::property_v1 as property;
+use pb::booking::{PaymentStatus, State};
+
+use crate::helpers::{Backend, Options, TestStack, authorized, in_days, spawn_stack_with};
+
+async fn stack(
+    kafka: bool,
+    configure: impl FnOnce(&mut estospaces_booking::BookingConfig),
+) -> TestStack {
+    spawn_stack_with(
+        Backend::Postgres,
+        Options {
+            kafka,
+            payment: true,
+        },
+        configure,
+    )
+    .await
+}
+
+async fn book_with(
+    stack: &mut TestStack,
+    guest: &str,
+    listing: &str,
+    days: i64,
+    card: &str,
+) -> pb::Booking {
+    let mut request = TestStack::request(listing, in_days(days), in_days(days + 2));
+    request.payment_method = card.to_owned();
+    stack
+        .bookings
+        .create_booking(authorized(request, guest))
+        .await
+        .expect("booked")
+        .into_inner()
+        .booking
+        .expect("a booking")
+}
+
+/// Success and a declined card, on the transport given.
+async fn success_and_decline(kafka: bool) {
+    let mut stack = stack(kafka, |_| {}).await;
+    let host = stack.token(&[Role::Host]);
+    let guest = stack.token(&[Role::Guest]);
+    let listing = stack.listing(&host, property::BookingMode::Instant).await;
+
+    let good = book_with(&mut stack, &guest, &listing, 20, "4242424242424242").await;
+    let bad = book_with(&mut stack, &guest, &listing, 25, "4000000000000002").await;
+
+    stack
+        .wait_for_payment(&good.name, &guest, PaymentStatus::Captured)
+        .await;
+    assert_eq!(
+        stack.get(&good.name, &guest).await.state,
+        State::Confirmed as i32
+    );
+    let failed = stack
+        .wait_for_state(&bad.name, &guest, State::PaymentFailed)
+        .await;
+    assert!(
+        failed.end_reason.contains("card_declined"),
+        "{}",
+        failed.end_reason
+    );
+    assert_eq!(
+        stack.steps(&good.name, &guest).await,
+        [
+            "hold_placed",
+            "payment_authorized",
+            "confirmed",
+            "payment_captured"
+        ]
+    );
+    let (state, captured, refunded) = stack.payment_of(&good).await;
+    assert_eq!(
+        (state.as_str(), captured, refunded),
+        ("captured", good.total_amount, 0)
+    );
+    assert_eq!(stack.payment_of(&bad).await.0, "failed");
+    assert_eq!(
+        stack.ledger_transactions(&good, "capture").await,
+        1,
+        "captured exactly once"
+    );
+    assert_eq!(stack.unbalanced_transactions().await, 0);
+    // The failed booking's nights are free again.
+    book_with(&mut stack, &guest, &listing, 25, "4242424242424242").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_payment_service_a_good_card_confirms_and_captures_once_and_a_declined_card_fails()
+{
+    success_and_decline(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_kafka_with_the_payment_service_a_good_card_confirms_and_a_declined_card_fails() {
+    success_and_decline(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_payment_service_an_unanswered_request_expires_and_its_authorization_is_voided() {
+    let mut stack = stack(false, |config| {
+        config.service.host_response_duration = Duration::from_secs(3);
+    })
+    .await;
+    let host = stack.token(&[Role::Host]);
+    let guest = stack.token(&[Role::Guest]);
+    let listing = stack.listing(&host, property::BookingMode::Request).await;
+    let booking = book_with(&mut stack, &guest, &listing, 20, "4242424242424242").await;
+
+    stack
+        .wait_for_state(&booking.name, &guest, State::AwaitingHost)
+        .await;
+    stack
+        .wait_for_state(&booking.name, &guest, State::Expired)
+        .await;
+    stack
+        .wait_for_payment(&booking.name, &guest, PaymentStatus::Voided)
+        .await;
+
+    let (state, captured, _) = stack.payment_of(&booking).await;
+    assert_eq!((state.as_str(), captured), ("voided", 0));
+    assert_eq!(
+        stack.ledger_transactions(&booking, "capture").await,
+        0,
+        "nothing charged"
+    );
+    assert_eq!(stack.unbalanced_transactions().await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_payment_service_guest_and_host_cancellations_refund_per_policy_once() {
+    let mut stack = stack(false, |_| {}).await;
+    let host = stack.token(&[Role::Host]);
+    let guest = stack.token(&[Role::Guest]);
+    let listing = stack.listing(&host, property::BookingMode::Instant).await;
+    let by_guest = book_with(&mut stack, &guest, &listing, 3, "4242424242424242").await;
+    let by_host = book_with(&mut stack, &guest, &listing, 10, "4242424242424242").await;
+    stack
+        .wait_for_payment(&by_guest.name, &guest, PaymentStatus::Captured)
+        .await;
+    stack
+        .wait_for_payment(&by_host.name, &guest, PaymentStatus::Captured)
+        .await;
+
+    let cancel = |name: &str| pb::CancelBookingRequest {
+        name: name.to_owned(),
+        reason: String::new(),
+    };
+    stack
+        .bookings
+        .cancel_booking(authorized(cancel(&by_guest.name), &guest))
+        .await
+        .expect("cancelled");
+    stack
+        .bookings
+        .cancel_booking(authorized(cancel(&by_host.name), &host))
+        .await
+        .expect("cancelled");
+    stack
+        .wait_for_payment(&by_guest.name, &guest, PaymentStatus::Refunded)
+        .await;
+    stack
+        .wait_for_payment(&by_host.name, &guest, PaymentStatus::Refunded)
+        .await;
+
+    let (state, captured, refunded) = stack.payment_of(&by_guest).await;
+    assert_eq!(state, "partially_refunded");
+    assert_eq!(
+        (captured, refunded),
+        (by_guest.total_amount, by_guest.total_amount / 2)
+    );
+    let (state, captured, refunded) = stack.payment_of(&by_host).await;
+    assert_eq!(state, "refunded");
+    assert_eq!(
+        (captured, refunded),
+        (by_host.total_amount, by_host.total_amount)
+    );
+    assert_eq!(stack.ledger_transactions(&by_guest, "refund").await, 1);
+    assert_eq!(stack.ledger_transactions(&by_host, "refund").await, 1);
+    assert_eq!(stack.unbalanced_transactions().await, 0);
+}
