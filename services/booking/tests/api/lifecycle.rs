@@ -323,3 +323,34 @@ on_both_backends! {
         assert_eq!(confirmed.booking.expect("facts").total_amount, booking.total_amount);
     }
 }
+
+on_both_backends! {
+    async fn the_listings_own_rules_refuse_a_stay_with_the_fields_named(backend: Backend) {
+        let mut stack = spawn_stack(backend).await;
+        let host = stack.token(&[Role::Host]);
+        let guest = stack.token(&[Role::Guest]);
+        let listing = stack.listing(&host, property::BookingMode::Instant).await;
+        let mut request = TestStack::request(&listing, in_days(30), in_days(32));
+        request.booking.as_mut().expect("a booking").guests = 9;
+
+        let status = stack.bookings.create_booking(authorized(request, &guest)).await.expect_err("too many guests");
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert_eq!(crate::helpers::bad_fields(&status), ["booking.guests"]);
+
+        let status = stack.book(&host, &listing, in_days(30), in_days(32)).await.expect_err("their own listing");
+        assert_eq!(status.code(), Code::FailedPrecondition);
+        assert_eq!(reason(&status), "OWN_LISTING");
+
+        let status = stack
+            .bookings
+            .create_booking(TestStack::request(&listing, in_days(30), in_days(32)))
+            .await
+            .expect_err("anonymous");
+        assert_eq!(status.code(), Code::Unauthenticated);
+
+        let missing = format!("properties/{}", uuid::Uuid::now_v7());
+        let status = stack.book(&guest, &missing, in_days(30), in_days(32)).await.expect_err("no such listing");
+        assert_eq!(status.code(), Code::NotFound);
+        assert!(stack.events().await.is_empty(), "nothing was held");
+    }
+}
