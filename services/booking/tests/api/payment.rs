@@ -70,15 +70,27 @@ async fn success_and_decline(kafka: bool) {
         "{}",
         failed.end_reason
     );
-    assert_eq!(
-        stack.steps(&good.name, &guest).await,
-        [
-            "hold_placed",
-            "payment_authorized",
-            "confirmed",
-            "payment_captured"
-        ]
-    );
+    let steps = stack.steps(&good.name, &guest).await;
+    if kafka {
+        // On the shared broker the payment services of tests running at once answer too (each
+        // reads every booking event in a group of its own): the saga confirms once whatever
+        // answers, and this test's payment service moves money once.
+        assert_eq!(
+            steps[..3],
+            ["hold_placed", "payment_authorized", "confirmed"]
+        );
+        assert_eq!(steps.iter().filter(|step| *step == "confirmed").count(), 1);
+    } else {
+        assert_eq!(
+            steps,
+            [
+                "hold_placed",
+                "payment_authorized",
+                "confirmed",
+                "payment_captured"
+            ]
+        );
+    }
     let (state, captured, refunded) = stack.payment_of(&good).await;
     assert_eq!(
         (state.as_str(), captured, refunded),
@@ -108,7 +120,27 @@ async fn over_kafka_with_the_payment_service_a_good_card_confirms_and_a_declined
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_the_payment_service_an_unanswered_request_expires_and_its_authorization_is_voided() {
-    let mut stack = stack(false, |config| {
+    expiry(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_kafka_with_the_payment_service_an_unanswered_request_expires_and_is_voided() {
+    expiry(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_payment_service_guest_and_host_cancellations_refund_per_policy_once() {
+    cancellations(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_kafka_with_the_payment_service_cancellations_refund_per_policy_once() {
+    cancellations(true).await;
+}
+
+/// A request to book the host never answers, on the transport given.
+async fn expiry(kafka: bool) {
+    let mut stack = stack(kafka, |config| {
         config.service.host_response_duration = Duration::from_secs(3);
     })
     .await;
@@ -137,9 +169,9 @@ async fn with_the_payment_service_an_unanswered_request_expires_and_its_authoriz
     assert_eq!(stack.unbalanced_transactions().await, 0);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn with_the_payment_service_guest_and_host_cancellations_refund_per_policy_once() {
-    let mut stack = stack(false, |_| {}).await;
+/// A guest's and a host's cancellation of captured bookings, on the transport given.
+async fn cancellations(kafka: bool) {
+    let mut stack = stack(kafka, |_| {}).await;
     let host = stack.token(&[Role::Host]);
     let guest = stack.token(&[Role::Guest]);
     let listing = stack.listing(&host, property::BookingMode::Instant).await;
