@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 
+use estospaces_booking::BookingSettings;
 use estospaces_config::SecretString;
 use estospaces_gateway::GatewaySettings;
 use estospaces_identity::IdentitySettings;
@@ -28,6 +29,8 @@ pub struct PlatformSettings {
     pub profile: ProfileSettings,
     pub property: PropertySettings,
     pub payment: PaymentSettings,
+    /// Booking's `property_url` is filled in: the platform's own property service.
+    pub booking: BookingSettings,
     pub gateway: GatewaySettings,
     /// A database URL per service, overriding the one derived from `database_url`
     /// (`ESTOSPACES_DATABASES__PROPERTY=postgres://…/listings`).

@@ -98,11 +98,21 @@ impl Platform {
             service: config.service.payment.clone(),
         })
         .await?;
+        let property_url = format!("http://{}", property.local_addr());
+        let booking = estospaces_booking::Application::build(Config {
+            common: with_identity(parts.common_for(estospaces_booking::SERVICE_NAME).await?),
+            service: estospaces_booking::BookingSettings {
+                property_url: Some(property_url),
+                ..config.service.booking.clone()
+            },
+        })
+        .await?;
         let services = vec![
             identity,
             part!(estospaces_profile::SERVICE_NAME, profile),
             part!(estospaces_property::SERVICE_NAME, property),
             part!(estospaces_payment::SERVICE_NAME, payment),
+            part!(estospaces_booking::SERVICE_NAME, booking),
         ];
 
         let mut gateway_settings = config.service.gateway.clone();

@@ -98,6 +98,36 @@ impl Tour {
         (status, body)
     }
 
+    /// Registers and logs in `email`; returns the access token.
+    async fn sign_up(&self, email: &str) -> String {
+        let credentials = json!({"email": email, "password": "a long enough password"});
+        let (status, user) = self
+            .post("/v1/users:register", None, credentials.clone())
+            .await;
+        assert_eq!(status, 201, "registering: {user}");
+        let (status, session) = self.post("/v1/sessions:login", None, credentials).await;
+        assert_eq!(status, 200, "logging in: {session}");
+        session["accessToken"]
+            .as_str()
+            .expect("an access token")
+            .to_owned()
+    }
+
+    /// Polls the booking until the saga has moved it to `state` (within 30 s).
+    async fn wait_for_state(&self, booking: &str, token: &str, state: &str) -> Value {
+        let mut last = Value::Null;
+        for _ in 0..300 {
+            let (status, current) = self.get(&format!("/v1/{booking}"), Some(token)).await;
+            assert_eq!(status, 200, "reading the booking: {current}");
+            if current["state"] == state {
+                return current;
+            }
+            last = current;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the booking did not reach {state} within 30 s; it is {last}");
+    }
+
     async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
         self.call(reqwest::Method::POST, path, token, Some(body))
             .await
@@ -109,7 +139,7 @@ impl Tour {
 }
 
 #[tokio::test]
-async fn a_newcomer_registers_logs_in_finds_a_listing_and_gets_a_quote() {
+async fn a_newcomer_registers_finds_a_stay_books_it_with_a_test_card_and_the_saga_confirms_it() {
     let tour = start_seeded_platform(12).await;
 
     let (status, user) = tour
@@ -144,7 +174,10 @@ async fn a_newcomer_registers_logs_in_finds_a_listing_and_gets_a_quote() {
     assert_eq!(status, 200, "listing: {listings}");
     let listings = listings["properties"].as_array().expect("listings");
     assert!(!listings.is_empty(), "the seed published short stays");
-    let listing = &listings[0];
+    let listing = listings
+        .iter()
+        .find(|listing| listing["bookingMode"] == "BOOKING_MODE_INSTANT")
+        .expect("an instantly bookable stay");
     assert_eq!(listing["state"], "STATE_PUBLISHED");
 
     let name = listing["name"].as_str().expect("a name");
@@ -163,6 +196,89 @@ async fn a_newcomer_registers_logs_in_finds_a_listing_and_gets_a_quote() {
         .expect("a number");
     assert!(total > 0);
     assert_eq!(quote["currencyCode"], listing["currencyCode"]);
+
+    let (status, booking) = tour
+        .post(
+            "/v1/bookings",
+            Some(&token),
+            json!({
+                "booking": {"property": name, "checkIn": {"year": 2027, "month": 3, "day": 10}, "checkOut": {"year": 2027, "month": 3, "day": 14}, "guests": 2},
+                "paymentMethod": "4242424242424242",
+            }),
+        )
+        .await;
+    assert_eq!(status, 201, "booking: {booking}");
+    assert_eq!(
+        booking["totalAmount"], quote["total"],
+        "the quote is locked into the booking"
+    );
+    let booking_name = booking["name"].as_str().expect("a booking name").to_owned();
+
+    let confirmed = tour
+        .wait_for_state(&booking_name, &token, "STATE_CONFIRMED")
+        .await;
+    assert_eq!(confirmed["property"], name);
+    let (status, saga) = tour
+        .get(&format!("/v1/{booking_name}/saga"), Some(&token))
+        .await;
+    assert_eq!(status, 200, "the saga: {saga}");
+    let steps: Vec<&str> = saga["steps"]
+        .as_array()
+        .expect("saga steps")
+        .iter()
+        .filter_map(|step| step["step"].as_str())
+        .collect();
+    assert!(steps.len() >= 2, "the saga recorded its steps: {saga}");
+
+    // The same nights again are refused: they are the first guest's now.
+    let (status, refused) = tour
+        .post(
+            "/v1/bookings",
+            Some(&token),
+            json!({
+                "booking": {"property": name, "checkIn": {"year": 2027, "month": 3, "day": 12}, "checkOut": {"year": 2027, "month": 3, "day": 13}, "guests": 1},
+                "paymentMethod": "4242424242424242",
+            }),
+        )
+        .await;
+    assert!(
+        status == 409 || status == 400,
+        "overlapping nights: {status} {refused}"
+    );
+}
+
+#[tokio::test]
+async fn a_declined_test_card_ends_the_booking_as_payment_failed() {
+    let tour = start_seeded_platform(6).await;
+    let token = tour.sign_up("ben@example.com").await;
+    let (_, listings) = tour
+        .get(
+            "/v1/properties?kind=LISTING_KIND_SHORT_STAY&pageSize=50",
+            None,
+        )
+        .await;
+    let listing = listings["properties"]
+        .as_array()
+        .and_then(|listings| {
+            listings
+                .iter()
+                .find(|l| l["bookingMode"] == "BOOKING_MODE_INSTANT")
+        })
+        .expect("an instantly bookable stay");
+    let (status, booking) = tour
+        .post(
+            "/v1/bookings",
+            Some(&token),
+            json!({
+                "booking": {"property": listing["name"], "checkIn": {"year": 2027, "month": 5, "day": 3}, "checkOut": {"year": 2027, "month": 5, "day": 7}, "guests": 1},
+                "paymentMethod": "4000000000000002",
+            }),
+        )
+        .await;
+    assert_eq!(status, 201, "booking: {booking}");
+    let name = booking["name"].as_str().expect("a booking name");
+    tour.wait_for_state(name, &token, "STATE_PAYMENT_FAILED")
+        .await;
 }
 
 #[tokio::test]

@@ -170,7 +170,7 @@ impl<Src: EventSource, Dlq: EventSink, H: EventHandler> Consumer<Src, Dlq, H> {
             return false;
         };
         let outcome: Result<usize, HandlerError> = async {
-            let mut tx = self.db.pool().begin().await?;
+            let mut tx = self.db.begin().await?;
             let mut processed = 0;
             for (delivery, event) in batch.iter().zip(&events) {
                 let span = consume_span(&self.config.group, delivery, event);
@@ -255,7 +255,7 @@ impl<Src: EventSource, Dlq: EventSink, H: EventHandler> Consumer<Src, Dlq, H> {
     /// One transaction: claim the event in the inbox, run the handler, commit. `Ok(false)` when
     /// this group had already processed the event.
     async fn attempt(&self, event: &Event) -> Result<bool, HandlerError> {
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         let handled = self.claim_and_handle(&mut tx, event).await?;
         if handled {
             tx.commit().await?;

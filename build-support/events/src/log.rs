@@ -154,7 +154,7 @@ impl EventSink for EventLog {
     async fn publish(&self, records: &[OutgoingRecord]) -> Vec<Result<(), TransportError>> {
         // One transaction: the batch is appended whole, in order, or not at all.
         let appended = async {
-            let mut tx = self.db.pool().begin().await?;
+            let mut tx = self.db.begin().await?;
             let now = unix_micros(SystemTime::now());
             for record in records {
                 sqlx::query(

@@ -191,7 +191,7 @@ impl<S: EventSink> Relay<S> {
 
     /// Publishes one batch of pending rows; returns how many were published.
     pub async fn publish_pending(&self) -> Result<usize, RelayError> {
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         if self.db.backend() == Backend::Postgres {
             let locked: bool = sqlx::query("SELECT pg_try_advisory_xact_lock($1) AS locked")
                 .bind(RELAY_LOCK)
@@ -231,7 +231,7 @@ impl<S: EventSink> Relay<S> {
         // SQLite: end the read before the (possibly slow) publish, so writers are not blocked.
         if self.db.backend() == Backend::Sqlite {
             tx.commit().await?;
-            tx = self.db.pool().begin().await?;
+            tx = self.db.begin().await?;
         }
 
         let records: Vec<OutgoingRecord> = pending.iter().map(|row| row.record.clone()).collect();

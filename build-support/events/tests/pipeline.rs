@@ -88,7 +88,7 @@ async fn fixture(backend: Backend) -> Fixture {
 
 /// Records `event` in its own transaction, as a service would next to its state change.
 async fn record(db: &Database, event: NewEvent) -> String {
-    let mut tx = db.pool().begin().await.expect("begin");
+    let mut tx = db.begin().await.expect("begin");
     let id = OUTBOX.append(&mut tx, event).await.expect("append");
     tx.commit().await.expect("commit");
     id
@@ -195,7 +195,7 @@ on_both_backends! {
 
     async fn an_event_recorded_in_a_rolled_back_transaction_never_leaves(backend: Backend) {
         let fixture = fixture(backend).await;
-        let mut tx = fixture.db.pool().begin().await.expect("begin");
+        let mut tx = fixture.db.begin().await.expect("begin");
         OUTBOX.append(&mut tx, thing("a", "apple", 1)).await.expect("append");
         tx.rollback().await.expect("rollback");
 

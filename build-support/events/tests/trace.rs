@@ -45,7 +45,7 @@ async fn the_consumer_span_joins_the_trace_of_the_span_that_recorded_the_event()
         .expect("log");
 
     async {
-        let mut tx = db.pool().begin().await.expect("begin");
+        let mut tx = db.begin().await.expect("begin");
         Outbox::new("test")
             .append(
                 &mut tx,

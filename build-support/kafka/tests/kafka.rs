@@ -92,7 +92,7 @@ impl Fixture {
     }
 
     async fn record(&self, aggregate: &str, thing: &str) {
-        let mut tx = self.db.pool().begin().await.expect("begin");
+        let mut tx = self.db.begin().await.expect("begin");
         Outbox::new(self.source)
             .append(
                 &mut tx,

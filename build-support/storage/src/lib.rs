@@ -150,6 +150,17 @@ impl Database {
             .map(|_| ())
     }
 
+    /// Starts a transaction that may write. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`): a deferred transaction that read first and then writes fails with
+    /// SQLITE_BUSY, without waiting, whenever another connection wrote in between (a relay
+    /// marking its outbox, say); an immediate one queues behind the busy timeout instead.
+    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Postgres => self.pool.begin().await,
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+        }
+    }
+
     /// The pool, for queries.
     pub fn pool(&self) -> &AnyPool {
         &self.pool

@@ -19,7 +19,7 @@ pub async fn pay_due(db: &Database) -> Result<usize, LedgerError> {
     let now = payments::now();
     let mut completed = 0;
     for id in store::due_payouts(db.pool(), now, 100).await? {
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin().await?;
         let Some(payout) = store::payout_in(&mut tx, id).await? else {
             continue;
         };

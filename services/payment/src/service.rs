@@ -46,7 +46,7 @@ impl PaymentHandlers {
         key: &str,
         fingerprint: &str,
     ) -> Result<Result<Tx, Response<R>>, Status> {
-        let mut tx = self.db.pool().begin().await.map_err(unavailable)?;
+        let mut tx = self.db.begin().await.map_err(unavailable)?;
         match idempotency::claim(&mut tx, &caller.user_id, key, fingerprint, self.key_ttl)
             .await
             .map_err(unavailable)?

@@ -178,7 +178,7 @@ impl ProfileStore {
         now: SystemTime,
     ) -> Result<ProfileRecord, StoreError> {
         let micros = unix_micros(now);
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         sqlx::query(
             "INSERT INTO profiles (user_id, created_at, updated_at) VALUES ($1, $2, $3) \
              ON CONFLICT (user_id) DO NOTHING",
@@ -230,7 +230,7 @@ impl ProfileStore {
     /// An agency the user was the last owner of passes to its longest-standing manager (or
     /// else agent); one left without members is deleted. Whether there was anything to erase.
     pub async fn erase_user(&self, user: UserId) -> Result<bool, StoreError> {
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         let erased = erase_user_in(&mut tx, user).await?;
         tx.commit().await?;
         Ok(erased)
@@ -262,7 +262,7 @@ impl ProfileStore {
         change: impl FnOnce(&mut HostRecord),
         now: SystemTime,
     ) -> Result<HostRecord, StoreError> {
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         sqlx::query(
             "INSERT INTO host_profiles (user_id, created_at) VALUES ($1, $2) \
              ON CONFLICT (user_id) DO NOTHING",
@@ -383,7 +383,7 @@ impl ProfileStore {
             description: description.to_owned(),
             created_at: from_unix_micros(unix_micros(now)),
         };
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         sqlx::query(
             "INSERT INTO agencies (id, display_name, description, created_at) VALUES ($1, $2, $3, $4)",
         )
@@ -443,7 +443,7 @@ impl ProfileStore {
         role: MemberRole,
         now: SystemTime,
     ) -> Result<MemberRecord, StoreError> {
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         if role != MemberRole::Owner {
             refuse_removing_last_owner(&mut tx, agency, user, self.for_update()).await?;
         }
@@ -466,7 +466,7 @@ impl ProfileStore {
 
     /// Removes a member; the last owner stays.
     pub async fn delete_member(&self, agency: AgencyId, user: UserId) -> Result<(), StoreError> {
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         refuse_removing_last_owner(&mut tx, agency, user, self.for_update()).await?;
         let deleted =
             sqlx::query("DELETE FROM agency_members WHERE agency_id = $1 AND user_id = $2")

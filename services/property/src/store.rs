@@ -144,7 +144,7 @@ impl PropertyStore {
 
     /// A transaction, for the `_in` functions.
     pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
-        Ok(self.db.pool().begin().await?)
+        Ok(self.db.begin().await?)
     }
 
     /// The listing with `id`, if any.
@@ -164,7 +164,7 @@ impl PropertyStore {
         record: &PropertyRecord,
         events: Vec<NewEvent>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         let updated = sqlx::query(
             "UPDATE properties SET state = $1, country_code = $2, revision = $3, document = $4, \
              updated_at = $5 WHERE id = $6 AND revision = $7",
@@ -261,7 +261,7 @@ impl PropertyStore {
         change: CalendarChange<'_>,
         event: impl FnOnce(&BTreeMap<Date, pb::calendar_day::Status>) -> NewEvent,
     ) -> Result<(), StoreError> {
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         change_calendar_in(&mut tx, id, first, last, change, event).await?;
         tx.commit().await?;
         Ok(())
@@ -271,7 +271,7 @@ impl PropertyStore {
 
     /// Adds counted views, all in one transaction.
     pub async fn add_views(&self, counts: &HashMap<PropertyId, i64>) -> Result<(), StoreError> {
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         for (id, views) in counts {
             sqlx::query(
                 "INSERT INTO property_view_counts (property_id, views) VALUES ($1, $2) \

@@ -71,7 +71,7 @@ impl IdentityStore {
         now: SystemTime,
     ) -> Result<(), StoreError> {
         let micros = unix_micros(now);
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         sqlx::query(
             "UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL AND kid <> $2",
         )

@@ -68,7 +68,7 @@ impl IdentityStore {
         recovery_digests: &[Vec<u8>],
         now: SystemTime,
     ) -> Result<(), StoreError> {
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         let confirmed = sqlx::query(
             "UPDATE mfa_factors SET confirmed_at = $1, last_step = $2 \
              WHERE user_id = $3 AND confirmed_at IS NULL",
@@ -135,7 +135,7 @@ impl IdentityStore {
 impl IdentityStore {
     /// Removes the account's second factor and recovery codes.
     pub async fn disable_mfa(&self, user: UserId) -> Result<(), StoreError> {
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         for table in ["mfa_factors", "recovery_codes"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
                 .bind(user.to_string())

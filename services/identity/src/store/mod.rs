@@ -103,7 +103,7 @@ impl IdentityStore {
         let id = UserId::new();
         let created_at = unix_micros(now);
         let mut emitted = Emitted::default();
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, $2, $3, $4)",
         )
@@ -183,7 +183,7 @@ impl IdentityStore {
     /// Deletes an account; sessions, tokens, factors and roles go with it (ON DELETE CASCADE).
     pub async fn delete_user(&self, id: UserId, now: SystemTime) -> Result<Emitted, StoreError> {
         let mut emitted = Emitted::default();
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         let deleted = sqlx::query("DELETE FROM users WHERE id = $1")
             .bind(id.to_string())
             .execute(&mut *tx)
@@ -206,7 +206,7 @@ impl IdentityStore {
         now: SystemTime,
     ) -> Result<(UserRecord, Emitted), StoreError> {
         let mut emitted = Emitted::default();
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         if find_user_in(&mut tx, id).await?.is_none() {
             return Err(StoreError::UserNotFound);
         }
@@ -233,7 +233,7 @@ impl IdentityStore {
         now: SystemTime,
     ) -> Result<(UserRecord, Emitted), StoreError> {
         let mut emitted = Emitted::default();
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         if find_user_in(&mut tx, id).await?.is_none() {
             return Err(StoreError::UserNotFound);
         }

@@ -68,7 +68,7 @@ impl IdentityStore {
         challenge: Option<&[u8]>,
         now: SystemTime,
     ) -> Result<SessionRecord, StoreError> {
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         if let Some(challenge) = challenge
             && tokens::consume(&mut tx, challenge, TokenPurpose::MfaChallenge, now).await? != user
         {
@@ -121,7 +121,7 @@ impl IdentityStore {
         now: SystemTime,
     ) -> Result<RefreshOutcome, StoreError> {
         let micros = unix_micros(now);
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         let row = sqlx::query(
             "SELECT t.session_id, t.rotated_at, s.user_id, s.expires_at, s.revoked_at \
              FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id \

@@ -83,7 +83,7 @@ impl IdentityStore {
         now: SystemTime,
     ) -> Result<Emitted, StoreError> {
         let mut emitted = Emitted::default();
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         let user = find_user_in(&mut tx, id)
             .await?
             .ok_or(StoreError::UserNotFound)?;
@@ -110,7 +110,7 @@ impl IdentityStore {
         now: SystemTime,
     ) -> Result<(UserRecord, Emitted), StoreError> {
         let mut emitted = Emitted::default();
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         let id = consume(&mut tx, digest, TokenPurpose::EmailVerification, now).await?;
         sqlx::query(
             "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $1) WHERE id = $2",
@@ -144,7 +144,7 @@ impl IdentityStore {
         now: SystemTime,
     ) -> Result<Emitted, StoreError> {
         let mut emitted = Emitted::default();
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         let row = sqlx::query("SELECT id FROM users WHERE email = $1")
             .bind(email.as_str())
             .fetch_optional(&mut *tx)
@@ -173,7 +173,7 @@ impl IdentityStore {
         password_hash: &str,
         now: SystemTime,
     ) -> Result<UserId, StoreError> {
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         let id = consume(&mut tx, digest, TokenPurpose::PasswordReset, now).await?;
         let now = unix_micros(now);
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
@@ -208,7 +208,7 @@ impl IdentityStore {
         token: NewToken<'_>,
         now: SystemTime,
     ) -> Result<(), StoreError> {
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         insert(&mut tx, id, TokenPurpose::MfaChallenge, token, now).await?;
         tx.commit().await?;
         Ok(())
