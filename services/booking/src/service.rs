@@ -426,7 +426,20 @@ impl BookingService for BookingHandlers {
             let property =
                 property_id(&request.property).map_err(|why| invalid("property", why))?;
             if !admin {
-                let host = self.store.host_of(&property).await.map_err(storage_error)?;
+                let host = match self.store.host_of(&property).await.map_err(storage_error)? {
+                    Some(host) => Some(host),
+                    // No bookings yet: the listing itself says who hosts it (a listing the
+                    // property service does not show has no bookings to list either).
+                    None => match self
+                        .listings
+                        .listing(&domain::property_name(&property))
+                        .await
+                    {
+                        Ok(listing) => user_id(&listing.owner).map(str::to_owned),
+                        Err(err) if err.code() == tonic::Code::NotFound => None,
+                        Err(err) => return Err(err.into()),
+                    },
+                };
                 if host.is_some_and(|host| host != caller.user_id) {
                     return Err(ApiError::permission_denied(DOMAIN, "host").into());
                 }

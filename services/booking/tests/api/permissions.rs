@@ -96,6 +96,20 @@ on_both_backends! {
         assert_eq!(status.code(), Code::PermissionDenied);
         let status = stack.bookings.list_bookings(authorized(list("", &host_name), &guest)).await.expect_err("not the host");
         assert_eq!(status.code(), Code::PermissionDenied);
+        let quiet = stack.listing(&host, property::BookingMode::Instant).await;
+        let status = stack
+            .bookings
+            .list_bookings(authorized(list(&quiet, ""), &stranger))
+            .await
+            .expect_err("not theirs, though nobody booked it yet");
+        assert_eq!(status.code(), Code::PermissionDenied);
+        let empty = stack
+            .bookings
+            .list_bookings(authorized(list(&quiet, ""), &host))
+            .await
+            .expect("their own")
+            .into_inner();
+        assert!(empty.bookings.is_empty());
         let none = stack.bookings.list_bookings(authorized(list("", &stranger_name), &stranger)).await.expect("empty").into_inner();
         assert!(none.bookings.is_empty());
 
