@@ -255,7 +255,7 @@ impl BookingStore {
         request_id: Option<&str>,
         requested: NewEvent,
     ) -> Result<BookingRecord, StoreError> {
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         // The listing's lock first: everything after runs as the only booking of this listing.
         match self.db.backend() {
             Backend::Postgres => {
@@ -370,7 +370,7 @@ impl BookingStore {
         steps: Vec<Step>,
         event: Option<NewEvent>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         change_in(&mut tx, current, next, steps, event).await?;
         tx.commit().await?;
         Ok(())
