@@ -26,6 +26,7 @@ pub mod error;
 pub mod gateway;
 pub mod openapi;
 pub mod ratelimit;
+pub mod request_id;
 pub mod startup;
 pub mod template;
 pub mod transcode;
