@@ -305,6 +305,63 @@ mod tests {
         assert!(Upstream::new("not a url", 1).is_none());
     }
 
+    /// A gRPC server with only the health service on `listener`; stops when the sender is
+    /// dropped or sent to.
+    fn health_server(listener: tokio::net::TcpListener) -> tokio::sync::oneshot::Sender<()> {
+        let (_reporter, service) = tonic_health::server::health_reporter();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(
+            tonic::transport::Server::builder()
+                .add_service(service)
+                .serve_with_incoming_shutdown(
+                    tokio_stream::wrappers::TcpListenerStream::new(listener),
+                    async {
+                        let _ = stopped.await;
+                    },
+                ),
+        );
+        stop
+    }
+
+    async fn check(upstream: &Upstream) -> Result<(), tonic::Status> {
+        HealthClient::new(upstream.clone())
+            .check(HealthCheckRequest {
+                service: String::new(),
+            })
+            .await
+            .map(|_| ())
+    }
+
+    #[tokio::test]
+    async fn calls_go_on_over_new_connections_after_the_upstream_restarts() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a free port");
+        let address = listener.local_addr().expect("an address");
+        let stop = health_server(listener);
+        let upstream = Upstream::new(&format!("http://{address}"), 2).expect("a URL");
+        for _ in 0..4 {
+            check(&upstream).await.expect("the upstream answers");
+        }
+
+        let _ = stop.send(());
+        // The same port again, once the old server has let go of it.
+        let mut listener = None;
+        for _ in 0..100 {
+            if let Ok(bound) = tokio::net::TcpListener::bind(address).await {
+                listener = Some(bound);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let _stop = health_server(listener.expect("the port is free again"));
+        for _ in 0..4 {
+            check(&upstream)
+                .await
+                .expect("the restarted upstream answers on a new connection");
+        }
+    }
+
     #[tokio::test]
     async fn a_call_to_an_upstream_that_is_not_listening_is_unavailable() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
