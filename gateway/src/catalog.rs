@@ -19,6 +19,8 @@ pub struct Rpc {
     pub descriptor: MethodDescriptor,
     /// The gRPC path, `/estospaces.identity.v1.IdentityService/GetUser`.
     pub grpc_path: String,
+    /// The same path, parsed once for the calls upstream.
+    pub path: http::uri::PathAndQuery,
     /// The upstream it lives on: `identity` for `estospaces.identity.v1`.
     pub domain: String,
     /// Callable without an access token (`AUTHENTICATION_PUBLIC`).
@@ -126,8 +128,14 @@ impl Catalog {
                     }
                     _ => StatusCode::OK,
                 };
+                let grpc_path = format!("/{}/{}", service.full_name(), method.name());
+                let path = grpc_path.parse().map_err(|_| CatalogError::Invalid {
+                    method: name.clone(),
+                    reason: format!("`{grpc_path}` is not a URI path"),
+                })?;
                 let rpc = Arc::new(Rpc {
-                    grpc_path: format!("/{}/{}", service.full_name(), method.name()),
+                    grpc_path,
+                    path,
                     descriptor: method.clone(),
                     domain: domain.to_owned(),
                     public,

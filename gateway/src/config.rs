@@ -17,6 +17,9 @@ pub struct GatewaySettings {
     /// The gRPC URL of each service, by domain (the `identity` of `estospaces.identity.v1`):
     /// `ESTOSPACES_UPSTREAMS__IDENTITY=http://127.0.0.1:50051`.
     pub upstreams: BTreeMap<String, String>,
+    /// HTTP/2 connections the gateway keeps to each upstream, used in turn: more than one
+    /// spreads the framing work over the upstream's and the gateway's cores.
+    pub upstream_connections: usize,
     /// Browser origins allowed to call the gateway (`https://app.example.com`), comma-separated
     /// in the environment; `*` allows any. None by default.
     #[serde(deserialize_with = "list")]
@@ -34,6 +37,7 @@ impl Default for GatewaySettings {
     fn default() -> Self {
         Self {
             upstreams: BTreeMap::new(),
+            upstream_connections: 2,
             cors_allowed_origins: Vec::new(),
             max_body_bytes: 1024 * 1024,
             jwks_refetch_interval: Duration::from_secs(10),

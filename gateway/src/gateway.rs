@@ -65,22 +65,19 @@ impl Gateway {
             } else {
                 ("authenticated", settings.authenticated_per_minute)
             };
-            let who = match (&caller, client) {
-                (Some(caller), _) => format!("user:{}", caller.user_id),
-                (None, Some(addr)) => format!("ip:{}", addr.ip()),
-                (None, None) => "ip:unknown".to_owned(),
+            let key = match (&caller, client) {
+                (Some(caller), _) => format!("{class}:user:{}", caller.user_id),
+                (None, Some(addr)) => format!("{class}:ip:{}", addr.ip()),
+                (None, None) => format!("{class}:ip:unknown"),
             };
             let quota = Quota {
                 per_minute,
                 burst: settings.burst,
             };
-            limiter
-                .check(&format!("{class}:{who}"), quota)
-                .await
-                .map_err(|retry_after| {
-                    ApiError::resource_exhausted(DOMAIN, "RATE_LIMITED", retry_after)
-                        .with_metadata("class", class)
-                })?;
+            limiter.check(&key, quota).await.map_err(|retry_after| {
+                ApiError::resource_exhausted(DOMAIN, "RATE_LIMITED", retry_after)
+                    .with_metadata("class", class)
+            })?;
         }
         Ok(caller)
     }
@@ -159,18 +156,15 @@ impl Gateway {
             Err(err) => return status_response(&tonic::Status::from(err)),
         };
 
-        let Some(channel) = self.upstreams.get(&rpc.domain) else {
+        let Some(upstream) = self.upstreams.get(&rpc.domain) else {
             return no_upstream(&rpc.domain);
         };
         let mut call = tonic::Request::new(message);
         *call.metadata_mut() = forwarded_metadata(&parts.headers);
         call.set_timeout(self.deadline(&parts.headers));
-        let path = rpc
-            .grpc_path
-            .parse::<http::uri::PathAndQuery>()
-            .expect("a gRPC path is a valid URI path");
+        let path = rpc.path.clone();
         let codec = DynamicCodec::new(rpc.descriptor.output());
-        let mut grpc = tonic::client::Grpc::new(channel.clone());
+        let mut grpc = tonic::client::Grpc::new(upstream.clone());
         if let Err(err) = grpc.ready().await {
             return status_response(&tonic::Status::unavailable(format!(
                 "the {} service is unreachable: {err}",
@@ -262,6 +256,10 @@ fn forwarded_metadata(headers: &HeaderMap) -> MetadataMap {
 /// span is a child of the gateway's.
 fn with_trace_context(metadata: MetadataMap) -> MetadataMap {
     use tonic::service::Interceptor as _;
+    // A disabled span carries no trace context: skip the propagator (a global lock) per call.
+    if tracing::Span::current().is_disabled() {
+        return metadata;
+    }
     let request = tonic::Request::from_parts(metadata, tonic::Extensions::new(), ());
     let mut interceptor = estospaces_telemetry::TraceContextInterceptor;
     interceptor
@@ -285,6 +283,15 @@ fn no_upstream(domain: &str) -> Response {
     status_response(&tonic::Status::unavailable(format!(
         "no upstream is configured for the {domain} service"
     )))
+}
+
+const GRPC_TIMEOUT: http::HeaderName = http::HeaderName::from_static("grpc-timeout");
+
+/// A deadline as a `grpc-timeout` value in milliseconds (at most eight digits, so at most
+/// about 27 hours).
+fn grpc_timeout_value(deadline: Duration) -> HeaderValue {
+    let millis = deadline.as_millis().min(99_999_999);
+    HeaderValue::from_str(&format!("{millis}m")).expect("digits and a unit are a header value")
 }
 
 /// Parses a `grpc-timeout` value: up to eight digits and a unit (`H M S m u n`).
@@ -332,7 +339,7 @@ impl tower::Service<Request<TonicBody>> for GrpcProxy {
     fn call(&mut self, mut request: Request<TonicBody>) -> Self::Future {
         let gateway = self.gateway.clone();
         Box::pin(async move {
-            let Some(rpc) = gateway.catalog.rpc(request.uri().path()).cloned() else {
+            let Some(rpc) = gateway.catalog.rpc(request.uri().path()) else {
                 return Ok(tonic::Status::unimplemented(format!(
                     "unknown method {}",
                     request.uri().path()
@@ -343,10 +350,10 @@ impl tower::Service<Request<TonicBody>> for GrpcProxy {
                 .extensions()
                 .get::<axum::extract::ConnectInfo<SocketAddr>>()
                 .map(|info| info.0);
-            if let Err(err) = gateway.admit(&rpc, request.headers(), client).await {
+            if let Err(err) = gateway.admit(rpc, request.headers(), client).await {
                 return Ok(tonic::Status::from(err).into_http());
             }
-            let Some(channel) = gateway.upstreams.get(&rpc.domain).cloned() else {
+            let Some(upstream) = gateway.upstreams.get(&rpc.domain) else {
                 return Ok(tonic::Status::unavailable(format!(
                     "no upstream is configured for the {} service",
                     rpc.domain
@@ -355,9 +362,9 @@ impl tower::Service<Request<TonicBody>> for GrpcProxy {
             };
             // The deadline travels on: the caller's, capped by ours.
             let deadline = gateway.deadline(request.headers());
-            if let Ok(value) = HeaderValue::from_str(&format!("{}m", deadline.as_millis())) {
-                request.headers_mut().insert("grpc-timeout", value);
-            }
+            request
+                .headers_mut()
+                .insert(GRPC_TIMEOUT, grpc_timeout_value(deadline));
             // Upstream spans continue the gateway's trace rather than skipping it.
             let context = with_trace_context(MetadataMap::new()).into_headers();
             for name in ["traceparent", "tracestate"] {
@@ -365,16 +372,11 @@ impl tower::Service<Request<TonicBody>> for GrpcProxy {
                     request.headers_mut().insert(name, value.clone());
                 }
             }
-            // The channel sets scheme and authority; keep only the path.
-            let path = rpc
-                .grpc_path
-                .parse::<http::Uri>()
-                .expect("a gRPC path is a valid URI");
-            *request.uri_mut() = path;
+            // The upstream sets scheme and authority; keep only the path.
+            *request.uri_mut() = http::Uri::from(rpc.path.clone());
             request.headers_mut().remove(header::HOST);
             let request = request.map(|body| TonicBody::new(UnsizedBody { inner: body }));
-            let mut channel = channel;
-            match tower::ServiceExt::oneshot(&mut channel, request).await {
+            match upstream.send(request).await {
                 Ok(response) => Ok(response.map(TonicBody::new)),
                 Err(err) => Ok(tonic::Status::unavailable(format!(
                     "the {} service is unreachable: {err}",

@@ -14,6 +14,8 @@
 //! - [`catalog`]: RPCs, their routes and method options, read from a `DescriptorPool`.
 //! - [`gateway`]: the REST handler and the gRPC proxy.
 //! - [`openapi`]: the OpenAPI 3.1 document served at `/openapi.json`, rendered at `/docs`.
+//! - [`upstream`]: pooled HTTP/2 connections to the services behind the gateway.
+//! - [`request_id`]: `x-request-id` for calls that arrive without one.
 //! - [`startup`]: [`Application`], which binds the port and serves.
 
 #![forbid(unsafe_code)]
@@ -26,6 +28,7 @@ pub mod error;
 pub mod gateway;
 pub mod openapi;
 pub mod ratelimit;
+pub mod request_id;
 pub mod startup;
 pub mod template;
 pub mod transcode;

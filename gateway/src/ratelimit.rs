@@ -98,12 +98,19 @@ impl RateLimiter {
                 if arrivals.len() > SWEEP_THRESHOLD {
                     arrivals.retain(|_, tat| *tat > now);
                 }
-                let tat = arrivals.get(key).copied().unwrap_or(now).max(now);
+                // A known key is updated in place: no key copy on the common path.
+                let known = arrivals.get_mut(key);
+                let tat = known.as_deref().copied().unwrap_or(now).max(now);
                 let ahead = tat - now;
                 if ahead > quota.tolerance() {
                     return Err(ahead - quota.tolerance());
                 }
-                arrivals.insert(key.to_owned(), tat + quota.interval());
+                match known {
+                    Some(slot) => *slot = tat + quota.interval(),
+                    None => {
+                        arrivals.insert(key.to_owned(), tat + quota.interval());
+                    }
+                }
                 Ok(())
             }
             Self::Redis {

@@ -10,13 +10,14 @@ use axum::body::Body as AxumBody;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::serve::ListenerExt as _;
 use estospaces_config::ExposeSecret;
 use http::{HeaderName, HeaderValue, Method, Request, StatusCode, header};
 use prost_reflect::DescriptorPool;
 use tokio::net::TcpListener;
 use tower::{Layer, ServiceBuilder, ServiceExt};
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tracing::Instrument as _;
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
@@ -25,6 +26,7 @@ use crate::catalog::Catalog;
 use crate::config::GatewayConfig;
 use crate::gateway::{Gateway, GrpcProxy};
 use crate::ratelimit::RateLimiter;
+use crate::request_id::MakeRandomRequestId;
 use crate::upstream::Upstreams;
 
 /// The gateway, bound and ready to serve.
@@ -51,7 +53,7 @@ impl Application {
     ) -> anyhow::Result<Self> {
         let catalog = Catalog::new(pool)?;
         let settings = &config.service;
-        let upstreams = Upstreams::new(&settings.upstreams)?;
+        let upstreams = Upstreams::new(&settings.upstreams, settings.upstream_connections)?;
         let unrouted: std::collections::BTreeSet<&str> = catalog
             .rpcs()
             .map(|rpc| rpc.domain.as_str())
@@ -68,14 +70,14 @@ impl Application {
             "REST routes read from the descriptors"
         );
         let auth = &config.common.auth;
-        let identity = match upstreams.get("identity") {
-            Some(channel) => Some(channel.clone()),
-            None => match &auth.identity_url {
-                Some(url) => {
-                    Some(tonic::transport::Endpoint::from_shared(url.clone())?.connect_lazy())
-                }
-                None => None,
-            },
+        // Key set fetches are rare: a tonic channel of their own, to identity's upstream URL.
+        let identity_url = upstreams
+            .get("identity")
+            .map(|upstream| upstream.url().to_owned())
+            .or_else(|| auth.identity_url.clone());
+        let identity = match identity_url {
+            Some(url) => Some(tonic::transport::Endpoint::from_shared(url)?.connect_lazy()),
+            None => None,
         };
         let authenticator = Authenticator::new(
             identity,
@@ -145,8 +147,15 @@ impl Application {
             tokio::spawn(async move { axum::serve(listener, app).await })
         });
         let (draining, drain_started) = tokio::sync::oneshot::channel::<()>();
+        // Small responses (gRPC trailers, grpc-web frames) go out at once, not after the
+        // client's delayed ACK.
+        let listener = self.listener.tap_io(|stream| {
+            if let Err(err) = stream.set_nodelay(true) {
+                tracing::debug!("setting TCP_NODELAY: {err}");
+            }
+        });
         let serving = axum::serve(
-            self.listener,
+            listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
@@ -215,7 +224,7 @@ fn router(gateway: Arc<Gateway>, cors_origins: &[String]) -> anyhow::Result<Rout
 
     let layers = ServiceBuilder::new()
         // First, so the access log and the upstream both see the id.
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(SetRequestIdLayer::x_request_id(MakeRandomRequestId))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(axum::middleware::from_fn(access_log))
         .option_layer(cors(cors_origins)?);
@@ -251,7 +260,9 @@ async fn readyz(State(gateway): State<Arc<Gateway>>) -> Response {
 async fn access_log(request: Request<AxumBody>, next: axum::middleware::Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
-    let path = request.uri().path().to_owned();
+    // Cheap clones (shared buffers), kept for the log line after the request has moved on.
+    let uri = request.uri().clone();
+    let request_id = request.headers().get("x-request-id").cloned();
     let protocol = match request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -261,39 +272,59 @@ async fn access_log(request: Request<AxumBody>, next: axum::middleware::Next) ->
         Some(value) if value.starts_with("application/grpc") => "grpc",
         _ => "rest",
     };
-    let request_id = request
-        .headers()
-        .get("x-request-id")
+    let request_id = request_id
+        .as_ref()
         .and_then(|value| value.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+        .unwrap_or_default();
     // The gateway's span continues the caller's trace; upstream calls continue the gateway's.
     let span = tracing::info_span!(
         "gateway.request",
         otel.name = %format_args!("{method} {protocol}"),
         otel.kind = "server",
         http.request.method = %method,
-        url.path = %path,
+        url.path = %uri.path(),
         request_id = %request_id,
     );
-    let _ = span.set_parent(estospaces_telemetry::extract_trace_context(
-        request.headers(),
-    ));
+    if !span.is_disabled() {
+        let _ = span.set_parent(estospaces_telemetry::extract_trace_context(
+            request.headers(),
+        ));
+    }
     let response = next.run(request).instrument(span).await;
     let elapsed = started.elapsed();
-    let status = response.status().as_u16();
+    let status = response.status();
     tracing::info!(
-        %method, %path, protocol, status, request_id,
+        %method, path = %uri.path(), protocol, status = status.as_u16(), request_id,
         latency_ms = elapsed.as_secs_f64() * 1000.0,
         "request"
     );
     metrics::histogram!(
         "gateway_request_duration_seconds",
         "protocol" => protocol,
-        "status" => status.to_string()
+        "status" => status_label(status)
     )
     .record(elapsed.as_secs_f64());
     response
+}
+
+/// A status as a metric label, without formatting the common ones per request.
+fn status_label(status: StatusCode) -> metrics::SharedString {
+    let label = match status.as_u16() {
+        200 => "200",
+        201 => "201",
+        204 => "204",
+        400 => "400",
+        401 => "401",
+        403 => "403",
+        404 => "404",
+        409 => "409",
+        429 => "429",
+        500 => "500",
+        503 => "503",
+        504 => "504",
+        _ => return metrics::SharedString::from(status.as_u16().to_string()),
+    };
+    metrics::SharedString::const_str(label)
 }
 
 /// CORS for the configured origins; `None` (no CORS headers at all) when there are none.

@@ -12,8 +12,8 @@
 //! ```
 //!
 //! `*` matches one path segment, `**` the rest of the path (zero or more segments, so it must come
-//! last); a variable without `= Segments` is `*`. A template matches a path segment by segment, so
-//! matching costs one split of the request path per candidate route.
+//! last); a variable without `= Segments` is `*`. A template matches a path segment by segment;
+//! a candidate route that does not fit is refused without allocating.
 
 use percent_encoding::percent_decode_str;
 
@@ -220,30 +220,11 @@ impl PathTemplate {
             Some(verb) => path.strip_suffix(verb.as_str())?.strip_suffix(':')?,
             None => path,
         };
-        let parts: Vec<&str> = path.split('/').collect();
-        let ends_in_rest = self.segments.last() == Some(&Segment::Rest);
-        if ends_in_rest {
-            if parts.len() + 1 < self.segments.len() {
-                return None;
-            }
-        } else if parts.len() != self.segments.len() {
+        // Most routes do not fit: find that out without allocating.
+        if !self.fits(path) {
             return None;
         }
-        for (segment, part) in self.segments.iter().zip(&parts) {
-            match segment {
-                Segment::Literal(literal) if literal != part => return None,
-                Segment::Single if part.is_empty() => return None,
-                Segment::Rest
-                    if parts
-                        .iter()
-                        .skip(self.segments.len() - 1)
-                        .any(|p| p.is_empty()) =>
-                {
-                    return None;
-                }
-                _ => {}
-            }
-        }
+        let parts: Vec<&str> = path.split('/').collect();
         let bindings = self
             .variables
             .iter()
@@ -260,6 +241,29 @@ impl PathTemplate {
             })
             .collect();
         Some(bindings)
+    }
+
+    /// Whether `path` (without the leading `/` and the verb) has the template's shape: its
+    /// literals in place, no empty segment where a `*` or `**` matches.
+    fn fits(&self, path: &str) -> bool {
+        let ends_in_rest = self.segments.last() == Some(&Segment::Rest);
+        let fixed = self.segments.len() - usize::from(ends_in_rest);
+        let mut parts = path.split('/');
+        for segment in &self.segments[..fixed] {
+            let Some(part) = parts.next() else {
+                return false;
+            };
+            match segment {
+                Segment::Literal(literal) if literal != part => return false,
+                Segment::Single if part.is_empty() => return false,
+                _ => {}
+            }
+        }
+        if ends_in_rest {
+            parts.all(|part| !part.is_empty())
+        } else {
+            parts.next().is_none()
+        }
     }
 }
 
@@ -354,6 +358,10 @@ mod tests {
             ),
             ("/v1/*/things", "/v1/any/things", bindings(&[])),
             ("/v1/**", "/v1/x/y", bindings(&[])),
+            ("/v1/**", "/v1/x//y", None),
+            ("/v1/files/{path=**}", "/v1/files/", None),
+            ("/v1/*/things", "/v1//things", None),
+            ("/v1/*/things", "/v1/any/things/more", None),
             (
                 "/v1/{name=users/*}",
                 "/v1/users/a%20b%2Fc",

@@ -113,7 +113,29 @@ pub fn request_message(
 }
 
 /// The response message, or its `response_body` field, as proto3 JSON with every field present.
+///
+/// A message (the whole response, or a `response_body` field holding one) is written straight
+/// to bytes; only other `response_body` fields go through a `serde_json::Value` tree.
 pub fn response_json(route: &Route, message: &DynamicMessage) -> Result<Vec<u8>, ApiError> {
+    let options = SerializeOptions::new().skip_default_fields(false);
+    let direct = match &route.response_body {
+        None => Some(std::borrow::Cow::Borrowed(message)),
+        Some(field) if message.has_field(field) => match message.get_field(field) {
+            std::borrow::Cow::Borrowed(Value::Message(inner)) => {
+                Some(std::borrow::Cow::Borrowed(inner))
+            }
+            std::borrow::Cow::Owned(Value::Message(inner)) => Some(std::borrow::Cow::Owned(inner)),
+            _ => None,
+        },
+        Some(_) => None,
+    };
+    if let Some(message) = direct {
+        let mut out = Vec::with_capacity(256);
+        message
+            .serialize_with_options(&mut serde_json::Serializer::new(&mut out), &options)
+            .map_err(|err| ApiError::internal(DOMAIN, err))?;
+        return Ok(out);
+    }
     let json = message_json(message)?;
     let json = match &route.response_body {
         Some(field) => match json {

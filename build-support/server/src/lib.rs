@@ -35,7 +35,6 @@ use std::time::Duration;
 use estospaces_config::CommonConfig;
 use estospaces_telemetry::GrpcTelemetryLayer;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::body::Body;
 use tonic::server::NamedService;
 use tonic::service::RoutesBuilder;
@@ -259,9 +258,14 @@ impl BoundServer {
             .timeout(self.config.request_timeout)
             .layer(layers)
             .add_routes(self.routes.routes())
-            .serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), async {
-                let _ = drain_started.await;
-            });
+            // TCP_NODELAY: without it a response's last small write (the trailers) waits for
+            // the client's delayed ACK, up to 40 ms per call.
+            .serve_with_incoming_shutdown(
+                tonic::transport::server::TcpIncoming::from(self.listener).with_nodelay(Some(true)),
+                async {
+                    let _ = drain_started.await;
+                },
+            );
         tokio::pin!(serving);
 
         tokio::select! {

@@ -129,6 +129,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
                 enabled: false,
                 ..RateLimitSettings::default()
             }),
+            ..GatewaySettings::default()
         },
     };
     let gateway = Application::build_with_descriptors(config, pool)
