@@ -16,11 +16,11 @@ use estospaces_status::ApiError;
 use futures::StreamExt;
 use futures::future::BoxFuture;
 use http::{HeaderMap, HeaderValue, Request, StatusCode, header};
-use prost_reflect::DynamicMessage;
+use prost_reflect::{DynamicMessage, ReflectMessage as _, Value};
 use tonic::body::Body as TonicBody;
 use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
 
-use crate::catalog::{Catalog, Lookup, Rpc};
+use crate::catalog::{Catalog, Lookup, Route, Rpc};
 use crate::codec::DynamicCodec;
 use crate::config::RateLimitSettings;
 use crate::error::{DOMAIN, status_json, status_response};
@@ -180,17 +180,42 @@ impl Gateway {
             };
         }
         match grpc.unary(call, path, codec).await {
-            Ok(response) => match response_json(route, response.get_ref()) {
-                Ok(json) => (
+            Ok(response) if route.response_body.is_none() => match http_body(response.get_ref()) {
+                Some((content_type, data)) => (
                     rpc.success_status,
-                    [(header::CONTENT_TYPE, "application/json")],
-                    json,
+                    [(header::CONTENT_TYPE, content_type)],
+                    data,
                 )
                     .into_response(),
-                Err(err) => status_response(&tonic::Status::from(err)),
+                None => json_response(route, rpc.success_status, response.get_ref()),
             },
+            Ok(response) => json_response(route, rpc.success_status, response.get_ref()),
             Err(status) => status_response(&status),
         }
+    }
+}
+
+/// A `google.api.HttpBody` response is the HTTP body itself, as grpc-gateway serves it (an
+/// iCal feed as `text/calendar`, not as JSON describing it).
+fn http_body(message: &DynamicMessage) -> Option<(HeaderValue, Bytes)> {
+    if message.descriptor().full_name() != "google.api.HttpBody" {
+        return None;
+    }
+    let content_type = match message.get_field_by_name("content_type").as_deref() {
+        Some(Value::String(content_type)) if !content_type.is_empty() => content_type.clone(),
+        _ => "application/octet-stream".to_owned(),
+    };
+    let data = match message.get_field_by_name("data").as_deref() {
+        Some(Value::Bytes(data)) => data.clone(),
+        _ => Bytes::new(),
+    };
+    Some((HeaderValue::from_str(&content_type).ok()?, data))
+}
+
+fn json_response(route: &Route, success: StatusCode, message: &DynamicMessage) -> Response {
+    match response_json(route, message) {
+        Ok(json) => (success, [(header::CONTENT_TYPE, "application/json")], json).into_response(),
+        Err(err) => status_response(&tonic::Status::from(err)),
     }
 }
 

@@ -230,6 +230,25 @@ async fn a_newcomer_registers_finds_a_stay_books_it_with_a_test_card_and_the_sag
         .collect();
     assert!(steps.len() >= 2, "the saga recorded its steps: {saga}");
 
+    // The listing's iCal feed, served as text/calendar, shows the booked nights.
+    let feed = tour
+        .http
+        .get(format!("{}/v1/{name}/calendarFeed", tour.base))
+        .send()
+        .await
+        .expect("the gateway answers");
+    assert_eq!(feed.status(), 200);
+    let content_type = feed.headers()[reqwest::header::CONTENT_TYPE]
+        .to_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(content_type.starts_with("text/calendar"), "{content_type}");
+    let feed = feed.text().await.expect("a calendar");
+    assert!(
+        feed.starts_with("BEGIN:VCALENDAR") && feed.contains("DTSTART;VALUE=DATE:20270310"),
+        "{feed}"
+    );
+
     // The same nights again are refused: they are the first guest's now.
     let (status, refused) = tour
         .post(
