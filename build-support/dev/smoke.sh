@@ -4,7 +4,8 @@
 #   the standard health service, expose the IdentityService through reflection, and exit 0
 #   within 10 s of SIGTERM;
 # - the whole platform (`cargo run -p estospaces`, the README's run command): its gateway must
-#   report ready, serve the OpenAPI document, register an account over REST/JSON, and exit 0
+#   report ready, serve the OpenAPI document, answer grpcurl (health, reflection of every
+#   service), register an account over REST/JSON, and exit 0
 #   within 10 s of SIGTERM.
 #
 #   build-support/dev/smoke.sh
@@ -176,6 +177,17 @@ echo "smoke: GET /openapi.json"
 openapi="$(http GET "http://$addr/openapi.json")"
 [[ "$(head -1 <<<"$openapi")" == 200 ]] && grep -q '/v1/properties' <<<"$openapi" ||
   fail "/openapi.json did not describe /v1/properties: $(head -c 300 <<<"$openapi")"
+
+echo "smoke: grpcurl through the gateway (health, reflection)"
+deadline=$((SECONDS + 10))
+until health="$("$ESTOSPACES_GRPCURL" -plaintext -max-time 5 "$addr" grpc.health.v1.Health/Check 2>&1)" &&
+  grep -Eq '"status": *"SERVING"' <<<"$health"; do
+  ((SECONDS < deadline)) || fail "the gateway's gRPC health did not report SERVING within 10s: $health"
+  sleep 0.5
+done
+services="$("$ESTOSPACES_GRPCURL" -plaintext -max-time 5 "$addr" list 2>&1)" || fail "grpcurl list failed: $services"
+grep -qxF estospaces.booking.v1.BookingService <<<"$services" ||
+  fail "reflection at the gateway does not list the booking service: $services"
 
 echo "smoke: POST /v1/users:register"
 registered="$(http POST "http://$addr/v1/users:register" '{"email":"smoke@example.com","password":"a long enough password"}')"

@@ -26,6 +26,7 @@ pub mod codec;
 pub mod config;
 pub mod error;
 pub mod gateway;
+pub mod local;
 pub mod openapi;
 pub mod ratelimit;
 pub mod request_id;

@@ -51,6 +51,7 @@ impl Application {
         config: GatewayConfig,
         pool: DescriptorPool,
     ) -> anyhow::Result<Self> {
+        let descriptors = pool.clone();
         let catalog = Catalog::new(pool)?;
         let settings = &config.service;
         let upstreams = Upstreams::new(&settings.upstreams, settings.upstream_connections)?;
@@ -103,7 +104,7 @@ impl Application {
             max_body_bytes: settings.max_body_bytes,
         });
 
-        let router = router(gateway, &settings.cors_allowed_origins)?;
+        let router = router(gateway, &descriptors, &settings.cors_allowed_origins)?;
         let listener = TcpListener::bind(config.common.listen).await?;
         let local_addr = listener.local_addr()?;
         let metrics_listener = match config.common.metrics_listen {
@@ -185,12 +186,24 @@ impl Application {
     }
 }
 
-fn router(gateway: Arc<Gateway>, cors_origins: &[String]) -> anyhow::Result<Router> {
+fn router(
+    gateway: Arc<Gateway>,
+    pool: &DescriptorPool,
+    cors_origins: &[String],
+) -> anyhow::Result<Router> {
     let grpc = tonic_web::GrpcWebLayer::new().layer(GrpcProxy::new(gateway.clone()));
+    let local = crate::local::services(&pool, &gateway)?;
     let dispatch = move |State(gateway): State<Arc<Gateway>>, request: Request<AxumBody>| {
         let grpc = grpc.clone();
+        let local = local.clone();
         async move {
-            if is_grpc(&request) {
+            if is_grpc(&request) && crate::local::is_local(request.uri().path()) {
+                let response = local
+                    .oneshot(request.map(tonic::body::Body::new))
+                    .await
+                    .unwrap_or_else(|never| match never {});
+                response.map(AxumBody::new)
+            } else if is_grpc(&request) {
                 let response = grpc
                     .oneshot(request.map(tonic::body::Body::new))
                     .await

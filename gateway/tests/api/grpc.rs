@@ -217,3 +217,63 @@ async fn many_grpc_calls_on_one_connection_all_succeed() {
         failures.first()
     );
 }
+
+#[tokio::test]
+async fn native_grpc_tools_find_health_and_every_service_through_reflection_at_the_gateway() {
+    use tokio_stream::StreamExt as _;
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+
+    let app = spawn_app().await;
+    let channel = Channel::from_shared(format!("http://{}", app.addr))
+        .expect("uri")
+        .connect()
+        .await
+        .expect("the gateway accepts HTTP/2");
+
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
+    let mut status = 0;
+    for _ in 0..50 {
+        status = health
+            .check(tonic_health::pb::HealthCheckRequest::default())
+            .await
+            .expect("the gateway answers health checks itself")
+            .into_inner()
+            .status;
+        if status == tonic_health::pb::health_check_response::ServingStatus::Serving as i32 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        status,
+        tonic_health::pb::health_check_response::ServingStatus::Serving as i32,
+        "SERVING once identity is"
+    );
+
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut responses = ServerReflectionClient::new(channel)
+        .server_reflection_info(tokio_stream::iter([request]))
+        .await
+        .expect("reflection is served")
+        .into_inner();
+    let response = responses
+        .next()
+        .await
+        .expect("one answer")
+        .expect("a listing of services");
+    let Some(MessageResponse::ListServicesResponse(list)) = response.message_response else {
+        panic!("not a list of services: {response:?}");
+    };
+    let names: Vec<&str> = list.service.iter().map(|s| s.name.as_str()).collect();
+    assert!(
+        names.contains(&"estospaces.identity.v1.IdentityService"),
+        "{names:?}"
+    );
+    assert!(names.contains(&"grpc.health.v1.Health"), "{names:?}");
+}

@@ -1,0 +1,62 @@
+//! The gRPC services the gateway answers itself rather than proxying, so native tools work
+//! against the gateway as against any one service:
+//!
+//! - server reflection (v1 and v1alpha) over every contract the gateway routes, so `grpcurl
+//!   list` and `grpcurl describe` see the whole platform;
+//! - `grpc.health.v1.Health`: the empty service name is SERVING while every upstream is, as
+//!   `/readyz` reports it.
+
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use prost_reflect::DescriptorPool;
+use tonic::service::Routes;
+use tonic_health::ServingStatus;
+
+use crate::gateway::Gateway;
+
+/// How often the gateway's own health follows its upstreams': often while something is not
+/// ready (starting up), less once all are.
+const HEALTH_INTERVAL_SERVING: Duration = Duration::from_secs(5);
+const HEALTH_INTERVAL_NOT_SERVING: Duration = Duration::from_millis(500);
+
+/// Whether a gRPC call to `path` is for the gateway itself.
+pub fn is_local(path: &str) -> bool {
+    path.starts_with("/grpc.reflection.") || path.starts_with("/grpc.health.v1.")
+}
+
+/// Reflection over `pool` and the health service, whose status a background task keeps in step
+/// with `gateway`'s upstreams for as long as the gateway exists.
+pub fn services(pool: &DescriptorPool, gateway: &Arc<Gateway>) -> anyhow::Result<Routes> {
+    let descriptors = pool.encode_to_vec();
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(&descriptors)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(&descriptors)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()?;
+    let (reporter, health) = tonic_health::server::health_reporter();
+    tokio::spawn(follow_upstreams(Arc::downgrade(gateway), reporter));
+    Ok(Routes::new(health)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha))
+}
+
+async fn follow_upstreams(gateway: Weak<Gateway>, reporter: tonic_health::server::HealthReporter) {
+    loop {
+        let Some(gateway) = gateway.upgrade() else {
+            return;
+        };
+        let serving = gateway.upstreams.unready().await.is_empty();
+        drop(gateway);
+        let (status, next_check) = if serving {
+            (ServingStatus::Serving, HEALTH_INTERVAL_SERVING)
+        } else {
+            (ServingStatus::NotServing, HEALTH_INTERVAL_NOT_SERVING)
+        };
+        reporter.set_service_status("", status).await;
+        tokio::time::sleep(next_check).await;
+    }
+}
