@@ -192,7 +192,7 @@ fn router(
     cors_origins: &[String],
 ) -> anyhow::Result<Router> {
     let grpc = tonic_web::GrpcWebLayer::new().layer(GrpcProxy::new(gateway.clone()));
-    let local = crate::local::services(&pool, &gateway)?;
+    let local = crate::local::services(pool, &gateway)?;
     let dispatch = move |State(gateway): State<Arc<Gateway>>, request: Request<AxumBody>| {
         let grpc = grpc.clone();
         let local = local.clone();
