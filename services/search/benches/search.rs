@@ -8,11 +8,11 @@
 //!
 //! 1. Indexing: every listing as the indexer writes it (document + stored snapshot), in
 //!    commits of 100,000; rate, index size and resident memory.
-//! 2. Query latency at concurrency 8: text + filters (kind, price range, bedrooms, an amenity)
-//!    + a 50 km circle + facets (types, amenities, price histogram) + the top 20, for both
-//!    engines over the same data and the same query parameters.
-//! 3. Freshness: `property.listed` events appended to the embedded log at a steady rate while
-//!    the indexer runs on the full index; time from the event to searchable.
+//! 2. Query latency at concurrency 8: text + filters (kind, price range, bedrooms, an
+//!    amenity) + a 50 km circle + facets (types, amenities, price histogram) + the top 20,
+//!    for both engines over the same data and the same query parameters.
+//! 3. Freshness: `property.listed` events appended to the embedded log at a steady rate
+//!    while the indexer runs on the full index; time from the event to searchable.
 //!
 //! The PostgreSQL baseline: a `tsvector` (simple config, title + description + city) with a GIN
 //! index, btree indexes on (lat, lon) and price, a GIN index on the amenities array; one
@@ -41,33 +41,116 @@ use sqlx::Row as _;
 use sqlx::postgres::PgPoolOptions;
 
 const WORDS: &[&str] = &[
-    "sunny", "loft", "beach", "cottage", "garden", "river", "view", "quiet", "modern", "rustic",
-    "terrace", "balcony", "studio", "family", "harbour", "old", "town", "mountain", "lake",
-    "forest", "pool", "spacious", "bright", "cosy", "central", "historic", "villa", "cabin",
-    "seaside", "vineyard", "design", "penthouse", "courtyard", "tiles", "azulejo", "chalet",
-    "farmhouse", "duplex", "attic", "canal", "bridge", "market", "square", "castle", "cliff",
-    "dunes", "olive", "orchard", "meadow", "valley", "harvest", "sunset", "sunrise", "marina",
-    "lighthouse", "surf", "ski", "spa", "library", "piano", "fireplace", "veranda", "patio",
+    "sunny",
+    "loft",
+    "beach",
+    "cottage",
+    "garden",
+    "river",
+    "view",
+    "quiet",
+    "modern",
+    "rustic",
+    "terrace",
+    "balcony",
+    "studio",
+    "family",
+    "harbour",
+    "old",
+    "town",
+    "mountain",
+    "lake",
+    "forest",
+    "pool",
+    "spacious",
+    "bright",
+    "cosy",
+    "central",
+    "historic",
+    "villa",
+    "cabin",
+    "seaside",
+    "vineyard",
+    "design",
+    "penthouse",
+    "courtyard",
+    "tiles",
+    "azulejo",
+    "chalet",
+    "farmhouse",
+    "duplex",
+    "attic",
+    "canal",
+    "bridge",
+    "market",
+    "square",
+    "castle",
+    "cliff",
+    "dunes",
+    "olive",
+    "orchard",
+    "meadow",
+    "valley",
+    "harvest",
+    "sunset",
+    "sunrise",
+    "marina",
+    "lighthouse",
+    "surf",
+    "ski",
+    "spa",
+    "library",
+    "piano",
+    "fireplace",
+    "veranda",
+    "patio",
 ];
 
 /// Cities with their coordinates: listings cluster around them, as real ones do.
 const CITIES: &[(&str, f64, f64)] = &[
-    ("Lisboa", 38.7223, -9.1393), ("Porto", 41.1579, -8.6291), ("Faro", 37.0194, -7.9304),
-    ("Madrid", 40.4168, -3.7038), ("Barcelona", 41.3874, 2.1686), ("Sevilla", 37.3891, -5.9845),
-    ("Valencia", 39.4699, -0.3763), ("Paris", 48.8566, 2.3522), ("Lyon", 45.7640, 4.8357),
-    ("Marseille", 43.2965, 5.3698), ("Nice", 43.7102, 7.2620), ("Bordeaux", 44.8378, -0.5792),
-    ("Roma", 41.9028, 12.4964), ("Milano", 45.4642, 9.1900), ("Napoli", 40.8518, 14.2681),
-    ("Firenze", 43.7696, 11.2558), ("Venezia", 45.4408, 12.3155), ("Berlin", 52.5200, 13.4050),
-    ("München", 48.1351, 11.5820), ("Hamburg", 53.5511, 9.9937), ("Wien", 48.2082, 16.3738),
-    ("Zürich", 47.3769, 8.5417), ("Amsterdam", 52.3676, 4.9041), ("Bruxelles", 50.8503, 4.3517),
-    ("London", 51.5072, -0.1276), ("Edinburgh", 55.9533, -3.1883), ("Dublin", 53.3498, -6.2603),
-    ("København", 55.6761, 12.5683), ("Stockholm", 59.3293, 18.0686), ("Oslo", 59.9139, 10.7522),
-    ("Praha", 50.0755, 14.4378), ("Budapest", 47.4979, 19.0402), ("Kraków", 50.0647, 19.9450),
-    ("Athína", 37.9838, 23.7275), ("Split", 43.5081, 16.4402), ("Funchal", 32.6669, -16.9241),
+    ("Lisboa", 38.7223, -9.1393),
+    ("Porto", 41.1579, -8.6291),
+    ("Faro", 37.0194, -7.9304),
+    ("Madrid", 40.4168, -3.7038),
+    ("Barcelona", 41.3874, 2.1686),
+    ("Sevilla", 37.3891, -5.9845),
+    ("Valencia", 39.4699, -0.3763),
+    ("Paris", 48.8566, 2.3522),
+    ("Lyon", 45.7640, 4.8357),
+    ("Marseille", 43.2965, 5.3698),
+    ("Nice", 43.7102, 7.2620),
+    ("Bordeaux", 44.8378, -0.5792),
+    ("Roma", 41.9028, 12.4964),
+    ("Milano", 45.4642, 9.1900),
+    ("Napoli", 40.8518, 14.2681),
+    ("Firenze", 43.7696, 11.2558),
+    ("Venezia", 45.4408, 12.3155),
+    ("Berlin", 52.5200, 13.4050),
+    ("München", 48.1351, 11.5820),
+    ("Hamburg", 53.5511, 9.9937),
+    ("Wien", 48.2082, 16.3738),
+    ("Zürich", 47.3769, 8.5417),
+    ("Amsterdam", 52.3676, 4.9041),
+    ("Bruxelles", 50.8503, 4.3517),
+    ("London", 51.5072, -0.1276),
+    ("Edinburgh", 55.9533, -3.1883),
+    ("Dublin", 53.3498, -6.2603),
+    ("København", 55.6761, 12.5683),
+    ("Stockholm", 59.3293, 18.0686),
+    ("Oslo", 59.9139, 10.7522),
+    ("Praha", 50.0755, 14.4378),
+    ("Budapest", 47.4979, 19.0402),
+    ("Kraków", 50.0647, 19.9450),
+    ("Athína", 37.9838, 23.7275),
+    ("Split", 43.5081, 16.4402),
+    ("Funchal", 32.6669, -16.9241),
 ];
 
 fn listings_count() -> usize {
-    std::env::var("BENCH_LISTINGS").ok().and_then(|n| n.parse().ok()).unwrap_or(1_000_000)
+    std::env::var("BENCH_LISTINGS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1_000_000)
 }
 
 fn id_of(i: usize) -> String {
@@ -78,10 +161,19 @@ fn id_of(i: usize) -> String {
 fn synthetic(i: usize) -> StoredListing {
     let mut rng = StdRng::seed_from_u64(i as u64);
     let words = |rng: &mut StdRng, n: usize| -> String {
-        (0..n).map(|_| WORDS[rng.gen_range(0..WORDS.len())]).collect::<Vec<_>>().join(" ")
+        (0..n)
+            .map(|_| WORDS[rng.gen_range(0..WORDS.len())])
+            .collect::<Vec<_>>()
+            .join(" ")
     };
     let (city, lat, lon) = CITIES[rng.gen_range(0..CITIES.len())];
-    let kind = if rng.gen_bool(0.8) { pb::ListingKind::ShortStay } else if rng.gen_bool(0.5) { pb::ListingKind::LongTermRental } else { pb::ListingKind::Sale };
+    let kind = if rng.gen_bool(0.8) {
+        pb::ListingKind::ShortStay
+    } else if rng.gen_bool(0.5) {
+        pb::ListingKind::LongTermRental
+    } else {
+        pb::ListingKind::Sale
+    };
     let price = rng.gen_range(3_000..60_000);
     let mut amenities: Vec<i32> = (1..=10).filter(|_| rng.gen_bool(0.35)).collect();
     if amenities.is_empty() {
@@ -89,7 +181,9 @@ fn synthetic(i: usize) -> StoredListing {
     }
     let today = day_number(time::OffsetDateTime::now_utc().date());
     let unavailable_days: Vec<i64> = {
-        let mut days: Vec<i64> = (0..rng.gen_range(0..12)).map(|_| today + rng.gen_range(0..120)).collect();
+        let mut days: Vec<i64> = (0..rng.gen_range(0..12))
+            .map(|_| today + rng.gen_range(0..120))
+            .collect();
         days.sort_unstable();
         days.dedup();
         days
@@ -124,12 +218,25 @@ fn synthetic(i: usize) -> StoredListing {
             tax_basis_points: 600,
             ..Default::default()
         }),
-        long_term_pricing: (kind == pb::ListingKind::LongTermRental).then(|| pb::LongTermPricing { monthly_rent: price * 20, deposit: price * 40 }),
-        sale_pricing: (kind == pb::ListingKind::Sale).then(|| pb::SalePricing { asking_price: price * 3_000 }),
-        create_time: Some(prost_types::Timestamp { seconds: 1_700_000_000 + i as i64, nanos: 0 }),
+        long_term_pricing: (kind == pb::ListingKind::LongTermRental).then(|| pb::LongTermPricing {
+            monthly_rent: price * 20,
+            deposit: price * 40,
+        }),
+        sale_pricing: (kind == pb::ListingKind::Sale).then(|| pb::SalePricing {
+            asking_price: price * 3_000,
+        }),
+        create_time: Some(prost_types::Timestamp {
+            seconds: 1_700_000_000 + i as i64,
+            nanos: 0,
+        }),
         ..Default::default()
     };
-    StoredListing { id: id_of(i), sequence: 1, property: Some(property), unavailable_days }
+    StoredListing {
+        id: id_of(i),
+        sequence: 1,
+        property: Some(property),
+        unavailable_days,
+    }
 }
 
 /// The parameters of one benchmark query, shared by both engines.
@@ -174,7 +281,10 @@ fn tantivy_search(p: &Params) -> Search {
         min_bedrooms: p.min_bedrooms,
         amenities: vec![p.amenity],
         area: Some(spb::property_query::Area::Circle(spb::GeoCircle {
-            center: Some(pb::GeoPoint { latitude: p.lat, longitude: p.lon }),
+            center: Some(pb::GeoPoint {
+                latitude: p.lat,
+                longitude: p.lon,
+            }),
             radius_meters: p.radius,
         })),
         ..Default::default()
@@ -192,9 +302,14 @@ fn rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {
-            status.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| {
-                l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok())
-            })
+            status
+                .lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| {
+                    l.split_whitespace()
+                        .nth(1)
+                        .and_then(|kb| kb.parse::<f64>().ok())
+                })
         })
         .map_or(0.0, |kb| kb / 1024.0)
 }
@@ -204,7 +319,15 @@ fn dir_size(path: &std::path::Path) -> u64 {
         .map(|entries| {
             entries
                 .filter_map(Result::ok)
-                .map(|e| e.metadata().map_or(0, |m| if m.is_dir() { dir_size(&e.path()) } else { m.len() }))
+                .map(|e| {
+                    e.metadata().map_or(0, |m| {
+                        if m.is_dir() {
+                            dir_size(&e.path())
+                        } else {
+                            m.len()
+                        }
+                    })
+                })
                 .sum()
         })
         .unwrap_or(0)
@@ -233,15 +356,23 @@ impl Report {
 }
 
 fn main() -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
     runtime.block_on(run())
 }
 
 async fn run() -> anyhow::Result<()> {
     let n = listings_count();
-    let queries: usize = std::env::var("BENCH_QUERIES").ok().and_then(|q| q.parse().ok()).unwrap_or(2_000);
+    let queries: usize = std::env::var("BENCH_QUERIES")
+        .ok()
+        .and_then(|q| q.parse().ok())
+        .unwrap_or(2_000);
     let mut report = Report(Vec::new());
-    report.line(format!("# Search benchmark: {n} synthetic listings, {queries} queries at concurrency 8"));
+    report.line(format!(
+        "# Search benchmark: {n} synthetic listings, {queries} queries at concurrency 8"
+    ));
 
     // === 1. tantivy indexing ===
     let dir = tempfile::tempdir()?;
@@ -321,16 +452,10 @@ async fn run() -> anyhow::Result<()> {
     freshness(&index, dir.path(), &mut report).await?;
 
     // === 2b. PostgreSQL full-text search baseline ===
-    match std::env::var("ESTOSPACES_TEST_DATABASE_URL")
-        .ok()
-        .or_else(|| Some("postgres://postgres@127.0.0.1:5432/postgres".to_owned()))
-    {
-        Some(url) => {
-            if let Err(err) = postgres(&url, n, &all, &mut report).await {
-                report.line(format!("PostgreSQL baseline failed: {err:#}"));
-            }
-        }
-        None => {}
+    let url = std::env::var("ESTOSPACES_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    if let Err(err) = postgres(&url, n, &all, &mut report).await {
+        report.line(format!("PostgreSQL baseline failed: {err:#}"));
     }
 
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../BENCH_SEARCH.raw.md");
@@ -341,15 +466,26 @@ async fn run() -> anyhow::Result<()> {
 
 /// Appends `property.listed` events to an embedded log at 200 events/s for 15 s while an
 /// indexer (100 ms batches, as deployed) consumes them; reports event-to-searchable times.
-async fn freshness(index: &Arc<SearchIndex>, dir: &std::path::Path, report: &mut Report) -> anyhow::Result<()> {
+async fn freshness(
+    index: &Arc<SearchIndex>,
+    dir: &std::path::Path,
+    report: &mut Report,
+) -> anyhow::Result<()> {
     let log = EventLog::open(&dir.join("events.db")).await?;
     let probe: FreshnessProbe = FreshnessProbe::default();
     let positions: Positions = index.positions()?;
-    let source = log.subscribe(&format!("bench.{}", positions.generation), &["estospaces.property.v1"]);
+    let source = log.subscribe(
+        &format!("bench.{}", positions.generation),
+        &["estospaces.property.v1"],
+    );
     let indexer = Indexer::new(
         index.clone(),
         source,
-        IndexerConfig { commit_interval: Duration::from_millis(100), commit_max_events: 5_000, writer_memory_bytes: 64 * 1024 * 1024 },
+        IndexerConfig {
+            commit_interval: Duration::from_millis(100),
+            commit_max_events: 5_000,
+            writer_memory_bytes: 64 * 1024 * 1024,
+        },
         None,
         Some(probe.clone()),
     )?;
@@ -374,17 +510,28 @@ async fn freshness(index: &Arc<SearchIndex>, dir: &std::path::Path, report: &mut
                     occurred_at: Some(prost_types::Timestamp::from(SystemTime::now())),
                     payload: Some(prost_types::Any {
                         type_url: pb::PropertyListed::type_url(),
-                        value: pb::PropertyListed { property: listing.property }.encode_to_vec(),
+                        value: pb::PropertyListed {
+                            property: listing.property,
+                        }
+                        .encode_to_vec(),
                     }),
                     ..Default::default()
                 };
-                OutgoingRecord { topic: "estospaces.property.v1".to_owned(), key: listing.id, payload: envelope.encode_to_vec(), headers: vec![] }
+                OutgoingRecord {
+                    topic: "estospaces.property.v1".to_owned(),
+                    key: listing.id,
+                    payload: envelope.encode_to_vec(),
+                    headers: vec![],
+                }
             })
             .collect();
         for result in log.publish(&records).await {
             result?;
         }
-        tokio::time::sleep_until(tokio::time::Instant::from_std(started + Duration::from_millis(50 * (tick as u64 + 1)))).await;
+        tokio::time::sleep_until(tokio::time::Instant::from_std(
+            started + Duration::from_millis(50 * (tick as u64 + 1)),
+        ))
+        .await;
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
     let _ = stop.send(true);
@@ -401,20 +548,34 @@ async fn freshness(index: &Arc<SearchIndex>, dir: &std::path::Path, report: &mut
     Ok(())
 }
 
-async fn postgres(url: &str, n: usize, all: &Arc<Vec<Params>>, report: &mut Report) -> anyhow::Result<()> {
+async fn postgres(
+    url: &str,
+    n: usize,
+    all: &Arc<Vec<Params>>,
+    report: &mut Report,
+) -> anyhow::Result<()> {
     let admin = PgPoolOptions::new().max_connections(1).connect(url).await?;
     let name = format!("bench_search_{}", uuid::Uuid::now_v7().simple());
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await?;
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await?;
     let db_url = match url.rsplit_once('/') {
         Some((base, _)) => format!("{base}/{name}"),
         None => anyhow::bail!("a database URL with a path"),
     };
     let result = postgres_in(&db_url, n, all, report).await;
-    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)")).execute(&admin).await?;
+    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .execute(&admin)
+        .await?;
     result
 }
 
-async fn postgres_in(url: &str, n: usize, all: &Arc<Vec<Params>>, report: &mut Report) -> anyhow::Result<()> {
+async fn postgres_in(
+    url: &str,
+    n: usize,
+    all: &Arc<Vec<Params>>,
+    report: &mut Report,
+) -> anyhow::Result<()> {
     let pool = PgPoolOptions::new().max_connections(8).connect(url).await?;
     sqlx::query(
         "CREATE TABLE listings (
@@ -442,9 +603,20 @@ async fn postgres_in(url: &str, n: usize, all: &Arc<Vec<Params>>, report: &mut R
             let amenities: Vec<String> = p.amenities.iter().map(ToString::to_string).collect();
             buffer.push_str(&format!(
                 "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{{{}}}\t{}\t{}\t{}\t{}\n",
-                listing.id, p.title, p.description, address.locality, p.kind, p.property_type,
-                estospaces_search::listing::headline_price(&p), p.bedrooms, p.bathrooms, p.max_guests,
-                amenities.join(","), p.booking_mode == 1, location.latitude, location.longitude,
+                listing.id,
+                p.title,
+                p.description,
+                address.locality,
+                p.kind,
+                p.property_type,
+                estospaces_search::listing::headline_price(&p),
+                p.bedrooms,
+                p.bathrooms,
+                p.max_guests,
+                amenities.join(","),
+                p.booking_mode == 1,
+                location.latitude,
+                location.longitude,
                 p.create_time.map_or(0, |t| t.seconds),
             ));
         }

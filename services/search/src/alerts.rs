@@ -81,10 +81,17 @@ impl Alerts {
                     price: change.price,
                     currency_code: change.currency_code.clone(),
                 };
-                let event = NewEvent::new("search.alert_matched", "user", &search.owner_id, &payload);
+                let event =
+                    NewEvent::new("search.alert_matched", "user", &search.owner_id, &payload);
                 match self
                     .store
-                    .record_alert(search, &change.property_id, change.sequence, self.throttle, event)
+                    .record_alert(
+                        search,
+                        &change.property_id,
+                        change.sequence,
+                        self.throttle,
+                        event,
+                    )
                     .await?
                 {
                     AlertOutcome::Sent => stats.sent += 1,

@@ -149,7 +149,11 @@ pub struct Values<T>(Option<Column<T>>);
 
 impl<T> std::fmt::Debug for Values<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_some() { "Values(column)" } else { "Values(none)" })
+        f.write_str(if self.0.is_some() {
+            "Values(column)"
+        } else {
+            "Values(none)"
+        })
     }
 }
 
@@ -203,13 +207,18 @@ impl SegmentCollector for SegmentSearchCollector {
         let found = &mut self.found;
         found.total += 1;
         if let Some(kind) = self.property_type.first(doc)
-            && let Some(count) = usize::try_from(kind).ok().and_then(|k| found.property_types.get_mut(k))
+            && let Some(count) = usize::try_from(kind)
+                .ok()
+                .and_then(|k| found.property_types.get_mut(k))
         {
             *count += 1;
         }
         if let Some(amenities) = &self.amenities.0 {
             for amenity in amenities.values_for_doc(doc) {
-                if let Some(count) = usize::try_from(amenity).ok().and_then(|a| found.amenities.get_mut(a)) {
+                if let Some(count) = usize::try_from(amenity)
+                    .ok()
+                    .and_then(|a| found.amenities.get_mut(a))
+                {
                     *count += 1;
                 }
             }

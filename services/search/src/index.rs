@@ -171,7 +171,8 @@ impl SearchIndex {
         std::fs::create_dir_all(dir)?;
         let (schema, fields) = schema();
         let directory = MmapDirectory::open(dir)?;
-        let exists = Index::exists(&directory).map_err(|err| IndexError::Corrupt(err.to_string()))?;
+        let exists =
+            Index::exists(&directory).map_err(|err| IndexError::Corrupt(err.to_string()))?;
         let index = if exists {
             Index::open(directory)?
         } else {
@@ -321,7 +322,10 @@ impl SearchIndex {
             doc.add_text(f.city_key, tokens(&address.locality).join(" "));
         }
         doc.add_u64(f.kind, non_negative(i64::from(property.kind)));
-        doc.add_u64(f.property_type, non_negative(i64::from(property.property_type)));
+        doc.add_u64(
+            f.property_type,
+            non_negative(i64::from(property.property_type)),
+        );
         doc.add_u64(f.price, non_negative(headline_price(property)));
         doc.add_u64(f.bedrooms, non_negative(i64::from(property.bedrooms)));
         doc.add_u64(f.bathrooms, non_negative(i64::from(property.bathrooms)));
@@ -337,12 +341,15 @@ impl SearchIndex {
             doc.add_f64(f.lat, location.latitude);
             doc.add_f64(f.lon, location.longitude);
         }
-        let created = property
-            .create_time
-            .map_or(0, |time| time.seconds * 1_000_000 + i64::from(time.nanos / 1_000));
+        let created = property.create_time.map_or(0, |time| {
+            time.seconds * 1_000_000 + i64::from(time.nanos / 1_000)
+        });
         doc.add_i64(f.created, created);
         doc.add_u64(f.rating, 0);
-        doc.add_u64(f.min_nights, non_negative(i64::from(property.min_nights.max(1))));
+        doc.add_u64(
+            f.min_nights,
+            non_negative(i64::from(property.min_nights.max(1))),
+        );
         doc.add_u64(f.max_nights, non_negative(i64::from(property.max_nights)));
         doc
     }

@@ -77,7 +77,7 @@ impl<S> std::fmt::Debug for Indexer<S> {
 }
 
 enum Update {
-    Snapshot(pb::Property),
+    Snapshot(Box<pb::Property>),
     Calendar(Vec<i64>),
 }
 
@@ -184,13 +184,12 @@ impl<S: EventSource> Indexer<S> {
         let mut next = current.clone();
         next.sequence = sequence;
         match update {
-            Update::Snapshot(property) => next.property = Some(property),
+            Update::Snapshot(property) => next.property = Some(*property),
             Update::Calendar(days) => next.unavailable_days = days,
         }
-        let occurred_at = event
-            .envelope
-            .occurred_at
-            .map_or(0, |time| time.seconds * 1_000_000 + i64::from(time.nanos / 1_000));
+        let occurred_at = event.envelope.occurred_at.map_or(0, |time| {
+            time.seconds * 1_000_000 + i64::from(time.nanos / 1_000)
+        });
         if let Some(reason) = alert_reason(&current, &next) {
             let property = next.property.clone().unwrap_or_default();
             self.changes.push(Change {
@@ -300,7 +299,7 @@ fn update_of(event: &Event) -> Option<Update> {
     } else {
         None
     };
-    snapshot.map(Update::Snapshot)
+    snapshot.map(|property| Update::Snapshot(Box::new(property)))
 }
 
 /// Why a change from `before` to `after` may interest saved searches.

@@ -81,7 +81,9 @@ pub fn day_number(date: Date) -> i64 {
 
 /// The date of a [`day_number`].
 pub fn date_of(day: i64) -> Option<Date> {
-    let julian = i32::try_from(day).ok()?.checked_add(UNIX_EPOCH_JULIAN_DAY)?;
+    let julian = i32::try_from(day)
+        .ok()?
+        .checked_add(UNIX_EPOCH_JULIAN_DAY)?;
     Date::from_julian_day(julian).ok()
 }
 

@@ -11,7 +11,10 @@ async fn main() -> anyhow::Result<()> {
     if std::env::args().nth(1).as_deref() == Some("rebuild") {
         let dir = estospaces_search::index::index_dir(&config.common.data_dir);
         estospaces_search::index::SearchIndex::destroy(&dir)?;
-        println!("deleted {}; the next start rebuilds it from the topics", dir.display());
+        println!(
+            "deleted {}; the next start rebuilds it from the topics",
+            dir.display()
+        );
         return Ok(());
     }
     if config.common.auth.identity_url.is_none() {

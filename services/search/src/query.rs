@@ -10,12 +10,11 @@ use std::ops::Bound;
 use estospaces_proto::property_v1 as pb;
 use estospaces_proto::search_v1 as spb;
 use estospaces_status::{FieldViolation, violation};
+use tantivy::Term;
 use tantivy::query::{
-    BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, RangeQuery,
-    TermQuery,
+    BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, RangeQuery, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::Term;
 use time::Date;
 
 use crate::index::{Fields, tokens};
@@ -32,20 +31,39 @@ const EARTH_RADIUS_METERS: f64 = 6_371_008.8;
 /// Where on the map.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Area {
-    Circle { lat: f64, lon: f64, radius: f64 },
-    Box { low_lat: f64, low_lon: f64, high_lat: f64, high_lon: f64 },
+    Circle {
+        lat: f64,
+        lon: f64,
+        radius: f64,
+    },
+    Box {
+        low_lat: f64,
+        low_lon: f64,
+        high_lat: f64,
+        high_lon: f64,
+    },
 }
 
 impl Area {
     /// The box a search looks in: the circle's bounding box, or the box itself.
     pub fn bounding_box(&self) -> (f64, f64, f64, f64) {
         match *self {
-            Self::Box { low_lat, low_lon, high_lat, high_lon } => (low_lat, low_lon, high_lat, high_lon),
+            Self::Box {
+                low_lat,
+                low_lon,
+                high_lat,
+                high_lon,
+            } => (low_lat, low_lon, high_lat, high_lon),
             Self::Circle { lat, lon, radius } => {
                 let dlat = (radius / EARTH_RADIUS_METERS).to_degrees();
                 let cos = lat.to_radians().cos().max(1e-6);
                 let dlon = (dlat / cos).min(180.0);
-                ((lat - dlat).max(-90.0), (lon - dlon).max(-180.0), (lat + dlat).min(90.0), (lon + dlon).min(180.0))
+                (
+                    (lat - dlat).max(-90.0),
+                    (lon - dlon).max(-180.0),
+                    (lat + dlat).min(90.0),
+                    (lon + dlon).min(180.0),
+                )
             }
         }
     }
@@ -99,7 +117,10 @@ impl ListingQuery {
             if *value != 0 && pb::PropertyType::try_from(*value).is_ok() {
                 property_types.push(as_u64(*value));
             } else {
-                bad.push(violation(field(&format!("property_types[{i}]")), "not a property type"));
+                bad.push(violation(
+                    field(&format!("property_types[{i}]")),
+                    "not a property type",
+                ));
             }
         }
         let mut amenities = Vec::new();
@@ -107,7 +128,10 @@ impl ListingQuery {
             if *value != 0 && pb::Amenity::try_from(*value).is_ok() {
                 amenities.push(as_u64(*value));
             } else {
-                bad.push(violation(field(&format!("amenities[{i}]")), "not an amenity"));
+                bad.push(violation(
+                    field(&format!("amenities[{i}]")),
+                    "not an amenity",
+                ));
             }
         }
         amenities.sort_unstable();
@@ -135,18 +159,33 @@ impl ListingQuery {
                 let center = circle.center.unwrap_or_default();
                 check_point(&mut bad, &field("circle.center"), circle.center.as_ref());
                 if !(circle.radius_meters > 0.0 && circle.radius_meters <= MAX_RADIUS_METERS) {
-                    bad.push(violation(field("circle.radius_meters"), "must be above 0 and at most 500000"));
+                    bad.push(violation(
+                        field("circle.radius_meters"),
+                        "must be above 0 and at most 500000",
+                    ));
                 }
-                Some(Area::Circle { lat: center.latitude, lon: center.longitude, radius: circle.radius_meters })
+                Some(Area::Circle {
+                    lat: center.latitude,
+                    lon: center.longitude,
+                    radius: circle.radius_meters,
+                })
             }
             Some(spb::property_query::Area::Box(geo_box)) => {
                 check_point(&mut bad, &field("box.low"), geo_box.low.as_ref());
                 check_point(&mut bad, &field("box.high"), geo_box.high.as_ref());
-                let (low, high) = (geo_box.low.unwrap_or_default(), geo_box.high.unwrap_or_default());
+                let (low, high) = (
+                    geo_box.low.unwrap_or_default(),
+                    geo_box.high.unwrap_or_default(),
+                );
                 if low.latitude > high.latitude || low.longitude > high.longitude {
                     bad.push(violation(field("box"), "`low` must be south-west of `high` (boxes across the antimeridian are not supported)"));
                 }
-                Some(Area::Box { low_lat: low.latitude, low_lon: low.longitude, high_lat: high.latitude, high_lon: high.longitude })
+                Some(Area::Box {
+                    low_lat: low.latitude,
+                    low_lon: low.longitude,
+                    high_lat: high.latitude,
+                    high_lon: high.longitude,
+                })
             }
         };
         let stay = match (&query.check_in, &query.check_out) {
@@ -162,11 +201,17 @@ impl ListingQuery {
                 }
                 match (check_in_date, check_out_date) {
                     (Some(check_in), Some(check_out)) => {
-                        let stay = Stay { check_in, check_out };
+                        let stay = Stay {
+                            check_in,
+                            check_out,
+                        };
                         if stay.nights() < 1 {
                             bad.push(violation(field("check_out"), "must be after check_in"));
                         } else if stay.nights() > MAX_STAY_NIGHTS {
-                            bad.push(violation(field("check_out"), "a stay is at most 365 nights"));
+                            bad.push(violation(
+                                field("check_out"),
+                                "a stay is at most 365 nights",
+                            ));
                         }
                         Some(stay)
                     }
@@ -211,9 +256,16 @@ impl ListingQuery {
     /// The tantivy query: text, filters, bounding box and free nights (all but the exact
     /// circle and stay-length rules, which the collector applies).
     pub fn to_tantivy(&self, f: &Fields, only: Option<&str>) -> Box<dyn Query> {
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, filter(term_u64(f.published, 1)))];
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
+            vec![(Occur::Must, filter(term_u64(f.published, 1)))];
         if let Some(id) = only {
-            clauses.push((Occur::Must, filter(Box::new(TermQuery::new(Term::from_field_text(f.id, id), IndexRecordOption::Basic)))));
+            clauses.push((
+                Occur::Must,
+                filter(Box::new(TermQuery::new(
+                    Term::from_field_text(f.id, id),
+                    IndexRecordOption::Basic,
+                ))),
+            ));
         }
         for term in &self.terms {
             clauses.push((Occur::Must, text_clause(f, term)));
@@ -222,7 +274,11 @@ impl ListingQuery {
             clauses.push((Occur::Must, filter(term_u64(f.kind, kind))));
         }
         if !self.property_types.is_empty() {
-            let any: Vec<(Occur, Box<dyn Query>)> = self.property_types.iter().map(|t| (Occur::Should, term_u64(f.property_type, *t))).collect();
+            let any: Vec<(Occur, Box<dyn Query>)> = self
+                .property_types
+                .iter()
+                .map(|t| (Occur::Should, term_u64(f.property_type, *t)))
+                .collect();
             clauses.push((Occur::Must, filter(Box::new(BooleanQuery::new(any)))));
         }
         for amenity in &self.amenities {
@@ -232,12 +288,30 @@ impl ListingQuery {
             clauses.push((Occur::Must, filter(term_u64(f.instant, 1))));
         }
         if self.min_price > 0 || self.max_price.is_some() {
-            let upper = self.max_price.map_or(Bound::Unbounded, |max| Bound::Included(Term::from_field_u64(f.price, max)));
-            clauses.push((Occur::Must, filter(Box::new(RangeQuery::new(Bound::Included(Term::from_field_u64(f.price, self.min_price)), upper)))));
+            let upper = self.max_price.map_or(Bound::Unbounded, |max| {
+                Bound::Included(Term::from_field_u64(f.price, max))
+            });
+            clauses.push((
+                Occur::Must,
+                filter(Box::new(RangeQuery::new(
+                    Bound::Included(Term::from_field_u64(f.price, self.min_price)),
+                    upper,
+                ))),
+            ));
         }
-        for (field, min) in [(f.bedrooms, self.min_bedrooms), (f.bathrooms, self.min_bathrooms), (f.guests, self.guests)] {
+        for (field, min) in [
+            (f.bedrooms, self.min_bedrooms),
+            (f.bathrooms, self.min_bathrooms),
+            (f.guests, self.guests),
+        ] {
             if min > 0 {
-                clauses.push((Occur::Must, filter(Box::new(RangeQuery::new(Bound::Included(Term::from_field_u64(field, min)), Bound::Unbounded)))));
+                clauses.push((
+                    Occur::Must,
+                    filter(Box::new(RangeQuery::new(
+                        Bound::Included(Term::from_field_u64(field, min)),
+                        Bound::Unbounded,
+                    ))),
+                ));
             }
         }
         if let Some(area) = self.area {
@@ -250,10 +324,16 @@ impl ListingQuery {
             let last = as_u64_64(day_number(stay.check_out) - 1);
             clauses.push((
                 Occur::MustNot,
-                Box::new(RangeQuery::new(Bound::Included(Term::from_field_u64(f.unavailable, first)), Bound::Included(Term::from_field_u64(f.unavailable, last)))),
+                Box::new(RangeQuery::new(
+                    Bound::Included(Term::from_field_u64(f.unavailable, first)),
+                    Bound::Included(Term::from_field_u64(f.unavailable, last)),
+                )),
             ));
             // Only short stays are booked by the night.
-            clauses.push((Occur::Must, filter(term_u64(f.kind, pb::ListingKind::ShortStay as u64))));
+            clauses.push((
+                Occur::Must,
+                filter(term_u64(f.kind, pb::ListingKind::ShortStay as u64)),
+            ));
         }
         Box::new(BooleanQuery::new(clauses))
     }
@@ -265,12 +345,24 @@ fn text_clause(f: &Fields, word: &str) -> Box<dyn Query> {
     let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     for (field, boost) in [(f.title, 3.0), (f.place, 2.0), (f.description, 1.0)] {
         let term = Term::from_field_text(field, word);
-        any.push((Occur::Should, Box::new(BoostQuery::new(Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)), boost))));
+        any.push((
+            Occur::Should,
+            Box::new(BoostQuery::new(
+                Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
+                boost,
+            )),
+        ));
         let letters = word.chars().count();
         if letters >= 4 {
             let distance = if letters >= 8 { 2 } else { 1 };
             // A near match scores below any exact one.
-            any.push((Occur::Should, Box::new(BoostQuery::new(Box::new(FuzzyTermQuery::new(term, distance, true)), 0.1 * boost))));
+            any.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(
+                    Box::new(FuzzyTermQuery::new(term, distance, true)),
+                    0.1 * boost,
+                )),
+            ));
         }
     }
     Box::new(BooleanQuery::new(any))
@@ -281,11 +373,17 @@ fn filter(query: Box<dyn Query>) -> Box<dyn Query> {
 }
 
 fn term_u64(field: Field, value: u64) -> Box<dyn Query> {
-    Box::new(TermQuery::new(Term::from_field_u64(field, value), IndexRecordOption::Basic))
+    Box::new(TermQuery::new(
+        Term::from_field_u64(field, value),
+        IndexRecordOption::Basic,
+    ))
 }
 
 fn f64_range(field: Field, low: f64, high: f64) -> Box<dyn Query> {
-    Box::new(RangeQuery::new(Bound::Included(Term::from_field_f64(field, low)), Bound::Included(Term::from_field_f64(field, high))))
+    Box::new(RangeQuery::new(
+        Bound::Included(Term::from_field_f64(field, low)),
+        Bound::Included(Term::from_field_f64(field, high)),
+    ))
 }
 
 fn check_point(bad: &mut Vec<FieldViolation>, field: &str, point: Option<&pb::GeoPoint>) {
@@ -293,10 +391,16 @@ fn check_point(bad: &mut Vec<FieldViolation>, field: &str, point: Option<&pb::Ge
         None => bad.push(violation(field, "required")),
         Some(point) => {
             if !(-90.0..=90.0).contains(&point.latitude) {
-                bad.push(violation(format!("{field}.latitude"), "must be from -90 to 90"));
+                bad.push(violation(
+                    format!("{field}.latitude"),
+                    "must be from -90 to 90",
+                ));
             }
             if !(-180.0..=180.0).contains(&point.longitude) {
-                bad.push(violation(format!("{field}.longitude"), "must be from -180 to 180"));
+                bad.push(violation(
+                    format!("{field}.longitude"),
+                    "must be from -180 to 180",
+                ));
             }
         }
     }
@@ -332,8 +436,16 @@ mod tests {
     #[test]
     fn a_stay_needs_both_dates_in_order() {
         let query = spb::PropertyQuery {
-            check_in: Some(pb::Date { year: 2027, month: 6, day: 3 }),
-            check_out: Some(pb::Date { year: 2027, month: 6, day: 3 }),
+            check_in: Some(pb::Date {
+                year: 2027,
+                month: 6,
+                day: 3,
+            }),
+            check_out: Some(pb::Date {
+                year: 2027,
+                month: 6,
+                day: 3,
+            }),
             ..Default::default()
         };
         let bad = ListingQuery::parse(&query, "query.").expect_err("no nights");

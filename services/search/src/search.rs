@@ -39,7 +39,14 @@ pub struct Page {
 
 /// Runs `search`.
 pub fn search(index: &SearchIndex, search: &Search) -> Result<Page, IndexError> {
-    let (found, searcher) = collect(index, &search.query, search.order, search.offset + search.page_size, search.histogram_interval, None)?;
+    let (found, searcher) = collect(
+        index,
+        &search.query,
+        search.order,
+        search.offset + search.page_size,
+        search.histogram_interval,
+        None,
+    )?;
     let mut matches = Vec::with_capacity(search.page_size);
     for hit in found.top.iter().skip(search.offset) {
         matches.push(Match {
@@ -70,7 +77,9 @@ fn collect(
         order,
         limit,
         area: if circle { query.area } else { None },
-        nights: query.stay.map(|stay| u64::try_from(stay.nights()).unwrap_or(0)),
+        nights: query
+            .stay
+            .map(|stay| u64::try_from(stay.nights()).unwrap_or(0)),
         histogram_interval,
         scoring: query.has_text() && order == Order::Relevance,
     };
@@ -99,16 +108,26 @@ pub fn autocomplete(
         return Ok((Vec::new(), Vec::new()));
     }
     let published = || -> Box<dyn Query> {
-        Box::new(TermQuery::new(Term::from_field_u64(f.published, 1), IndexRecordOption::Basic))
+        Box::new(TermQuery::new(
+            Term::from_field_u64(f.published, 1),
+            IndexRecordOption::Basic,
+        ))
     };
 
     let mut places = Vec::new();
     for city in terms_with_prefix(&searcher, f.city_key, &folded, 50)? {
         let query = BooleanQuery::new(vec![
             (Occur::Must, published()),
-            (Occur::Must, Box::new(TermQuery::new(Term::from_field_text(f.city_key, &city), IndexRecordOption::Basic))),
+            (
+                Occur::Must,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(f.city_key, &city),
+                    IndexRecordOption::Basic,
+                )),
+            ),
         ]);
-        let (count, top) = searcher.search(&query, &(Count, TopDocs::with_limit(1).order_by_score()))?;
+        let (count, top) =
+            searcher.search(&query, &(Count, TopDocs::with_limit(1).order_by_score()))?;
         if let Some((_, address)) = top.first() {
             let listing = index.stored(&searcher, *address)?;
             let place = listing
@@ -116,7 +135,10 @@ pub fn autocomplete(
                 .and_then(|property| property.address)
                 .map(|address| address.locality)
                 .unwrap_or(city);
-            places.push(PlaceCount { place, count: count as u64 });
+            places.push(PlaceCount {
+                place,
+                count: count as u64,
+            });
         }
     }
     places.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.place.cmp(&b.place)));
@@ -127,20 +149,39 @@ pub fn autocomplete(
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, published())];
     if let Some((last, whole)) = words.split_last() {
         for word in whole {
-            clauses.push((Occur::Must, Box::new(TermQuery::new(Term::from_field_text(f.title, word), IndexRecordOption::WithFreqs))));
+            clauses.push((
+                Occur::Must,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(f.title, word),
+                    IndexRecordOption::WithFreqs,
+                )),
+            ));
         }
-        let completions: Vec<(Occur, Box<dyn Query>)> = terms_with_prefix(&searcher, f.title, last, 30)?
-            .into_iter()
-            .map(|term| -> (Occur, Box<dyn Query>) {
-                (Occur::Should, Box::new(ConstScoreQuery::new(Box::new(TermQuery::new(Term::from_field_text(f.title, &term), IndexRecordOption::Basic)), 1.0)))
-            })
-            .collect();
+        let completions: Vec<(Occur, Box<dyn Query>)> =
+            terms_with_prefix(&searcher, f.title, last, 30)?
+                .into_iter()
+                .map(|term| -> (Occur, Box<dyn Query>) {
+                    (
+                        Occur::Should,
+                        Box::new(ConstScoreQuery::new(
+                            Box::new(TermQuery::new(
+                                Term::from_field_text(f.title, &term),
+                                IndexRecordOption::Basic,
+                            )),
+                            1.0,
+                        )),
+                    )
+                })
+                .collect();
         if completions.is_empty() {
             return Ok((places, Vec::new()));
         }
         clauses.push((Occur::Must, Box::new(BooleanQuery::new(completions))));
     }
-    let top = searcher.search(&BooleanQuery::new(clauses), &TopDocs::with_limit(limit.max(1)).order_by_score())?;
+    let top = searcher.search(
+        &BooleanQuery::new(clauses),
+        &TopDocs::with_limit(limit.max(1)).order_by_score(),
+    )?;
     let mut listings = Vec::with_capacity(top.len());
     for (_, address) in top {
         listings.push(index.stored(&searcher, address)?);
@@ -160,7 +201,12 @@ fn terms_with_prefix(
     let mut terms = BTreeMap::new();
     for segment in searcher.segment_readers() {
         let inverted = segment.inverted_index(field)?;
-        let mut stream = inverted.terms().range().ge(prefix.as_bytes()).lt(&upper).into_stream()?;
+        let mut stream = inverted
+            .terms()
+            .range()
+            .ge(prefix.as_bytes())
+            .lt(&upper)
+            .into_stream()?;
         let mut seen = 0;
         while stream.advance() && seen < max {
             if let Ok(term) = std::str::from_utf8(stream.key()) {

@@ -65,7 +65,10 @@ impl SearchService for SearchHandlers {
             Ok(spb::SortOrder::Rating) => Order::Rating,
             Ok(spb::SortOrder::Distance) => {
                 if !matches!(query_pb.area, Some(spb::property_query::Area::Circle(_))) {
-                    bad.push(violation("order_by", "sorting by distance needs a `query.circle`"));
+                    bad.push(violation(
+                        "order_by",
+                        "sorting by distance needs a `query.circle`",
+                    ));
                 }
                 Order::Distance
             }
@@ -87,7 +90,10 @@ impl SearchService for SearchHandlers {
             0 => DEFAULT_HISTOGRAM_INTERVAL,
             interval if interval > 0 => interval,
             _ => {
-                bad.push(violation("price_histogram_interval", "must not be negative"));
+                bad.push(violation(
+                    "price_histogram_interval",
+                    "must not be negative",
+                ));
                 DEFAULT_HISTOGRAM_INTERVAL
             }
         };
@@ -98,13 +104,19 @@ impl SearchService for SearchHandlers {
             match decode_token(&request.page_token, fingerprint) {
                 Some(offset) => offset,
                 None => {
-                    bad.push(violation("page_token", "not a token of this query; start again without one"));
+                    bad.push(violation(
+                        "page_token",
+                        "not a token of this query; start again without one",
+                    ));
                     0
                 }
             }
         };
         if offset + page_size > MAX_DEPTH {
-            bad.push(violation("page_token", "results page at most 10000 deep; narrow the query"));
+            bad.push(violation(
+                "page_token",
+                "results page at most 10000 deep; narrow the query",
+            ));
         }
         if !bad.is_empty() {
             return Err(ApiError::invalid_argument(DOMAIN, bad).into());
@@ -133,7 +145,11 @@ impl SearchService for SearchHandlers {
                     pricing::stay_price(&property, stay.check_in, stay.check_out, guests)
                 });
                 spb::SearchResult {
-                    relevance: if query.has_text() { found.hit.score } else { 0.0 },
+                    relevance: if query.has_text() {
+                        found.hit.score
+                    } else {
+                        0.0
+                    },
                     distance_meters: found.hit.distance,
                     stay_total: price.map_or(0, |price| price.total),
                     stay_nights_subtotal: price.map_or(0, |price| price.nights_subtotal),
@@ -191,7 +207,10 @@ impl SearchService for SearchHandlers {
         let mut bad = Vec::new();
         let prefix = request.prefix.trim().to_owned();
         if prefix.is_empty() || !prefix.chars().any(char::is_alphanumeric) {
-            bad.push(violation("prefix", "required: at least one letter or digit"));
+            bad.push(violation(
+                "prefix",
+                "required: at least one letter or digit",
+            ));
         } else if prefix.chars().count() > 100 {
             bad.push(violation("prefix", "at most 100 characters"));
         }
@@ -245,7 +264,10 @@ impl SearchService for SearchHandlers {
         let mut bad = Vec::new();
         let saved = request.saved_search.unwrap_or_default();
         if saved.display_name.chars().count() > 100 {
-            bad.push(violation("saved_search.display_name", "at most 100 characters"));
+            bad.push(violation(
+                "saved_search.display_name",
+                "at most 100 characters",
+            ));
         }
         let query = match saved.query {
             Some(query) => {
@@ -262,7 +284,10 @@ impl SearchService for SearchHandlers {
         if let Some(check_in) = query.check_in.as_ref().and_then(parse_date)
             && check_in < time::OffsetDateTime::now_utc().date()
         {
-            bad.push(violation("saved_search.query.check_in", "must not be in the past"));
+            bad.push(violation(
+                "saved_search.query.check_in",
+                "must not be in the past",
+            ));
         }
         if !bad.is_empty() {
             return Err(ApiError::invalid_argument(DOMAIN, bad).into());
@@ -304,7 +329,10 @@ impl SearchService for SearchHandlers {
             .ok_or_else(|| {
                 ApiError::invalid_argument(
                     DOMAIN,
-                    vec![violation("name", "must be users/{user}/savedSearches/{saved_search}")],
+                    vec![violation(
+                        "name",
+                        "must be users/{user}/savedSearches/{saved_search}",
+                    )],
                 )
             })?;
         // Permission first: a stranger learns nothing about what exists.
@@ -320,7 +348,9 @@ fn parse_user(field: &str, name: &str) -> Result<String, ApiError> {
     name.strip_prefix("users/")
         .filter(|id| !id.is_empty() && !id.contains('/'))
         .map(str::to_owned)
-        .ok_or_else(|| ApiError::invalid_argument(DOMAIN, vec![violation(field, "must be users/{user}")]))
+        .ok_or_else(|| {
+            ApiError::invalid_argument(DOMAIN, vec![violation(field, "must be users/{user}")])
+        })
 }
 
 fn store_error(err: StoreError) -> ApiError {

@@ -78,7 +78,12 @@ impl Application {
         let index = Arc::new(SearchIndex::open_or_create(&dir)?);
 
         let bus = EventBus::from_config(&config.common).await?;
-        let relay = Relay::new(db.clone(), bus.sink()?, SERVICE_NAME, RelayConfig::default());
+        let relay = Relay::new(
+            db.clone(),
+            bus.sink()?,
+            SERVICE_NAME,
+            RelayConfig::default(),
+        );
         let settings = &config.service;
         let indexer = IndexerTask {
             bus,

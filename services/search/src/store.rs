@@ -88,11 +88,12 @@ impl SearchStore {
     /// Saves `record`, unless its owner already keeps [`MAX_PER_USER`].
     pub async fn insert(&self, record: &SavedSearchRecord) -> Result<(), StoreError> {
         let mut tx = self.db.pool().begin().await?;
-        let count: i64 = sqlx::query("SELECT COUNT(*) AS n FROM saved_searches WHERE owner_id = $1")
-            .bind(&record.owner_id)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("n")?;
+        let count: i64 =
+            sqlx::query("SELECT COUNT(*) AS n FROM saved_searches WHERE owner_id = $1")
+                .bind(&record.owner_id)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("n")?;
         if count >= MAX_PER_USER {
             return Err(StoreError::TooMany);
         }

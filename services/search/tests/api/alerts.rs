@@ -4,14 +4,24 @@ use estospaces_auth::Role;
 use estospaces_proto::property_v1 as pb;
 use estospaces_proto::search_v1 as spb;
 
-use crate::helpers::{PORTO, TestApp, authorized, on_both_backends, short_stay, spawn_app, spawn_app_with};
+use crate::helpers::{
+    PORTO, TestApp, authorized, on_both_backends, short_stay, spawn_app, spawn_app_with,
+};
 
-async fn save(app: &mut TestApp, token: &str, user: &str, query: spb::PropertyQuery) -> spb::SavedSearch {
+async fn save(
+    app: &mut TestApp,
+    token: &str,
+    user: &str,
+    query: spb::PropertyQuery,
+) -> spb::SavedSearch {
     app.client
         .create_saved_search(authorized(
             spb::CreateSavedSearchRequest {
                 parent: format!("users/{user}"),
-                saved_search: Some(spb::SavedSearch { query: Some(query), ..Default::default() }),
+                saved_search: Some(spb::SavedSearch {
+                    query: Some(query),
+                    ..Default::default()
+                }),
             },
             token,
         ))
@@ -30,13 +40,21 @@ async fn alerts_until(app: &TestApp, count: usize) -> Vec<spb::AlertMatched> {
         if alerts.len() >= count {
             return alerts;
         }
-        assert!(std::time::Instant::now() < deadline, "only {} alerts: {alerts:?}", alerts.len());
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {} alerts: {alerts:?}",
+            alerts.len()
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
 fn porto_under(price: i64) -> spb::PropertyQuery {
-    spb::PropertyQuery { text: "porto".to_owned(), max_price: price, ..Default::default() }
+    spb::PropertyQuery {
+        text: "porto".to_owned(),
+        max_price: price,
+        ..Default::default()
+    }
 }
 
 on_both_backends! {
@@ -127,8 +145,10 @@ async fn a_user_gets_at_most_one_alert_per_throttle_window_and_changes_before_sa
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     let alerts = app.alerts().await;
-    let mut per_user: Vec<(String, String)> =
-        alerts.iter().map(|a| (a.user.clone(), a.property.clone())).collect();
+    let mut per_user: Vec<(String, String)> = alerts
+        .iter()
+        .map(|a| (a.user.clone(), a.property.clone()))
+        .collect();
     per_user.sort();
     let mut expected = vec![
         (format!("users/{user}"), first.name.clone()),

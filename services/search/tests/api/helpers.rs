@@ -47,11 +47,17 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 }
 
 /// [`spawn_app`] with the configuration changed by `configure` first.
-pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut SearchConfig)) -> TestApp {
+pub async fn spawn_app_with(
+    backend: Backend,
+    configure: impl FnOnce(&mut SearchConfig),
+) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         let _ = estospaces_telemetry::init("search-test", &Default::default());
     }
-    let migrations = [estospaces_search::store::MIGRATIONS, estospaces_events::MIGRATIONS];
+    let migrations = [
+        estospaces_search::store::MIGRATIONS,
+        estospaces_events::MIGRATIONS,
+    ];
     let database = match backend {
         Backend::Postgres => TestDatabase::postgres(&migrations).await,
         Backend::Sqlite => TestDatabase::sqlite(&migrations).await,
@@ -76,7 +82,12 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Search
 
 fn issuer(key: SigningKey) -> TokenIssuer {
     let common = CommonConfig::default();
-    TokenIssuer::new(key, &common.auth.issuer, &common.auth.audience, Duration::from_secs(600))
+    TokenIssuer::new(
+        key,
+        &common.auth.issuer,
+        &common.auth.audience,
+        Duration::from_secs(600),
+    )
 }
 
 impl TestApp {
@@ -106,7 +117,9 @@ impl TestApp {
             );
         }
         let keys = KeySet::new(&[self.key.public_jwk().clone()]).expect("an Ed25519 key");
-        let app = Application::build_with_keys(config, keys).await.expect("the service builds");
+        let app = Application::build_with_keys(config, keys)
+            .await
+            .expect("the service builds");
         let addr = app.local_addr();
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
         self.stopped = Some(tokio::spawn(app.run(async {
@@ -140,10 +153,35 @@ impl TestApp {
     /// Publishes `property`'s event `event_type` (a snapshot event) into the log.
     pub async fn publish_snapshot(&mut self, event_type: &str, property: &pb::Property) {
         let envelope = match event_type {
-            "property.listed" => self.envelope(event_type, property, &pb::PropertyListed { property: Some(property.clone()) }),
-            "property.updated" => self.envelope(event_type, property, &pb::PropertyUpdated { property: Some(property.clone()), changed_fields: vec![] }),
-            "property.unlisted" => self.envelope(event_type, property, &pb::PropertyUnlisted { property: Some(property.clone()) }),
-            "property.price_changed" => self.envelope(event_type, property, &pb::PropertyPriceChanged { property: Some(property.clone()) }),
+            "property.listed" => self.envelope(
+                event_type,
+                property,
+                &pb::PropertyListed {
+                    property: Some(property.clone()),
+                },
+            ),
+            "property.updated" => self.envelope(
+                event_type,
+                property,
+                &pb::PropertyUpdated {
+                    property: Some(property.clone()),
+                    changed_fields: vec![],
+                },
+            ),
+            "property.unlisted" => self.envelope(
+                event_type,
+                property,
+                &pb::PropertyUnlisted {
+                    property: Some(property.clone()),
+                },
+            ),
+            "property.price_changed" => self.envelope(
+                event_type,
+                property,
+                &pb::PropertyPriceChanged {
+                    property: Some(property.clone()),
+                },
+            ),
             other => panic!("not a snapshot event: {other}"),
         };
         self.publish(vec![envelope]).await;
@@ -172,7 +210,12 @@ impl TestApp {
     }
 
     /// The envelope of the next event of `property`.
-    pub fn envelope<P: Name>(&mut self, event_type: &str, property: &pb::Property, payload: &P) -> EventEnvelope {
+    pub fn envelope<P: Name>(
+        &mut self,
+        event_type: &str,
+        property: &pb::Property,
+        payload: &P,
+    ) -> EventEnvelope {
         let id = property_id(property);
         let sequence = self.sequences.entry(id.clone()).or_default();
         *sequence += 1;
@@ -189,7 +232,10 @@ impl TestApp {
     }
 
     /// Searches; panics on an error status.
-    pub async fn search(&mut self, request: spb::SearchPropertiesRequest) -> spb::SearchPropertiesResponse {
+    pub async fn search(
+        &mut self,
+        request: spb::SearchPropertiesRequest,
+    ) -> spb::SearchPropertiesResponse {
         self.client
             .search_properties(request)
             .await
@@ -210,7 +256,10 @@ impl TestApp {
             if done(&response) {
                 return response;
             }
-            assert!(Instant::now() < deadline, "the index never got there; last response: {response:?}");
+            assert!(
+                Instant::now() < deadline,
+                "the index never got there; last response: {response:?}"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -219,7 +268,10 @@ impl TestApp {
     pub async fn until_indexed(&mut self, property: &pb::Property) {
         let name = property.name.clone();
         self.search_until(
-            query_by(spb::PropertyQuery { text: property.title.clone(), ..Default::default() }),
+            query_by(spb::PropertyQuery {
+                text: property.title.clone(),
+                ..Default::default()
+            }),
             move |response| names(response).contains(&name),
         )
         .await;
@@ -262,7 +314,10 @@ pub fn envelope<P: Name>(event_type: &str, id: &str, sequence: i64, payload: &P)
         aggregate_id: id.to_owned(),
         aggregate_sequence: sequence,
         occurred_at: Some(prost_types::Timestamp::from(SystemTime::now())),
-        payload: Some(prost_types::Any { type_url: P::type_url(), value: payload.encode_to_vec() }),
+        payload: Some(prost_types::Any {
+            type_url: P::type_url(),
+            value: payload.encode_to_vec(),
+        }),
         ..Default::default()
     }
 }
@@ -298,7 +353,10 @@ pub fn short_stay(title: &str, city: &str, lat: f64, lon: f64, nightly: i64) -> 
             street: "Rua das Flores 12".to_owned(),
             locality: city.to_owned(),
             country_code: "PT".to_owned(),
-            location: Some(pb::GeoPoint { latitude: lat, longitude: lon }),
+            location: Some(pb::GeoPoint {
+                latitude: lat,
+                longitude: lon,
+            }),
             ..Default::default()
         }),
         bedrooms: 2,
@@ -326,7 +384,10 @@ pub fn date(year: i32, month: i32, day: i32) -> pb::Date {
 
 /// A search request for `query`, newest first.
 pub fn query_by(query: spb::PropertyQuery) -> spb::SearchPropertiesRequest {
-    spb::SearchPropertiesRequest { query: Some(query), ..Default::default() }
+    spb::SearchPropertiesRequest {
+        query: Some(query),
+        ..Default::default()
+    }
 }
 
 /// The listing names of a response, in order.
@@ -366,7 +427,8 @@ impl TestApp {
     /// The generation of the index on disk (read while the app runs: tantivy allows readers).
     pub fn index_generation(&self) -> String {
         let dir = estospaces_search::index::index_dir(self.data_dir.path());
-        let index = estospaces_search::index::SearchIndex::open_or_create(&dir).expect("the index opens");
+        let index =
+            estospaces_search::index::SearchIndex::open_or_create(&dir).expect("the index opens");
         index.positions().expect("positions").generation
     }
 }

@@ -27,17 +27,31 @@ async fn a_rebuilt_index_replays_the_topic_from_the_beginning_into_the_same_resu
     let generation = app.index_generation();
 
     app.stop().await;
-    app.start(|config| config.service.rebuild_on_start = true).await;
-    assert_ne!(app.index_generation(), generation, "a new index, read by a new consumer group");
+    app.start(|config| config.service.rebuild_on_start = true)
+        .await;
+    assert_ne!(
+        app.index_generation(),
+        generation,
+        "a new index, read by a new consumer group"
+    );
 
     let after = app
-        .search_until(query_by(Default::default()), |response| response.total_size == 2)
+        .search_until(query_by(Default::default()), |response| {
+            response.total_size == 2
+        })
         .await;
     assert_eq!(after.total_size, 2);
     let rebuilt = app.search(stay()).await;
-    assert_eq!(titles(&rebuilt), ["Flat in Lisbon now"], "the calendar and the update replayed");
+    assert_eq!(
+        titles(&rebuilt),
+        ["Flat in Lisbon now"],
+        "the calendar and the update replayed"
+    );
     let lisbon = app
-        .search(query_by(spb::PropertyQuery { text: "lisboa".to_owned(), ..Default::default() }))
+        .search(query_by(spb::PropertyQuery {
+            text: "lisboa".to_owned(),
+            ..Default::default()
+        }))
         .await;
     assert_eq!(lisbon.total_size, 2);
 }

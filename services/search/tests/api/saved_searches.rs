@@ -7,7 +7,10 @@ use crate::helpers::{authorized, bad_fields, on_both_backends, reason, spawn_app
 fn saved(text: &str) -> spb::SavedSearch {
     spb::SavedSearch {
         display_name: format!("Looking for {text}"),
-        query: Some(spb::PropertyQuery { text: text.to_owned(), ..Default::default() }),
+        query: Some(spb::PropertyQuery {
+            text: text.to_owned(),
+            ..Default::default()
+        }),
         ..Default::default()
     }
 }
