@@ -458,7 +458,7 @@ async fn run() -> anyhow::Result<()> {
         report.line(format!("PostgreSQL baseline failed: {err:#}"));
     }
 
-    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../BENCH_SEARCH.raw.md");
+    let out = std::env::temp_dir().join("estospaces-search-bench.md");
     std::fs::write(&out, report.0.join("\n") + "\n")?;
     println!("written to {}", out.display());
     Ok(())
