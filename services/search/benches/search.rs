@@ -146,6 +146,28 @@ const CITIES: &[(&str, f64, f64)] = &[
     ("Funchal", 32.6669, -16.9241),
 ];
 
+/// Syllables of the descriptions' vocabulary: 20² + 20³ made-up words, so a description word is
+/// rare (as real text is) while title words, from [`WORDS`], are common.
+const SYLLABLES: &[&str] = &[
+    "ba", "ce", "di", "fo", "gu", "ha", "je", "ki", "lo", "mu", "na", "pe", "qui", "ro", "su",
+    "ta", "ve", "xi", "zo", "ly",
+];
+
+fn made_up_word(n: usize) -> String {
+    let k = SYLLABLES.len();
+    if n < k * k {
+        format!("{}{}", SYLLABLES[n / k], SYLLABLES[n % k])
+    } else {
+        let n = n - k * k;
+        format!(
+            "{}{}{}",
+            SYLLABLES[n / (k * k) % k],
+            SYLLABLES[n / k % k],
+            SYLLABLES[n % k]
+        )
+    }
+}
+
 fn listings_count() -> usize {
     std::env::var("BENCH_LISTINGS")
         .ok()
@@ -195,7 +217,14 @@ fn synthetic(i: usize) -> StoredListing {
         property_type: rng.gen_range(1..=7),
         state: pb::property::State::Published as i32,
         title: words(&mut rng, 4),
-        description: words(&mut rng, 25),
+        description: {
+            let mut text = words(&mut rng, 3);
+            for _ in 0..22 {
+                text.push(' ');
+                text.push_str(&made_up_word(rng.gen_range(0..8_400)));
+            }
+            text
+        },
         address: Some(pb::Address {
             locality: city.to_owned(),
             country_code: "EU".to_owned(),

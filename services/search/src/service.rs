@@ -145,7 +145,7 @@ impl SearchService for SearchHandlers {
                     pricing::stay_price(&property, stay.check_in, stay.check_out, guests)
                 });
                 spb::SearchResult {
-                    relevance: if query.has_text() {
+                    relevance: if query.has_text() && order == Order::Relevance {
                         found.hit.score
                     } else {
                         0.0
