@@ -438,6 +438,27 @@ async fn run() -> anyhow::Result<()> {
     for p in all.iter().take(50) {
         search::search(&index, &tantivy_search(p))?;
     }
+    // One at a time first: what a query costs without waiting for a core.
+    let mut alone = Vec::new();
+    let mut slowest = (Duration::ZERO, 0);
+    for (i, p) in all.iter().enumerate().take(500) {
+        let search = tantivy_search(p);
+        let t = Instant::now();
+        search::search(&index, &search)?;
+        let took = t.elapsed();
+        if took > slowest.0 {
+            slowest = (took, i);
+        }
+        alone.push(took);
+    }
+    alone.sort();
+    report.line(format!(
+        "tantivy query, one at a time (500 queries): p50 {}, p99 {}, max {} ({:?})",
+        ms(percentile(&alone, 50.0)),
+        ms(percentile(&alone, 99.0)),
+        ms(slowest.0),
+        all[slowest.1]
+    ));
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut threads = Vec::new();

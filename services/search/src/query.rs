@@ -340,10 +340,16 @@ impl ListingQuery {
 }
 
 /// One query word: exact matches in title, place and description (title counting most), or,
-/// for words of four letters or more, near matches (one edit; two from eight letters).
+/// for words of four letters or more, near matches in title and place (one edit; two from
+/// eight letters). Descriptions match exactly only: their dictionary is the largest, so
+/// expanding a word to its neighbours there costs the most and adds mostly noise.
 fn text_clause(f: &Fields, word: &str) -> Box<dyn Query> {
     let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    for (field, boost) in [(f.title, 3.0), (f.place, 2.0), (f.description, 1.0)] {
+    for (field, boost, fuzzy) in [
+        (f.title, 3.0, true),
+        (f.place, 2.0, true),
+        (f.description, 1.0, false),
+    ] {
         let term = Term::from_field_text(field, word);
         any.push((
             Occur::Should,
@@ -353,7 +359,7 @@ fn text_clause(f: &Fields, word: &str) -> Box<dyn Query> {
             )),
         ));
         let letters = word.chars().count();
-        if letters >= 4 {
+        if fuzzy && letters >= 4 {
             let distance = if letters >= 8 { 2 } else { 1 };
             // A near match scores below any exact one.
             any.push((
