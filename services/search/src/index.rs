@@ -72,6 +72,27 @@ pub struct Fields {
     pub unavailable: Field,
     /// A number from the listing UUID: the last tie-breaker, for a stable order.
     pub tiebreak: Field,
+    /// The [`geo_cell`] the listing is in: lets a map area lead the search through a few
+    /// posting lists instead of being checked on every text match.
+    pub geo_cell: Field,
+}
+
+/// Cells of this many degrees of latitude and longitude (~28 km north–south).
+pub const GEO_CELL_DEGREES: f64 = 0.25;
+const GEO_CELLS_PER_ROW: u64 = 1_440; // 360 / 0.25
+
+/// The grid cell of a point: row (from the south pole) × 1440 + column (from the antimeridian).
+pub fn geo_cell(lat: f64, lon: f64) -> u64 {
+    let (row, column) = geo_cell_position(lat, lon);
+    row * GEO_CELLS_PER_ROW + column
+}
+
+/// The row and column of a point's cell.
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // clamped to the grid
+pub fn geo_cell_position(lat: f64, lon: f64) -> (u64, u64) {
+    let row = ((lat.clamp(-90.0, 90.0) + 90.0) / GEO_CELL_DEGREES).floor() as u64;
+    let column = ((lon.clamp(-180.0, 180.0) + 180.0) / GEO_CELL_DEGREES).floor() as u64;
+    (row.min(719), column.min(GEO_CELLS_PER_ROW - 1))
 }
 
 fn schema() -> (Schema, Fields) {
@@ -106,6 +127,7 @@ fn schema() -> (Schema, Fields) {
         max_nights: builder.add_u64_field("max_nights", FAST),
         unavailable: builder.add_u64_field("unavailable", FAST),
         tiebreak: builder.add_u64_field("tiebreak", FAST),
+        geo_cell: builder.add_u64_field("geo_cell", NumericOptions::default().set_indexed()),
     };
     (builder.build(), fields)
 }
@@ -170,9 +192,18 @@ impl SearchIndex {
     pub fn open_or_create(dir: &Path) -> Result<Self, IndexError> {
         std::fs::create_dir_all(dir)?;
         let (schema, fields) = schema();
-        let directory = MmapDirectory::open(dir)?;
-        let exists =
+        let mut directory = MmapDirectory::open(dir)?;
+        let mut exists =
             Index::exists(&directory).map_err(|err| IndexError::Corrupt(err.to_string()))?;
+        if exists && !same_schema(&Index::open(directory.clone())?.schema(), &schema) {
+            // Written by another version: rebuilt from the topics, like a lost index.
+            tracing::warn!(dir = %dir.display(), "the index has another schema; rebuilding it");
+            drop(directory);
+            Self::destroy(dir)?;
+            std::fs::create_dir_all(dir)?;
+            directory = MmapDirectory::open(dir)?;
+            exists = false;
+        }
         let index = if exists {
             Index::open(directory)?
         } else {
@@ -340,6 +371,7 @@ impl SearchIndex {
         if let Some(location) = address.location {
             doc.add_f64(f.lat, location.latitude);
             doc.add_f64(f.lon, location.longitude);
+            doc.add_u64(f.geo_cell, geo_cell(location.latitude, location.longitude));
         }
         let created = property.create_time.map_or(0, |time| {
             time.seconds * 1_000_000 + i64::from(time.nanos / 1_000)
@@ -353,6 +385,10 @@ impl SearchIndex {
         doc.add_u64(f.max_nights, non_negative(i64::from(property.max_nights)));
         doc
     }
+}
+
+fn same_schema(a: &Schema, b: &Schema) -> bool {
+    serde_json::to_string(a).ok() == serde_json::to_string(b).ok()
 }
 
 /// Commits `writer` with `positions` as the payload: documents and positions, atomically.

@@ -17,7 +17,7 @@ use tantivy::query::{
 use tantivy::schema::{Field, IndexRecordOption};
 use time::Date;
 
-use crate::index::{Fields, tokens};
+use crate::index::{Fields, geo_cell_position, tokens};
 use crate::listing::{day_number, parse_date};
 
 /// The widest circle, in metres.
@@ -316,6 +316,9 @@ impl ListingQuery {
         }
         if let Some(area) = self.area {
             let (low_lat, low_lon, high_lat, high_lon) = area.bounding_box();
+            if let Some(cells) = cells_query(f, low_lat, low_lon, high_lat, high_lon) {
+                clauses.push((Occur::Must, filter(cells)));
+            }
             clauses.push((Occur::Must, filter(f64_range(f.lat, low_lat, high_lat))));
             clauses.push((Occur::Must, filter(f64_range(f.lon, low_lon, high_lon))));
         }
@@ -372,6 +375,33 @@ fn text_clause(f: &Fields, word: &str) -> Box<dyn Query> {
         }
     }
     Box::new(BooleanQuery::new(any))
+}
+
+/// The most grid cells a map area is looked up by; larger areas rely on the range filters.
+const MAX_GEO_CELLS: u64 = 256;
+
+/// Any of the grid cells covering the box: few posting lists, so the search starts from the
+/// listings in the area rather than checking the area on every text match.
+fn cells_query(
+    f: &Fields,
+    low_lat: f64,
+    low_lon: f64,
+    high_lat: f64,
+    high_lon: f64,
+) -> Option<Box<dyn Query>> {
+    let (low_row, low_column) = geo_cell_position(low_lat, low_lon);
+    let (high_row, high_column) = geo_cell_position(high_lat, high_lon);
+    let count = (high_row - low_row + 1) * (high_column - low_column + 1);
+    if count > MAX_GEO_CELLS {
+        return None;
+    }
+    let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for row in low_row..=high_row {
+        for column in low_column..=high_column {
+            any.push((Occur::Should, term_u64(f.geo_cell, row * 1_440 + column)));
+        }
+    }
+    Some(Box::new(BooleanQuery::new(any)))
 }
 
 fn filter(query: Box<dyn Query>) -> Box<dyn Query> {
