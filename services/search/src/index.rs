@@ -418,3 +418,27 @@ pub fn fnv1a(bytes: &[u8]) -> u64 {
     }
     hash
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_index_written_with_another_schema_is_rebuilt_with_a_new_generation() {
+        let dir = tempfile::tempdir().expect("a dir");
+        let mut builder = Schema::builder();
+        builder.add_text_field("something_else", STRING);
+        Index::create_in_dir(dir.path(), builder.build()).expect("an old index");
+
+        let index = SearchIndex::open_or_create(dir.path()).expect("opens");
+
+        assert!(!index.positions().expect("positions").generation.is_empty());
+        assert!(index.find("any").expect("a lookup").is_none());
+        let again = SearchIndex::open_or_create(dir.path()).expect("opens again");
+        assert_eq!(
+            again.positions().expect("positions").generation,
+            index.positions().expect("positions").generation,
+            "the same schema keeps the index"
+        );
+    }
+}
