@@ -5,6 +5,7 @@
 mod helpers;
 
 mod alerts;
+mod binary;
 mod end_to_end;
 mod rebuild;
 mod saved_searches;
