@@ -80,7 +80,7 @@ pub struct SearchCollector {
     pub order: Order,
     /// How many of the best hits to keep (offset + page size).
     pub limit: usize,
-    /// The exact area rule, for circles.
+    /// The exact area: the query's cells only cover it.
     pub area: Option<Area>,
     /// The stay's length, checked against each listing's minimum and maximum.
     pub nights: Option<u64>,
@@ -188,13 +188,29 @@ impl SegmentCollector for SegmentSearchCollector {
 
     fn collect(&mut self, doc: DocId, score: Score) {
         let mut distance = 0.0;
-        if let Some(Area::Circle { lat, lon, radius }) = self.config.area {
+        if let Some(area) = self.config.area {
             let (Some(doc_lat), Some(doc_lon)) = (self.lat.first(doc), self.lon.first(doc)) else {
                 return;
             };
-            distance = distance_meters(lat, lon, doc_lat, doc_lon);
-            if distance > radius {
-                return;
+            match area {
+                Area::Circle { lat, lon, radius } => {
+                    distance = distance_meters(lat, lon, doc_lat, doc_lon);
+                    if distance > radius {
+                        return;
+                    }
+                }
+                Area::Box {
+                    low_lat,
+                    low_lon,
+                    high_lat,
+                    high_lon,
+                } => {
+                    if !(low_lat..=high_lat).contains(&doc_lat)
+                        || !(low_lon..=high_lon).contains(&doc_lon)
+                    {
+                        return;
+                    }
+                }
             }
         }
         if let Some(nights) = self.config.nights {

@@ -316,11 +316,14 @@ impl ListingQuery {
         }
         if let Some(area) = self.area {
             let (low_lat, low_lon, high_lat, high_lon) = area.bounding_box();
+            // The cells cover the box; the collector cuts them to the exact box or circle.
+            // Without cells (a huge area), range filters on the coordinates do the covering.
             if let Some(cells) = cells_query(f, low_lat, low_lon, high_lat, high_lon) {
                 clauses.push((Occur::Must, filter(cells)));
+            } else {
+                clauses.push((Occur::Must, filter(f64_range(f.lat, low_lat, high_lat))));
+                clauses.push((Occur::Must, filter(f64_range(f.lon, low_lon, high_lon))));
             }
-            clauses.push((Occur::Must, filter(f64_range(f.lat, low_lat, high_lat))));
-            clauses.push((Occur::Must, filter(f64_range(f.lon, low_lon, high_lon))));
         }
         if let Some(stay) = self.stay {
             let first = as_u64_64(day_number(stay.check_in));

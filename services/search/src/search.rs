@@ -11,7 +11,7 @@ use tantivy::schema::{Field, IndexRecordOption};
 use crate::collect::{Found, Hit, Order, SearchCollector};
 use crate::index::{IndexError, SearchIndex, tokens};
 use crate::listing::StoredListing;
-use crate::query::{Area, ListingQuery};
+use crate::query::ListingQuery;
 
 /// A search, checked.
 #[derive(Debug, Clone)]
@@ -72,11 +72,10 @@ fn collect(
     only: Option<&str>,
 ) -> Result<(Found, tantivy::Searcher), IndexError> {
     let searcher = index.searcher();
-    let circle = matches!(query.area, Some(Area::Circle { .. }));
     let collector = SearchCollector {
         order,
         limit,
-        area: if circle { query.area } else { None },
+        area: query.area,
         nights: query
             .stay
             .map(|stay| u64::try_from(stay.nights()).unwrap_or(0)),

@@ -260,6 +260,17 @@ async fn a_circle_or_a_box_keeps_the_listings_inside_and_distance_sorts_the_near
         })
         .await;
     assert_eq!(titles(&wide), ["Lisbon flat", "Sintra house", "Faro flat"]);
+    let wide_flats = app
+        .search(spb::SearchPropertiesRequest {
+            query: Some(spb::PropertyQuery {
+                text: "flat".to_owned(),
+                ..circle(250_000.0)
+            }),
+            order_by: spb::SortOrder::Distance as i32,
+            ..Default::default()
+        })
+        .await;
+    assert_eq!(titles(&wide_flats), ["Lisbon flat", "Faro flat"]);
 
     // A viewport over the north.
     let north = app
