@@ -86,6 +86,8 @@ pub struct SearchCollector {
     pub nights: Option<u64>,
     pub histogram_interval: u64,
     pub scoring: bool,
+    /// The only listing kind that matches.
+    pub kind: Option<u64>,
 }
 
 impl Collector for SearchCollector {
@@ -104,6 +106,7 @@ impl Collector for SearchCollector {
             // A column is missing from a segment where no document has a value for it.
             price: Values(fast.column_opt("price")?),
             property_type: Values(fast.column_opt("property_type")?),
+            kind: Values(fast.column_opt("kind")?),
             amenities: Values(fast.column_opt("amenities")?),
             lat: Values(fast.column_opt("lat")?),
             lon: Values(fast.column_opt("lon")?),
@@ -170,6 +173,7 @@ pub struct SegmentSearchCollector {
     segment: SegmentOrdinal,
     price: Values<u64>,
     property_type: Values<u64>,
+    kind: Values<u64>,
     amenities: Values<u64>,
     lat: Values<f64>,
     lon: Values<f64>,
@@ -187,6 +191,11 @@ impl SegmentCollector for SegmentSearchCollector {
     type Fruit = Found;
 
     fn collect(&mut self, doc: DocId, score: Score) {
+        if let Some(kind) = self.config.kind
+            && self.kind.first(doc) != Some(kind)
+        {
+            return;
+        }
         let mut distance = 0.0;
         if let Some(area) = self.config.area {
             let (Some(doc_lat), Some(doc_lon)) = (self.lat.first(doc), self.lon.first(doc)) else {

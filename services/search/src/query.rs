@@ -12,7 +12,8 @@ use estospaces_proto::search_v1 as spb;
 use estospaces_status::{FieldViolation, violation};
 use tantivy::Term;
 use tantivy::query::{
-    BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, RangeQuery, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, FuzzyTermQuery, Occur, Query,
+    RangeQuery, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use time::Date;
@@ -248,6 +249,16 @@ impl ListingQuery {
         })
     }
 
+    /// The only kind of listing that matches: the asked one, or short stays when the query
+    /// has dates (only short stays are booked by the night).
+    pub fn required_kind(&self) -> Option<u64> {
+        if self.stay.is_some() {
+            Some(pb::ListingKind::ShortStay as u64)
+        } else {
+            self.kind
+        }
+    }
+
     /// Whether results are scored by text.
     pub fn has_text(&self) -> bool {
         !self.terms.is_empty()
@@ -256,8 +267,10 @@ impl ListingQuery {
     /// The tantivy query: text, filters, bounding box and free nights (all but the exact
     /// circle and stay-length rules, which the collector applies).
     pub fn to_tantivy(&self, f: &Fields, only: Option<&str>) -> Box<dyn Query> {
+        // Unpublished listings are few: excluding them skips a few documents, where requiring
+        // `published` would walk a posting list of nearly every document.
         let mut clauses: Vec<(Occur, Box<dyn Query>)> =
-            vec![(Occur::Must, filter(term_u64(f.published, 1)))];
+            vec![(Occur::MustNot, term_u64(f.published, 0))];
         if let Some(id) = only {
             clauses.push((
                 Occur::Must,
@@ -270,8 +283,13 @@ impl ListingQuery {
         for term in &self.terms {
             clauses.push((Occur::Must, text_clause(f, term)));
         }
-        if let Some(kind) = self.kind {
-            clauses.push((Occur::Must, filter(term_u64(f.kind, kind))));
+        // The kind (most listings share one) is checked by the collector, on a fast field.
+        if self.stay.is_some()
+            && self
+                .kind
+                .is_some_and(|kind| kind != pb::ListingKind::ShortStay as u64)
+        {
+            clauses.push((Occur::Must, Box::new(EmptyQuery)));
         }
         if !self.property_types.is_empty() {
             let any: Vec<(Occur, Box<dyn Query>)> = self
@@ -335,11 +353,9 @@ impl ListingQuery {
                     Bound::Included(Term::from_field_u64(f.unavailable, last)),
                 )),
             ));
-            // Only short stays are booked by the night.
-            clauses.push((
-                Occur::Must,
-                filter(term_u64(f.kind, pb::ListingKind::ShortStay as u64)),
-            ));
+        }
+        if !clauses.iter().any(|(occur, _)| *occur == Occur::Must) {
+            clauses.push((Occur::Must, Box::new(AllQuery)));
         }
         Box::new(BooleanQuery::new(clauses))
     }

@@ -76,6 +76,7 @@ fn collect(
         order,
         limit,
         area: query.area,
+        kind: query.required_kind(),
         nights: query
             .stay
             .map(|stay| u64::try_from(stay.nights()).unwrap_or(0)),
