@@ -88,6 +88,29 @@ pub struct SearchCollector {
     pub scoring: bool,
     /// The only listing kind that matches.
     pub kind: Option<u64>,
+    pub numbers: Numbers,
+}
+
+/// Bounds on a listing's numbers (inclusive); the defaults let everything through.
+#[derive(Debug, Clone, Copy)]
+pub struct Numbers {
+    pub min_price: u64,
+    pub max_price: u64,
+    pub min_bedrooms: u64,
+    pub min_bathrooms: u64,
+    pub min_guests: u64,
+}
+
+impl Default for Numbers {
+    fn default() -> Self {
+        Self {
+            min_price: 0,
+            max_price: u64::MAX,
+            min_bedrooms: 0,
+            min_bathrooms: 0,
+            min_guests: 0,
+        }
+    }
 }
 
 impl Collector for SearchCollector {
@@ -107,6 +130,9 @@ impl Collector for SearchCollector {
             price: Values(fast.column_opt("price")?),
             property_type: Values(fast.column_opt("property_type")?),
             kind: Values(fast.column_opt("kind")?),
+            bedrooms: Values(fast.column_opt("bedrooms")?),
+            bathrooms: Values(fast.column_opt("bathrooms")?),
+            guests: Values(fast.column_opt("guests")?),
             amenities: Values(fast.column_opt("amenities")?),
             lat: Values(fast.column_opt("lat")?),
             lon: Values(fast.column_opt("lon")?),
@@ -174,6 +200,9 @@ pub struct SegmentSearchCollector {
     price: Values<u64>,
     property_type: Values<u64>,
     kind: Values<u64>,
+    bedrooms: Values<u64>,
+    bathrooms: Values<u64>,
+    guests: Values<u64>,
     amenities: Values<u64>,
     lat: Values<f64>,
     lon: Values<f64>,
@@ -193,6 +222,16 @@ impl SegmentCollector for SegmentSearchCollector {
     fn collect(&mut self, doc: DocId, score: Score) {
         if let Some(kind) = self.config.kind
             && self.kind.first(doc) != Some(kind)
+        {
+            return;
+        }
+        let numbers = self.config.numbers;
+        let price = self.price.first(doc).unwrap_or(0);
+        if price < numbers.min_price
+            || price > numbers.max_price
+            || self.bedrooms.first(doc).unwrap_or(0) < numbers.min_bedrooms
+            || self.bathrooms.first(doc).unwrap_or(0) < numbers.min_bathrooms
+            || self.guests.first(doc).unwrap_or(0) < numbers.min_guests
         {
             return;
         }
@@ -248,7 +287,6 @@ impl SegmentCollector for SegmentSearchCollector {
                 }
             }
         }
-        let price = self.price.first(doc).unwrap_or(0);
         let interval = self.config.histogram_interval.max(1);
         *found.prices.entry(price / interval * interval).or_default() += 1;
 

@@ -305,7 +305,14 @@ impl ListingQuery {
         if self.instant_book {
             clauses.push((Occur::Must, filter(term_u64(f.instant, 1))));
         }
-        if self.min_price > 0 || self.max_price.is_some() {
+        // With a text or map lead, the collector checks the numbers on the few documents the
+        // lead leaves; as queries here, they would scan their whole columns alongside.
+        let has_lead = self.has_text()
+            || self.area.is_some_and(|area| {
+                let (low_lat, low_lon, high_lat, high_lon) = area.bounding_box();
+                cells_query(f, low_lat, low_lon, high_lat, high_lon).is_some()
+            });
+        if !has_lead && (self.min_price > 0 || self.max_price.is_some()) {
             let upper = self.max_price.map_or(Bound::Unbounded, |max| {
                 Bound::Included(Term::from_field_u64(f.price, max))
             });
@@ -322,7 +329,7 @@ impl ListingQuery {
             (f.bathrooms, self.min_bathrooms),
             (f.guests, self.guests),
         ] {
-            if min > 0 {
+            if min > 0 && !has_lead {
                 clauses.push((
                     Occur::Must,
                     filter(Box::new(RangeQuery::new(
