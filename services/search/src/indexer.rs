@@ -1,0 +1,321 @@
+//! The indexer: reads the property topic, applies each event to the index, and commits in
+//! batches (every `commit_interval` or `commit_max_events`, whichever comes first).
+//!
+//! Order of durability, per batch: (1) the tantivy commit writes the batch's documents and
+//! the positions of its events together; (2) the reader reloads, so the batch is searchable;
+//! (3) only then are the events acknowledged to the transport; (4) saved searches are matched
+//! against what changed. A crash before (1) replays the batch; between (1) and (3) replays
+//! events already in the index, which the per-listing sequence check turns into no-ops.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use estospaces_events::{Delivery, Event, EventSource, TransportError};
+use estospaces_proto::property_v1 as pb;
+use estospaces_proto::search_v1 as spb;
+use estospaces_storage::unix_micros;
+use tantivy::IndexWriter;
+use tokio::time::Instant;
+
+use crate::alerts::{Alerts, Change};
+use crate::index::{self, IndexError, Positions, SearchIndex};
+use crate::listing::{StoredListing, day_numbers, headline_price};
+
+/// How the indexer batches.
+#[derive(Debug, Clone, Copy)]
+pub struct IndexerConfig {
+    pub commit_interval: Duration,
+    pub commit_max_events: usize,
+    pub writer_memory_bytes: usize,
+}
+
+/// Collects, per `property.listed` event, the time from the event to searchable.
+pub type FreshnessProbe = Arc<Mutex<Vec<Duration>>>;
+
+/// Why the indexer stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexerError {
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    #[error("the commit task failed: {0}")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+/// The consumer group of `replica`'s indexer over the index of `generation`.
+pub fn consumer_group(replica: &str, generation: &str) -> String {
+    format!("search.indexer.{replica}.{generation}")
+}
+
+/// One run of the indexer over a subscription.
+pub struct Indexer<S> {
+    index: Arc<SearchIndex>,
+    writer: Option<IndexWriter>,
+    source: S,
+    config: IndexerConfig,
+    positions: Positions,
+    /// Listings changed in the uncommitted batch (the searcher does not see them yet).
+    pending: HashMap<String, StoredListing>,
+    /// The last delivery per partition in the batch, payload dropped: what to acknowledge.
+    acks: BTreeMap<(String, i32), Delivery>,
+    changes: Vec<Change>,
+    /// When each `property.listed` of the batch happened, Unix microseconds.
+    listed: Vec<i64>,
+    batch_len: usize,
+    alerts: Option<Alerts>,
+    freshness: Option<FreshnessProbe>,
+}
+
+impl<S> std::fmt::Debug for Indexer<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Indexer")
+            .field("positions", &self.positions)
+            .finish_non_exhaustive()
+    }
+}
+
+enum Update {
+    Snapshot(Box<pb::Property>),
+    Calendar(Vec<i64>),
+}
+
+impl<S: EventSource> Indexer<S> {
+    pub fn new(
+        index: Arc<SearchIndex>,
+        source: S,
+        config: IndexerConfig,
+        alerts: Option<Alerts>,
+        freshness: Option<FreshnessProbe>,
+    ) -> Result<Self, IndexError> {
+        let writer = index.writer(config.writer_memory_bytes)?;
+        let positions = index.positions()?;
+        Ok(Self {
+            index,
+            writer: Some(writer),
+            source,
+            config,
+            positions,
+            pending: HashMap::new(),
+            acks: BTreeMap::new(),
+            changes: Vec::new(),
+            listed: Vec::new(),
+            batch_len: 0,
+            alerts,
+            freshness,
+        })
+    }
+
+    /// Indexes until `stop` turns true (committing what it has), or until an error.
+    pub async fn run(
+        mut self,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) -> Result<(), IndexerError> {
+        let mut deadline: Option<Instant> = None;
+        loop {
+            if *stop.borrow() {
+                break;
+            }
+            let timer = async {
+                match deadline {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = stop.changed() => break,
+                () = timer => {
+                    self.commit().await?;
+                    deadline = None;
+                }
+                delivery = self.source.next() => {
+                    self.apply(&delivery?)?;
+                    if deadline.is_none() {
+                        deadline = Some(Instant::now() + self.config.commit_interval);
+                    }
+                    if self.batch_len >= self.config.commit_max_events {
+                        self.commit().await?;
+                        deadline = None;
+                    }
+                }
+            }
+        }
+        self.commit().await?;
+        self.source.commit().await?;
+        Ok(())
+    }
+
+    /// Applies one delivery to the writer (not yet committed).
+    fn apply(&mut self, delivery: &Delivery) -> Result<(), IndexError> {
+        self.batch_len += 1;
+        let key = format!("{}/{}", delivery.topic, delivery.partition);
+        let already = self
+            .positions
+            .offsets
+            .get(&key)
+            .is_some_and(|last| delivery.offset <= *last);
+        self.note(key, delivery);
+        if already {
+            return Ok(());
+        }
+        let event = match Event::decode(&delivery.payload) {
+            Ok(event) => event,
+            Err(err) => {
+                tracing::warn!(topic = %delivery.topic, offset = delivery.offset, "skipping an undecodable event: {err}");
+                return Ok(());
+            }
+        };
+        let Some(update) = update_of(&event) else {
+            return Ok(());
+        };
+        let id = event.aggregate_id().to_owned();
+        let sequence = event.envelope.aggregate_sequence;
+        let current = match self.pending.get(&id) {
+            Some(listing) => listing.clone(),
+            None => self
+                .index
+                .find(&id)?
+                .unwrap_or_else(|| StoredListing::empty(&id)),
+        };
+        if sequence <= current.sequence {
+            return Ok(()); // applied before: a replay
+        }
+        let mut next = current.clone();
+        next.sequence = sequence;
+        match update {
+            Update::Snapshot(property) => next.property = Some(*property),
+            Update::Calendar(days) => next.unavailable_days = days,
+        }
+        let occurred_at = event.envelope.occurred_at.map_or(0, |time| {
+            time.seconds * 1_000_000 + i64::from(time.nanos / 1_000)
+        });
+        if let Some(reason) = alert_reason(&current, &next) {
+            let property = next.property.clone().unwrap_or_default();
+            self.changes.push(Change {
+                property_id: id.clone(),
+                sequence,
+                occurred_at,
+                reason,
+                title: property.title.clone(),
+                price: headline_price(&property),
+                currency_code: property.currency_code,
+            });
+        }
+        if event.event_type() == "property.listed" {
+            self.listed.push(occurred_at);
+        }
+        let writer = self.writer.as_ref().ok_or_else(writer_gone)?;
+        self.index.put(writer, &next)?;
+        self.pending.insert(id, next);
+        Ok(())
+    }
+
+    fn note(&mut self, key: String, delivery: &Delivery) {
+        self.positions.offsets.insert(key, delivery.offset);
+        self.acks.insert(
+            (delivery.topic.clone(), delivery.partition),
+            Delivery {
+                payload: Vec::new(),
+                ..delivery.clone()
+            },
+        );
+    }
+
+    /// Commits the batch with its positions, makes it searchable, acknowledges its events and
+    /// raises its alerts.
+    async fn commit(&mut self) -> Result<(), IndexerError> {
+        if self.batch_len == 0 {
+            return Ok(());
+        }
+        let mut writer = self.writer.take().ok_or_else(writer_gone)?;
+        let positions = self.positions.clone();
+        // A commit waits for the indexing threads and fsyncs: off the async workers.
+        let (writer, committed) = tokio::task::spawn_blocking(move || {
+            let committed = index::commit(&mut writer, &positions);
+            (writer, committed)
+        })
+        .await?;
+        self.writer = Some(writer);
+        committed?;
+        self.index.reload()?;
+
+        let now = unix_micros(SystemTime::now());
+        let ages: Vec<Duration> = self
+            .listed
+            .drain(..)
+            .map(|at| Duration::from_micros(u64::try_from(now - at).unwrap_or(0)))
+            .collect();
+        for age in &ages {
+            metrics::histogram!("search_listed_to_searchable_seconds").record(age.as_secs_f64());
+        }
+        if let Some(probe) = &self.freshness {
+            probe
+                .lock()
+                .unwrap_or_else(|poison| poison.into_inner())
+                .extend(ages);
+        }
+        metrics::counter!("search_indexed_events_total").increment(self.batch_len as u64);
+        self.pending.clear();
+        self.batch_len = 0;
+        for delivery in std::mem::take(&mut self.acks).values() {
+            self.source.ack(delivery).await?;
+        }
+
+        let changes = std::mem::take(&mut self.changes);
+        if let Some(alerts) = &self.alerts {
+            // The index already holds these changes and a replay would skip them: retry a
+            // few times rather than lose the alerts to a brief database outage.
+            for attempt in 1..=3 {
+                match alerts.process(&self.index, &changes).await {
+                    Ok(_) => break,
+                    Err(err) => {
+                        tracing::warn!(attempt, "matching saved searches: {err:#}");
+                        tokio::time::sleep(Duration::from_millis(500 * attempt)).await;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn writer_gone() -> IndexError {
+    IndexError::Corrupt("the index writer is gone".to_owned())
+}
+
+fn update_of(event: &Event) -> Option<Update> {
+    let snapshot = if event.is::<pb::PropertyListed>() {
+        event.payload::<pb::PropertyListed>().ok()?.property
+    } else if event.is::<pb::PropertyUpdated>() {
+        event.payload::<pb::PropertyUpdated>().ok()?.property
+    } else if event.is::<pb::PropertyUnlisted>() {
+        event.payload::<pb::PropertyUnlisted>().ok()?.property
+    } else if event.is::<pb::PropertyPriceChanged>() {
+        event.payload::<pb::PropertyPriceChanged>().ok()?.property
+    } else if event.is::<pb::PropertyCalendarChanged>() {
+        let changed = event.payload::<pb::PropertyCalendarChanged>().ok()?;
+        return Some(Update::Calendar(day_numbers(&changed.unavailable_days)));
+    } else {
+        None
+    };
+    snapshot.map(|property| Update::Snapshot(Box::new(property)))
+}
+
+/// Why a change from `before` to `after` may interest saved searches.
+fn alert_reason(before: &StoredListing, after: &StoredListing) -> Option<spb::AlertReason> {
+    if !after.is_published() {
+        return None;
+    }
+    if !before.is_published() {
+        return Some(spb::AlertReason::NewListing);
+    }
+    if after.price() < before.price() {
+        return Some(spb::AlertReason::PriceDrop);
+    }
+    let opened = before
+        .unavailable_days
+        .iter()
+        .any(|day| after.unavailable_days.binary_search(day).is_err());
+    opened.then_some(spb::AlertReason::DatesOpened)
+}

@@ -1,0 +1,45 @@
+//! The search service: finds listings by text, filters, map area and dates, over an index each
+//! replica builds for itself from the property events.
+//!
+//! ```text
+//!  estospaces.property.v1 ──▶ indexer ──▶ tantivy index (<data_dir>/search-index)
+//!                               │   commit = documents + consumed positions, atomically
+//!                               └──▶ alerts ──tx──▶ saved_searches / outbox ──▶ estospaces.search.v1
+//!  SearchProperties / Autocomplete ◀── searcher (reloaded after every commit)
+//! ```
+//!
+//! - [`listing`]: a listing as the index sees it, built from the events' snapshots.
+//! - [`index`]: the tantivy schema, opening, and the commit payload holding the positions.
+//! - [`query`]: requests parsed into checked queries, and their tantivy form.
+//! - [`collect`]: one pass over the matches for facets, post-filters and the top page.
+//! - [`search`]: running searches and suggestions against the current searcher.
+//! - [`pricing`]: what a stay costs, from a listing's short-stay prices.
+//! - [`indexer`]: the consumer loop: apply events, commit in batches, then acknowledge.
+//! - [`alerts`]: saved searches matched against changed listings, throttled, into the outbox.
+//! - [`store`]: saved searches on PostgreSQL or SQLite.
+//! - [`service`]: the `estospaces.search.v1.SearchService` gRPC handlers.
+//! - [`startup`]: [`Application`], wiring it all to a server, the indexer and the relay.
+
+#![forbid(unsafe_code)]
+
+pub mod alerts;
+pub mod collect;
+pub mod config;
+pub mod index;
+pub mod indexer;
+pub mod listing;
+pub mod pricing;
+pub mod query;
+pub mod search;
+pub mod service;
+pub mod startup;
+pub mod store;
+
+pub use config::{SearchConfig, SearchSettings};
+pub use startup::Application;
+
+/// The `ErrorInfo` domain of this service's errors.
+pub const DOMAIN: &str = "search.estospaces.dev";
+
+/// The service's name in logs, traces, the outbox and the embedded database's file name.
+pub const SERVICE_NAME: &str = "search";

@@ -1,0 +1,226 @@
+//! Searches and suggestions against the index's current searcher. CPU-bound: the handlers run
+//! these on the blocking pool.
+
+use std::collections::BTreeMap;
+
+use tantivy::Term;
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption};
+
+use crate::collect::{Found, Hit, Numbers, Order, SearchCollector};
+use crate::index::{IndexError, SearchIndex, tokens};
+use crate::listing::StoredListing;
+use crate::query::ListingQuery;
+
+/// A search, checked.
+#[derive(Debug, Clone)]
+pub struct Search {
+    pub query: ListingQuery,
+    pub order: Order,
+    pub offset: usize,
+    pub page_size: usize,
+    pub histogram_interval: u64,
+}
+
+/// One listing of a page.
+#[derive(Debug, Clone)]
+pub struct Match {
+    pub listing: StoredListing,
+    pub hit: Hit,
+}
+
+/// A page and the counts over all matches.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub matches: Vec<Match>,
+    pub found: Found,
+}
+
+/// Runs `search`.
+pub fn search(index: &SearchIndex, search: &Search) -> Result<Page, IndexError> {
+    let (found, searcher) = collect(
+        index,
+        &search.query,
+        search.order,
+        search.offset + search.page_size,
+        search.histogram_interval,
+        None,
+    )?;
+    let mut matches = Vec::with_capacity(search.page_size);
+    for hit in found.top.iter().skip(search.offset) {
+        matches.push(Match {
+            listing: index.stored(&searcher, hit.address)?,
+            hit: *hit,
+        });
+    }
+    Ok(Page { matches, found })
+}
+
+/// Whether listing `id` matches `query` now.
+pub fn matches(index: &SearchIndex, query: &ListingQuery, id: &str) -> Result<bool, IndexError> {
+    let (found, _) = collect(index, query, Order::Newest, 0, 1, Some(id))?;
+    Ok(found.total > 0)
+}
+
+fn collect(
+    index: &SearchIndex,
+    query: &ListingQuery,
+    order: Order,
+    limit: usize,
+    histogram_interval: u64,
+    only: Option<&str>,
+) -> Result<(Found, tantivy::Searcher), IndexError> {
+    let searcher = index.searcher();
+    let collector = SearchCollector {
+        order,
+        limit,
+        area: query.area,
+        kind: query.required_kind(),
+        numbers: Numbers {
+            min_price: query.min_price,
+            max_price: query.max_price.unwrap_or(u64::MAX),
+            min_bedrooms: query.min_bedrooms,
+            min_bathrooms: query.min_bathrooms,
+            min_guests: query.guests,
+        },
+        nights: query
+            .stay
+            .map(|stay| u64::try_from(stay.nights()).unwrap_or(0)),
+        histogram_interval,
+        scoring: query.has_text() && order == Order::Relevance,
+    };
+    let tantivy_query = query.to_tantivy(index.fields(), only);
+    let found = searcher.search(tantivy_query.as_ref(), &collector)?;
+    Ok((found, searcher))
+}
+
+/// A place suggestion: a city as written in a listing, and how many published listings it has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlaceCount {
+    pub place: String,
+    pub count: u64,
+}
+
+/// Cities and listing titles starting with `prefix`: at most `limit` of each.
+pub fn autocomplete(
+    index: &SearchIndex,
+    prefix: &str,
+    limit: usize,
+) -> Result<(Vec<PlaceCount>, Vec<StoredListing>), IndexError> {
+    let searcher = index.searcher();
+    let f = index.fields();
+    let folded = tokens(prefix).join(" ");
+    if folded.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let published = || -> Box<dyn Query> {
+        Box::new(TermQuery::new(
+            Term::from_field_u64(f.published, 1),
+            IndexRecordOption::Basic,
+        ))
+    };
+
+    let mut places = Vec::new();
+    for city in terms_with_prefix(&searcher, f.city_key, &folded, 50)? {
+        let query = BooleanQuery::new(vec![
+            (Occur::Must, published()),
+            (
+                Occur::Must,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(f.city_key, &city),
+                    IndexRecordOption::Basic,
+                )),
+            ),
+        ]);
+        let (count, top) =
+            searcher.search(&query, &(Count, TopDocs::with_limit(1).order_by_score()))?;
+        if let Some((_, address)) = top.first() {
+            let listing = index.stored(&searcher, *address)?;
+            let place = listing
+                .property
+                .and_then(|property| property.address)
+                .map(|address| address.locality)
+                .unwrap_or(city);
+            places.push(PlaceCount {
+                place,
+                count: count as u64,
+            });
+        }
+    }
+    places.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.place.cmp(&b.place)));
+    places.truncate(limit);
+
+    // Titles: the last word may be unfinished, the ones before it are whole.
+    let words = tokens(prefix);
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, published())];
+    if let Some((last, whole)) = words.split_last() {
+        for word in whole {
+            clauses.push((
+                Occur::Must,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(f.title, word),
+                    IndexRecordOption::WithFreqs,
+                )),
+            ));
+        }
+        let completions: Vec<(Occur, Box<dyn Query>)> =
+            terms_with_prefix(&searcher, f.title, last, 30)?
+                .into_iter()
+                .map(|term| -> (Occur, Box<dyn Query>) {
+                    (
+                        Occur::Should,
+                        Box::new(ConstScoreQuery::new(
+                            Box::new(TermQuery::new(
+                                Term::from_field_text(f.title, &term),
+                                IndexRecordOption::Basic,
+                            )),
+                            1.0,
+                        )),
+                    )
+                })
+                .collect();
+        if completions.is_empty() {
+            return Ok((places, Vec::new()));
+        }
+        clauses.push((Occur::Must, Box::new(BooleanQuery::new(completions))));
+    }
+    let top = searcher.search(
+        &BooleanQuery::new(clauses),
+        &TopDocs::with_limit(limit.max(1)).order_by_score(),
+    )?;
+    let mut listings = Vec::with_capacity(top.len());
+    for (_, address) in top {
+        listings.push(index.stored(&searcher, address)?);
+    }
+    Ok((places, listings))
+}
+
+/// Up to `max` distinct terms of `field` starting with `prefix`, over all segments.
+fn terms_with_prefix(
+    searcher: &tantivy::Searcher,
+    field: Field,
+    prefix: &str,
+    max: usize,
+) -> Result<Vec<String>, IndexError> {
+    let mut upper = prefix.as_bytes().to_vec();
+    upper.push(0xff);
+    let mut terms = BTreeMap::new();
+    for segment in searcher.segment_readers() {
+        let inverted = segment.inverted_index(field)?;
+        let mut stream = inverted
+            .terms()
+            .range()
+            .ge(prefix.as_bytes())
+            .lt(&upper)
+            .into_stream()?;
+        let mut seen = 0;
+        while stream.advance() && seen < max {
+            if let Ok(term) = std::str::from_utf8(stream.key()) {
+                terms.insert(term.to_owned(), ());
+            }
+            seen += 1;
+        }
+    }
+    Ok(terms.into_keys().take(max).collect())
+}
