@@ -16,6 +16,7 @@ use estospaces_identity::IdentitySettings;
 use estospaces_payment::PaymentSettings;
 use estospaces_profile::ProfileSettings;
 use estospaces_property::PropertySettings;
+use estospaces_search::SearchSettings;
 use serde::Deserialize;
 
 /// The platform's configuration.
@@ -31,6 +32,7 @@ pub struct PlatformSettings {
     pub payment: PaymentSettings,
     /// Booking's `property_url` is filled in: the platform's own property service.
     pub booking: BookingSettings,
+    pub search: SearchSettings,
     pub gateway: GatewaySettings,
     /// A database URL per service, overriding the one derived from `database_url`
     /// (`ESTOSPACES_DATABASES__PROPERTY=postgres://…/listings`).

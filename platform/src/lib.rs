@@ -107,12 +107,18 @@ impl Platform {
             },
         })
         .await?;
+        let search = estospaces_search::Application::build(Config {
+            common: with_identity(parts.common_for(estospaces_search::SERVICE_NAME).await?),
+            service: config.service.search.clone(),
+        })
+        .await?;
         let services = vec![
             identity,
             part!(estospaces_profile::SERVICE_NAME, profile),
             part!(estospaces_property::SERVICE_NAME, property),
             part!(estospaces_payment::SERVICE_NAME, payment),
             part!(estospaces_booking::SERVICE_NAME, booking),
+            part!(estospaces_search::SERVICE_NAME, search),
         ];
 
         let mut gateway_settings = config.service.gateway.clone();

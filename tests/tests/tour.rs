@@ -140,7 +140,7 @@ impl Tour {
 
 #[tokio::test]
 async fn a_newcomer_registers_finds_a_stay_books_it_with_a_test_card_and_the_saga_confirms_it() {
-    let tour = start_seeded_platform(12).await;
+    let tour = start_seeded_platform(30).await;
 
     let (status, user) = tour
         .post(
@@ -165,19 +165,39 @@ async fn a_newcomer_registers_finds_a_stay_books_it_with_a_test_card_and_the_sag
         .expect("an access token")
         .to_owned();
 
-    let (status, listings) = tour
-        .get(
-            "/v1/properties?kind=LISTING_KIND_SHORT_STAY&pageSize=50",
-            Some(&token),
-        )
-        .await;
-    assert_eq!(status, 200, "listing: {listings}");
-    let listings = listings["properties"].as_array().expect("listings");
-    assert!(!listings.is_empty(), "the seed published short stays");
-    let listing = listings
-        .iter()
-        .find(|listing| listing["bookingMode"] == "BOOKING_MODE_INSTANT")
-        .expect("an instantly bookable stay");
+    // Stays for two near Lisbon's centre, free for the nights, instantly bookable, cheapest
+    // first: the search index fills from the seed's events within moments.
+    let query = json!({
+        "query": {
+            "kind": "LISTING_KIND_SHORT_STAY", "guests": 2, "instantBook": true,
+            "circle": {"center": {"latitude": 38.7223, "longitude": -9.1393}, "radiusMeters": 5000},
+            "checkIn": {"year": 2027, "month": 3, "day": 10}, "checkOut": {"year": 2027, "month": 3, "day": 14},
+        },
+        "orderBy": "SORT_ORDER_PRICE_ASCENDING",
+        "pageSize": 5,
+    });
+    let mut found = Value::Null;
+    for _ in 0..100 {
+        let (status, page) = tour
+            .post("/v1/properties:search", None, query.clone())
+            .await;
+        assert_eq!(status, 200, "searching: {page}");
+        if page["results"]
+            .as_array()
+            .is_some_and(|results| !results.is_empty())
+        {
+            found = page;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let result = &found["results"][0];
+    let listing = &result["property"];
+    assert_eq!(
+        listing["address"]["locality"], "Lisbon",
+        "found near Lisbon: {found}"
+    );
+    assert_eq!(listing["bookingMode"], "BOOKING_MODE_INSTANT");
     assert_eq!(listing["state"], "STATE_PUBLISHED");
 
     let name = listing["name"].as_str().expect("a name");
@@ -189,6 +209,10 @@ async fn a_newcomer_registers_finds_a_stay_books_it_with_a_test_card_and_the_sag
         )
         .await;
     assert_eq!(status, 200, "quoting: {quote}");
+    assert_eq!(
+        result["stayTotal"], quote["total"],
+        "search shows the stay's price"
+    );
     let total: i64 = quote["total"]
         .as_str()
         .expect("int64 as a JSON string")
