@@ -1,7 +1,6 @@
 //! The event backbone over a real Kafka-protocol broker (tansu): the shared one from
 //! `services.sh`, or a private one for tests that stop and restart it.
 
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -13,6 +12,7 @@ use estospaces_events::{
 use estospaces_kafka::{KafkaConfig, KafkaSink, KafkaSource, consumer_lag};
 use estospaces_storage::Database;
 use estospaces_storage::testing::TestDatabase;
+use estospaces_testing::PrivateBroker;
 use sqlx::{AnyConnection, Row};
 
 #[derive(Clone, PartialEq, prost::Message)]
@@ -288,86 +288,6 @@ async fn a_poison_event_is_dead_lettered_on_kafka_and_replays_after_a_fix() {
     let mut arrivals = fixture.arrivals().await;
     arrivals.sort();
     assert_eq!(arrivals, [("a".to_owned(), 1), ("b".to_owned(), 1)]);
-}
-
-/// A tansu of the test's own, so stopping it disturbs no other test.
-struct PrivateBroker {
-    dir: tempfile::TempDir,
-    port: u16,
-    child: Option<Child>,
-}
-
-impl PrivateBroker {
-    fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
-        let mut broker = Self {
-            dir: tempfile::tempdir().expect("temp dir"),
-            port,
-            child: None,
-        };
-        broker.restart();
-        broker
-    }
-
-    fn brokers(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-
-    fn restart(&mut self) {
-        let tansu = std::env::var("ESTOSPACES_TANSU").unwrap_or_else(|_| {
-            format!(
-                "{}/.cache/estospaces/tools/bin/tansu",
-                std::env::var("HOME").unwrap_or_default()
-            )
-        });
-        let url = format!("tcp://127.0.0.1:{}", self.port);
-        // tansu resolves sqlite://NAME against its working directory.
-        let child = Command::new(&tansu)
-            .args([
-                "broker",
-                "--cluster-id",
-                "test",
-                "--listener-url",
-                &url,
-                "--advertised-listener-url",
-                &url,
-            ])
-            .args(["--storage-engine", "sqlite://tansu.db"])
-            .current_dir(self.dir.path())
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|err| {
-                panic!("starting {tansu} (run build-support/dev/services.sh up): {err}")
-            });
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "the private broker never listened"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// SIGKILL: the broker gets no chance to flush or say goodbye.
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for PrivateBroker {
-    fn drop(&mut self) {
-        self.kill();
-    }
 }
 
 #[tokio::test]

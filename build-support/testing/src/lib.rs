@@ -5,11 +5,14 @@
 //! - [`reason`], [`bad_fields`], [`retry_delay`]: what a failed call's `google.rpc.Status`
 //!   details say.
 //!
+//! - [`PrivateBroker`]: a Kafka-protocol broker of the test's own, to kill and restart.
+//!
 //! Fresh databases come from [`estospaces_storage::testing::TestDatabase`], re-exported here.
 
 #![forbid(unsafe_code)]
 
-use std::time::Duration;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 pub use estospaces_storage::Backend;
 pub use estospaces_storage::testing::TestDatabase;
@@ -86,4 +89,86 @@ pub fn retry_delay(status: &tonic::Status) -> Option<Duration> {
         .get_error_details()
         .retry_info()
         .and_then(|info| info.retry_delay)
+}
+
+/// A Kafka-protocol broker (tansu, as `build-support/dev/services.sh` installs it) of the test's
+/// own, so killing and restarting it disturbs no other test. Its data survives restarts.
+#[derive(Debug)]
+pub struct PrivateBroker {
+    dir: tempfile::TempDir,
+    port: u16,
+    child: Option<Child>,
+}
+
+impl PrivateBroker {
+    pub fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let mut broker = Self {
+            dir: tempfile::tempdir().expect("temp dir"),
+            port,
+            child: None,
+        };
+        broker.restart();
+        broker
+    }
+
+    pub fn brokers(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    pub fn restart(&mut self) {
+        let tansu = std::env::var("ESTOSPACES_TANSU").unwrap_or_else(|_| {
+            format!(
+                "{}/.cache/estospaces/tools/bin/tansu",
+                std::env::var("HOME").unwrap_or_default()
+            )
+        });
+        let url = format!("tcp://127.0.0.1:{}", self.port);
+        // tansu resolves sqlite://NAME against its working directory.
+        let child = Command::new(&tansu)
+            .args([
+                "broker",
+                "--cluster-id",
+                "test",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+            ])
+            .args(["--storage-engine", "sqlite://tansu.db"])
+            .current_dir(self.dir.path())
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|err| {
+                panic!("starting {tansu} (run build-support/dev/services.sh up): {err}")
+            });
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "the private broker never listened"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// SIGKILL: the broker gets no chance to flush or say goodbye.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for PrivateBroker {
+    fn drop(&mut self) {
+        self.kill();
+    }
 }
