@@ -172,3 +172,45 @@ impl Drop for PrivateBroker {
         self.kill();
     }
 }
+
+/// A loopback port nothing listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// Waits (up to 30 s) until the service binary `child` listens on loopback `port`; panics if it
+/// exits first.
+pub fn wait_until_listening(child: &mut Child, port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the binary never listened");
+        assert!(
+            child.try_wait().expect("status").is_none(),
+            "the binary exited early"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Sends `child` SIGTERM and returns how it exited, failing if it takes longer than `within`.
+pub fn stop_with_sigterm(child: &mut Child, within: Duration) -> std::process::ExitStatus {
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(status) = child.try_wait().expect("status") {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no exit within {within:?} of SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

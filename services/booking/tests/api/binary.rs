@@ -1,7 +1,7 @@
 //! The `estospaces-booking` binary as an operator runs it.
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_estospaces-booking");
 
@@ -42,15 +42,7 @@ fn the_binary_serves_on_its_embedded_stores_and_exits_cleanly_on_sigterm() {
         .spawn()
         .expect("the binary starts");
 
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the binary never listened");
-        assert!(
-            child.try_wait().expect("status").is_none(),
-            "the binary exited early"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    estospaces_testing::wait_until_listening(&mut child, port);
     assert!(
         data_dir.path().join("booking.db").exists(),
         "SQLite under the data dir"
@@ -60,21 +52,6 @@ fn the_binary_serves_on_its_embedded_stores_and_exits_cleanly_on_sigterm() {
         "the embedded event log"
     );
 
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(killed.success());
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("status") {
-            break status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the binary did not stop on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = estospaces_testing::stop_with_sigterm(&mut child, Duration::from_secs(20));
     assert!(status.success(), "a clean exit: {status:?}");
 }

@@ -1,7 +1,7 @@
 //! The `estospaces-identity` binary as an operator runs it.
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_estospaces-identity");
 
@@ -20,7 +20,7 @@ fn an_invalid_configuration_exits_with_status_64_and_says_why() {
 #[test]
 fn the_binary_serves_on_its_embedded_default_and_exits_cleanly_on_sigterm() {
     let data_dir = tempfile::tempdir().expect("temp dir");
-    let port = free_port();
+    let port = estospaces_testing::free_port();
     let mut child = Command::new(BINARY)
         .env("ESTOSPACES_LISTEN", format!("127.0.0.1:{port}"))
         .env("ESTOSPACES_DATA_DIR", data_dir.path())
@@ -30,33 +30,13 @@ fn the_binary_serves_on_its_embedded_default_and_exits_cleanly_on_sigterm() {
         .spawn()
         .expect("the binary starts");
 
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the binary never listened");
-        assert!(
-            child.try_wait().expect("status").is_none(),
-            "the binary exited early"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    estospaces_testing::wait_until_listening(&mut child, port);
     assert!(
         data_dir.path().join("identity.db").exists(),
         "SQLite under the data dir"
     );
 
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(killed.success());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("status") {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "no exit within 10 s of SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = estospaces_testing::stop_with_sigterm(&mut child, Duration::from_secs(10));
     assert!(status.success(), "{status:?}");
 }
 
@@ -142,11 +122,4 @@ fn grant_admin_makes_a_registered_account_an_admin_and_refuses_an_unknown_email(
         String::from_utf8_lossy(&unknown.stderr).contains("no account"),
         "{unknown:?}"
     );
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port()
 }
