@@ -87,7 +87,7 @@ impl SearchStore {
 
     /// Saves `record`, unless its owner already keeps [`MAX_PER_USER`].
     pub async fn insert(&self, record: &SavedSearchRecord) -> Result<(), StoreError> {
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         let count: i64 =
             sqlx::query("SELECT COUNT(*) AS n FROM saved_searches WHERE owner_id = $1")
                 .bind(&record.owner_id)
@@ -156,7 +156,7 @@ impl SearchStore {
         event: NewEvent,
     ) -> Result<AlertOutcome, StoreError> {
         let now = unix_micros(SystemTime::now());
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO search_alerts (saved_search_id, property_id, aggregate_sequence, sent, created_at) \
              VALUES ($1, $2, $3, 0, $4) ON CONFLICT DO NOTHING",
