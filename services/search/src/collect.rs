@@ -1,12 +1,14 @@
-//! One pass over every match: the exact circle and stay-length rules, facet counts, and the
-//! best `limit` hits in the requested order, all read from fast fields.
+//! Fast-field checks and one pass over every match: the exact area, kind, numbers and
+//! stay-length rules ([`Checks`], also run ahead of the posting lists by [`CheckedQuery`]),
+//! facet counts, and the best `limit` hits in the requested order.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BinaryHeap};
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
-use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
+use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
+use tantivy::{DocAddress, DocId, DocSet, Score, SegmentOrdinal, SegmentReader, TERMINATED};
 
 use crate::query::{Area, distance_meters};
 
@@ -80,15 +82,21 @@ pub struct SearchCollector {
     pub order: Order,
     /// How many of the best hits to keep (offset + page size).
     pub limit: usize,
-    /// The exact area: the query's cells only cover it.
-    pub area: Option<Area>,
-    /// The stay's length, checked against each listing's minimum and maximum.
-    pub nights: Option<u64>,
+    pub checks: Checks,
     pub histogram_interval: u64,
     pub scoring: bool,
+}
+
+/// What a listing must satisfy beyond its index terms, checked on fast fields: the exact area
+/// (the query's grid cells only cover it), the kind, the numbers and the stay's length.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Checks {
     /// The only listing kind that matches.
     pub kind: Option<u64>,
     pub numbers: Numbers,
+    pub area: Option<Area>,
+    /// The stay's length, checked against each listing's minimum and maximum.
+    pub nights: Option<u64>,
 }
 
 /// Bounds on a listing's numbers (inclusive); the defaults let everything through.
@@ -113,6 +121,201 @@ impl Default for Numbers {
     }
 }
 
+/// [`Checks`] over one segment's columns.
+#[derive(Debug)]
+pub struct SegmentChecks {
+    checks: Checks,
+    kind: Values<u64>,
+    price: Values<u64>,
+    bedrooms: Values<u64>,
+    bathrooms: Values<u64>,
+    guests: Values<u64>,
+    lat: Values<f64>,
+    lon: Values<f64>,
+    min_nights: Values<u64>,
+    max_nights: Values<u64>,
+}
+
+impl SegmentChecks {
+    pub fn open(checks: Checks, segment: &SegmentReader) -> tantivy::Result<Self> {
+        let fast = segment.fast_fields();
+        // A column is missing from a segment where no document has a value for it.
+        Ok(Self {
+            checks,
+            kind: Values(fast.column_opt("kind")?),
+            price: Values(fast.column_opt("price")?),
+            bedrooms: Values(fast.column_opt("bedrooms")?),
+            bathrooms: Values(fast.column_opt("bathrooms")?),
+            guests: Values(fast.column_opt("guests")?),
+            lat: Values(fast.column_opt("lat")?),
+            lon: Values(fast.column_opt("lon")?),
+            min_nights: Values(fast.column_opt("min_nights")?),
+            max_nights: Values(fast.column_opt("max_nights")?),
+        })
+    }
+
+    /// Whether `doc` passes, and if so its distance from the circle's centre (0 without one).
+    pub fn admit(&self, doc: DocId) -> Option<f64> {
+        let checks = &self.checks;
+        if let Some(kind) = checks.kind
+            && self.kind.first(doc) != Some(kind)
+        {
+            return None;
+        }
+        let numbers = checks.numbers;
+        let price = self.price.first(doc).unwrap_or(0);
+        if price < numbers.min_price
+            || price > numbers.max_price
+            || self.bedrooms.first(doc).unwrap_or(0) < numbers.min_bedrooms
+            || self.bathrooms.first(doc).unwrap_or(0) < numbers.min_bathrooms
+            || self.guests.first(doc).unwrap_or(0) < numbers.min_guests
+        {
+            return None;
+        }
+        let mut distance = 0.0;
+        if let Some(area) = checks.area {
+            let (Some(doc_lat), Some(doc_lon)) = (self.lat.first(doc), self.lon.first(doc)) else {
+                return None;
+            };
+            match area {
+                Area::Circle { lat, lon, radius } => {
+                    distance = distance_meters(lat, lon, doc_lat, doc_lon);
+                    if distance > radius {
+                        return None;
+                    }
+                }
+                Area::Box {
+                    low_lat,
+                    low_lon,
+                    high_lat,
+                    high_lon,
+                } => {
+                    if !(low_lat..=high_lat).contains(&doc_lat)
+                        || !(low_lon..=high_lon).contains(&doc_lon)
+                    {
+                        return None;
+                    }
+                }
+            }
+        }
+        if let Some(nights) = checks.nights {
+            let min = self.min_nights.first(doc).unwrap_or(1);
+            let max = self.max_nights.first(doc).unwrap_or(0);
+            if nights < min || (max > 0 && nights > max) {
+                return None;
+            }
+        }
+        Some(distance)
+    }
+}
+
+/// The documents of `lead` that pass `checks`. Leading a query with it (a map area's cells,
+/// say) runs the cheap column checks before the posting lists of the other clauses are seeked,
+/// so those are consulted only for listings that can still match.
+#[derive(Debug)]
+pub struct CheckedQuery {
+    pub lead: Box<dyn Query>,
+    pub checks: Checks,
+}
+
+impl Clone for CheckedQuery {
+    fn clone(&self) -> Self {
+        Self {
+            lead: self.lead.box_clone(),
+            checks: self.checks,
+        }
+    }
+}
+
+impl Query for CheckedQuery {
+    fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(CheckedWeight {
+            lead: self.lead.weight(scoring)?,
+            checks: self.checks,
+        }))
+    }
+}
+
+struct CheckedWeight {
+    lead: Box<dyn Weight>,
+    checks: Checks,
+}
+
+impl Weight for CheckedWeight {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        let mut scorer = CheckedScorer {
+            lead: self.lead.scorer(reader, boost)?,
+            checks: SegmentChecks::open(self.checks, reader)?,
+        };
+        let first = scorer.lead.doc();
+        scorer.first_admitted(first);
+        Ok(Box::new(scorer))
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        let admitted = SegmentChecks::open(self.checks, reader)?
+            .admit(doc)
+            .is_some();
+        if !admitted {
+            return Err(tantivy::TantivyError::InvalidArgument(format!(
+                "document {doc} fails the listing checks"
+            )));
+        }
+        self.lead.explain(reader, doc)
+    }
+}
+
+struct CheckedScorer {
+    lead: Box<dyn Scorer>,
+    checks: SegmentChecks,
+}
+
+impl CheckedScorer {
+    /// Moves to the first admitted document at or after `candidate`, the lead's current one.
+    fn first_admitted(&mut self, mut candidate: DocId) -> DocId {
+        while candidate != TERMINATED && self.checks.admit(candidate).is_none() {
+            candidate = self.lead.advance();
+        }
+        candidate
+    }
+}
+
+impl DocSet for CheckedScorer {
+    fn advance(&mut self) -> DocId {
+        if self.lead.doc() == TERMINATED {
+            return TERMINATED;
+        }
+        let candidate = self.lead.advance();
+        self.first_admitted(candidate)
+    }
+
+    fn seek(&mut self, target: DocId) -> DocId {
+        if self.lead.doc() >= target {
+            return self.lead.doc();
+        }
+        let candidate = self.lead.seek(target);
+        self.first_admitted(candidate)
+    }
+
+    fn doc(&self) -> DocId {
+        self.lead.doc()
+    }
+
+    fn size_hint(&self) -> u32 {
+        self.lead.size_hint()
+    }
+
+    fn cost(&self) -> u64 {
+        self.lead.cost()
+    }
+}
+
+impl Scorer for CheckedScorer {
+    fn score(&mut self) -> Score {
+        self.lead.score()
+    }
+}
+
 impl Collector for SearchCollector {
     type Fruit = Found;
     type Child = SegmentSearchCollector;
@@ -126,20 +329,12 @@ impl Collector for SearchCollector {
         Ok(SegmentSearchCollector {
             config: self.clone(),
             segment: segment_local_id,
-            // A column is missing from a segment where no document has a value for it.
+            checks: SegmentChecks::open(self.checks, segment)?,
             price: Values(fast.column_opt("price")?),
             property_type: Values(fast.column_opt("property_type")?),
-            kind: Values(fast.column_opt("kind")?),
-            bedrooms: Values(fast.column_opt("bedrooms")?),
-            bathrooms: Values(fast.column_opt("bathrooms")?),
-            guests: Values(fast.column_opt("guests")?),
             amenities: Values(fast.column_opt("amenities")?),
-            lat: Values(fast.column_opt("lat")?),
-            lon: Values(fast.column_opt("lon")?),
             created: Values(fast.column_opt("created")?),
             rating: Values(fast.column_opt("rating")?),
-            min_nights: Values(fast.column_opt("min_nights")?),
-            max_nights: Values(fast.column_opt("max_nights")?),
             tiebreak: Values(fast.column_opt("tiebreak")?),
             found: Found::default(),
             heap: BinaryHeap::with_capacity(self.limit + 1),
@@ -197,19 +392,12 @@ impl<T: PartialOrd + Copy + std::fmt::Debug + Send + Sync + 'static> Values<T> {
 pub struct SegmentSearchCollector {
     config: SearchCollector,
     segment: SegmentOrdinal,
+    checks: SegmentChecks,
     price: Values<u64>,
     property_type: Values<u64>,
-    kind: Values<u64>,
-    bedrooms: Values<u64>,
-    bathrooms: Values<u64>,
-    guests: Values<u64>,
     amenities: Values<u64>,
-    lat: Values<f64>,
-    lon: Values<f64>,
     created: Values<i64>,
     rating: Values<u64>,
-    min_nights: Values<u64>,
-    max_nights: Values<u64>,
     tiebreak: Values<u64>,
     found: Found,
     /// The best `limit` hits so far, worst on top.
@@ -220,54 +408,10 @@ impl SegmentCollector for SegmentSearchCollector {
     type Fruit = Found;
 
     fn collect(&mut self, doc: DocId, score: Score) {
-        if let Some(kind) = self.config.kind
-            && self.kind.first(doc) != Some(kind)
-        {
+        let Some(distance) = self.checks.admit(doc) else {
             return;
-        }
-        let numbers = self.config.numbers;
+        };
         let price = self.price.first(doc).unwrap_or(0);
-        if price < numbers.min_price
-            || price > numbers.max_price
-            || self.bedrooms.first(doc).unwrap_or(0) < numbers.min_bedrooms
-            || self.bathrooms.first(doc).unwrap_or(0) < numbers.min_bathrooms
-            || self.guests.first(doc).unwrap_or(0) < numbers.min_guests
-        {
-            return;
-        }
-        let mut distance = 0.0;
-        if let Some(area) = self.config.area {
-            let (Some(doc_lat), Some(doc_lon)) = (self.lat.first(doc), self.lon.first(doc)) else {
-                return;
-            };
-            match area {
-                Area::Circle { lat, lon, radius } => {
-                    distance = distance_meters(lat, lon, doc_lat, doc_lon);
-                    if distance > radius {
-                        return;
-                    }
-                }
-                Area::Box {
-                    low_lat,
-                    low_lon,
-                    high_lat,
-                    high_lon,
-                } => {
-                    if !(low_lat..=high_lat).contains(&doc_lat)
-                        || !(low_lon..=high_lon).contains(&doc_lon)
-                    {
-                        return;
-                    }
-                }
-            }
-        }
-        if let Some(nights) = self.config.nights {
-            let min = self.min_nights.first(doc).unwrap_or(1);
-            let max = self.max_nights.first(doc).unwrap_or(0);
-            if nights < min || (max > 0 && nights > max) {
-                return;
-            }
-        }
         let found = &mut self.found;
         found.total += 1;
         if let Some(kind) = self.property_type.first(doc)

@@ -11,7 +11,8 @@
 //! - [`listing`]: a listing as the index sees it, built from the events' snapshots.
 //! - [`index`]: the tantivy schema, opening, and the commit payload holding the positions.
 //! - [`query`]: requests parsed into checked queries, and their tantivy form.
-//! - [`collect`]: one pass over the matches for facets, post-filters and the top page.
+//! - [`word`]: one query word over several fields, cheap to seek.
+//! - [`collect`]: fast-field checks, and one pass over the matches for facets and the top page.
 //! - [`search`]: running searches and suggestions against the current searcher.
 //! - [`pricing`]: what a stay costs, from a listing's short-stay prices.
 //! - [`indexer`]: the consumer loop: apply events, commit in batches, then acknowledge.
@@ -34,6 +35,7 @@ pub mod search;
 pub mod service;
 pub mod startup;
 pub mod store;
+pub mod word;
 
 pub use config::{SearchConfig, SearchSettings};
 pub use startup::Application;

@@ -12,14 +12,15 @@ use estospaces_proto::search_v1 as spb;
 use estospaces_status::{FieldViolation, violation};
 use tantivy::Term;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, FuzzyTermQuery, Occur, Query,
-    RangeQuery, TermQuery,
+    AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, Query, RangeQuery, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use time::Date;
 
+use crate::collect::{CheckedQuery, Checks, Numbers};
 use crate::index::{Fields, geo_cell_position, tokens};
 use crate::listing::{day_number, parse_date};
+use crate::word::{WordField, WordQuery};
 
 /// The widest circle, in metres.
 pub const MAX_RADIUS_METERS: f64 = 500_000.0;
@@ -259,6 +260,24 @@ impl ListingQuery {
         }
     }
 
+    /// What the collector (and a map area's lead) checks on each listing's fast fields.
+    pub fn checks(&self) -> Checks {
+        Checks {
+            kind: self.required_kind(),
+            numbers: Numbers {
+                min_price: self.min_price,
+                max_price: self.max_price.unwrap_or(u64::MAX),
+                min_bedrooms: self.min_bedrooms,
+                min_bathrooms: self.min_bathrooms,
+                min_guests: self.guests,
+            },
+            area: self.area,
+            nights: self
+                .stay
+                .map(|stay| u64::try_from(stay.nights()).unwrap_or(0)),
+        }
+    }
+
     /// Whether results are scored by text.
     pub fn has_text(&self) -> bool {
         !self.terms.is_empty()
@@ -343,8 +362,16 @@ impl ListingQuery {
             let (low_lat, low_lon, high_lat, high_lon) = area.bounding_box();
             // The cells cover the box; the collector cuts them to the exact box or circle.
             // Without cells (a huge area), range filters on the coordinates do the covering.
+            // The cells lead, checked on fast fields first, so the text and term clauses are
+            // only consulted for listings in the area that pass the numbers.
             if let Some(cells) = cells_query(f, low_lat, low_lon, high_lat, high_lon) {
-                clauses.push((Occur::Must, filter(cells)));
+                clauses.push((
+                    Occur::Must,
+                    filter(Box::new(CheckedQuery {
+                        lead: cells,
+                        checks: self.checks(),
+                    })),
+                ));
             } else {
                 clauses.push((Occur::Must, filter(f64_range(f.lat, low_lat, high_lat))));
                 clauses.push((Occur::Must, filter(f64_range(f.lon, low_lon, high_lon))));
@@ -373,34 +400,32 @@ impl ListingQuery {
 /// eight letters). Descriptions match exactly only: their dictionary is the largest, so
 /// expanding a word to its neighbours there costs the most and adds mostly noise.
 fn text_clause(f: &Fields, word: &str) -> Box<dyn Query> {
-    let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    for (field, boost, fuzzy) in [
-        (f.title, 3.0, true),
-        (f.place, 2.0, true),
-        (f.description, 1.0, false),
-    ] {
-        let term = Term::from_field_text(field, word);
-        any.push((
-            Occur::Should,
-            Box::new(BoostQuery::new(
-                Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
-                boost,
-            )),
-        ));
-        let letters = word.chars().count();
-        if fuzzy && letters >= 4 {
-            let distance = if letters >= 8 { 2 } else { 1 };
-            // A near match scores below any exact one.
-            any.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(
-                    Box::new(FuzzyTermQuery::new(term, distance, true)),
-                    0.1 * boost,
-                )),
-            ));
-        }
-    }
-    Box::new(BooleanQuery::new(any))
+    let letters = word.chars().count();
+    let near = match letters {
+        0..4 => None,
+        4..8 => Some(1),
+        _ => Some(2),
+    };
+    Box::new(WordQuery::new(
+        word,
+        vec![
+            WordField {
+                field: f.title,
+                boost: 3.0,
+                fuzzy_distance: near,
+            },
+            WordField {
+                field: f.place,
+                boost: 2.0,
+                fuzzy_distance: near,
+            },
+            WordField {
+                field: f.description,
+                boost: 1.0,
+                fuzzy_distance: None,
+            },
+        ],
+    ))
 }
 
 /// The most grid cells a map area is looked up by; larger areas rely on the range filters.

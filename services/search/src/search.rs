@@ -8,7 +8,7 @@ use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 
-use crate::collect::{Found, Hit, Numbers, Order, SearchCollector};
+use crate::collect::{Found, Hit, Order, SearchCollector};
 use crate::index::{IndexError, SearchIndex, tokens};
 use crate::listing::StoredListing;
 use crate::query::ListingQuery;
@@ -75,18 +75,7 @@ fn collect(
     let collector = SearchCollector {
         order,
         limit,
-        area: query.area,
-        kind: query.required_kind(),
-        numbers: Numbers {
-            min_price: query.min_price,
-            max_price: query.max_price.unwrap_or(u64::MAX),
-            min_bedrooms: query.min_bedrooms,
-            min_bathrooms: query.min_bathrooms,
-            min_guests: query.guests,
-        },
-        nights: query
-            .stay
-            .map(|stay| u64::try_from(stay.nights()).unwrap_or(0)),
+        checks: query.checks(),
         histogram_interval,
         scoring: query.has_text() && order == Order::Relevance,
     };
