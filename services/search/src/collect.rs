@@ -1,14 +1,13 @@
-//! Fast-field checks and one pass over every match: the exact area, kind, numbers and
-//! stay-length rules ([`Checks`], also run ahead of the posting lists by [`CheckedQuery`]),
-//! facet counts, and the best `limit` hits in the requested order.
+//! One pass over every match: the exact area, kind, numbers and stay-length rules
+//! ([`Checks`], read from fast fields), facet counts, and the best `limit` hits in the
+//! requested order.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BinaryHeap};
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
-use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
-use tantivy::{DocAddress, DocId, DocSet, Score, SegmentOrdinal, SegmentReader, TERMINATED};
+use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
 
 use crate::query::{Area, distance_meters};
 
@@ -206,113 +205,6 @@ impl SegmentChecks {
             }
         }
         Some(distance)
-    }
-}
-
-/// The documents of `lead` that pass `checks`. Leading a query with it (a map area's cells,
-/// say) runs the cheap column checks before the posting lists of the other clauses are seeked,
-/// so those are consulted only for listings that can still match.
-#[derive(Debug)]
-pub struct CheckedQuery {
-    pub lead: Box<dyn Query>,
-    pub checks: Checks,
-}
-
-impl Clone for CheckedQuery {
-    fn clone(&self) -> Self {
-        Self {
-            lead: self.lead.box_clone(),
-            checks: self.checks,
-        }
-    }
-}
-
-impl Query for CheckedQuery {
-    fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
-        Ok(Box::new(CheckedWeight {
-            lead: self.lead.weight(scoring)?,
-            checks: self.checks,
-        }))
-    }
-}
-
-struct CheckedWeight {
-    lead: Box<dyn Weight>,
-    checks: Checks,
-}
-
-impl Weight for CheckedWeight {
-    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
-        let mut scorer = CheckedScorer {
-            lead: self.lead.scorer(reader, boost)?,
-            checks: SegmentChecks::open(self.checks, reader)?,
-        };
-        let first = scorer.lead.doc();
-        scorer.first_admitted(first);
-        Ok(Box::new(scorer))
-    }
-
-    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
-        let admitted = SegmentChecks::open(self.checks, reader)?
-            .admit(doc)
-            .is_some();
-        if !admitted {
-            return Err(tantivy::TantivyError::InvalidArgument(format!(
-                "document {doc} fails the listing checks"
-            )));
-        }
-        self.lead.explain(reader, doc)
-    }
-}
-
-struct CheckedScorer {
-    lead: Box<dyn Scorer>,
-    checks: SegmentChecks,
-}
-
-impl CheckedScorer {
-    /// Moves to the first admitted document at or after `candidate`, the lead's current one.
-    fn first_admitted(&mut self, mut candidate: DocId) -> DocId {
-        while candidate != TERMINATED && self.checks.admit(candidate).is_none() {
-            candidate = self.lead.advance();
-        }
-        candidate
-    }
-}
-
-impl DocSet for CheckedScorer {
-    fn advance(&mut self) -> DocId {
-        if self.lead.doc() == TERMINATED {
-            return TERMINATED;
-        }
-        let candidate = self.lead.advance();
-        self.first_admitted(candidate)
-    }
-
-    fn seek(&mut self, target: DocId) -> DocId {
-        if self.lead.doc() >= target {
-            return self.lead.doc();
-        }
-        let candidate = self.lead.seek(target);
-        self.first_admitted(candidate)
-    }
-
-    fn doc(&self) -> DocId {
-        self.lead.doc()
-    }
-
-    fn size_hint(&self) -> u32 {
-        self.lead.size_hint()
-    }
-
-    fn cost(&self) -> u64 {
-        self.lead.cost()
-    }
-}
-
-impl Scorer for CheckedScorer {
-    fn score(&mut self) -> Score {
-        self.lead.score()
     }
 }
 

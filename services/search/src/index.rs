@@ -11,6 +11,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use estospaces_proto::property_v1 as pb;
 use prost::Message as _;
@@ -28,6 +29,7 @@ use tantivy::tokenizer::{
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
 use crate::listing::{StoredListing, headline_price};
+use crate::prefilter::ListingTables;
 
 /// The tokenizer of the text fields: words, lowercased, accents folded (`São` → `sao`).
 pub const FOLDED: &str = "folded";
@@ -127,7 +129,11 @@ fn schema() -> (Schema, Fields) {
         max_nights: builder.add_u64_field("max_nights", FAST),
         unavailable: builder.add_u64_field("unavailable", FAST),
         tiebreak: builder.add_u64_field("tiebreak", FAST),
-        geo_cell: builder.add_u64_field("geo_cell", NumericOptions::default().set_indexed()),
+        // Fast too: segments keep their documents sorted by it (see `settings`).
+        geo_cell: builder.add_u64_field(
+            "geo_cell",
+            NumericOptions::default().set_indexed().set_fast(),
+        ),
     };
     (builder.build(), fields)
 }
@@ -174,11 +180,31 @@ pub enum IndexError {
     Corrupt(String),
 }
 
+fn warmer(tables: &Arc<ListingTables>) -> std::sync::Weak<dyn tantivy::Warmer> {
+    let tables: Arc<dyn tantivy::Warmer> = tables.clone();
+    Arc::downgrade(&tables)
+}
+
+/// Segments keep their documents in grid-cell order: the listings of a map area are then a
+/// few runs of neighbouring documents, read in sequence rather than scattered over the
+/// segment (fewer cache misses on the columns and posting lists a search walks).
+fn settings() -> tantivy::IndexSettings {
+    tantivy::IndexSettings {
+        sort_by_field: Some(tantivy::index::IndexSortByField {
+            field: "geo_cell".to_owned(),
+            order: tantivy::index::Order::Asc,
+        }),
+        ..tantivy::IndexSettings::default()
+    }
+}
+
 /// The index, shared by the indexer (which writes) and the handlers (which read).
 pub struct SearchIndex {
     index: Index,
     reader: IndexReader,
     fields: Fields,
+    /// Built by the reader on every reload, for the area prefilter.
+    tables: Arc<ListingTables>,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -207,18 +233,21 @@ impl SearchIndex {
         let index = if exists {
             Index::open(directory)?
         } else {
-            Index::create(directory, schema, tantivy::IndexSettings::default())?
+            Index::create(directory, schema, settings())?
         };
         index.tokenizers().register(FOLDED, analyzer());
+        let tables = Arc::new(ListingTables::default());
         let reader = index
             .reader_builder()
             // Reloaded by the indexer right after each commit: searchable as soon as durable.
             .reload_policy(ReloadPolicy::Manual)
+            .warmers(vec![warmer(&tables)])
             .try_into()?;
         let this = Self {
             index,
             reader,
             fields,
+            tables,
         };
         if !exists {
             // Make the generation durable before anything is consumed under its name.
@@ -236,16 +265,22 @@ impl SearchIndex {
     /// In memory, for benchmarks and unit tests.
     pub fn in_ram() -> Result<Self, IndexError> {
         let (schema, fields) = schema();
-        let index = Index::create_in_ram(schema);
+        let index = Index::builder()
+            .schema(schema)
+            .settings(settings())
+            .create_in_ram()?;
         index.tokenizers().register(FOLDED, analyzer());
+        let tables = Arc::new(ListingTables::default());
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
+            .warmers(vec![warmer(&tables)])
             .try_into()?;
         Ok(Self {
             index,
             reader,
             fields,
+            tables,
         })
     }
 
@@ -259,6 +294,10 @@ impl SearchIndex {
 
     pub fn fields(&self) -> &Fields {
         &self.fields
+    }
+
+    pub fn tables(&self) -> &Arc<ListingTables> {
+        &self.tables
     }
 
     /// A writer with `memory_bytes` of buffer (split over up to two indexing threads).

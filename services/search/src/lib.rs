@@ -12,7 +12,8 @@
 //! - [`index`]: the tantivy schema, opening, and the commit payload holding the positions.
 //! - [`query`]: requests parsed into checked queries, and their tantivy form.
 //! - [`word`]: one query word over several fields, cheap to seek.
-//! - [`collect`]: fast-field checks, and one pass over the matches for facets and the top page.
+//! - [`prefilter`]: a compact per-segment copy of the checked values, run ahead of the posting lists.
+//! - [`collect`]: one pass over the matches: exact checks, facets and the top page.
 //! - [`search`]: running searches and suggestions against the current searcher.
 //! - [`pricing`]: what a stay costs, from a listing's short-stay prices.
 //! - [`indexer`]: the consumer loop: apply events, commit in batches, then acknowledge.
@@ -29,6 +30,7 @@ pub mod config;
 pub mod index;
 pub mod indexer;
 pub mod listing;
+pub mod prefilter;
 pub mod pricing;
 pub mod query;
 pub mod search;

@@ -6,6 +6,7 @@
 //! range.
 
 use std::ops::Bound;
+use std::sync::Arc;
 
 use estospaces_proto::property_v1 as pb;
 use estospaces_proto::search_v1 as spb;
@@ -17,9 +18,10 @@ use tantivy::query::{
 use tantivy::schema::{Field, IndexRecordOption};
 use time::Date;
 
-use crate::collect::{CheckedQuery, Checks, Numbers};
+use crate::collect::{Checks, Numbers};
 use crate::index::{Fields, geo_cell_position, tokens};
 use crate::listing::{day_number, parse_date};
+use crate::prefilter::{CheckedQuery, ListingTables};
 use crate::word::{WordField, WordQuery};
 
 /// The widest circle, in metres.
@@ -285,7 +287,12 @@ impl ListingQuery {
 
     /// The tantivy query: text, filters, bounding box and free nights (all but the exact
     /// circle and stay-length rules, which the collector applies).
-    pub fn to_tantivy(&self, f: &Fields, only: Option<&str>) -> Box<dyn Query> {
+    pub fn to_tantivy(
+        &self,
+        f: &Fields,
+        tables: &Arc<ListingTables>,
+        only: Option<&str>,
+    ) -> Box<dyn Query> {
         // Unpublished listings are few: excluding them skips a few documents, where requiring
         // `published` would walk a posting list of nearly every document.
         let mut clauses: Vec<(Occur, Box<dyn Query>)> =
@@ -370,6 +377,7 @@ impl ListingQuery {
                     filter(Box::new(CheckedQuery {
                         lead: cells,
                         checks: self.checks(),
+                        tables: tables.clone(),
                     })),
                 ));
             } else {

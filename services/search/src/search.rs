@@ -1,17 +1,62 @@
 //! Searches and suggestions against the index's current searcher. CPU-bound: the handlers run
-//! these on the blocking pool.
+//! these through a [`SearchPool`].
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use tantivy::Term;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
+use tokio::sync::Semaphore;
 
 use crate::collect::{Found, Hit, Order, SearchCollector};
 use crate::index::{IndexError, SearchIndex, tokens};
 use crate::listing::StoredListing;
 use crate::query::ListingQuery;
+
+/// Runs searches on at most one thread per core, in arrival order.
+///
+/// Searches are CPU-bound. On the blocking pool without a limit, more searches than cores
+/// time-slice: each takes as long as everything in flight, and one preempted midway waits out
+/// the others' slices. Queued in order instead, a search waits only for those ahead of it and
+/// then runs uninterrupted: the same throughput with a much shorter tail (docs/benchmarks.md).
+#[derive(Debug, Clone)]
+pub struct SearchPool {
+    permits: Arc<Semaphore>,
+}
+
+impl SearchPool {
+    pub fn new(threads: usize) -> Self {
+        Self {
+            permits: Arc::new(Semaphore::new(threads.max(1))),
+        }
+    }
+
+    /// One thread per core the process may use.
+    pub fn per_core() -> Self {
+        Self::new(std::thread::available_parallelism().map_or(1, usize::from))
+    }
+
+    /// Runs `work` on the blocking pool once a thread of this pool is free.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, tokio::task::JoinError> {
+        // Tokio's semaphore is fair: waiters are served in arrival order.
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the pool's semaphore is never closed");
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work()
+        })
+        .await
+    }
+}
 
 /// A search, checked.
 #[derive(Debug, Clone)]
@@ -79,7 +124,7 @@ fn collect(
         histogram_interval,
         scoring: query.has_text() && order == Order::Relevance,
     };
-    let tantivy_query = query.to_tantivy(index.fields(), only);
+    let tantivy_query = query.to_tantivy(index.fields(), index.tables(), only);
     let found = searcher.search(tantivy_query.as_ref(), &collector)?;
     Ok((found, searcher))
 }

@@ -20,7 +20,7 @@ use crate::index::{SearchIndex, fnv1a};
 use crate::listing::parse_date;
 use crate::pricing;
 use crate::query::ListingQuery;
-use crate::search::{self, Search};
+use crate::search::{self, Search, SearchPool};
 use crate::store::{SavedSearchRecord, SearchStore, StoreError};
 
 /// The most results a page holds.
@@ -35,11 +35,16 @@ const DEFAULT_HISTOGRAM_INTERVAL: i64 = 10_000;
 pub struct SearchHandlers {
     index: Arc<SearchIndex>,
     store: SearchStore,
+    pool: SearchPool,
 }
 
 impl SearchHandlers {
     pub fn new(index: Arc<SearchIndex>, store: SearchStore) -> Self {
-        Self { index, store }
+        Self {
+            index,
+            store,
+            pool: SearchPool::per_core(),
+        }
     }
 }
 
@@ -130,7 +135,9 @@ impl SearchService for SearchHandlers {
             histogram_interval: u64::try_from(histogram_interval).unwrap_or(1),
         };
         let index = self.index.clone();
-        let page = tokio::task::spawn_blocking(move || search::search(&index, &search))
+        let page = self
+            .pool
+            .run(move || search::search(&index, &search))
             .await
             .map_err(|err| ApiError::internal(DOMAIN, err))?
             .map_err(|err| ApiError::internal(DOMAIN, err))?;
@@ -227,11 +234,12 @@ impl SearchService for SearchHandlers {
         }
         let index = self.index.clone();
         let limit = usize::try_from(limit).unwrap_or(5);
-        let (places, listings) =
-            tokio::task::spawn_blocking(move || search::autocomplete(&index, &prefix, limit))
-                .await
-                .map_err(|err| ApiError::internal(DOMAIN, err))?
-                .map_err(|err| ApiError::internal(DOMAIN, err))?;
+        let (places, listings) = self
+            .pool
+            .run(move || search::autocomplete(&index, &prefix, limit))
+            .await
+            .map_err(|err| ApiError::internal(DOMAIN, err))?
+            .map_err(|err| ApiError::internal(DOMAIN, err))?;
         Ok(Response::new(spb::AutocompleteResponse {
             places: places
                 .into_iter()
