@@ -396,3 +396,192 @@ impl Scorer for CheckedScorer {
         0.0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use estospaces_proto::property_v1 as pb;
+    use estospaces_proto::search_v1 as spb;
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+
+    use crate::collect::Order;
+    use crate::index::{Positions, SearchIndex, commit};
+    use crate::listing::StoredListing;
+    use crate::query::ListingQuery;
+    use crate::search::{Search, search};
+
+    const WORDS: [&str; 4] = ["sun", "sea", "oak", "elm"];
+
+    fn listing(rng: &mut StdRng, i: usize) -> StoredListing {
+        let kind = [
+            pb::ListingKind::ShortStay,
+            pb::ListingKind::LongTermRental,
+            pb::ListingKind::Sale,
+        ][rng.gen_range(0..3)];
+        // Some values do not fit the table's narrow copy: it must still let them through.
+        let price = if rng.gen_bool(0.1) {
+            rng.gen_range(4_000_000_000..9_000_000_000)
+        } else {
+            rng.gen_range(1_000..60_000)
+        };
+        let location = rng.gen_bool(0.9).then(|| pb::GeoPoint {
+            latitude: 48.85 + rng.gen_range(-1.0..1.0),
+            longitude: 2.35 + rng.gen_range(-1.0..1.0),
+        });
+        StoredListing {
+            id: format!("listing-{i}"),
+            sequence: 1,
+            unavailable_days: Vec::new(),
+            property: Some(pb::Property {
+                name: format!("properties/listing-{i}"),
+                kind: kind as i32,
+                state: pb::property::State::Published as i32,
+                title: format!("{} house", WORDS[rng.gen_range(0..WORDS.len())]),
+                bedrooms: if rng.gen_bool(0.1) {
+                    rng.gen_range(250..400)
+                } else {
+                    rng.gen_range(0..6)
+                },
+                max_guests: rng.gen_range(1..10),
+                address: Some(pb::Address {
+                    locality: "Paris".to_owned(),
+                    location,
+                    ..Default::default()
+                }),
+                short_stay_pricing: (kind == pb::ListingKind::ShortStay).then(|| {
+                    pb::ShortStayPricing {
+                        base_nightly_price: price,
+                        ..Default::default()
+                    }
+                }),
+                long_term_pricing: (kind == pb::ListingKind::LongTermRental).then_some(
+                    pb::LongTermPricing {
+                        monthly_rent: price,
+                        deposit: 0,
+                    },
+                ),
+                sale_pricing: (kind == pb::ListingKind::Sale).then_some(pb::SalePricing {
+                    asking_price: price,
+                }),
+                ..Default::default()
+            }),
+        }
+    }
+
+    /// The query's answer, decided listing by listing without the index.
+    fn brute_force(listings: &[StoredListing], query: &ListingQuery) -> Vec<String> {
+        let mut ids: Vec<String> = listings
+            .iter()
+            .filter(|listing| {
+                let property = listing.property.as_ref().expect("a property");
+                let price = u64::try_from(listing.price()).unwrap_or(0);
+                let Some(point) = property.address.as_ref().and_then(|a| a.location) else {
+                    return false;
+                };
+                let in_area = match query.area.expect("an area") {
+                    crate::query::Area::Circle { lat, lon, radius } => {
+                        crate::query::distance_meters(lat, lon, point.latitude, point.longitude)
+                            <= radius
+                    }
+                    crate::query::Area::Box {
+                        low_lat,
+                        low_lon,
+                        high_lat,
+                        high_lon,
+                    } => {
+                        (low_lat..=high_lat).contains(&point.latitude)
+                            && (low_lon..=high_lon).contains(&point.longitude)
+                    }
+                };
+                in_area
+                    && query.kind.is_none_or(|kind| kind == property.kind as u64)
+                    && price >= query.min_price
+                    && query.max_price.is_none_or(|max| price <= max)
+                    && property.bedrooms as u64 >= query.min_bedrooms
+                    && query
+                        .terms
+                        .iter()
+                        .all(|term| property.title.split(' ').any(|word| word == term))
+            })
+            .map(|listing| listing.id.clone())
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    #[test]
+    fn map_area_searches_find_exactly_the_listings_a_scan_of_every_listing_finds() {
+        let mut rng = StdRng::seed_from_u64(7);
+        let index = SearchIndex::in_ram().expect("an index");
+        let listings: Vec<StoredListing> = (0..3_000).map(|i| listing(&mut rng, i)).collect();
+        {
+            let mut writer = index.writer(15_000_000).expect("a writer");
+            // Several commits: several segments, each sorted on its own.
+            for chunk in listings.chunks(700) {
+                for listing in chunk {
+                    writer
+                        .add_document(index.document(listing))
+                        .expect("a document");
+                }
+                commit(&mut writer, &Positions::default()).expect("a commit");
+            }
+        }
+        index.reload().expect("a reload");
+
+        for round in 0..200 {
+            let center = pb::GeoPoint {
+                latitude: 48.85 + rng.gen_range(-0.8..0.8),
+                longitude: 2.35 + rng.gen_range(-0.8..0.8),
+            };
+            let area = if round % 2 == 0 {
+                spb::property_query::Area::Circle(spb::GeoCircle {
+                    center: Some(center),
+                    radius_meters: rng.gen_range(2_000.0..80_000.0),
+                })
+            } else {
+                spb::property_query::Area::Box(spb::GeoBox {
+                    low: Some(center),
+                    high: Some(pb::GeoPoint {
+                        latitude: center.latitude + rng.gen_range(0.01..0.9),
+                        longitude: center.longitude + rng.gen_range(0.01..0.9),
+                    }),
+                })
+            };
+            let min_price = [0, 5_000, 4_500_000_000][rng.gen_range(0..3)];
+            let request = spb::PropertyQuery {
+                text: if rng.gen_bool(0.5) {
+                    WORDS[rng.gen_range(0..WORDS.len())].to_owned()
+                } else {
+                    String::new()
+                },
+                kind: [0, 1, 2, 3][rng.gen_range(0..4)],
+                min_price,
+                max_price: [0, min_price + 20_000, 8_000_000_000][rng.gen_range(0..3)],
+                min_bedrooms: [0, 2, 300][rng.gen_range(0..3)],
+                area: Some(area),
+                ..Default::default()
+            };
+            let query = ListingQuery::parse(&request, "").expect("a valid query");
+            let page = search(
+                &index,
+                &Search {
+                    query: query.clone(),
+                    order: Order::Newest,
+                    offset: 0,
+                    page_size: listings.len(),
+                    histogram_interval: 10_000,
+                },
+            )
+            .expect("a search");
+            let mut found: Vec<String> = page
+                .matches
+                .iter()
+                .map(|found| found.listing.id.clone())
+                .collect();
+            found.sort();
+            let expected = brute_force(&listings, &query);
+            assert_eq!(found, expected, "round {round}: {request:?}");
+            assert_eq!(page.found.total, expected.len() as u64);
+        }
+    }
+}
