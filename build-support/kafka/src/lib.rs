@@ -54,6 +54,8 @@ impl KafkaConfig {
     fn client(&self) -> ClientConfig {
         let mut config = ClientConfig::new();
         config.set("bootstrap.servers", &self.brokers);
+        // Reconnect to a broker that is back within a second, not librdkafka's 10 s.
+        config.set("reconnect.backoff.max.ms", "1000");
         config
     }
 }
@@ -263,10 +265,30 @@ impl KafkaSource {
     }
 }
 
+/// Errors librdkafka reports while it reconnects by itself. They are queued ahead of messages
+/// and read one at a time, so a caller that backed off on each would, after an outage, wait out
+/// one backoff per error queued during it before the first message.
+fn is_reconnecting(err: &KafkaError) -> bool {
+    matches!(
+        err,
+        KafkaError::MessageConsumption(
+            RDKafkaErrorCode::BrokerTransportFailure
+                | RDKafkaErrorCode::AllBrokersDown
+                | RDKafkaErrorCode::Resolve
+        )
+    )
+}
+
 impl EventSource for KafkaSource {
     async fn next(&mut self) -> Result<Delivery, TransportError> {
-        let message = self.consumer.recv().await.map_err(broker_error)?;
-        Ok(delivery(&message))
+        loop {
+            match self.consumer.recv().await {
+                Ok(message) => return Ok(delivery(&message)),
+                // Already logged by the client; librdkafka paces its reconnection attempts.
+                Err(err) if is_reconnecting(&err) => tracing::debug!("reading events: {err}"),
+                Err(err) => return Err(broker_error(err)),
+            }
+        }
     }
 
     async fn ack(&mut self, delivery: &Delivery) -> Result<(), TransportError> {

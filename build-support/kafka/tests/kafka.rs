@@ -6,8 +6,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use estospaces_events::{
-    Consumer, ConsumerConfig, Event, EventHandler, HandlerError, NewEvent, Outbox, Relay,
-    RelayConfig, dead_letter_topic, replay_dead_letters, topic_for,
+    Consumer, ConsumerConfig, Delivery, Event, EventHandler, EventSink, EventSource, HandlerError,
+    NewEvent, Outbox, OutgoingRecord, Relay, RelayConfig, dead_letter_topic, replay_dead_letters,
+    topic_for,
 };
 use estospaces_kafka::{KafkaConfig, KafkaSink, KafkaSource, consumer_lag};
 use estospaces_storage::Database;
@@ -323,4 +324,51 @@ async fn a_broker_killed_and_restarted_mid_stream_loses_nothing_and_duplicates_n
     );
     assert_eq!(fixture.distinct_events().await, 120);
     assert_in_order_per_aggregate(&fixture.arrivals().await);
+}
+
+/// A source of its own on a fresh topic of `kafka`, and a sink to that topic.
+async fn source_and_sink(kafka: &KafkaConfig) -> (KafkaSource, KafkaSink, String) {
+    let topic = format!("test{}.v1", uuid::Uuid::new_v4().simple());
+    let source = KafkaSource::subscribe(kafka, &format!("{topic}.reader"), &[&topic])
+        .await
+        .expect("subscribes");
+    (source, KafkaSink::new(kafka.clone()).expect("sink"), topic)
+}
+
+async fn send(sink: &KafkaSink, topic: &str, payload: &str) {
+    let record = OutgoingRecord {
+        topic: topic.to_owned(),
+        key: "key".to_owned(),
+        payload: payload.as_bytes().to_vec(),
+        headers: Vec::new(),
+    };
+    for result in sink.publish(std::slice::from_ref(&record)).await {
+        result.expect("the broker takes the record");
+    }
+}
+
+async fn receive(source: &mut KafkaSource) -> Delivery {
+    tokio::time::timeout(Duration::from_secs(60), source.next())
+        .await
+        .expect("a delivery within 60 s")
+        .expect("a message, not an error")
+}
+
+#[tokio::test]
+async fn after_a_broker_restart_a_source_reads_the_next_message_not_the_errors_of_the_outage() {
+    let mut broker = PrivateBroker::start();
+    let kafka = KafkaConfig::new(broker.brokers());
+    let (mut source, sink, topic) = source_and_sink(&kafka).await;
+    send(&sink, &topic, "before").await;
+    let first = receive(&mut source).await;
+    source.ack(&first).await.expect("acknowledged");
+
+    broker.kill();
+    // Unread, the consumer's reports of the lost connections queue up ahead of any message; a
+    // caller backing off on each would wait out one backoff per report once the broker is back.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    broker.restart();
+    send(&sink, &topic, "after").await;
+
+    assert_eq!(receive(&mut source).await.payload, b"after");
 }
