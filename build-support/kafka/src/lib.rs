@@ -5,7 +5,7 @@
 //!   has the record. Topics are created on first use.
 //! - [`KafkaSource`]: a consumer-group member that stores an offset only once its message was
 //!   processed (`enable.auto.offset.store=false`), commits stored offsets periodically, when
-//!   partitions are revoked, and on shutdown.
+//!   partitions are revoked, and on shutdown (waiting at most [`COMMIT_TIMEOUT`]).
 //! - [`consumer_lag`]: committed offset against the high watermark, per partition.
 //! - [`EventBus`]: Kafka or the embedded log, as a service's configuration says.
 
@@ -16,7 +16,7 @@ mod bus;
 pub use bus::{BusSink, BusSource, EventBus};
 
 use std::collections::HashSet;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use estospaces_events::{Delivery, EventSink, EventSource, OutgoingRecord, TransportError};
@@ -223,9 +223,18 @@ impl ConsumerContext for CommitOnRevoke {
     }
 }
 
+/// How long [`KafkaSource::commit`] waits for the group coordinator.
+pub const COMMIT_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// One member of a consumer group.
+///
+/// librdkafka waits for the group coordinator with no deadline when a synchronous commit or a
+/// consumer's close cannot reach it, so both run on threads of their own: a commit is abandoned
+/// after [`COMMIT_TIMEOUT`], and a dropped source closes its consumer in the background, so
+/// neither an async worker nor the process's exit waits for a broker that is gone.
 pub struct KafkaSource {
-    consumer: StreamConsumer<CommitOnRevoke>,
+    /// Always `Some` until dropped.
+    consumer: Option<Arc<StreamConsumer<CommitOnRevoke>>>,
 }
 
 impl std::fmt::Debug for KafkaSource {
@@ -261,7 +270,29 @@ impl KafkaSource {
             .create_with_context(CommitOnRevoke)
             .map_err(broker_error)?;
         consumer.subscribe(topics).map_err(broker_error)?;
-        Ok(Self { consumer })
+        Ok(Self {
+            consumer: Some(Arc::new(consumer)),
+        })
+    }
+
+    fn consumer(&self) -> &Arc<StreamConsumer<CommitOnRevoke>> {
+        self.consumer
+            .as_ref()
+            .expect("a source has its consumer until dropped")
+    }
+}
+
+impl Drop for KafkaSource {
+    fn drop(&mut self) {
+        if let Some(consumer) = self.consumer.take() {
+            // Closing commits and leaves the group, waiting for the coordinator with no deadline.
+            let closing = std::thread::Builder::new()
+                .name("kafka-close".to_owned())
+                .spawn(move || drop(consumer));
+            if let Err(err) = closing {
+                tracing::warn!("closing a consumer in the background: {err}");
+            }
+        }
     }
 }
 
@@ -282,7 +313,7 @@ fn is_reconnecting(err: &KafkaError) -> bool {
 impl EventSource for KafkaSource {
     async fn next(&mut self) -> Result<Delivery, TransportError> {
         loop {
-            match self.consumer.recv().await {
+            match self.consumer().recv().await {
                 Ok(message) => return Ok(delivery(&message)),
                 // Already logged by the client; librdkafka paces its reconnection attempts.
                 Err(err) if is_reconnecting(&err) => tracing::debug!("reading events: {err}"),
@@ -293,15 +324,27 @@ impl EventSource for KafkaSource {
 
     async fn ack(&mut self, delivery: &Delivery) -> Result<(), TransportError> {
         // librdkafka commits `offset + 1`: the next message to read.
-        self.consumer
+        self.consumer()
             .store_offset(&delivery.topic, delivery.partition, delivery.offset)
             .map_err(broker_error)
     }
 
     async fn commit(&mut self) -> Result<(), TransportError> {
-        match self.consumer.commit_consumer_state(CommitMode::Sync) {
-            Ok(()) | Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => Ok(()),
-            Err(err) => Err(broker_error(err)),
+        let consumer = Arc::clone(self.consumer());
+        let (done, result) = tokio::sync::oneshot::channel();
+        std::thread::Builder::new()
+            .name("kafka-commit".to_owned())
+            .spawn(move || {
+                let _ = done.send(consumer.commit_consumer_state(CommitMode::Sync));
+            })
+            .map_err(|err| TransportError::Broker(format!("starting a commit: {err}")))?;
+        match tokio::time::timeout(COMMIT_TIMEOUT, result).await {
+            Ok(Ok(Ok(()) | Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)))) => Ok(()),
+            Ok(Ok(Err(err))) => Err(broker_error(err)),
+            Ok(Err(_)) => Err(TransportError::Broker("the commit thread died".to_owned())),
+            Err(_) => Err(TransportError::Broker(format!(
+                "the group coordinator did not answer a commit within {COMMIT_TIMEOUT:?}"
+            ))),
         }
     }
 }

@@ -10,7 +10,7 @@ use estospaces_events::{
     NewEvent, Outbox, OutgoingRecord, Relay, RelayConfig, dead_letter_topic, replay_dead_letters,
     topic_for,
 };
-use estospaces_kafka::{KafkaConfig, KafkaSink, KafkaSource, consumer_lag};
+use estospaces_kafka::{COMMIT_TIMEOUT, KafkaConfig, KafkaSink, KafkaSource, consumer_lag};
 use estospaces_storage::Database;
 use estospaces_storage::testing::TestDatabase;
 use estospaces_testing::PrivateBroker;
@@ -371,4 +371,33 @@ async fn after_a_broker_restart_a_source_reads_the_next_message_not_the_errors_o
     send(&sink, &topic, "after").await;
 
     assert_eq!(receive(&mut source).await.payload, b"after");
+}
+
+#[tokio::test]
+async fn with_the_broker_gone_a_source_commits_within_its_deadline_and_lets_go_at_once() {
+    let mut broker = PrivateBroker::start();
+    let kafka = KafkaConfig::new(broker.brokers());
+    let (mut source, sink, topic) = source_and_sink(&kafka).await;
+    send(&sink, &topic, "one").await;
+    let delivery = receive(&mut source).await;
+    source.ack(&delivery).await.expect("acknowledged");
+
+    broker.kill();
+    let started = Instant::now();
+    // Whether the commit fails or librdkafka gives up first, it returns in time.
+    let _ = source.commit().await;
+    assert!(
+        started.elapsed() < COMMIT_TIMEOUT + Duration::from_secs(2),
+        "the commit took {:?}",
+        started.elapsed()
+    );
+    // Closing the consumer (a final commit, leaving the group) cannot finish without the
+    // broker; dropping the source must not wait for it.
+    let started = Instant::now();
+    drop(source);
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "the drop took {:?}",
+        started.elapsed()
+    );
 }
