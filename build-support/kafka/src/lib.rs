@@ -28,7 +28,7 @@ use rdkafka::consumer::{
 };
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, Message, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
 /// How a client reaches the cluster.
@@ -98,7 +98,9 @@ pub async fn ensure_topics(config: &KafkaConfig, topics: &[&str]) -> Result<(), 
 
 /// Publishes events to Kafka.
 pub struct KafkaSink {
-    producer: FutureProducer,
+    /// Replaced by a new producer after an error that leaves it unable to go on (see
+    /// [`needs_new_producer`]); cloning one is cheap.
+    producer: Mutex<FutureProducer>,
     config: KafkaConfig,
     known_topics: Mutex<HashSet<String>>,
 }
@@ -113,7 +115,15 @@ impl std::fmt::Debug for KafkaSink {
 
 impl KafkaSink {
     pub fn new(config: KafkaConfig) -> Result<Self, TransportError> {
-        let producer = config
+        Ok(Self {
+            producer: Mutex::new(Self::producer(&config)?),
+            config,
+            known_topics: Mutex::new(HashSet::new()),
+        })
+    }
+
+    fn producer(config: &KafkaConfig) -> Result<FutureProducer, TransportError> {
+        config
             .client()
             .set("enable.idempotence", "true")
             .set("acks", "all")
@@ -123,12 +133,21 @@ impl KafkaSink {
             .set("message.timeout.ms", "15000")
             .set("compression.type", "lz4")
             .create()
-            .map_err(broker_error)?;
-        Ok(Self {
-            producer,
-            config,
-            known_topics: Mutex::new(HashSet::new()),
-        })
+            .map_err(broker_error)
+    }
+
+    /// Starts over with a new producer, which gets a new producer id from the broker.
+    fn renew_producer(&self) {
+        match Self::producer(&self.config) {
+            Ok(producer) => {
+                tracing::info!("replacing the Kafka producer after a delivery failure");
+                *self
+                    .producer
+                    .lock()
+                    .unwrap_or_else(|poison| poison.into_inner()) = producer;
+            }
+            Err(err) => tracing::warn!("creating a new Kafka producer: {err}"),
+        }
     }
 
     async fn ensure(&self, records: &[OutgoingRecord]) -> Result<(), TransportError> {
@@ -168,6 +187,11 @@ impl EventSink for KafkaSink {
                 .map(|_| Err(TransportError::Broker(message.clone())))
                 .collect();
         }
+        let producer = self
+            .producer
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .clone();
         // Enqueue everything first so the batch is pipelined, then wait for each ack in order.
         let mut deliveries = Vec::with_capacity(records.len());
         for record in records {
@@ -182,27 +206,48 @@ impl EventSink for KafkaSink {
                 .key(&record.key)
                 .payload(&record.payload)
                 .headers(headers);
-            deliveries.push(
-                self.producer
-                    .send_result(future_record)
-                    .map_err(|(err, _)| broker_error(err)),
-            );
+            deliveries.push(producer.send_result(future_record));
         }
         let mut results = Vec::with_capacity(records.len());
+        let mut renew = false;
         for delivery in deliveries {
-            results.push(match delivery {
+            let result = match delivery {
                 Ok(future) => match future.await {
                     Ok(Ok(_)) => Ok(()),
-                    Ok(Err((err, _))) => Err(broker_error(err)),
-                    Err(_) => Err(TransportError::Broker(
-                        "the producer was dropped".to_owned(),
-                    )),
+                    Ok(Err((err, _))) => Err(err),
+                    Err(_) => Err(KafkaError::Canceled), // the producer was dropped
                 },
-                Err(err) => Err(err),
-            });
+                Err((err, _)) => Err(err),
+            };
+            if let Err(err) = &result {
+                renew |= needs_new_producer(err);
+            }
+            results.push(result.map_err(broker_error));
+        }
+        if renew || producer.client().fatal_error().is_some() {
+            self.renew_producer();
         }
         results
     }
+}
+
+/// Whether the idempotent producer cannot go on after `err`. When a record times out,
+/// librdkafka bumps the producer's epoch by itself; a broker that does not follow (tansu
+/// restarted after an outage longer than `message.timeout.ms`) then refuses every later record
+/// with an unknown error, and librdkafka bumps the epoch again. A broker may also refuse the
+/// producer's id, epoch or sequence outright. A new producer starts over with a new id.
+fn needs_new_producer(err: &KafkaError) -> bool {
+    matches!(
+        err,
+        KafkaError::MessageProduction(
+            RDKafkaErrorCode::MessageTimedOut
+                | RDKafkaErrorCode::Unknown
+                | RDKafkaErrorCode::UnknownProducerId
+                | RDKafkaErrorCode::OutOfOrderSequenceNumber
+                | RDKafkaErrorCode::InvalidProducerEpoch
+                | RDKafkaErrorCode::Fatal
+        )
+    )
 }
 
 /// Commits stored offsets before partitions are taken away, so the next owner starts right

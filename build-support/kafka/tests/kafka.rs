@@ -335,14 +335,17 @@ async fn source_and_sink(kafka: &KafkaConfig) -> (KafkaSource, KafkaSink, String
     (source, KafkaSink::new(kafka.clone()).expect("sink"), topic)
 }
 
-async fn send(sink: &KafkaSink, topic: &str, payload: &str) {
-    let record = OutgoingRecord {
+fn record(topic: &str, payload: &str) -> OutgoingRecord {
+    OutgoingRecord {
         topic: topic.to_owned(),
         key: "key".to_owned(),
         payload: payload.as_bytes().to_vec(),
         headers: Vec::new(),
-    };
-    for result in sink.publish(std::slice::from_ref(&record)).await {
+    }
+}
+
+async fn send(sink: &KafkaSink, topic: &str, payload: &str) {
+    for result in sink.publish(&[record(topic, payload)]).await {
         result.expect("the broker takes the record");
     }
 }
@@ -400,4 +403,32 @@ async fn with_the_broker_gone_a_source_commits_within_its_deadline_and_lets_go_a
         "the drop took {:?}",
         started.elapsed()
     );
+}
+
+#[tokio::test]
+async fn after_an_outage_longer_than_the_message_timeout_a_sink_delivers_again() {
+    let mut broker = PrivateBroker::start();
+    let kafka = KafkaConfig::new(broker.brokers());
+    let (mut source, sink, topic) = source_and_sink(&kafka).await;
+    send(&sink, &topic, "before").await;
+
+    broker.kill();
+    // Not acknowledged within the producer's message timeout (15 s), after which librdkafka
+    // bumps the producer's epoch by itself.
+    let during = [record(&topic, "during")];
+    let failed = sink.publish(&during).await;
+    assert!(failed[0].is_err(), "{failed:?}");
+    broker.restart();
+
+    // Retried as the relay retries, the record gets through once the broker is back.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match sink.publish(&during).await.pop() {
+            Some(Ok(())) => break,
+            other => assert!(Instant::now() < deadline, "still failing: {other:?}"),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(receive(&mut source).await.payload, b"before");
+    assert_eq!(receive(&mut source).await.payload, b"during");
 }
