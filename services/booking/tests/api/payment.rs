@@ -228,11 +228,22 @@ async fn cancellations(kafka: bool) {
     assert_eq!(stack.unbalanced_transactions().await, 0);
 }
 
-/// The broker is SIGKILLed after one booking was captured, a second booking is made while it is
-/// down, and the broker restarts on the same port and data. The second saga completes promptly
-/// once the broker is back, and each booking's money moves exactly once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_kafka_a_saga_interrupted_by_a_broker_restart_confirms_and_captures_once() {
+    broker_restart_mid_saga(Duration::from_secs(2)).await;
+}
+
+/// Longer than the producers' message timeout (15 s): the booking request times out in the
+/// relay while the broker is down, and the producer that sent it cannot be used again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_kafka_a_saga_outlasting_a_long_broker_outage_confirms_and_captures_once() {
+    broker_restart_mid_saga(Duration::from_secs(20)).await;
+}
+
+/// The broker is SIGKILLed after one booking was captured, a second booking is made while it is
+/// down, and after `outage` the broker restarts on the same port and data. The second saga
+/// completes promptly once the broker is back, and each booking's money moves exactly once.
+async fn broker_restart_mid_saga(outage: Duration) {
     let mut broker = PrivateBroker::start();
     let mut stack = spawn_stack_with(
         Backend::Postgres,
@@ -261,7 +272,7 @@ async fn over_kafka_a_saga_interrupted_by_a_broker_restart_confirms_and_captures
     broker.kill();
     // Booked while the broker is down: its request waits in the booking service's outbox.
     let second = book_with(&mut stack, &guest, &listing, 25, GOOD_CARD).await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    tokio::time::sleep(outage).await;
     broker.restart();
     let restarted = std::time::Instant::now();
     // Generous for a slow shared machine; the saga usually completes in a few seconds.
