@@ -5,7 +5,7 @@
 //!   has the record. Topics are created on first use.
 //! - [`KafkaSource`]: a consumer-group member that stores an offset only once its message was
 //!   processed (`enable.auto.offset.store=false`), commits stored offsets periodically, when
-//!   partitions are revoked, and on shutdown.
+//!   partitions are revoked, and on shutdown (waiting at most [`COMMIT_TIMEOUT`]).
 //! - [`consumer_lag`]: committed offset against the high watermark, per partition.
 //! - [`EventBus`]: Kafka or the embedded log, as a service's configuration says.
 
@@ -16,7 +16,7 @@ mod bus;
 pub use bus::{BusSink, BusSource, EventBus};
 
 use std::collections::HashSet;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use estospaces_events::{Delivery, EventSink, EventSource, OutgoingRecord, TransportError};
@@ -28,7 +28,7 @@ use rdkafka::consumer::{
 };
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, Message, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
 /// How a client reaches the cluster.
@@ -54,6 +54,8 @@ impl KafkaConfig {
     fn client(&self) -> ClientConfig {
         let mut config = ClientConfig::new();
         config.set("bootstrap.servers", &self.brokers);
+        // Reconnect to a broker that is back within a second, not librdkafka's 10 s.
+        config.set("reconnect.backoff.max.ms", "1000");
         config
     }
 }
@@ -96,7 +98,9 @@ pub async fn ensure_topics(config: &KafkaConfig, topics: &[&str]) -> Result<(), 
 
 /// Publishes events to Kafka.
 pub struct KafkaSink {
-    producer: FutureProducer,
+    /// Replaced by a new producer after an error that leaves it unable to go on (see
+    /// [`needs_new_producer`]); cloning one is cheap.
+    producer: Mutex<FutureProducer>,
     config: KafkaConfig,
     known_topics: Mutex<HashSet<String>>,
 }
@@ -111,7 +115,15 @@ impl std::fmt::Debug for KafkaSink {
 
 impl KafkaSink {
     pub fn new(config: KafkaConfig) -> Result<Self, TransportError> {
-        let producer = config
+        Ok(Self {
+            producer: Mutex::new(Self::producer(&config)?),
+            config,
+            known_topics: Mutex::new(HashSet::new()),
+        })
+    }
+
+    fn producer(config: &KafkaConfig) -> Result<FutureProducer, TransportError> {
+        config
             .client()
             .set("enable.idempotence", "true")
             .set("acks", "all")
@@ -121,12 +133,21 @@ impl KafkaSink {
             .set("message.timeout.ms", "15000")
             .set("compression.type", "lz4")
             .create()
-            .map_err(broker_error)?;
-        Ok(Self {
-            producer,
-            config,
-            known_topics: Mutex::new(HashSet::new()),
-        })
+            .map_err(broker_error)
+    }
+
+    /// Starts over with a new producer, which gets a new producer id from the broker.
+    fn renew_producer(&self) {
+        match Self::producer(&self.config) {
+            Ok(producer) => {
+                tracing::info!("replacing the Kafka producer after a delivery failure");
+                *self
+                    .producer
+                    .lock()
+                    .unwrap_or_else(|poison| poison.into_inner()) = producer;
+            }
+            Err(err) => tracing::warn!("creating a new Kafka producer: {err}"),
+        }
     }
 
     async fn ensure(&self, records: &[OutgoingRecord]) -> Result<(), TransportError> {
@@ -166,6 +187,11 @@ impl EventSink for KafkaSink {
                 .map(|_| Err(TransportError::Broker(message.clone())))
                 .collect();
         }
+        let producer = self
+            .producer
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .clone();
         // Enqueue everything first so the batch is pipelined, then wait for each ack in order.
         let mut deliveries = Vec::with_capacity(records.len());
         for record in records {
@@ -180,27 +206,48 @@ impl EventSink for KafkaSink {
                 .key(&record.key)
                 .payload(&record.payload)
                 .headers(headers);
-            deliveries.push(
-                self.producer
-                    .send_result(future_record)
-                    .map_err(|(err, _)| broker_error(err)),
-            );
+            deliveries.push(producer.send_result(future_record));
         }
         let mut results = Vec::with_capacity(records.len());
+        let mut renew = false;
         for delivery in deliveries {
-            results.push(match delivery {
+            let result = match delivery {
                 Ok(future) => match future.await {
                     Ok(Ok(_)) => Ok(()),
-                    Ok(Err((err, _))) => Err(broker_error(err)),
-                    Err(_) => Err(TransportError::Broker(
-                        "the producer was dropped".to_owned(),
-                    )),
+                    Ok(Err((err, _))) => Err(err),
+                    Err(_) => Err(KafkaError::Canceled), // the producer was dropped
                 },
-                Err(err) => Err(err),
-            });
+                Err((err, _)) => Err(err),
+            };
+            if let Err(err) = &result {
+                renew |= needs_new_producer(err);
+            }
+            results.push(result.map_err(broker_error));
+        }
+        if renew || producer.client().fatal_error().is_some() {
+            self.renew_producer();
         }
         results
     }
+}
+
+/// Whether the idempotent producer cannot go on after `err`. When a record times out,
+/// librdkafka bumps the producer's epoch by itself; a broker that does not follow (tansu
+/// restarted after an outage longer than `message.timeout.ms`) then refuses every later record
+/// with an unknown error, and librdkafka bumps the epoch again. A broker may also refuse the
+/// producer's id, epoch or sequence outright. A new producer starts over with a new id.
+fn needs_new_producer(err: &KafkaError) -> bool {
+    matches!(
+        err,
+        KafkaError::MessageProduction(
+            RDKafkaErrorCode::MessageTimedOut
+                | RDKafkaErrorCode::Unknown
+                | RDKafkaErrorCode::UnknownProducerId
+                | RDKafkaErrorCode::OutOfOrderSequenceNumber
+                | RDKafkaErrorCode::InvalidProducerEpoch
+                | RDKafkaErrorCode::Fatal
+        )
+    )
 }
 
 /// Commits stored offsets before partitions are taken away, so the next owner starts right
@@ -221,9 +268,18 @@ impl ConsumerContext for CommitOnRevoke {
     }
 }
 
+/// How long [`KafkaSource::commit`] waits for the group coordinator.
+pub const COMMIT_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// One member of a consumer group.
+///
+/// librdkafka waits for the group coordinator with no deadline when a synchronous commit or a
+/// consumer's close cannot reach it, so both run on threads of their own: a commit is abandoned
+/// after [`COMMIT_TIMEOUT`], and a dropped source closes its consumer in the background, so
+/// neither an async worker nor the process's exit waits for a broker that is gone.
 pub struct KafkaSource {
-    consumer: StreamConsumer<CommitOnRevoke>,
+    /// Always `Some` until dropped.
+    consumer: Option<Arc<StreamConsumer<CommitOnRevoke>>>,
 }
 
 impl std::fmt::Debug for KafkaSource {
@@ -259,27 +315,81 @@ impl KafkaSource {
             .create_with_context(CommitOnRevoke)
             .map_err(broker_error)?;
         consumer.subscribe(topics).map_err(broker_error)?;
-        Ok(Self { consumer })
+        Ok(Self {
+            consumer: Some(Arc::new(consumer)),
+        })
     }
+
+    fn consumer(&self) -> &Arc<StreamConsumer<CommitOnRevoke>> {
+        self.consumer
+            .as_ref()
+            .expect("a source has its consumer until dropped")
+    }
+}
+
+impl Drop for KafkaSource {
+    fn drop(&mut self) {
+        if let Some(consumer) = self.consumer.take() {
+            // Closing commits and leaves the group, waiting for the coordinator with no deadline.
+            let closing = std::thread::Builder::new()
+                .name("kafka-close".to_owned())
+                .spawn(move || drop(consumer));
+            if let Err(err) = closing {
+                tracing::warn!("closing a consumer in the background: {err}");
+            }
+        }
+    }
+}
+
+/// Errors librdkafka reports while it reconnects by itself. They are queued ahead of messages
+/// and read one at a time, so a caller that backed off on each would, after an outage, wait out
+/// one backoff per error queued during it before the first message.
+fn is_reconnecting(err: &KafkaError) -> bool {
+    matches!(
+        err,
+        KafkaError::MessageConsumption(
+            RDKafkaErrorCode::BrokerTransportFailure
+                | RDKafkaErrorCode::AllBrokersDown
+                | RDKafkaErrorCode::Resolve
+        )
+    )
 }
 
 impl EventSource for KafkaSource {
     async fn next(&mut self) -> Result<Delivery, TransportError> {
-        let message = self.consumer.recv().await.map_err(broker_error)?;
-        Ok(delivery(&message))
+        loop {
+            match self.consumer().recv().await {
+                Ok(message) => return Ok(delivery(&message)),
+                // Already logged by the client; librdkafka paces its reconnection attempts.
+                Err(err) if is_reconnecting(&err) => tracing::debug!("reading events: {err}"),
+                Err(err) => return Err(broker_error(err)),
+            }
+        }
     }
 
     async fn ack(&mut self, delivery: &Delivery) -> Result<(), TransportError> {
         // librdkafka commits `offset + 1`: the next message to read.
-        self.consumer
+        self.consumer()
             .store_offset(&delivery.topic, delivery.partition, delivery.offset)
             .map_err(broker_error)
     }
 
     async fn commit(&mut self) -> Result<(), TransportError> {
-        match self.consumer.commit_consumer_state(CommitMode::Sync) {
-            Ok(()) | Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => Ok(()),
-            Err(err) => Err(broker_error(err)),
+        let consumer = Arc::clone(self.consumer());
+        let (done, result) = tokio::sync::oneshot::channel();
+        std::thread::Builder::new()
+            .name("kafka-commit".to_owned())
+            .spawn(move || {
+                let _ = done.send(consumer.commit_consumer_state(CommitMode::Sync));
+            })
+            .map_err(|err| TransportError::Broker(format!("starting a commit: {err}")))?;
+        match tokio::time::timeout(COMMIT_TIMEOUT, result).await {
+            Ok(Ok(Ok(()) | Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)))) => Ok(()),
+            Ok(Ok(Err(err))) => Err(broker_error(err)),
+            Ok(Err(_)) => Err(TransportError::Broker("the commit thread died".to_owned())),
+            Err(_) => Err(TransportError::Broker(format!(
+                "the group coordinator did not answer a commit within {COMMIT_TIMEOUT:?}"
+            ))),
         }
     }
 }

@@ -6,10 +6,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use estospaces_events::{
-    Consumer, ConsumerConfig, Event, EventHandler, HandlerError, NewEvent, Outbox, Relay,
-    RelayConfig, dead_letter_topic, replay_dead_letters, topic_for,
+    Consumer, ConsumerConfig, Delivery, Event, EventHandler, EventSink, EventSource, HandlerError,
+    NewEvent, Outbox, OutgoingRecord, Relay, RelayConfig, dead_letter_topic, replay_dead_letters,
+    topic_for,
 };
-use estospaces_kafka::{KafkaConfig, KafkaSink, KafkaSource, consumer_lag};
+use estospaces_kafka::{COMMIT_TIMEOUT, KafkaConfig, KafkaSink, KafkaSource, consumer_lag};
 use estospaces_storage::Database;
 use estospaces_storage::testing::TestDatabase;
 use estospaces_testing::PrivateBroker;
@@ -323,4 +324,111 @@ async fn a_broker_killed_and_restarted_mid_stream_loses_nothing_and_duplicates_n
     );
     assert_eq!(fixture.distinct_events().await, 120);
     assert_in_order_per_aggregate(&fixture.arrivals().await);
+}
+
+/// A source of its own on a fresh topic of `kafka`, and a sink to that topic.
+async fn source_and_sink(kafka: &KafkaConfig) -> (KafkaSource, KafkaSink, String) {
+    let topic = format!("test{}.v1", uuid::Uuid::new_v4().simple());
+    let source = KafkaSource::subscribe(kafka, &format!("{topic}.reader"), &[&topic])
+        .await
+        .expect("subscribes");
+    (source, KafkaSink::new(kafka.clone()).expect("sink"), topic)
+}
+
+fn record(topic: &str, payload: &str) -> OutgoingRecord {
+    OutgoingRecord {
+        topic: topic.to_owned(),
+        key: "key".to_owned(),
+        payload: payload.as_bytes().to_vec(),
+        headers: Vec::new(),
+    }
+}
+
+async fn send(sink: &KafkaSink, topic: &str, payload: &str) {
+    for result in sink.publish(&[record(topic, payload)]).await {
+        result.expect("the broker takes the record");
+    }
+}
+
+async fn receive(source: &mut KafkaSource) -> Delivery {
+    tokio::time::timeout(Duration::from_secs(60), source.next())
+        .await
+        .expect("a delivery within 60 s")
+        .expect("a message, not an error")
+}
+
+#[tokio::test]
+async fn after_a_broker_restart_a_source_reads_the_next_message_not_the_errors_of_the_outage() {
+    let mut broker = PrivateBroker::start();
+    let kafka = KafkaConfig::new(broker.brokers());
+    let (mut source, sink, topic) = source_and_sink(&kafka).await;
+    send(&sink, &topic, "before").await;
+    let first = receive(&mut source).await;
+    source.ack(&first).await.expect("acknowledged");
+
+    broker.kill();
+    // Unread, the consumer's reports of the lost connections queue up ahead of any message; a
+    // caller backing off on each would wait out one backoff per report once the broker is back.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    broker.restart();
+    send(&sink, &topic, "after").await;
+
+    assert_eq!(receive(&mut source).await.payload, b"after");
+}
+
+#[tokio::test]
+async fn with_the_broker_gone_a_source_commits_within_its_deadline_and_lets_go_at_once() {
+    let mut broker = PrivateBroker::start();
+    let kafka = KafkaConfig::new(broker.brokers());
+    let (mut source, sink, topic) = source_and_sink(&kafka).await;
+    send(&sink, &topic, "one").await;
+    let delivery = receive(&mut source).await;
+    source.ack(&delivery).await.expect("acknowledged");
+
+    broker.kill();
+    let started = Instant::now();
+    // Whether the commit fails or librdkafka gives up first, it returns in time.
+    let _ = source.commit().await;
+    assert!(
+        started.elapsed() < COMMIT_TIMEOUT + Duration::from_secs(2),
+        "the commit took {:?}",
+        started.elapsed()
+    );
+    // Closing the consumer (a final commit, leaving the group) cannot finish without the
+    // broker; dropping the source must not wait for it.
+    let started = Instant::now();
+    drop(source);
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "the drop took {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn after_an_outage_longer_than_the_message_timeout_a_sink_delivers_again() {
+    let mut broker = PrivateBroker::start();
+    let kafka = KafkaConfig::new(broker.brokers());
+    let (mut source, sink, topic) = source_and_sink(&kafka).await;
+    send(&sink, &topic, "before").await;
+
+    broker.kill();
+    // Not acknowledged within the producer's message timeout (15 s), after which librdkafka
+    // bumps the producer's epoch by itself.
+    let during = [record(&topic, "during")];
+    let failed = sink.publish(&during).await;
+    assert!(failed[0].is_err(), "{failed:?}");
+    broker.restart();
+
+    // Retried as the relay retries, the record gets through once the broker is back.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match sink.publish(&during).await.pop() {
+            Some(Ok(())) => break,
+            other => assert!(Instant::now() < deadline, "still failing: {other:?}"),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(receive(&mut source).await.payload, b"before");
+    assert_eq!(receive(&mut source).await.payload, b"during");
 }

@@ -171,6 +171,7 @@ async fn run() -> anyhow::Result<()> {
         helpers::Options {
             kafka: false,
             payment: true,
+            ..helpers::Options::default()
         },
         |_| {},
     )

@@ -95,6 +95,8 @@ pub struct Options {
     /// The real payment service (sandbox provider) answers the saga; otherwise the test
     /// publishes the payment service's events itself.
     pub payment: bool,
+    /// The brokers to use when on Kafka, instead of [`kafka_brokers`] (a test's private broker).
+    pub brokers: Option<String>,
 }
 
 /// Starts the stack on fresh databases of `backend` with the default settings, except that the
@@ -122,7 +124,9 @@ pub async fn spawn_stack_with(
     let database = fresh(estospaces_booking::store::MIGRATIONS).await;
     let property_database = fresh(estospaces_property::store::MIGRATIONS).await;
     let data_dir = tempfile::tempdir().expect("a data dir");
-    let brokers = options.kafka.then(kafka_brokers);
+    let brokers = options
+        .kafka
+        .then(|| options.brokers.clone().unwrap_or_else(kafka_brokers));
 
     let common = |url: &str| CommonConfig {
         listen: "127.0.0.1:0".parse().expect("address"),
@@ -485,7 +489,19 @@ impl TestStack {
         token: &str,
         status: pb::booking::PaymentStatus,
     ) -> pb::Booking {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        self.wait_for_payment_within(name, token, status, Duration::from_secs(30))
+            .await
+    }
+
+    /// [`TestStack::wait_for_payment`], giving up after `within`.
+    pub async fn wait_for_payment_within(
+        &mut self,
+        name: &str,
+        token: &str,
+        status: pb::booking::PaymentStatus,
+        within: Duration,
+    ) -> pb::Booking {
+        let deadline = tokio::time::Instant::now() + within;
         loop {
             let booking = self.get(name, token).await;
             if booking.payment_status == status as i32 {

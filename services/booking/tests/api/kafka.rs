@@ -20,6 +20,7 @@ async fn kafka_stack(configure: impl FnOnce(&mut estospaces_booking::BookingConf
         Options {
             kafka: true,
             payment: false,
+            ..Options::default()
         },
         configure,
     )

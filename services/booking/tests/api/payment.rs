@@ -9,7 +9,11 @@ use estospaces_proto::booking_v1 as pb;
 use estospaces_proto::property_v1 as property;
 use pb::booking::{PaymentStatus, State};
 
-use crate::helpers::{Backend, Options, TestStack, authorized, in_days, spawn_stack_with};
+use estospaces_testing::PrivateBroker;
+
+use crate::helpers::{
+    Backend, GOOD_CARD, Options, TestStack, authorized, in_days, spawn_stack_with,
+};
 
 async fn stack(
     kafka: bool,
@@ -20,6 +24,7 @@ async fn stack(
         Options {
             kafka,
             payment: true,
+            ..Options::default()
         },
         configure,
     )
@@ -220,5 +225,96 @@ async fn cancellations(kafka: bool) {
     );
     assert_eq!(stack.ledger_transactions(&by_guest, "refund").await, 1);
     assert_eq!(stack.ledger_transactions(&by_host, "refund").await, 1);
+    assert_eq!(stack.unbalanced_transactions().await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_kafka_a_saga_interrupted_by_a_broker_restart_confirms_and_captures_once() {
+    broker_restart_mid_saga(Duration::from_secs(2)).await;
+}
+
+/// Longer than the producers' message timeout (15 s): the booking request times out in the
+/// relay while the broker is down, and the producer that sent it cannot be used again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_kafka_a_saga_outlasting_a_long_broker_outage_confirms_and_captures_once() {
+    broker_restart_mid_saga(Duration::from_secs(20)).await;
+}
+
+/// The broker is SIGKILLed after one booking was captured, a second booking is made while it is
+/// down, and after `outage` the broker restarts on the same port and data. The second saga
+/// completes promptly once the broker is back, and each booking's money moves exactly once.
+async fn broker_restart_mid_saga(outage: Duration) {
+    let mut broker = PrivateBroker::start();
+    let mut stack = spawn_stack_with(
+        Backend::Postgres,
+        Options {
+            kafka: true,
+            payment: true,
+            brokers: Some(broker.brokers()),
+        },
+        |_| {},
+    )
+    .await;
+    let host = stack.token(&[Role::Host]);
+    let guest = stack.token(&[Role::Guest]);
+    let listing = stack.listing(&host, property::BookingMode::Instant).await;
+
+    let first = book_with(&mut stack, &guest, &listing, 20, GOOD_CARD).await;
+    stack
+        .wait_for_payment_within(
+            &first.name,
+            &guest,
+            PaymentStatus::Captured,
+            Duration::from_secs(60),
+        )
+        .await;
+
+    broker.kill();
+    // Booked while the broker is down: its request waits in the booking service's outbox.
+    let second = book_with(&mut stack, &guest, &listing, 25, GOOD_CARD).await;
+    tokio::time::sleep(outage).await;
+    broker.restart();
+    let restarted = std::time::Instant::now();
+    // Generous for a slow shared machine; the saga usually completes in a few seconds.
+    stack
+        .wait_for_payment_within(
+            &second.name,
+            &guest,
+            PaymentStatus::Captured,
+            Duration::from_secs(90),
+        )
+        .await;
+    eprintln!(
+        "the second booking was captured {:?} after the broker restarted",
+        restarted.elapsed()
+    );
+
+    // Only this test's payment service is on the private broker: the sagas are exact.
+    for booking in [&first, &second] {
+        assert_eq!(
+            stack.get(&booking.name, &guest).await.state,
+            State::Confirmed as i32
+        );
+        assert_eq!(
+            stack.steps(&booking.name, &guest).await,
+            [
+                "hold_placed",
+                "payment_authorized",
+                "confirmed",
+                "payment_captured"
+            ]
+        );
+        let (state, captured, refunded) = stack.payment_of(booking).await;
+        assert_eq!(
+            (state.as_str(), captured, refunded),
+            ("captured", booking.total_amount, 0)
+        );
+        assert_eq!(
+            stack.ledger_transactions(booking, "capture").await,
+            1,
+            "{} captured exactly once",
+            booking.name
+        );
+    }
     assert_eq!(stack.unbalanced_transactions().await, 0);
 }
