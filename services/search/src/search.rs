@@ -2,35 +2,61 @@
 //! these through a [`SearchPool`].
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use tantivy::Term;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
-use tokio::sync::Semaphore;
 
 use crate::collect::{Found, Hit, Order, SearchCollector};
 use crate::index::{IndexError, SearchIndex, tokens};
 use crate::listing::StoredListing;
 use crate::query::ListingQuery;
 
-/// Runs searches on at most one thread per core, in arrival order.
+/// Runs searches on one dedicated thread per core, in arrival order.
 ///
 /// Searches are CPU-bound. On the blocking pool without a limit, more searches than cores
 /// time-slice: each takes as long as everything in flight, and one preempted midway waits out
 /// the others' slices. Queued in order instead, a search waits only for those ahead of it and
 /// then runs uninterrupted: the same throughput with a much shorter tail (docs/benchmarks.md).
+/// The threads take the next search themselves as soon as one ends, with no hand-off through
+/// the async runtime in between.
 #[derive(Debug, Clone)]
 pub struct SearchPool {
-    permits: Arc<Semaphore>,
+    queue: std::sync::mpsc::Sender<Job>,
 }
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// A search that ended without an answer: it panicked.
+#[derive(Debug, thiserror::Error)]
+#[error("the search stopped without an answer")]
+pub struct Abandoned;
 
 impl SearchPool {
     pub fn new(threads: usize) -> Self {
-        Self {
-            permits: Arc::new(Semaphore::new(threads.max(1))),
+        let (queue, jobs) = std::sync::mpsc::channel::<Job>();
+        let jobs = Arc::new(Mutex::new(jobs));
+        for n in 0..threads.max(1) {
+            let jobs = jobs.clone();
+            std::thread::Builder::new()
+                .name(format!("search-{n}"))
+                .spawn(move || {
+                    loop {
+                        // The lock is held only while waiting: the next idle thread takes the
+                        // next search. The queue closes when the last pool handle is dropped.
+                        let job = jobs
+                            .lock()
+                            .unwrap_or_else(|poison| poison.into_inner())
+                            .recv();
+                        let Ok(job) = job else { return };
+                        job();
+                    }
+                })
+                .expect("a search thread starts");
         }
+        Self { queue }
     }
 
     /// One thread per core the process may use.
@@ -38,23 +64,20 @@ impl SearchPool {
         Self::new(std::thread::available_parallelism().map_or(1, usize::from))
     }
 
-    /// Runs `work` on the blocking pool once a thread of this pool is free.
+    /// Runs `work` on the pool's next free thread.
     pub async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, tokio::task::JoinError> {
-        // Tokio's semaphore is fair: waiters are served in arrival order.
-        let permit = self
-            .permits
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("the pool's semaphore is never closed");
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            work()
-        })
-        .await
+    ) -> Result<T, Abandoned> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            // A panicking search drops `answer` (the caller gets `Abandoned`), not the thread.
+            if let Ok(value) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
+                let _ = answer.send(value);
+            }
+        });
+        self.queue.send(job).map_err(|_| Abandoned)?;
+        answered.await.map_err(|_| Abandoned)
     }
 }
 
@@ -257,4 +280,42 @@ fn terms_with_prefix(
         }
     }
     Ok(terms.into_keys().take(max).collect())
+}
+
+#[cfg(test)]
+mod pool_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_search_that_panics_is_abandoned_and_the_pool_keeps_serving() {
+        let pool = SearchPool::new(1);
+        let failed = pool.run(|| -> u32 { panic!("a broken search") }).await;
+        assert!(matches!(failed, Err(Abandoned)));
+        assert_eq!(pool.run(|| 7).await.expect("an answer"), 7);
+    }
+
+    #[tokio::test]
+    async fn searches_run_on_at_most_the_pools_threads_at_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let pool = SearchPool::new(2);
+        let (running, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let searches: Vec<_> = (0..8)
+            .map(|_| {
+                let (pool, running, most) = (pool.clone(), running.clone(), most.clone());
+                tokio::spawn(async move {
+                    pool.run(move || {
+                        let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(now, Ordering::SeqCst);
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                        running.fetch_sub(1, Ordering::SeqCst);
+                    })
+                    .await
+                })
+            })
+            .collect();
+        for search in searches {
+            search.await.expect("a task").expect("an answer");
+        }
+        assert_eq!(most.load(Ordering::SeqCst), 2);
+    }
 }
