@@ -331,13 +331,14 @@ impl ListingQuery {
         if self.instant_book {
             clauses.push((Occur::Must, filter(term_u64(f.instant, 1))));
         }
-        // With a text or map lead, the collector checks the numbers on the few documents the
-        // lead leaves; as queries here, they would scan their whole columns alongside.
-        let has_lead = self.has_text()
-            || self.area.is_some_and(|area| {
-                let (low_lat, low_lon, high_lat, high_lon) = area.bounding_box();
-                cells_query(f, low_lat, low_lon, high_lat, high_lon).is_some()
-            });
+        // The grid cells covering the map area, unless it is too large for them.
+        let cells = self.area.and_then(|area| {
+            let (low_lat, low_lon, high_lat, high_lon) = area.bounding_box();
+            cells_query(f, low_lat, low_lon, high_lat, high_lon)
+        });
+        // With a text or map lead, the numbers are checked on the few documents the lead
+        // leaves; as queries here, they would scan their whole columns alongside.
+        let has_lead = self.has_text() || cells.is_some();
         if !has_lead && (self.min_price > 0 || self.max_price.is_some()) {
             let upper = self.max_price.map_or(Bound::Unbounded, |max| {
                 Bound::Included(Term::from_field_u64(f.price, max))
@@ -365,25 +366,23 @@ impl ListingQuery {
                 ));
             }
         }
-        if let Some(area) = self.area {
+        // The cells cover the area's box; the collector cuts them to the exact box or circle.
+        // They lead, prefiltered on the segment's table, so the text and term clauses are only
+        // consulted for listings in the area that may pass the numbers. Without cells (a huge
+        // area), range filters on the coordinates do the covering.
+        if let Some(cells) = cells {
+            clauses.push((
+                Occur::Must,
+                filter(Box::new(CheckedQuery {
+                    lead: cells,
+                    checks: self.checks(),
+                    tables: tables.clone(),
+                })),
+            ));
+        } else if let Some(area) = self.area {
             let (low_lat, low_lon, high_lat, high_lon) = area.bounding_box();
-            // The cells cover the box; the collector cuts them to the exact box or circle.
-            // Without cells (a huge area), range filters on the coordinates do the covering.
-            // The cells lead, checked on fast fields first, so the text and term clauses are
-            // only consulted for listings in the area that pass the numbers.
-            if let Some(cells) = cells_query(f, low_lat, low_lon, high_lat, high_lon) {
-                clauses.push((
-                    Occur::Must,
-                    filter(Box::new(CheckedQuery {
-                        lead: cells,
-                        checks: self.checks(),
-                        tables: tables.clone(),
-                    })),
-                ));
-            } else {
-                clauses.push((Occur::Must, filter(f64_range(f.lat, low_lat, high_lat))));
-                clauses.push((Occur::Must, filter(f64_range(f.lon, low_lon, high_lon))));
-            }
+            clauses.push((Occur::Must, filter(f64_range(f.lat, low_lat, high_lat))));
+            clauses.push((Occur::Must, filter(f64_range(f.lon, low_lon, high_lon))));
         }
         if let Some(stay) = self.stay {
             let first = as_u64_64(day_number(stay.check_in));
