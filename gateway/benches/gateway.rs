@@ -101,7 +101,7 @@ async fn start_services(data: &std::path::Path, postgres: bool) -> anyhow::Resul
             ..CommonConfig::default()
         })
     };
-    let identity = estospaces_identity::Application::build(IdentityConfig {
+    let identity = estospaces_identity::build(IdentityConfig {
         common: common("identity")?,
         service: Default::default(),
     })
@@ -128,7 +128,7 @@ async fn start_services(data: &std::path::Path, postgres: bool) -> anyhow::Resul
         &property_common.auth.audience,
         Duration::from_secs(3600),
     );
-    let property = estospaces_property::Application::build_with_keys(
+    let property = estospaces_property::build_with_keys(
         PropertyConfig {
             common: property_common,
             service: PropertySettings::default(),

@@ -1,17 +1,14 @@
 //! Access tokens at the edge: the gateway verifies them against identity's key set before any
 //! call leaves it, and refuses calls without one unless the method is public.
 //!
-//! The key set comes from identity's `GetJwks` over gRPC. It is fetched on first use and again
-//! when a token names a key id not in it (a rotation), at most once per
-//! `jwks_refetch_interval`, so a flood of forged key ids cannot turn into a flood of fetches.
-//! Upstream services verify the forwarded `authorization` header again.
-
-use std::time::{Duration, Instant};
+//! The key set is trusted the way every service trusts it ([`IdentityKeys`]): fetched at start
+//! and every `auth.jwks_refresh_interval`, and again before verifying a token that names a key
+//! id not in it (a rotation), at most twice a second, so a flood of forged key ids cannot turn
+//! into a flood of fetches. Upstream services verify the forwarded `authorization` header again.
 
 use estospaces_auth::{AuthError, Caller, IdentityKeys, KeySet, TokenVerifier};
 use estospaces_status::ApiError;
 use http::HeaderMap;
-use tokio::sync::Mutex;
 use tonic::transport::Channel;
 
 /// Verifies bearer tokens, keeping identity's key set fresh.
@@ -19,20 +16,11 @@ use tonic::transport::Channel;
 pub struct Authenticator {
     verifier: TokenVerifier,
     identity: Option<IdentityKeys>,
-    refetch_interval: Duration,
-    /// When the key set was last fetched; held across the fetch so concurrent misses wait for
-    /// one fetch instead of each starting their own.
-    last_fetch: Mutex<Option<Instant>>,
 }
 
 impl Authenticator {
     /// An authenticator fetching keys from `identity` (none: every token is refused).
-    pub fn new(
-        identity: Option<Channel>,
-        issuer: &str,
-        audience: &str,
-        refetch_interval: Duration,
-    ) -> Self {
+    pub fn new(identity: Option<Channel>, issuer: &str, audience: &str) -> Self {
         let identity = identity.map(IdentityKeys::from_channel);
         let keys = identity
             .as_ref()
@@ -40,9 +28,12 @@ impl Authenticator {
         Self {
             verifier: TokenVerifier::new(keys, issuer, audience),
             identity,
-            refetch_interval,
-            last_fetch: Mutex::new(None),
         }
+    }
+
+    /// Identity's key set, for the refresher.
+    pub fn identity_keys(&self) -> Option<IdentityKeys> {
+        self.identity.clone()
     }
 
     /// The caller the request's token speaks for: `None` for an anonymous call to a public
@@ -68,31 +59,17 @@ impl Authenticator {
             })
             .ok_or_else(|| unauthenticated(AuthError::Malformed.reason()))?;
 
-        match self.verifier.verify(token) {
-            Err(AuthError::UnknownKey) => {
-                self.refresh().await?;
+        match (self.verifier.verify(token), &self.identity) {
+            (Err(AuthError::UnknownKey), Some(identity)) => {
+                if let Some(kid) = estospaces_auth::remote::token_kid(token) {
+                    identity.learn(&kid).await;
+                }
                 self.verifier.verify(token)
             }
-            verified => verified,
+            (verified, _) => verified,
         }
         .map(Some)
         .map_err(|err| unauthenticated(err.reason()))
-    }
-
-    /// Fetches the key set again unless that happened within the refetch interval.
-    async fn refresh(&self) -> Result<(), ApiError> {
-        let mut last_fetch = self.last_fetch.lock().await;
-        if last_fetch.is_some_and(|at| at.elapsed() < self.refetch_interval) {
-            return Ok(());
-        }
-        let Some(identity) = &self.identity else {
-            return Ok(());
-        };
-        identity.fetch().await.map_err(|err| {
-            ApiError::unavailable(crate::error::DOMAIN, err.context("fetching the key set"))
-        })?;
-        *last_fetch = Some(Instant::now());
-        Ok(())
     }
 }
 

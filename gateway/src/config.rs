@@ -1,7 +1,6 @@
 //! The gateway's configuration.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
 
@@ -26,9 +25,6 @@ pub struct GatewaySettings {
     pub cors_allowed_origins: Vec<String>,
     /// The largest request body accepted, in bytes.
     pub max_body_bytes: usize,
-    /// At most how often the key set is fetched again because a token named an unknown key.
-    #[serde(with = "humantime_serde")]
-    pub jwks_refetch_interval: Duration,
     /// Rate limits; see [`RateLimitSettings`].
     pub rate_limits: RateLimitSettings,
 }
@@ -40,7 +36,6 @@ impl Default for GatewaySettings {
             upstream_connections: 2,
             cors_allowed_origins: Vec::new(),
             max_body_bytes: 1024 * 1024,
-            jwks_refetch_interval: Duration::from_secs(10),
             rate_limits: RateLimitSettings::default(),
         }
     }

@@ -1,15 +1,22 @@
 //! `estospaces-gateway`: REST, grpc-web and gRPC in front of every EstoSpaces service.
 
-use estospaces_gateway::{Application, GatewayConfig, SERVICE_NAME};
+use std::process::ExitCode;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let config: GatewayConfig = estospaces_config::load_or_exit();
-    let _telemetry = estospaces_telemetry::init(SERVICE_NAME, &config.common.telemetry)?;
-    tracing::info!(?config, "starting");
+use estospaces_gateway::{GatewaySettings, SERVICE_NAME};
+use estospaces_host::Placement;
 
-    let app = Application::build(config).await?;
-    tracing::info!(addr = %app.local_addr(), "serving REST, gRPC and grpc-web");
-    app.run_until_stopped().await?;
-    Ok(())
+/// The gateway: REST/JSON transcoded from the contracts' HTTP annotations, grpc-web and native
+/// gRPC in front of every service, with token checks, rate limits and OpenAPI. Settings are
+/// ESTOSPACES_* variables (docs/configuration.md); `gateway.upstreams.<service>` names each
+/// service's URL.
+#[derive(Debug, clap::Parser)]
+#[command(version)]
+struct Cli {}
+
+fn main() -> ExitCode {
+    estospaces_host::main::<Cli, GatewaySettings, _, _>(
+        SERVICE_NAME,
+        Placement::Section(SERVICE_NAME),
+        |_, config| async { Ok(estospaces_gateway::Application::build(config).await?.into()) },
+    )
 }

@@ -37,6 +37,8 @@ pub struct Application {
     router: Router,
     metrics_listener: Option<TcpListener>,
     shutdown_grace: Duration,
+    /// Identity's key set and how often to fetch it again.
+    key_refresh: Option<(estospaces_auth::IdentityKeys, Duration)>,
 }
 
 impl Application {
@@ -80,12 +82,10 @@ impl Application {
             Some(url) => Some(tonic::transport::Endpoint::from_shared(url)?.connect_lazy()),
             None => None,
         };
-        let authenticator = Authenticator::new(
-            identity,
-            &auth.issuer,
-            &auth.audience,
-            settings.jwks_refetch_interval,
-        );
+        let authenticator = Authenticator::new(identity, &auth.issuer, &auth.audience);
+        let key_refresh = authenticator
+            .identity_keys()
+            .map(|keys| (keys, auth.jwks_refresh_interval));
         let limits = &settings.rate_limits;
         let limiter = match (&config.common.redis_url, limits.enabled) {
             (_, false) => None,
@@ -117,6 +117,7 @@ impl Application {
             router,
             metrics_listener,
             shutdown_grace: config.common.shutdown_grace,
+            key_refresh,
         })
     }
 
@@ -147,6 +148,9 @@ impl Application {
             );
             tokio::spawn(async move { axum::serve(listener, app).await })
         });
+        let key_refresh = self
+            .key_refresh
+            .map(|(keys, every)| tokio::spawn(keys.refresh_every(every)));
         let (draining, drain_started) = tokio::sync::oneshot::channel::<()>();
         // Small responses (gRPC trailers, grpc-web frames) go out at once, not after the
         // client's delayed ACK.
@@ -182,7 +186,23 @@ impl Application {
         if let Some(metrics) = metrics {
             metrics.abort();
         }
+        if let Some(key_refresh) = key_refresh {
+            key_refresh.abort();
+        }
         result
+    }
+}
+
+impl estospaces_host::Serve for Application {
+    fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    fn serve(
+        self: Box<Self>,
+        shutdown: futures::future::BoxFuture<'static, ()>,
+    ) -> futures::future::BoxFuture<'static, anyhow::Result<()>> {
+        Box::pin(self.run(shutdown))
     }
 }
 

@@ -19,49 +19,17 @@ pub mod seed;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::pin::Pin;
 
 use estospaces_config::{CommonConfig, Config};
+use estospaces_host::Application;
 
 pub use config::{PlatformConfig, PlatformSettings};
 
-/// A future that completes when a part should stop.
-type Stop = Pin<Box<dyn Future<Output = ()> + Send>>;
-type Running = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>;
-
-/// A service, built and bound, waiting to run.
-struct Part {
-    name: &'static str,
-    addr: SocketAddr,
-    run: Box<dyn FnOnce(Stop) -> Running + Send>,
-}
-
-impl std::fmt::Debug for Part {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Part")
-            .field("name", &self.name)
-            .field("addr", &self.addr)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Boxes an application's `run` so every service can be started the same way.
-macro_rules! part {
-    ($name:expr, $app:expr) => {{
-        let app = $app;
-        Part {
-            name: $name,
-            addr: app.local_addr(),
-            run: Box::new(move |stop: Stop| -> Running { Box::pin(app.run(stop)) }),
-        }
-    }};
-}
-
-/// The platform, every part migrated and bound, ready to run.
+/// The platform, every service migrated and bound, ready to run.
 #[derive(Debug)]
 pub struct Platform {
     gateway: estospaces_gateway::Application,
-    services: Vec<Part>,
+    services: Vec<Application>,
 }
 
 impl Platform {
@@ -70,65 +38,64 @@ impl Platform {
     pub async fn build(config: PlatformConfig) -> anyhow::Result<Self> {
         std::fs::create_dir_all(&config.common.data_dir)?;
         let parts = Parts::for_platform(&config);
+        let settings = &config.service;
 
-        let identity = estospaces_identity::Application::build(Config {
+        let identity = estospaces_identity::build(Config {
             common: parts.common_for(estospaces_identity::SERVICE_NAME).await?,
-            service: config.service.identity.clone(),
+            service: settings.identity.clone(),
         })
         .await?;
-        let identity = part!(estospaces_identity::SERVICE_NAME, identity);
-        let identity_url = format!("http://{}", identity.addr);
-        let with_identity = |mut common: CommonConfig| {
-            common.auth.identity_url = Some(identity_url.clone());
-            common
+        let identity_url = format!("http://{}", identity.local_addr());
+        let common_for = |service: &'static str| {
+            let identity_url = identity_url.clone();
+            let parts = &parts;
+            async move {
+                let mut common = parts.common_for(service).await?;
+                common.auth.identity_url = Some(identity_url);
+                anyhow::Ok(common)
+            }
         };
 
-        let profile = estospaces_profile::Application::build(Config {
-            common: with_identity(parts.common_for(estospaces_profile::SERVICE_NAME).await?),
-            service: config.service.profile.clone(),
+        let profile = estospaces_profile::build(Config {
+            common: common_for(estospaces_profile::SERVICE_NAME).await?,
+            service: settings.profile.clone(),
         })
         .await?;
-        let property = estospaces_property::Application::build(Config {
-            common: with_identity(parts.common_for(estospaces_property::SERVICE_NAME).await?),
-            service: config.service.property.clone(),
+        let property = estospaces_property::build(Config {
+            common: common_for(estospaces_property::SERVICE_NAME).await?,
+            service: settings.property.clone(),
         })
         .await?;
-        let payment = estospaces_payment::Application::build(Config {
-            common: with_identity(parts.common_for(estospaces_payment::SERVICE_NAME).await?),
-            service: config.service.payment.clone(),
+        let payment = estospaces_payment::build(Config {
+            common: common_for(estospaces_payment::SERVICE_NAME).await?,
+            service: settings.payment.clone(),
         })
         .await?;
-        let property_url = format!("http://{}", property.local_addr());
-        let booking = estospaces_booking::Application::build(Config {
-            common: with_identity(parts.common_for(estospaces_booking::SERVICE_NAME).await?),
+        let booking = estospaces_booking::build(Config {
+            common: common_for(estospaces_booking::SERVICE_NAME).await?,
             service: estospaces_booking::BookingSettings {
-                property_url: Some(property_url),
-                ..config.service.booking.clone()
+                property_url: Some(format!("http://{}", property.local_addr())),
+                ..settings.booking.clone()
             },
         })
         .await?;
-        let search = estospaces_search::Application::build(Config {
-            common: with_identity(parts.common_for(estospaces_search::SERVICE_NAME).await?),
-            service: config.service.search.clone(),
+        let search = estospaces_search::build(Config {
+            common: common_for(estospaces_search::SERVICE_NAME).await?,
+            service: settings.search.clone(),
         })
         .await?;
-        let services = vec![
-            identity,
-            part!(estospaces_profile::SERVICE_NAME, profile),
-            part!(estospaces_property::SERVICE_NAME, property),
-            part!(estospaces_payment::SERVICE_NAME, payment),
-            part!(estospaces_booking::SERVICE_NAME, booking),
-            part!(estospaces_search::SERVICE_NAME, search),
-        ];
+        let services = vec![identity, profile, property, payment, booking, search];
 
-        let mut gateway_settings = config.service.gateway.clone();
-        for part in &services {
+        let mut gateway_settings = settings.gateway.clone();
+        for service in &services {
             gateway_settings
                 .upstreams
-                .insert(part.name.to_owned(), format!("http://{}", part.addr));
+                .insert(service.name().to_owned(), format!("http://{}", service.local_addr()));
         }
+        let mut common = config.common.clone();
+        common.auth.identity_url = Some(identity_url);
         let gateway = estospaces_gateway::Application::build(Config {
-            common: with_identity(config.common.clone()),
+            common,
             service: gateway_settings,
         })
         .await?;
@@ -144,7 +111,7 @@ impl Platform {
     pub fn service_addrs(&self) -> BTreeMap<&'static str, SocketAddr> {
         self.services
             .iter()
-            .map(|part| (part.name, part.addr))
+            .map(|service| (service.name(), service.local_addr()))
             .collect()
     }
 
@@ -154,21 +121,22 @@ impl Platform {
     }
 
     /// Serves until `shutdown` completes. The gateway stops taking calls first and drains;
-    /// then the services drain, flush and let their relays and consumers finish.
+    /// then every service stops in its host's order.
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (stop_services, services_stopping) = tokio::sync::watch::channel(false);
         let mut running = tokio::task::JoinSet::new();
-        for part in self.services {
+        for service in self.services {
             let mut stopping = services_stopping.clone();
-            let stop: Stop = Box::pin(async move {
-                let _ = stopping.wait_for(|stop| *stop).await;
+            let name = service.name();
+            running.spawn(async move {
+                let stop = async move {
+                    let _ = stopping.wait_for(|stop| *stop).await;
+                };
+                (name, service.run(stop).await)
             });
-            let name = part.name;
-            let run = (part.run)(stop);
-            running.spawn(async move { (name, run.await) });
         }
 
         let gateway = self.gateway.run(shutdown).await;
@@ -187,6 +155,19 @@ impl Platform {
             }
         }
         failed.map_or(Ok(()), Err)
+    }
+}
+
+impl estospaces_host::Serve for Platform {
+    fn local_addr(&self) -> SocketAddr {
+        self.gateway.local_addr()
+    }
+
+    fn serve(
+        self: Box<Self>,
+        shutdown: futures::future::BoxFuture<'static, ()>,
+    ) -> futures::future::BoxFuture<'static, anyhow::Result<()>> {
+        Box::pin(self.run(shutdown))
     }
 }
 

@@ -4,10 +4,13 @@
 //! - `estospaces seed [--listings N]` loads demo data into the platform running with the same
 //!   configuration.
 
+use std::io::IsTerminal as _;
+use std::process::ExitCode;
+
 use clap::{Parser, Subcommand};
 use estospaces::seed::{self, SeedOptions};
-use estospaces::{Platform, PlatformConfig};
-use std::io::IsTerminal as _;
+use estospaces::{Platform, PlatformSettings};
+use estospaces_host::{Outcome, Placement};
 
 /// The EstoSpaces platform in one process: SQLite files under ESTOSPACES_DATA_DIR, the
 /// in-process event log and in-memory rate limits unless ESTOSPACES_DATABASE_URL,
@@ -29,38 +32,36 @@ enum Command {
     },
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    let config: PlatformConfig = estospaces_config::load_or_exit();
-    let _telemetry = estospaces_telemetry::init("estospaces", &config.common.telemetry)?;
-
-    if let Some(Command::Seed { listings }) = cli.command {
-        let gateway = format!("http://{}", config.common.listen);
-        let options = SeedOptions {
-            listings,
-            progress: std::io::stderr().is_terminal(),
-        };
-        let report = seed::seed(&config, &gateway, &options).await?;
-        println!(
-            "seeded {} listings and {} accounts (password `{}`, e.g. {})",
-            report.listings,
-            report.accounts,
-            seed::DEMO_PASSWORD,
-            seed::demo_email("guest", 0),
-        );
-        return Ok(());
-    }
-
-    tracing::info!(?config, "starting");
-    let platform = Platform::build(config).await?;
-    for (service, addr) in platform.service_addrs() {
-        tracing::info!(service, %addr, "service listening");
-    }
-    let addr = platform.local_addr();
-    tracing::info!(%addr, "gateway listening");
-    println!(
-        "EstoSpaces is listening on http://{addr} (REST/JSON, grpc-web and gRPC; API docs at http://{addr}/docs)"
-    );
-    platform.run_until_stopped().await
+fn main() -> ExitCode {
+    estospaces_host::main::<Cli, PlatformSettings, _, _>(
+        "estospaces",
+        Placement::Root,
+        |cli, config| async move {
+            if let Some(Command::Seed { listings }) = cli.command {
+                let gateway = format!("http://{}", config.common.listen);
+                let options = SeedOptions {
+                    listings,
+                    progress: std::io::stderr().is_terminal(),
+                };
+                let report = seed::seed(&config, &gateway, &options).await?;
+                println!(
+                    "seeded {} listings and {} accounts (password `{}`, e.g. {})",
+                    report.listings,
+                    report.accounts,
+                    seed::DEMO_PASSWORD,
+                    seed::demo_email("guest", 0),
+                );
+                return Ok(Outcome::Done);
+            }
+            let platform = Platform::build(config).await?;
+            for (service, addr) in platform.service_addrs() {
+                tracing::info!(service, %addr, "service listening");
+            }
+            let addr = platform.local_addr();
+            println!(
+                "EstoSpaces is listening on http://{addr} (REST/JSON, grpc-web and gRPC; API docs at http://{addr}/docs)"
+            );
+            Ok(platform.into())
+        },
+    )
 }

@@ -21,7 +21,7 @@ pub mod token;
 pub use interceptor::AuthInterceptor;
 pub use keys::{KeySet, PublicJwk, SigningKey};
 pub use policy::{Caller, Role};
-pub use remote::{IdentityKeys, RefreshOnUnknownKeyLayer};
+pub use remote::{IdentityKeys, KeyTrust, RefreshOnUnknownKeyLayer};
 pub use token::{AuthError, IssuedToken, TokenIssuer, TokenVerifier};
 
 /// The `ErrorInfo` domain of authentication and authorization errors.

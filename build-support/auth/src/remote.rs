@@ -130,6 +130,41 @@ impl IdentityKeys {
     }
 }
 
+/// Which keys a service trusts, and how it learns new ones.
+#[derive(Debug, Clone)]
+pub enum KeyTrust {
+    /// Identity's key set: fetched before the service reports SERVING, again when a token names
+    /// an unknown key, and every refresh interval.
+    Identity(IdentityKeys),
+    /// Exactly these keys, replaced by their owner: identity's own ring, or a test's.
+    Fixed(KeySet),
+}
+
+impl KeyTrust {
+    /// The keys verifiers read.
+    pub fn key_set(&self) -> KeySet {
+        match self {
+            Self::Identity(keys) => keys.key_set(),
+            Self::Fixed(keys) => keys.clone(),
+        }
+    }
+
+    /// Fetches identity's key set unless it is loaded already; for the readiness check.
+    pub async fn ensure_loaded(&self) -> anyhow::Result<()> {
+        match self {
+            Self::Identity(keys) => keys.ensure_loaded().await,
+            Self::Fixed(_) => Ok(()),
+        }
+    }
+
+    /// Learns `kid` if it is unknown and can be learnt (see [`IdentityKeys::learn`]).
+    pub async fn learn(&self, kid: &str) {
+        if let Self::Identity(keys) = self {
+            keys.learn(kid).await;
+        }
+    }
+}
+
 /// The `kid` in the header of the request's bearer token, if there is one.
 fn bearer_kid(headers: &http::HeaderMap) -> Option<String> {
     let token = headers
@@ -137,6 +172,11 @@ fn bearer_kid(headers: &http::HeaderMap) -> Option<String> {
         .to_str()
         .ok()?
         .strip_prefix("Bearer ")?;
+    token_kid(token)
+}
+
+/// The `kid` in a JWT's header, unverified: only to decide whether to fetch the key set.
+pub fn token_kid(token: &str) -> Option<String> {
     let header = URL_SAFE_NO_PAD
         .decode(token.trim().split('.').next()?)
         .ok()?;
@@ -148,11 +188,11 @@ fn bearer_kid(headers: &http::HeaderMap) -> Option<String> {
 /// front of the auth interceptor.
 #[derive(Debug, Clone)]
 pub struct RefreshOnUnknownKeyLayer {
-    keys: IdentityKeys,
+    keys: KeyTrust,
 }
 
 impl RefreshOnUnknownKeyLayer {
-    pub fn new(keys: IdentityKeys) -> Self {
+    pub fn new(keys: KeyTrust) -> Self {
         Self { keys }
     }
 }
@@ -172,7 +212,7 @@ impl<S> tower::Layer<S> for RefreshOnUnknownKeyLayer {
 #[derive(Debug, Clone)]
 pub struct RefreshOnUnknownKey<S> {
     inner: S,
-    keys: IdentityKeys,
+    keys: KeyTrust,
 }
 
 impl<S: NamedService> NamedService for RefreshOnUnknownKey<S> {
@@ -195,7 +235,12 @@ where
     }
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        let unknown = bearer_kid(request.headers()).filter(|kid| !self.keys.key_set.contains(kid));
+        let unknown = match &self.keys {
+            KeyTrust::Identity(keys) => {
+                bearer_kid(request.headers()).filter(|kid| !keys.key_set.contains(kid))
+            }
+            KeyTrust::Fixed(_) => None,
+        };
         // The clone is ready only if polled; take the ready one and leave the clone behind.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);

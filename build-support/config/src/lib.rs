@@ -126,6 +126,11 @@ pub struct AuthConfig {
     pub audience: String,
     /// Where services other than identity fetch the key set (the identity service's gRPC URL).
     pub identity_url: Option<String>,
+    /// How often identity's key set is fetched again. A token naming a key not yet in the set
+    /// fetches it at once (at most twice a second), so this only bounds how long a withdrawn key
+    /// stays trusted.
+    #[serde(with = "humantime_serde")]
+    pub jwks_refresh_interval: Duration,
 }
 
 impl Default for AuthConfig {
@@ -134,19 +139,56 @@ impl Default for AuthConfig {
             issuer: "https://identity.estospaces.dev".to_owned(),
             audience: "estospaces".to_owned(),
             identity_url: None,
+            jwks_refresh_interval: Duration::from_secs(60),
         }
     }
+}
+
+/// The tables that hold one binary's own settings (`[booking]`, or `ESTOSPACES_BOOKING__*` in the
+/// environment). A service reads its own table whether it runs alone or inside `estospaces`;
+/// the other tables belong to other binaries and are left alone, so one environment can
+/// configure every binary. Add a service's name here when the service is added.
+pub const SECTIONS: &[&str] = &[
+    "identity", "profile", "property", "payment", "booking", "search", "gateway",
+    // The single binary's per-service database URLs.
+    "databases",
+];
+
+/// `ESTOSPACES_*` variables that are not settings: the config file's name, and the development
+/// scripts' tool cache (`build-support/dev/tools.sh`). Names starting with `test_` belong to the
+/// test suite.
+const NOT_SETTINGS: &[&str] = &["config", "cache", "tools", "buf", "tansu", "grpcurl"];
+
+/// Where a binary's own settings sit in the sources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// In the table named after the service (`[booking]`, `ESTOSPACES_BOOKING__HOLD_DURATION`).
+    Section(&'static str),
+    /// Beside the shared settings, at the top level: the single binary, whose settings are the
+    /// tables of every service.
+    Root,
 }
 
 /// A configuration that cannot be used. Its message names every bad key and where the value
 /// came from (`ESTOSPACES_LISTEN`, a file, ...).
 #[derive(Debug, thiserror::Error)]
-pub struct ConfigError(Box<figment::Error>);
+#[error("invalid configuration; {0}")]
+pub struct ConfigError(String);
 
-impl std::fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("invalid configuration")?;
-        for err in (*self.0).clone() {
+impl ConfigError {
+    /// A setting that must be given but was not.
+    pub fn missing(key: &str, why: &str) -> Self {
+        Self(format!("key `{key}` ({}): required: {why}", env_name(key)))
+    }
+
+    /// A setting whose value cannot be used.
+    pub fn invalid(key: &str, why: impl std::fmt::Display) -> Self {
+        Self(format!("key `{key}` ({}): {why}", env_name(key)))
+    }
+
+    fn from_figment(err: figment::Error) -> Self {
+        let mut parts = Vec::new();
+        for err in err {
             let key = err.path.join(".");
             let source = err
                 .metadata
@@ -158,58 +200,131 @@ impl std::fmt::Display for ConfigError {
                 })
                 .unwrap_or_default();
             if key.is_empty() {
-                write!(f, "; {}{source}", err.kind)?;
+                parts.push(format!("{}{source}", err.kind));
             } else {
-                write!(f, "; key `{key}`{source}: {}", err.kind)?;
+                parts.push(format!("key `{key}`{source}: {}", err.kind));
             }
         }
-        Ok(())
+        Self(parts.join("; "))
+    }
+
+    fn unknown(keys: &[String]) -> Self {
+        let keys: Vec<String> = keys
+            .iter()
+            .map(|key| format!("`{key}` ({})", env_name(key)))
+            .collect();
+        Self(format!(
+            "unknown key {}: a misspelt setting? docs/configuration.md lists every setting",
+            keys.join(", ")
+        ))
     }
 }
 
-/// A service's configuration: the shared settings plus its own, both read from the top level
-/// of the same sources (so `ESTOSPACES_LISTEN` and `ESTOSPACES_ACCESS_TOKEN_TTL` sit side by
-/// side). They are extracted separately rather than through `#[serde(flatten)]`, which would
-/// lose the key names in error messages.
+/// The environment variable that sets `key` (`booking.property_url` →
+/// `ESTOSPACES_BOOKING__PROPERTY_URL`).
+pub fn env_name(key: &str) -> String {
+    format!("{ENV_PREFIX}{}", key.to_uppercase().replace('.', "__"))
+}
+
+/// A service's configuration: the shared settings, read from the top level of the sources, plus
+/// its own, read from its table (see [`Placement`]). They are extracted separately rather than
+/// through `#[serde(flatten)]`, which would lose the key names in error messages.
 #[derive(Debug, Clone, Default)]
 pub struct Config<S> {
     pub common: CommonConfig,
     pub service: S,
 }
 
-/// Loads a service's configuration from the defaults, the file named by `ESTOSPACES_CONFIG` (if
-/// any) and the environment.
-pub fn load<S: DeserializeOwned>() -> Result<Config<S>, ConfigError> {
+/// Loads a binary's configuration from the defaults, the file named by `ESTOSPACES_CONFIG` (if
+/// any) and the environment. A key no binary reads is an error, so a misspelt variable is not
+/// silently ignored.
+pub fn load<S: DeserializeOwned>(placement: Placement) -> Result<Config<S>, ConfigError> {
     let file = std::env::var_os(CONFIG_FILE_ENV).map(PathBuf::from);
-    load_from(file.as_deref())
+    load_from(file.as_deref(), placement)
 }
 
 /// Like [`load`], but with the config file given explicitly.
-pub fn load_from<S: DeserializeOwned>(file: Option<&Path>) -> Result<Config<S>, ConfigError> {
+pub fn load_from<S: DeserializeOwned>(
+    file: Option<&Path>,
+    placement: Placement,
+) -> Result<Config<S>, ConfigError> {
     let mut figment = Figment::new();
     if let Some(file) = file {
         // `file_exact`: a named file that is missing is an error, not silently skipped.
         figment = figment.merge(Toml::file_exact(file));
     }
     let figment = figment.merge(Env::prefixed(ENV_PREFIX).ignore(&["CONFIG"]).split("__"));
-    let wrap = |err| ConfigError(Box::new(err));
-    Ok(Config {
-        common: figment.extract().map_err(wrap)?,
-        service: figment.extract().map_err(wrap)?,
-    })
+    let own = match placement {
+        Placement::Section(name) => figment.focus(name),
+        Placement::Root => figment.clone(),
+    };
+    let config = Config {
+        common: figment.extract().map_err(ConfigError::from_figment)?,
+        service: own.extract().map_err(ConfigError::from_figment)?,
+    };
+    let unknown = unknown_keys::<S>(&figment, placement);
+    if !unknown.is_empty() {
+        return Err(ConfigError::unknown(&unknown));
+    }
+    Ok(config)
+}
+
+/// The keys in the sources that neither the shared settings nor the binary's own read, and that
+/// belong to no other binary.
+fn unknown_keys<S: DeserializeOwned>(figment: &Figment, placement: Placement) -> Vec<String> {
+    let Ok(root) = figment.extract::<figment::value::Value>() else {
+        return Vec::new();
+    };
+    // Top-level keys the shared settings leave alone.
+    let mut left = Vec::new();
+    let _ = serde_ignored::deserialize(&root, |path| left.push(path.to_string()))
+        .map(|_: CommonConfig| ());
+    let mut unknown = Vec::new();
+    match placement {
+        Placement::Root => {
+            // Of those, the ones the platform's tables do not read either.
+            let _ = serde_ignored::deserialize(&root, |path| {
+                let path = path.to_string();
+                let top = path.split('.').next().unwrap_or_default();
+                if left.iter().any(|key| key == top) {
+                    unknown.push(path);
+                }
+            })
+            .map(|_: S| ());
+        }
+        Placement::Section(name) => {
+            if let Some(own) = root.find_ref(name) {
+                let _ = serde_ignored::deserialize(own, |path| {
+                    unknown.push(format!("{name}.{path}"));
+                })
+                .map(|_: S| ());
+            }
+            unknown.extend(
+                left.into_iter()
+                    .filter(|key| key != name && !SECTIONS.contains(&key.as_str())),
+            );
+        }
+    }
+    unknown.retain(|key| !NOT_SETTINGS.contains(&key.as_str()) && !key.starts_with("test_"));
+    unknown.sort();
+    unknown.dedup();
+    unknown
 }
 
 /// Loads like [`load`], or prints why it cannot and exits with status 64 (`EX_CONFIG`).
 ///
 /// For `main` only: tracing is not set up yet, so the message goes to stderr directly.
-pub fn load_or_exit<S: DeserializeOwned>() -> Config<S> {
-    match load() {
+pub fn load_or_exit<S: DeserializeOwned>(placement: Placement) -> Config<S> {
+    match load(placement) {
         Ok(config) => config,
-        Err(err) => {
-            eprintln!("error: {err}");
-            std::process::exit(EXIT_CONFIG);
-        }
+        Err(err) => exit_with(&err),
     }
+}
+
+/// Prints a configuration error and exits with status 64 (`EX_CONFIG`).
+pub fn exit_with(err: &ConfigError) -> ! {
+    eprintln!("error: {err}");
+    std::process::exit(EXIT_CONFIG);
 }
 
 #[cfg(test)]
@@ -235,10 +350,12 @@ mod tests {
 
     type ExampleConfig = Config<Example>;
 
+    const EXAMPLE: Placement = Placement::Section("example");
+
     #[test]
     fn defaults_apply_when_nothing_is_configured() {
         Jail::expect_with(|_| {
-            let config: ExampleConfig = load_from(None).expect("defaults are valid");
+            let config: ExampleConfig = load_from(None, EXAMPLE).expect("defaults are valid");
             assert_eq!(config.service.greeting, "hello");
             assert_eq!(
                 config.common.listen,
@@ -255,19 +372,21 @@ mod tests {
             jail.create_file(
                 "service.toml",
                 r#"
-                    greeting = "from file"
                     listen = "127.0.0.1:7000"
                     request_timeout = "5s"
 
                     [telemetry]
                     log_format = "json"
+
+                    [example]
+                    greeting = "from file"
                 "#,
             )?;
             jail.set_env("ESTOSPACES_LISTEN", "0.0.0.0:8000");
             jail.set_env("ESTOSPACES_TELEMETRY__LOG_FILTER", "debug");
 
             let config: ExampleConfig =
-                load_from(Some(Path::new("service.toml"))).expect("valid config");
+                load_from(Some(Path::new("service.toml")), EXAMPLE).expect("valid config");
             assert_eq!(config.service.greeting, "from file", "file beats default");
             assert_eq!(config.common.request_timeout, Duration::from_secs(5));
             assert_eq!(config.common.telemetry.log_format, LogFormat::Json);
@@ -284,9 +403,9 @@ mod tests {
     #[test]
     fn the_config_file_named_by_the_environment_is_read() {
         Jail::expect_with(|jail| {
-            jail.create_file("named.toml", r#"greeting = "named""#)?;
+            jail.create_file("named.toml", "[example]\ngreeting = \"named\"")?;
             jail.set_env(CONFIG_FILE_ENV, "named.toml");
-            let config: ExampleConfig = load().expect("valid config");
+            let config: ExampleConfig = load(EXAMPLE).expect("valid config");
             assert_eq!(config.service.greeting, "named");
             Ok(())
         });
@@ -296,7 +415,7 @@ mod tests {
     fn a_missing_config_file_is_an_error() {
         Jail::expect_with(|_| {
             let result: Result<ExampleConfig, _> =
-                load_from::<Example>(Some(Path::new("absent.toml")));
+                load_from::<Example>(Some(Path::new("absent.toml")), EXAMPLE);
             assert!(result.is_err());
             Ok(())
         });
@@ -306,7 +425,7 @@ mod tests {
     fn an_invalid_value_is_an_error_naming_the_key() {
         Jail::expect_with(|jail| {
             jail.set_env("ESTOSPACES_LISTEN", "not an address");
-            let err = load_from::<Example>(None).expect_err("invalid address");
+            let err = load_from::<Example>(None, EXAMPLE).expect_err("invalid address");
             let message = err.to_string();
             assert!(message.contains("key `listen`"), "{message}");
             assert!(message.contains("LISTEN"), "{message}");
@@ -321,11 +440,64 @@ mod tests {
                 "ESTOSPACES_DATABASE_URL",
                 "postgres://app:hunter2@db/estospaces",
             );
-            let config: ExampleConfig = load_from(None).expect("valid config");
+            let config: ExampleConfig = load_from(None, EXAMPLE).expect("valid config");
             let printed = format!("{config:?}");
             assert!(!printed.contains("hunter2"), "{printed}");
             let url = config.common.database_url.expect("set");
             assert_eq!(url.expose_secret(), "postgres://app:hunter2@db/estospaces");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_services_own_setting_has_the_same_name_alone_and_in_the_single_binary() {
+        Jail::expect_with(|jail| {
+            jail.set_env("ESTOSPACES_EXAMPLE__GREETING", "hi");
+            let config: ExampleConfig = load_from(None, EXAMPLE).expect("valid config");
+            assert_eq!(config.service.greeting, "hi");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_misspelt_key_is_an_error_naming_its_variable() {
+        Jail::expect_with(|jail| {
+            jail.set_env("ESTOSPACES_EXAMPLE__GRETING", "hi");
+            jail.set_env("ESTOSPACES_LISTN", "127.0.0.1:1");
+            let err = load_from::<Example>(None, EXAMPLE).expect_err("typos");
+            let message = err.to_string();
+            assert!(message.contains("ESTOSPACES_EXAMPLE__GRETING"), "{message}");
+            assert!(message.contains("ESTOSPACES_LISTN"), "{message}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn other_binaries_settings_and_the_test_suites_variables_are_not_errors() {
+        Jail::expect_with(|jail| {
+            jail.set_env("ESTOSPACES_BOOKING__HOLD_DURATION", "10m");
+            jail.set_env("ESTOSPACES_TEST_DATABASE_URL", "postgres://x");
+            jail.set_env("ESTOSPACES_CACHE", "/tmp");
+            let config: ExampleConfig = load_from(None, EXAMPLE).expect("valid config");
+            assert_eq!(config.service.greeting, "hello");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn at_the_root_a_key_of_no_table_is_an_error() {
+        #[derive(Debug, Default, Deserialize)]
+        #[serde(default)]
+        struct Platform {
+            example: Example,
+        }
+        Jail::expect_with(|jail| {
+            jail.set_env("ESTOSPACES_EXAMPLE__GREETING", "hi");
+            let config: Config<Platform> = load_from(None, Placement::Root).expect("valid");
+            assert_eq!(config.service.example.greeting, "hi");
+            jail.set_env("ESTOSPACES_EXAMPLE__GRETING", "hi");
+            let err = load_from::<Platform>(None, Placement::Root).expect_err("typo");
+            assert!(err.to_string().contains("example.greting"), "{err}");
             Ok(())
         });
     }

@@ -50,8 +50,6 @@ pub struct Options {
     pub max_body_bytes: Option<usize>,
     /// Keeps rate limits in Redis.
     pub redis_url: Option<String>,
-    /// How soon the gateway may fetch identity's key set again.
-    pub jwks_refetch_interval: Option<Duration>,
 }
 
 /// The gateway in front of a real identity service (SQLite in a temporary directory) and the
@@ -83,7 +81,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     let mut stops = Vec::new();
     let data = tempfile::tempdir().expect("a temporary directory");
 
-    let identity = estospaces_identity::Application::build(IdentityConfig {
+    let identity = estospaces_identity::build(IdentityConfig {
         common: CommonConfig {
             listen: "127.0.0.1:0".parse().expect("address"),
             data_dir: data.path().to_owned(),
@@ -122,9 +120,6 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             ]),
             cors_allowed_origins: options.cors_allowed_origins,
             max_body_bytes: options.max_body_bytes.unwrap_or(1024 * 1024),
-            jwks_refetch_interval: options
-                .jwks_refetch_interval
-                .unwrap_or(Duration::from_secs(10)),
             rate_limits: options.rate_limits.unwrap_or(RateLimitSettings {
                 enabled: false,
                 ..RateLimitSettings::default()

@@ -197,11 +197,7 @@ async fn a_token_signed_with_a_rotated_in_key_is_accepted_after_the_gateway_refe
     use estospaces_config::{AuthConfig, CommonConfig};
     use estospaces_identity::store::IdentityStore;
 
-    let app = crate::helpers::spawn_app_with(crate::helpers::Options {
-        jwks_refetch_interval: Some(Duration::ZERO),
-        ..Default::default()
-    })
-    .await;
+    let app = crate::helpers::spawn_app().await;
     let (user, token) = app.signed_in("ada@example.com").await;
     let path = format!("/v1/{}", user["name"].as_str().expect("name"));
     let get = |token: String| app.http.get(app.url(&path)).bearer_auth(token).send();

@@ -24,9 +24,6 @@ pub struct BookingSettings {
     /// The property service's gRPC URL (`http://property:50051`): quotes, listings and
     /// availability. Required.
     pub property_url: Option<String>,
-    /// How often the identity service's key set is fetched again.
-    #[serde(with = "humantime_serde")]
-    pub jwks_refresh_interval: Duration,
     /// How long an instant booking holds its nights waiting for payment.
     #[serde(with = "humantime_serde")]
     pub hold_duration: Duration,
@@ -57,7 +54,6 @@ impl Default for BookingSettings {
     fn default() -> Self {
         Self {
             property_url: None,
-            jwks_refresh_interval: Duration::from_secs(60),
             hold_duration: Duration::from_secs(15 * 60),
             host_response_duration: Duration::from_secs(24 * 60 * 60),
             saga_timeout: Duration::from_secs(30 * 60),

@@ -13,7 +13,7 @@
 //! - [`timer`]: lapsed holds, timed-out sagas, check-ins and check-outs.
 //! - [`ical`]: a listing's iCalendar feed.
 //! - [`service`]: the `estospaces.booking.v1.BookingService` gRPC handlers.
-//! - [`startup`]: [`Application`], which wires it all to a server, the relay and consumers.
+//! - [`startup`]: the service declared to the service host ([`build`]).
 
 #![forbid(unsafe_code)]
 
@@ -28,7 +28,8 @@ pub mod store;
 pub mod timer;
 
 pub use config::{BookingConfig, BookingSettings, CaptureAt};
-pub use startup::Application;
+pub use estospaces_host::Application;
+pub use startup::{build, build_with_keys};
 
 /// The `ErrorInfo` domain of this service's errors.
 pub const DOMAIN: &str = "booking.estospaces.dev";

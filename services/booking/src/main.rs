@@ -1,30 +1,21 @@
 //! `estospaces-booking`: the booking service on its own.
 
-use estospaces_booking::{Application, BookingConfig, SERVICE_NAME};
+use std::process::ExitCode;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let config: BookingConfig = estospaces_config::load_or_exit();
-    // Like any other unusable configuration: exit 64 before doing anything.
-    if config.common.auth.identity_url.is_none() {
-        eprintln!(
-            "invalid configuration; key `auth.identity_url`: required, the identity service \
-             whose keys verify access tokens (ESTOSPACES_AUTH__IDENTITY_URL)"
-        );
-        std::process::exit(estospaces_config::EXIT_CONFIG);
-    }
-    if config.service.property_url.is_none() {
-        eprintln!(
-            "invalid configuration; key `property_url`: required, the property service that \
-             prices and describes listings (ESTOSPACES_PROPERTY_URL)"
-        );
-        std::process::exit(estospaces_config::EXIT_CONFIG);
-    }
-    let _telemetry = estospaces_telemetry::init(SERVICE_NAME, &config.common.telemetry)?;
-    tracing::info!(?config, "starting");
+use estospaces_booking::{BookingSettings, SERVICE_NAME};
+use estospaces_host::Placement;
 
-    let app = Application::build(config).await?;
-    tracing::info!(addr = %app.local_addr(), "serving gRPC");
-    app.run_until_stopped().await?;
-    Ok(())
+/// The booking service: holds nights, runs the payment saga, cancels and refunds. Settings are
+/// ESTOSPACES_* variables (docs/configuration.md); `auth.identity_url` and
+/// `booking.property_url` are required.
+#[derive(Debug, clap::Parser)]
+#[command(version)]
+struct Cli {}
+
+fn main() -> ExitCode {
+    estospaces_host::main::<Cli, BookingSettings, _, _>(
+        SERVICE_NAME,
+        Placement::Section(SERVICE_NAME),
+        |_, config| async { Ok(estospaces_booking::build(config).await?.into()) },
+    )
 }

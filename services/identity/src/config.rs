@@ -12,11 +12,11 @@ pub type IdentityConfig = estospaces_config::Config<IdentitySettings>;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct IdentitySettings {
-    /// How long an access token is accepted (`ESTOSPACES_ACCESS_TOKEN_TTL=15m`).
+    /// How long an access token is accepted (`ESTOSPACES_IDENTITY__ACCESS_TOKEN_TTL=15m`).
     #[serde(with = "humantime_serde")]
     pub access_token_ttl: Duration,
     /// How long a session lasts from its login, however often it is refreshed
-    /// (`ESTOSPACES_SESSION_TTL=30days`).
+    /// (`ESTOSPACES_IDENTITY__SESSION_TTL=30days`).
     #[serde(with = "humantime_serde")]
     pub session_ttl: Duration,
     /// How long an email verification token works.
@@ -31,13 +31,18 @@ pub struct IdentitySettings {
     /// How often the key set is reloaded, so keys created by other replicas verify here too.
     #[serde(with = "humantime_serde")]
     pub key_refresh_interval: Duration,
-    /// A PKCS#8 PEM Ed25519 private key (`ESTOSPACES_SIGNING_KEY_FILE`, mounted from a Secret).
+    /// How long a rotated key is published before it signs anything, so every verifier (and
+    /// every identity replica) has fetched it by the time a token names it. At least
+    /// `key_refresh_interval`.
+    #[serde(with = "humantime_serde")]
+    pub signing_key_pre_publication: Duration,
+    /// A PKCS#8 PEM Ed25519 private key (`ESTOSPACES_IDENTITY__SIGNING_KEY_FILE`, mounted from a Secret).
     /// When set, this key signs every token and `RotateSigningKey` is refused: rotate by
     /// replacing the file and restarting. When unset, keys are generated and kept in the
     /// database.
     pub signing_key_file: Option<PathBuf>,
     /// The email whose account becomes an admin once that email is verified
-    /// (`ESTOSPACES_BOOTSTRAP_ADMIN_EMAIL`). This is how the first admin comes to exist; later
+    /// (`ESTOSPACES_IDENTITY__BOOTSTRAP_ADMIN_EMAIL`). This is how the first admin comes to exist; later
     /// admins are granted by admins. Verification, not registration, grants it, so whoever
     /// registers the address first gains nothing without its mailbox.
     pub bootstrap_admin_email: Option<String>,
@@ -58,6 +63,7 @@ impl Default for IdentitySettings {
             password_reset_ttl: Duration::from_secs(60 * 60),
             mfa_challenge_ttl: Duration::from_secs(5 * 60),
             key_refresh_interval: Duration::from_secs(30),
+            signing_key_pre_publication: Duration::from_secs(60),
             signing_key_file: None,
             bootstrap_admin_email: None,
             trust_forwarded_for: false,
@@ -67,7 +73,7 @@ impl Default for IdentitySettings {
 }
 
 /// How failed sign-ins (wrong passwords, wrong second factors) are throttled
-/// (`ESTOSPACES_LOGIN_THROTTLE__ACCOUNT_MAX_FAILURES=5`, ...).
+/// (`ESTOSPACES_IDENTITY__LOGIN_THROTTLE__ACCOUNT_MAX_FAILURES=5`, ...).
 ///
 /// Failures are counted per email and per client address in a fixed window. Once a key reaches
 /// its maximum, it is locked for `lockout`, doubling with each further failure up to
@@ -101,22 +107,26 @@ impl Default for ThrottleSettings {
 mod tests {
     use super::*;
 
+    const IDENTITY: estospaces_config::Placement =
+        estospaces_config::Placement::Section(crate::SERVICE_NAME);
+
     #[test]
     fn nested_throttle_settings_and_the_key_file_are_read_from_a_config_file() {
         let dir = tempfile::tempdir().expect("temp dir");
         let file = dir.path().join("identity.toml");
         std::fs::write(
             &file,
-            "signing_key_file = \"/run/secrets/signing-key.pem\"\n\
+            "[identity]\n\
+             signing_key_file = \"/run/secrets/signing-key.pem\"\n\
              bootstrap_admin_email = \"ops@example.com\"\n\
              session_ttl = \"7days\"\n\
-             [login_throttle]\n\
+             [identity.login_throttle]\n\
              account_max_failures = 3\n\
              lockout = \"30s\"\n",
         )
         .expect("written");
 
-        let config: IdentityConfig = estospaces_config::load_from(Some(&file)).expect("valid");
+        let config: IdentityConfig = estospaces_config::load_from(Some(&file), IDENTITY).expect("valid");
 
         let settings = config.service;
         assert_eq!(
@@ -140,9 +150,10 @@ mod tests {
     fn an_unknown_throttle_setting_is_refused() {
         let dir = tempfile::tempdir().expect("temp dir");
         let file = dir.path().join("identity.toml");
-        std::fs::write(&file, "[login_throttle]\nmax_tries = 3\n").expect("written");
+        std::fs::write(&file, "[identity.login_throttle]\nmax_tries = 3\n").expect("written");
 
-        let err = estospaces_config::load_from::<IdentitySettings>(Some(&file)).expect_err("typo");
+        let err = estospaces_config::load_from::<IdentitySettings>(Some(&file), IDENTITY)
+            .expect_err("typo");
 
         assert!(err.to_string().contains("max_tries"), "{err}");
     }

@@ -7,10 +7,10 @@
 //!
 //! [`TokenDelivery`] is the seam where the handler hands over the mail-bearing events after
 //! their transaction commits. Production uses [`ThroughEvents`], which has nothing left to do;
-//! tests pass a recording implementation to [`Application::build_with_delivery`] and read the
+//! tests pass a recording implementation to [`build_with_delivery`] and read the
 //! token a user would have received by mail, exactly as the notification service will.
 //!
-//! [`Application::build_with_delivery`]: crate::Application::build_with_delivery
+//! [`build_with_delivery`]: crate::build_with_delivery
 
 use estospaces_proto::identity_v1 as pb;
 

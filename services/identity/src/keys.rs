@@ -1,9 +1,11 @@
-//! The signing key ring: the newest unretired key signs; every published key verifies.
+//! The signing key ring: every published key verifies; one key signs at a time.
 //!
-//! Rotation retires the signer and stores a new one. A retired key stays published for the
-//! retention period — the access token lifetime, plus one key refresh interval (another replica
-//! may sign with it until it reloads), plus the verifiers' clock leeway — so every token it
-//! signed expires before its key disappears.
+//! Rotation is staged. The new key is published at once but signs only after the
+//! pre-publication window (`signing_key_pre_publication`), by when every verifier has had the
+//! chance to fetch the key set again; the key it replaces signs until then and retires at that
+//! moment. A retired key stays published for the retention period — the access token lifetime,
+//! plus one key refresh interval (another replica may sign with it until it reloads), plus the
+//! verifiers' clock leeway — so every token it signed expires before its key disappears.
 
 use std::path::Path;
 use std::time::{Duration, SystemTime};
@@ -23,17 +25,25 @@ pub fn retention(access_token_ttl: Duration, key_refresh_interval: Duration) -> 
     access_token_ttl + key_refresh_interval + VERIFIER_LEEWAY
 }
 
+/// A key that signs, or will, for a while.
+#[derive(Debug, Clone)]
+struct Signer {
+    key: SigningKey,
+    from: SystemTime,
+    until: Option<SystemTime>,
+}
+
 /// The keys loaded from the store.
 #[derive(Debug, Clone)]
 pub struct KeyRing {
-    /// Signs new tokens.
-    pub current: SigningKey,
+    /// Keys that sign now or later, latest start first.
+    signers: Vec<Signer>,
     /// Every published key's public half, newest first.
     pub public: Vec<PublicJwk>,
 }
 
 impl KeyRing {
-    /// Loads the ring at start. With a `configured` key, that key becomes the signer (stored if
+    /// Loads the ring at start. With a `configured` key, that key signs from now on (stored if
     /// new); without one, a key is generated when the store holds no signer yet.
     pub async fn initialize(
         store: &IdentityStore,
@@ -41,13 +51,9 @@ impl KeyRing {
         retention: Duration,
     ) -> anyhow::Result<Self> {
         if let Some(key) = configured {
+            let now = SystemTime::now();
             store
-                .make_signing_key_current(
-                    key.kid(),
-                    key.to_pkcs8_der(),
-                    retention,
-                    SystemTime::now(),
-                )
+                .make_signing_key_current(key.kid(), key.to_pkcs8_der(), retention, now, now)
                 .await?;
             tracing::info!(kid = key.kid(), "signing with the configured key");
         } else if Self::load(store, retention).await?.is_none() {
@@ -64,33 +70,62 @@ impl KeyRing {
             .context("no signing key in the store right after storing one")
     }
 
-    /// Stores a new signing key, retiring the current one, and returns the new ring.
-    pub async fn rotate(store: &IdentityStore, retention: Duration) -> anyhow::Result<Self> {
+    /// Stores a new signing key, published now and signing after `pre_publication`, and
+    /// returns the new ring and the new key.
+    pub async fn rotate(
+        store: &IdentityStore,
+        retention: Duration,
+        pre_publication: Duration,
+    ) -> anyhow::Result<(Self, SigningKey, SystemTime)> {
         let key = SigningKey::generate();
+        let now = SystemTime::now();
+        let signs_from = now + pre_publication;
         store
-            .make_signing_key_current(key.kid(), key.to_pkcs8_der(), retention, SystemTime::now())
+            .make_signing_key_current(key.kid(), key.to_pkcs8_der(), retention, now, signs_from)
             .await?;
-        tracing::info!(kid = key.kid(), "rotated the signing key");
-        Self::load(store, retention)
+        tracing::info!(kid = key.kid(), ?pre_publication, "rotated the signing key");
+        let ring = Self::load(store, retention)
             .await?
-            .context("no signing key in the store right after rotating")
+            .context("no signing key in the store right after rotating")?;
+        Ok((ring, key, signs_from))
     }
 
     /// Loads the published keys, if one of them can sign.
     pub async fn load(store: &IdentityStore, retention: Duration) -> anyhow::Result<Option<Self>> {
-        let records = store
-            .published_signing_keys(retention, SystemTime::now())
-            .await?;
-        let mut current = None;
+        let now = SystemTime::now();
+        let records = store.published_signing_keys(retention, now).await?;
+        let mut signers = Vec::new();
         let mut public = Vec::with_capacity(records.len());
         for record in &records {
             let key = SigningKey::from_pkcs8_der(&record.private_key)?;
             public.push(key.public_jwk().clone());
-            if current.is_none() && record.retired_at.is_none() {
-                current = Some(key);
+            if record.retired_at.is_none_or(|until| until > now) {
+                signers.push(Signer {
+                    key,
+                    from: record.signs_from,
+                    until: record.retired_at,
+                });
             }
         }
-        Ok(current.map(|current| Self { current, public }))
+        signers.sort_by(|a, b| b.from.cmp(&a.from));
+        let ring = Self { signers, public };
+        Ok(ring.signer_at(now).is_some().then_some(ring))
+    }
+
+    /// The key that signs at `now`: the latest to have started and not yet retired.
+    pub fn signer_at(&self, now: SystemTime) -> Option<&SigningKey> {
+        self.signers
+            .iter()
+            .find(|signer| signer.from <= now && signer.until.is_none_or(|until| until > now))
+            .map(|signer| &signer.key)
+    }
+
+    /// The key that signs now. A ring always has one when loaded; should the clock pass every
+    /// signer's retirement before the next reload, the newest keeps signing.
+    pub fn signer(&self) -> &SigningKey {
+        self.signer_at(SystemTime::now())
+            .or_else(|| self.signers.first().map(|signer| &signer.key))
+            .expect("a loaded ring holds a signer")
     }
 }
 

@@ -10,7 +10,7 @@
 //! - [`events`]: the payloads of the events identity emits; [`delivery`]: where one-time tokens
 //!   go once their transaction commits.
 //! - [`service`]: the `estospaces.identity.v1.IdentityService` gRPC handlers.
-//! - [`startup`]: [`Application`], which wires it all to a server; [`admin`]: commands an
+//! - [`startup`]: the service declared to the service host ([`build`]); [`admin`]: commands an
 //!   operator runs instead (granting the first admin).
 
 #![forbid(unsafe_code)]
@@ -29,7 +29,8 @@ pub mod startup;
 pub mod store;
 
 pub use config::{IdentityConfig, IdentitySettings, ThrottleSettings};
-pub use startup::Application;
+pub use estospaces_host::Application;
+pub use startup::{build, build_with_delivery};
 
 /// The `ErrorInfo` domain of this service's errors.
 pub const DOMAIN: &str = "identity.estospaces.dev";

@@ -1,36 +1,37 @@
 //! `estospaces-identity`: the identity service on its own.
-//!
-//! - `estospaces-identity` serves.
-//! - `estospaces-identity grant-admin EMAIL` makes an existing account an admin and exits (see
-//!   [`estospaces_identity::admin`]).
 
-use estospaces_identity::{Application, IdentityConfig, SERVICE_NAME, admin};
+use std::process::ExitCode;
 
-const USAGE: &str = "usage: estospaces-identity [grant-admin EMAIL]";
+use estospaces_host::{Outcome, Placement};
+use estospaces_identity::{IdentitySettings, SERVICE_NAME, admin};
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let grant_admin_to = match args.as_slice() {
-        [] => None,
-        [command, email] if command == "grant-admin" => Some(email.clone()),
-        _ => {
-            eprintln!("{USAGE}");
-            std::process::exit(estospaces_config::EXIT_CONFIG);
-        }
-    };
-    let config: IdentityConfig = estospaces_config::load_or_exit();
-    let _telemetry = estospaces_telemetry::init(SERVICE_NAME, &config.common.telemetry)?;
+/// The identity service: accounts, sessions, roles, second factors and the signing keys every
+/// other service trusts. Settings are ESTOSPACES_* variables (docs/configuration.md).
+#[derive(Debug, clap::Parser)]
+#[command(version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
 
-    if let Some(email) = grant_admin_to {
-        let user = admin::grant_admin(&config, &email).await?;
-        println!("{} is now an admin", user.id.name());
-        return Ok(());
-    }
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Make the account registered with EMAIL an admin, then exit (same configuration as the
+    /// service).
+    GrantAdmin { email: String },
+}
 
-    tracing::info!(?config, "starting");
-    let app = Application::build(config).await?;
-    tracing::info!(addr = %app.local_addr(), "serving gRPC");
-    app.run_until_stopped().await?;
-    Ok(())
+fn main() -> ExitCode {
+    estospaces_host::main::<Cli, IdentitySettings, _, _>(
+        SERVICE_NAME,
+        Placement::Section(SERVICE_NAME),
+        |cli, config| async move {
+            if let Some(Command::GrantAdmin { email }) = cli.command {
+                let user = admin::grant_admin(&config, &email).await?;
+                println!("{} is now an admin", user.id.name());
+                return Ok(Outcome::Done);
+            }
+            Ok(estospaces_identity::build(config).await?.into())
+        },
+    )
 }

@@ -3,7 +3,7 @@
 use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
-use estospaces_auth::{Caller, KeySet, PublicJwk, Role, TokenIssuer, policy};
+use estospaces_auth::{Caller, KeySet, Role, TokenIssuer, policy};
 use estospaces_config::AuthConfig;
 use estospaces_proto::identity_v1 as pb;
 use estospaces_proto::identity_v1::identity_service_server::IdentityService;
@@ -30,9 +30,8 @@ pub struct IdentityHandlers {
     store: IdentityStore,
     settings: Arc<IdentitySettings>,
     auth: AuthConfig,
-    signer: Arc<RwLock<TokenIssuer>>,
+    ring: Arc<RwLock<KeyRing>>,
     key_set: KeySet,
-    public_keys: Arc<RwLock<Vec<PublicJwk>>>,
     delivery: Arc<dyn TokenDelivery>,
     bootstrap_admin: Option<Email>,
 }
@@ -52,20 +51,13 @@ impl IdentityHandlers {
             .map(Email::parse)
             .transpose()
             .map_err(|why| anyhow::anyhow!("bootstrap_admin_email {why}"))?;
-        let signer = TokenIssuer::new(
-            ring.current,
-            &auth.issuer,
-            &auth.audience,
-            settings.access_token_ttl,
-        );
         key_set.replace(&ring.public)?;
         Ok(Self {
             store,
             settings: Arc::new(settings),
             auth,
-            signer: Arc::new(RwLock::new(signer)),
+            ring: Arc::new(RwLock::new(ring)),
             key_set,
-            public_keys: Arc::new(RwLock::new(ring.public)),
             delivery,
             bootstrap_admin,
         })
@@ -79,23 +71,15 @@ impl IdentityHandlers {
         )
     }
 
-    /// Signs with the ring's current key and trusts and publishes its keys from now on.
+    /// Signs with the ring's keys and trusts and publishes them from now on.
     pub fn set_ring(&self, ring: KeyRing) -> anyhow::Result<()> {
         self.key_set.replace(&ring.public)?;
-        *self
-            .public_keys
-            .write()
-            .unwrap_or_else(|poison| poison.into_inner()) = ring.public;
-        *self
-            .signer
-            .write()
-            .unwrap_or_else(|poison| poison.into_inner()) = TokenIssuer::new(
-            ring.current,
-            &self.auth.issuer,
-            &self.auth.audience,
-            self.settings.access_token_ttl,
-        );
+        *self.ring.write().unwrap_or_else(|poison| poison.into_inner()) = ring;
         Ok(())
+    }
+
+    fn read_ring(&self) -> std::sync::RwLockReadGuard<'_, KeyRing> {
+        self.ring.read().unwrap_or_else(|poison| poison.into_inner())
     }
 
     /// Hands the mail-bearing events of a committed transaction to the delivery.
@@ -266,11 +250,14 @@ impl IdentityHandlers {
         session: &SessionRecord,
         refresh: OpaqueToken,
     ) -> SessionTokens {
-        let issued = self
-            .signer
-            .read()
-            .unwrap_or_else(|poison| poison.into_inner())
-            .issue(&user.id.to_string(), &user.roles);
+        let signer = self.read_ring().signer().clone();
+        let issued = TokenIssuer::new(
+            signer,
+            &self.auth.issuer,
+            &self.auth.audience,
+            self.settings.access_token_ttl,
+        )
+        .issue(&user.id.to_string(), &user.roles);
         SessionTokens {
             user: user.id.name(),
             access_token: issued.token,
@@ -980,9 +967,8 @@ impl IdentityService for IdentityHandlers {
     ) -> Result<Response<pb::GetJwksResponse>, Status> {
         // Public: verifiers everywhere need it.
         let keys = self
-            .public_keys
-            .read()
-            .unwrap_or_else(|poison| poison.into_inner())
+            .read_ring()
+            .public
             .iter()
             .map(pb::JsonWebKey::from)
             .collect();
@@ -1003,12 +989,16 @@ impl IdentityService for IdentityHandlers {
             .into());
         }
 
-        let ring = KeyRing::rotate(&self.store, self.key_retention())
-            .await
-            .map_err(internal)?;
-        let kid = ring.current.kid().to_owned();
+        let (ring, key, signs_from) = KeyRing::rotate(
+            &self.store,
+            self.key_retention(),
+            self.settings.signing_key_pre_publication,
+        )
+        .await
+        .map_err(internal)?;
+        let kid = key.kid().to_owned();
         self.set_ring(ring).map_err(internal)?;
-        tracing::info!(%kid, %admin, "signing key rotated");
+        tracing::info!(%kid, %admin, signs_from = %Timestamp::from(signs_from), "signing key rotated");
         Ok(Response::new(pb::RotateSigningKeyResponse { kid }))
     }
 }

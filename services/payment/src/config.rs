@@ -23,9 +23,6 @@ pub enum ProviderKind {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct PaymentSettings {
-    /// How often the identity service's key set is fetched again, so rotated keys verify here.
-    #[serde(with = "humantime_serde")]
-    pub jwks_refresh_interval: Duration,
     /// The payment provider (`ESTOSPACES_PROVIDER=stripe`).
     pub provider: ProviderKind,
     /// Stripe's secret API key (`sk_...`); required with `provider = "stripe"`.
@@ -56,7 +53,6 @@ pub struct PaymentSettings {
 impl Default for PaymentSettings {
     fn default() -> Self {
         Self {
-            jwks_refresh_interval: Duration::from_secs(60),
             provider: ProviderKind::Sandbox,
             stripe_secret_key: None,
             stripe_base_url: "https://api.stripe.com".to_owned(),

@@ -11,7 +11,7 @@
 //! - [`events`]: the booking saga's participant, reacting to `estospaces.booking.v1`.
 //! - [`payouts`]: pays hosts when their payouts fall due.
 //! - [`service`]: the `estospaces.payment.v1.PaymentService` gRPC handlers.
-//! - [`startup`]: [`Application`], which wires it all together.
+//! - [`startup`]: the service declared to the service host ([`build`]).
 //!
 //! # Money moves exactly once per booking step
 //!
@@ -40,7 +40,8 @@ pub mod store;
 pub mod stripe;
 
 pub use config::{PaymentConfig, PaymentSettings, ProviderKind};
-pub use startup::Application;
+pub use estospaces_host::Application;
+pub use startup::{build, build_with, build_with_keys};
 
 /// The `ErrorInfo` domain of this service's errors.
 pub const DOMAIN: &str = "payment.estospaces.dev";

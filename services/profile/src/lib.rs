@@ -6,7 +6,7 @@
 //! - [`events`]: reactions to identity's events: a profile per registered account, erasure on
 //!   deletion.
 //! - [`service`]: the `estospaces.profile.v1.ProfileService` gRPC handlers.
-//! - [`startup`]: [`Application`], which wires it all to a server.
+//! - [`startup`]: the service declared to the service host ([`build`]).
 
 #![forbid(unsafe_code)]
 
@@ -18,7 +18,8 @@ pub mod startup;
 pub mod store;
 
 pub use config::{ProfileConfig, ProfileSettings};
-pub use startup::Application;
+pub use estospaces_host::Application;
+pub use startup::{build, build_with_keys};
 
 /// The `ErrorInfo` domain of this service's errors.
 pub const DOMAIN: &str = "profile.estospaces.dev";

@@ -11,9 +11,6 @@ pub type PropertyConfig = estospaces_config::Config<PropertySettings>;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct PropertySettings {
-    /// How often the identity service's key set is fetched again, so rotated keys verify here.
-    #[serde(with = "humantime_serde")]
-    pub jwks_refresh_interval: Duration,
     /// How often counted views are added to the store; views of the last interval are lost
     /// if the process dies, which a view count can afford.
     #[serde(with = "humantime_serde")]
@@ -23,7 +20,6 @@ pub struct PropertySettings {
 impl Default for PropertySettings {
     fn default() -> Self {
         Self {
-            jwks_refresh_interval: Duration::from_secs(60),
             view_flush_interval: Duration::from_secs(10),
         }
     }

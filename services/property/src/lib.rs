@@ -8,7 +8,7 @@
 //! - [`views`]: view counts kept in memory and added to the store periodically.
 //! - [`bookings`]: how booking events mark nights booked.
 //! - [`service`]: the `estospaces.property.v1.PropertyService` gRPC handlers.
-//! - [`startup`]: [`Application`], which wires it all to a server, the key set and the relay.
+//! - [`startup`]: the service declared to the service host ([`build`]).
 
 #![forbid(unsafe_code)]
 
@@ -22,7 +22,8 @@ pub mod store;
 pub mod views;
 
 pub use config::{PropertyConfig, PropertySettings};
-pub use startup::Application;
+pub use estospaces_host::Application;
+pub use startup::{build, build_with_keys};
 
 /// The `ErrorInfo` domain of this service's errors.
 pub const DOMAIN: &str = "property.estospaces.dev";

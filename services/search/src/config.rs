@@ -11,9 +11,6 @@ pub type SearchConfig = estospaces_config::Config<SearchSettings>;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct SearchSettings {
-    /// How often the identity service's key set is fetched again.
-    #[serde(with = "humantime_serde")]
-    pub jwks_refresh_interval: Duration,
     /// This replica's name; its indexer reads as consumer group `search.indexer.<replica>.<index
     /// generation>`. Defaults to `$HOSTNAME` (the pod name), else `local`.
     pub replica_id: Option<String>,
@@ -45,7 +42,6 @@ impl SearchSettings {
 impl Default for SearchSettings {
     fn default() -> Self {
         Self {
-            jwks_refresh_interval: Duration::from_secs(60),
             replica_id: None,
             commit_interval: Duration::from_millis(100),
             commit_max_events: 5_000,

@@ -20,7 +20,7 @@
 //! - [`alerts`]: saved searches matched against changed listings, throttled, into the outbox.
 //! - [`store`]: saved searches on PostgreSQL or SQLite.
 //! - [`service`]: the `estospaces.search.v1.SearchService` gRPC handlers.
-//! - [`startup`]: [`Application`], wiring it all to a server, the indexer and the relay.
+//! - [`startup`]: the service declared to the service host ([`build`]).
 
 #![forbid(unsafe_code)]
 
@@ -40,7 +40,8 @@ pub mod store;
 pub mod word;
 
 pub use config::{SearchConfig, SearchSettings};
-pub use startup::Application;
+pub use estospaces_host::Application;
+pub use startup::{build, build_with_keys};
 
 /// The `ErrorInfo` domain of this service's errors.
 pub const DOMAIN: &str = "search.estospaces.dev";

@@ -1,7 +1,7 @@
 use std::time::{Duration, SystemTime};
 
 use estospaces_auth::{KeySet, Role, SigningKey, TokenIssuer};
-use estospaces_booking::{Application, BookingConfig, BookingSettings};
+use estospaces_booking::{BookingConfig, BookingSettings};
 use estospaces_config::CommonConfig;
 use estospaces_events::{Event, EventLog, EventSink, OutgoingRecord};
 use estospaces_kafka::{KafkaConfig, KafkaSink};
@@ -76,7 +76,7 @@ async fn start_booking(
         tokio::task::JoinHandle<anyhow::Result<()>>,
     ),
 ) {
-    let app = Application::build_with_keys(config, keys)
+    let app = estospaces_booking::build_with_keys(config, keys)
         .await
         .expect("the booking service builds");
     let addr = app.local_addr();
@@ -148,7 +148,7 @@ pub async fn spawn_stack_with(
     );
     let mut shutdown = Vec::new();
 
-    let property_app = estospaces_property::Application::build_with_keys(
+    let property_app = estospaces_property::build_with_keys(
         estospaces_property::PropertyConfig {
             common: common(&property_database.url),
             service: estospaces_property::PropertySettings::default(),
@@ -169,7 +169,7 @@ pub async fn spawn_stack_with(
 
     let payment_database = if options.payment {
         let payment_database = fresh(estospaces_payment::store::MIGRATIONS).await;
-        let payment_app = estospaces_payment::Application::build_with_keys(
+        let payment_app = estospaces_payment::build_with_keys(
             estospaces_payment::PaymentConfig {
                 common: common(&payment_database.url),
                 service: estospaces_payment::PaymentSettings {

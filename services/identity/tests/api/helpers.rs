@@ -3,7 +3,7 @@ use std::time::Duration;
 
 use estospaces_config::CommonConfig;
 use estospaces_identity::delivery::{Mail, TokenDelivery};
-use estospaces_identity::{Application, IdentityConfig, IdentitySettings};
+use estospaces_identity::{IdentityConfig, IdentitySettings};
 use estospaces_proto::identity_v1 as pb;
 use estospaces_proto::identity_v1::identity_service_client::IdentityServiceClient;
 use estospaces_storage::testing::TestDatabase;
@@ -122,7 +122,7 @@ pub async fn spawn_app_with(
         service,
     };
     let mailbox = Mailbox::default();
-    let app = Application::build_with_delivery(config, Arc::new(mailbox.clone()))
+    let app = estospaces_identity::build_with_delivery(config, Arc::new(mailbox.clone()))
         .await
         .expect("the service builds");
     let addr = app.local_addr();

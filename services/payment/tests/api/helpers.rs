@@ -5,7 +5,7 @@ use estospaces_auth::{KeySet, Role, SigningKey, TokenIssuer};
 use estospaces_config::CommonConfig;
 use estospaces_events::{Event, EventLog, EventSink, OutgoingRecord, topic_for};
 use estospaces_payment::provider::{Movement, SandboxProvider};
-use estospaces_payment::{Application, PaymentConfig, PaymentSettings};
+use estospaces_payment::{PaymentConfig, PaymentSettings};
 use estospaces_proto::booking_v1 as booking;
 use estospaces_proto::events_v1::EventEnvelope;
 use estospaces_proto::payment_v1 as pb;
@@ -84,7 +84,7 @@ pub async fn spawn_app_with(
     };
     configure(&mut config);
     let sandbox = SandboxProvider::new();
-    let app = Application::build_with(config, keys, Arc::new(sandbox.clone()))
+    let app = estospaces_payment::build_with(config, keys, Arc::new(sandbox.clone()))
         .await
         .expect("the service builds");
     let addr = app.local_addr();

@@ -106,7 +106,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
             ..IdentitySettings::default()
         },
     };
-    let identity_app = estospaces_identity::Application::build_with_delivery(
+    let identity_app = estospaces_identity::build_with_delivery(
         identity_config,
         Arc::new(mailbox.clone()),
     )
@@ -125,7 +125,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         common: profile_common,
         service: ProfileSettings::default(),
     };
-    let profile_app = estospaces_profile::Application::build(profile_config)
+    let profile_app = estospaces_profile::build(profile_config)
         .await
         .expect("profile builds");
     let profile_addr = profile_app.local_addr();

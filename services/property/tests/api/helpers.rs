@@ -3,7 +3,7 @@ use std::time::Duration;
 use estospaces_auth::{KeySet, Role, SigningKey, TokenIssuer};
 use estospaces_config::CommonConfig;
 use estospaces_events::Event;
-use estospaces_property::{Application, PropertyConfig, PropertySettings};
+use estospaces_property::{PropertyConfig, PropertySettings};
 use estospaces_proto::property_v1 as pb;
 use estospaces_proto::property_v1::property_service_client::PropertyServiceClient;
 use estospaces_storage::testing::TestDatabase;
@@ -72,7 +72,7 @@ pub async fn spawn_app_with(
         service: PropertySettings::default(),
     };
     configure(&mut config);
-    let app = Application::build_with_keys(config, keys)
+    let app = estospaces_property::build_with_keys(config, keys)
         .await
         .expect("the service builds");
     let addr = app.local_addr();

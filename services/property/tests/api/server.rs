@@ -101,7 +101,7 @@ async fn tokens_issued_by_the_identity_service_are_verified_with_its_published_k
         shutdown_grace: Duration::from_secs(1),
         ..CommonConfig::default()
     };
-    let identity = estospaces_identity::Application::build(estospaces_identity::IdentityConfig {
+    let identity = estospaces_identity::build(estospaces_identity::IdentityConfig {
         common: common(&identity_db),
         service: Default::default(),
     })
@@ -120,7 +120,7 @@ async fn tokens_issued_by_the_identity_service_are_verified_with_its_published_k
     let mut config = common(&property_db);
     config.data_dir = data_dir.path().to_owned();
     config.auth.identity_url = Some(format!("http://{identity_addr}"));
-    let property = estospaces_property::Application::build(estospaces_property::PropertyConfig {
+    let property = estospaces_property::build(estospaces_property::PropertyConfig {
         common: config,
         service: Default::default(),
     })

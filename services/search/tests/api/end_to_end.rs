@@ -41,7 +41,7 @@ async fn a_listing_published_through_the_property_service_becomes_searchable() {
         Duration::from_secs(600),
     );
     let keys = KeySet::new(&[key.public_jwk().clone()]).expect("a key");
-    let property = estospaces_property::Application::build_with_keys(
+    let property = estospaces_property::build_with_keys(
         estospaces_property::PropertyConfig {
             common,
             service: Default::default(),

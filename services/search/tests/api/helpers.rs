@@ -8,7 +8,7 @@ use estospaces_proto::events_v1::EventEnvelope;
 use estospaces_proto::property_v1 as pb;
 use estospaces_proto::search_v1 as spb;
 use estospaces_proto::search_v1::search_service_client::SearchServiceClient;
-use estospaces_search::{Application, SearchConfig, SearchSettings};
+use estospaces_search::{SearchConfig, SearchSettings};
 use estospaces_storage::testing::TestDatabase;
 use prost::{Message as _, Name};
 use sqlx::Row;
@@ -117,7 +117,7 @@ impl TestApp {
             );
         }
         let keys = KeySet::new(&[self.key.public_jwk().clone()]).expect("an Ed25519 key");
-        let app = Application::build_with_keys(config, keys)
+        let app = estospaces_search::build_with_keys(config, keys)
             .await
             .expect("the service builds");
         let addr = app.local_addr();
