@@ -12,7 +12,7 @@ const BINARY: &str = env!("CARGO_BIN_EXE_estospaces-gateway");
 #[test]
 fn an_invalid_configuration_exits_with_status_64_and_says_why() {
     let output = Command::new(BINARY)
-        .env("ESTOSPACES_MAX_BODY_BYTES", "lots")
+        .env("ESTOSPACES_GATEWAY__MAX_BODY_BYTES", "lots")
         .output()
         .expect("the binary runs");
 
@@ -29,7 +29,7 @@ async fn the_binary_serves_rest_for_its_configured_upstream_and_exits_cleanly_on
     let mut child = Command::new(BINARY)
         .env("ESTOSPACES_LISTEN", format!("127.0.0.1:{port}"))
         .env(
-            "ESTOSPACES_UPSTREAMS__IDENTITY",
+            "ESTOSPACES_GATEWAY__UPSTREAMS__IDENTITY",
             format!("http://{}", app.identity_addr),
         )
         .env_remove("ESTOSPACES_REDIS_URL")

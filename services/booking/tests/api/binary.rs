@@ -13,7 +13,7 @@ fn without_the_property_url_the_binary_exits_with_status_64_and_says_why() {
         .env("ESTOSPACES_DATA_DIR", data_dir.path())
         .env("ESTOSPACES_AUTH__IDENTITY_URL", "http://127.0.0.1:9")
         .env_remove("ESTOSPACES_DATABASE_URL")
-        .env_remove("ESTOSPACES_PROPERTY_URL")
+        .env_remove("ESTOSPACES_BOOKING__PROPERTY_URL")
         .output()
         .expect("the binary runs");
 
@@ -34,7 +34,7 @@ fn the_binary_serves_on_its_embedded_stores_and_exits_cleanly_on_sigterm() {
         .env("ESTOSPACES_LISTEN", format!("127.0.0.1:{port}"))
         .env("ESTOSPACES_DATA_DIR", data_dir.path())
         .env("ESTOSPACES_AUTH__IDENTITY_URL", "http://127.0.0.1:9")
-        .env("ESTOSPACES_PROPERTY_URL", "http://127.0.0.1:9")
+        .env("ESTOSPACES_BOOKING__PROPERTY_URL", "http://127.0.0.1:9")
         .env_remove("ESTOSPACES_DATABASE_URL")
         .env_remove("ESTOSPACES_KAFKA_BROKERS")
         .stdout(Stdio::null())

@@ -21,7 +21,7 @@ fn without_the_identity_url_the_binary_exits_with_status_64_and_says_why() {
 }
 
 #[test]
-fn rebuild_deletes_the_index_so_the_next_start_replays_the_topics() {
+fn rebuild_asks_for_yes_then_deletes_the_index_so_the_next_start_replays_the_topics() {
     let data_dir = tempfile::tempdir().expect("temp dir");
     let dir = estospaces_search::index::index_dir(data_dir.path());
     let generation = estospaces_search::index::SearchIndex::open_or_create(&dir)
@@ -30,13 +30,29 @@ fn rebuild_deletes_the_index_so_the_next_start_replays_the_topics() {
         .expect("positions")
         .generation;
 
-    let output = Command::new(BINARY)
-        .arg("rebuild")
-        .env("ESTOSPACES_DATA_DIR", data_dir.path())
-        .env_remove("ESTOSPACES_DATABASE_URL")
-        .output()
-        .expect("the binary runs");
+    let rebuild = |yes: bool| {
+        let mut command = Command::new(BINARY);
+        command.arg("rebuild");
+        if yes {
+            command.arg("--yes");
+        }
+        command
+            .env("ESTOSPACES_DATA_DIR", data_dir.path())
+            .env_remove("ESTOSPACES_DATABASE_URL")
+            .output()
+            .expect("the binary runs")
+    };
 
+    let refused = rebuild(false);
+    assert!(!refused.status.success(), "rebuild asks for --yes");
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("--yes"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert!(dir.exists(), "without --yes the index stays");
+
+    let output = rebuild(true);
     assert!(
         output.status.success(),
         "{}",
