@@ -14,7 +14,7 @@ const BINARIES: &[&str] = &[
     "estospaces-booking",
     "estospaces-search",
     "estospaces-gateway",
-    "estospaces-events-admin",
+    "estospaces-events",
 ];
 
 /// Where cargo put the workspace's binaries: beside this test's `deps` directory. A workspace
@@ -71,7 +71,7 @@ fn every_binary_answers_help_and_version_with_status_0_without_starting() {
 
 #[test]
 fn a_misspelt_setting_stops_every_service_binary_with_status_64_naming_it() {
-    for name in BINARIES.iter().filter(|name| **name != "estospaces-events-admin") {
+    for name in BINARIES.iter().filter(|name| **name != "estospaces-events") {
         let output = Command::new(binary(name))
             .env("ESTOSPACES_SHUTDOWN_GRAC", "5s")
             .output()
