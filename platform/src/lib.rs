@@ -88,9 +88,10 @@ impl Platform {
 
         let mut gateway_settings = settings.gateway.clone();
         for service in &services {
-            gateway_settings
-                .upstreams
-                .insert(service.name().to_owned(), format!("http://{}", service.local_addr()));
+            gateway_settings.upstreams.insert(
+                service.name().to_owned(),
+                format!("http://{}", service.local_addr()),
+            );
         }
         let mut common = config.common.clone();
         common.auth.identity_url = Some(identity_url);

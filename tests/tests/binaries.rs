@@ -78,6 +78,9 @@ fn a_misspelt_setting_stops_every_service_binary_with_status_64_naming_it() {
             .expect("the binary runs");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(64), "{name}: {stderr}");
-        assert!(stderr.contains("ESTOSPACES_SHUTDOWN_GRAC"), "{name}: {stderr}");
+        assert!(
+            stderr.contains("ESTOSPACES_SHUTDOWN_GRAC"),
+            "{name}: {stderr}"
+        );
     }
 }

@@ -10,10 +10,18 @@ use std::time::Duration;
 use estospaces::{Platform, PlatformConfig};
 use estospaces_auth::{Role, SigningKey, TokenIssuer};
 use estospaces_config::{AuthConfig, CommonConfig, Config};
-use estospaces_proto::booking_v1::{ListBookingsRequest, booking_service_client::BookingServiceClient};
-use estospaces_proto::identity_v1::{GetUserRequest, identity_service_client::IdentityServiceClient};
-use estospaces_proto::payment_v1::{ListPaymentsRequest, payment_service_client::PaymentServiceClient};
-use estospaces_proto::profile_v1::{GetProfileRequest, profile_service_client::ProfileServiceClient};
+use estospaces_proto::booking_v1::{
+    ListBookingsRequest, booking_service_client::BookingServiceClient,
+};
+use estospaces_proto::identity_v1::{
+    GetUserRequest, identity_service_client::IdentityServiceClient,
+};
+use estospaces_proto::payment_v1::{
+    ListPaymentsRequest, payment_service_client::PaymentServiceClient,
+};
+use estospaces_proto::profile_v1::{
+    GetProfileRequest, profile_service_client::ProfileServiceClient,
+};
 use estospaces_proto::property_v1::{
     ArchivePropertyRequest, property_service_client::PropertyServiceClient,
 };
@@ -136,58 +144,79 @@ impl Running {
                 .expect("a URI")
                 .connect_lazy()
         };
-        let code = |result: Result<(), tonic::Status>| result.map_or_else(|s| s.code(), |()| Code::Ok);
+        let code =
+            |result: Result<(), tonic::Status>| result.map_or_else(|s| s.code(), |()| Code::Ok);
         let name = format!("users/{user}");
 
         codes.insert(
             "identity".to_owned(),
-            code(IdentityServiceClient::new(channel("identity"))
-                .get_user(authorized(token, GetUserRequest { name: name.clone() }))
-                .await
-                .map(drop)),
+            code(
+                IdentityServiceClient::new(channel("identity"))
+                    .get_user(authorized(token, GetUserRequest { name: name.clone() }))
+                    .await
+                    .map(drop),
+            ),
         );
         codes.insert(
             "profile".to_owned(),
-            code(ProfileServiceClient::new(channel("profile"))
-                .get_profile(authorized(token, GetProfileRequest {
-                    name: format!("{name}/profile"),
-                }))
-                .await
-                .map(drop)),
+            code(
+                ProfileServiceClient::new(channel("profile"))
+                    .get_profile(authorized(
+                        token,
+                        GetProfileRequest {
+                            name: format!("{name}/profile"),
+                        },
+                    ))
+                    .await
+                    .map(drop),
+            ),
         );
         codes.insert(
             "property".to_owned(),
-            code(PropertyServiceClient::new(channel("property"))
-                .archive_property(authorized(token, ArchivePropertyRequest {
-                    name: "properties/00000000-0000-7000-8000-000000000000".to_owned(),
-                    ..Default::default()
-                }))
-                .await
-                .map(drop)),
+            code(
+                PropertyServiceClient::new(channel("property"))
+                    .archive_property(authorized(
+                        token,
+                        ArchivePropertyRequest {
+                            name: "properties/00000000-0000-7000-8000-000000000000".to_owned(),
+                            ..Default::default()
+                        },
+                    ))
+                    .await
+                    .map(drop),
+            ),
         );
         codes.insert(
             "booking".to_owned(),
-            code(BookingServiceClient::new(channel("booking"))
-                .list_bookings(authorized(token, ListBookingsRequest::default()))
-                .await
-                .map(drop)),
+            code(
+                BookingServiceClient::new(channel("booking"))
+                    .list_bookings(authorized(token, ListBookingsRequest::default()))
+                    .await
+                    .map(drop),
+            ),
         );
         codes.insert(
             "payment".to_owned(),
-            code(PaymentServiceClient::new(channel("payment"))
-                .list_payments(authorized(token, ListPaymentsRequest::default()))
-                .await
-                .map(drop)),
+            code(
+                PaymentServiceClient::new(channel("payment"))
+                    .list_payments(authorized(token, ListPaymentsRequest::default()))
+                    .await
+                    .map(drop),
+            ),
         );
         codes.insert(
             "search".to_owned(),
-            code(SearchServiceClient::new(channel("search"))
-                .list_saved_searches(authorized(token, ListSavedSearchesRequest {
-                    parent: name.clone(),
-                    ..Default::default()
-                }))
-                .await
-                .map(drop)),
+            code(
+                SearchServiceClient::new(channel("search"))
+                    .list_saved_searches(authorized(
+                        token,
+                        ListSavedSearchesRequest {
+                            parent: name.clone(),
+                        },
+                    ))
+                    .await
+                    .map(drop),
+            ),
         );
 
         for (service, method, path) in [
@@ -249,7 +278,10 @@ async fn a_token_signed_by_a_key_rotated_in_a_moment_ago_is_accepted_by_every_se
         .post("/v1/signingKeys:rotate", Some(&admin), json!({}))
         .await;
     let new_token = platform.login("ana@example.com").await;
-    assert_eq!(kid(&new_token), rotated["kid"].as_str().expect("the new kid"));
+    assert_eq!(
+        kid(&new_token),
+        rotated["kid"].as_str().expect("the new kid")
+    );
     assert_ne!(kid(&new_token), kid(&old_token));
 
     let codes = platform.call_everything(&user, &new_token).await;
@@ -309,7 +341,11 @@ async fn a_rotated_key_is_published_before_it_signs_and_the_old_key_signs_until_
 
     tokio::time::sleep(window + Duration::from_millis(200)).await;
     let after = platform.login("ana@example.com").await;
-    assert_eq!(kid(&after), new_kid, "the new key signs once the window has passed");
+    assert_eq!(
+        kid(&after),
+        new_kid,
+        "the new key signs once the window has passed"
+    );
     let codes = platform.call_everything(&user, &after).await;
     assert_eq!(refused(&codes), Vec::<&String>::new(), "{codes:?}");
 }

@@ -149,7 +149,13 @@ impl Default for AuthConfig {
 /// the other tables belong to other binaries and are left alone, so one environment can
 /// configure every binary. Add a service's name here when the service is added.
 pub const SECTIONS: &[&str] = &[
-    "identity", "profile", "property", "payment", "booking", "search", "gateway",
+    "identity",
+    "profile",
+    "property",
+    "payment",
+    "booking",
+    "search",
+    "gateway",
     // The single binary's per-service database URLs.
     "databases",
 ];

@@ -14,8 +14,10 @@ pub trait Serve: Send {
     fn local_addr(&self) -> SocketAddr;
 
     /// Serves until `shutdown` completes, then stops in order.
-    fn serve(self: Box<Self>, shutdown: BoxFuture<'static, ()>)
-    -> BoxFuture<'static, anyhow::Result<()>>;
+    fn serve(
+        self: Box<Self>,
+        shutdown: BoxFuture<'static, ()>,
+    ) -> BoxFuture<'static, anyhow::Result<()>>;
 }
 
 impl Serve for crate::Application {

@@ -351,9 +351,9 @@ impl Application {
         let name = self.name;
         let (stop_workers, stopping) = watch::channel(false);
         let (stop_relay, relay_stopping) = watch::channel(false);
-        let relay = self.relay.map(|relay| {
-            tokio::spawn(relay.run(Stopping(relay_stopping).wait()))
-        });
+        let relay = self
+            .relay
+            .map(|relay| tokio::spawn(relay.run(Stopping(relay_stopping).wait())));
         let workers: Vec<_> = self
             .workers
             .into_iter()
@@ -395,7 +395,10 @@ impl Application {
         if let Some(relay) = relay
             && tokio::time::timeout(remaining(), relay).await.is_err()
         {
-            tracing::warn!(service = name, "the outbox relay did not finish its round in time");
+            tracing::warn!(
+                service = name,
+                "the outbox relay did not finish its round in time"
+            );
         }
         if let Some(db) = self.db {
             db.close().await;

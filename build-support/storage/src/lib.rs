@@ -16,6 +16,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use estospaces_config::{CommonConfig, ExposeSecret};
+use estospaces_status::ApiError;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
@@ -195,10 +196,87 @@ pub fn from_unix_micros(micros: i64) -> std::time::SystemTime {
     }
 }
 
+/// Whether a database error means "not now" — the database is unreachable, overloaded, busy
+/// or timed out, or a transaction lost a race it may win on retry — rather than a bug (a
+/// constraint, a decode error, bad SQL).
+pub fn is_transient(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| is_transient_code(&code)),
+        _ => false,
+    }
+}
+
+/// PostgreSQL SQLSTATEs and SQLite result codes that [`is_transient`] accepts.
+fn is_transient_code(code: &str) -> bool {
+    // SQLite: SQLITE_BUSY (5) and SQLITE_LOCKED (6), with their extended codes.
+    if let Ok(sqlite) = code.parse::<i32>() {
+        return matches!(sqlite & 0xff, 5 | 6);
+    }
+    // PostgreSQL: connection exceptions (08), insufficient resources (53), operator
+    // intervention (57: shutdown, statement timeout), serialization failures and deadlocks,
+    // and a lock not available.
+    code.starts_with("08")
+        || code.starts_with("53")
+        || code.starts_with("57")
+        || matches!(code, "40001" | "40P01" | "55P03")
+}
+
+/// The one conversion of a database error into an API error, for every store: transient
+/// failures are UNAVAILABLE (the caller may retry), anything else is INTERNAL and logged.
+pub fn api_error(domain: &'static str, err: sqlx::Error) -> ApiError {
+    if is_transient(&err) {
+        ApiError::unavailable(domain, err)
+    } else {
+        ApiError::internal(domain, err)
+    }
+}
+
 /// Whether an error is a unique-constraint violation, on either backend.
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     match err {
         sqlx::Error::Database(db) => db.is_unique_violation(),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lost_connections_busy_databases_and_lost_races_are_transient() {
+        assert!(is_transient(&sqlx::Error::PoolTimedOut));
+        assert!(is_transient(&sqlx::Error::Io(std::io::Error::other(
+            "reset"
+        ))));
+        for code in [
+            "5", "517", "6", "08006", "57P01", "57014", "53300", "40001", "40P01",
+        ] {
+            assert!(is_transient_code(code), "{code}");
+        }
+    }
+
+    #[test]
+    fn constraint_decode_and_syntax_errors_are_bugs_not_outages() {
+        assert!(!is_transient(&sqlx::Error::RowNotFound));
+        assert!(!is_transient(&sqlx::Error::ColumnNotFound("x".to_owned())));
+        // SQLITE_ERROR (bad SQL), SQLITE_CONSTRAINT_UNIQUE; PostgreSQL unique violation, syntax.
+        for code in ["1", "2067", "23505", "42601"] {
+            assert!(!is_transient_code(code), "{code}");
+        }
+        assert_eq!(
+            api_error("test.estospaces.dev", sqlx::Error::RowNotFound).code(),
+            tonic::Code::Internal
+        );
+        assert_eq!(
+            api_error("test.estospaces.dev", sqlx::Error::PoolTimedOut).code(),
+            tonic::Code::Unavailable
+        );
     }
 }

@@ -227,7 +227,7 @@ fn storage_error(err: StoreError) -> ApiError {
             "BOOKING_CHANGED",
             "the booking changed meanwhile; read it again and retry",
         ),
-        StoreError::Database(err) => ApiError::unavailable(DOMAIN, err),
+        StoreError::Database(err) => estospaces_storage::api_error(DOMAIN, err),
     }
 }
 

@@ -126,7 +126,8 @@ mod tests {
         )
         .expect("written");
 
-        let config: IdentityConfig = estospaces_config::load_from(Some(&file), IDENTITY).expect("valid");
+        let config: IdentityConfig =
+            estospaces_config::load_from(Some(&file), IDENTITY).expect("valid");
 
         let settings = config.service;
         assert_eq!(

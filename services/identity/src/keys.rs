@@ -107,7 +107,7 @@ impl KeyRing {
                 });
             }
         }
-        signers.sort_by(|a, b| b.from.cmp(&a.from));
+        signers.sort_by_key(|signer| std::cmp::Reverse(signer.from));
         let ring = Self { signers, public };
         Ok(ring.signer_at(now).is_some().then_some(ring))
     }

@@ -74,12 +74,17 @@ impl IdentityHandlers {
     /// Signs with the ring's keys and trusts and publishes them from now on.
     pub fn set_ring(&self, ring: KeyRing) -> anyhow::Result<()> {
         self.key_set.replace(&ring.public)?;
-        *self.ring.write().unwrap_or_else(|poison| poison.into_inner()) = ring;
+        *self
+            .ring
+            .write()
+            .unwrap_or_else(|poison| poison.into_inner()) = ring;
         Ok(())
     }
 
     fn read_ring(&self) -> std::sync::RwLockReadGuard<'_, KeyRing> {
-        self.ring.read().unwrap_or_else(|poison| poison.into_inner())
+        self.ring
+            .read()
+            .unwrap_or_else(|poison| poison.into_inner())
     }
 
     /// Hands the mail-bearing events of a committed transaction to the delivery.
@@ -307,7 +312,7 @@ fn storage_error(err: StoreError) -> ApiError {
             "an account with this email already exists",
         )
         .with_metadata("field", "email"),
-        StoreError::Database(err) => ApiError::unavailable(DOMAIN, err),
+        StoreError::Database(err) => estospaces_storage::api_error(DOMAIN, err),
         other => ApiError::internal(DOMAIN, anyhow::Error::from(other)),
     }
 }

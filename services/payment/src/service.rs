@@ -46,10 +46,10 @@ impl PaymentHandlers {
         key: &str,
         fingerprint: &str,
     ) -> Result<Result<Tx, Response<R>>, Status> {
-        let mut tx = self.db.begin().await.map_err(unavailable)?;
+        let mut tx = self.db.begin().await.map_err(database)?;
         match idempotency::claim(&mut tx, &caller.user_id, key, fingerprint, self.key_ttl)
             .await
-            .map_err(unavailable)?
+            .map_err(database)?
         {
             Claim::New => Ok(Ok(tx)),
             Claim::Replay(stored) => {
@@ -90,8 +90,8 @@ impl PaymentHandlers {
             .map_err(Clone::clone);
         idempotency::save(&mut tx, &caller.user_id, key, &stored)
             .await
-            .map_err(unavailable)?;
-        tx.commit().await.map_err(unavailable)?;
+            .map_err(database)?;
+        tx.commit().await.map_err(database)?;
         result.map(Response::new)
     }
 
@@ -103,7 +103,7 @@ impl PaymentHandlers {
     ) -> Result<PaymentRecord, ApiError> {
         store::lock_payment(tx, id)
             .await
-            .map_err(unavailable)?
+            .map_err(database)?
             .ok_or_else(|| ApiError::not_found(DOMAIN, name))
     }
 }
@@ -124,8 +124,8 @@ fn invalid(field: &str, why: impl Into<String>) -> ApiError {
     ApiError::invalid_argument(DOMAIN, vec![violation(field, why)])
 }
 
-fn unavailable(err: impl Into<anyhow::Error>) -> ApiError {
-    ApiError::unavailable(DOMAIN, err)
+fn database(err: sqlx::Error) -> ApiError {
+    estospaces_storage::api_error(DOMAIN, err)
 }
 
 fn check_key(key: &str) -> Result<(), ApiError> {
@@ -179,7 +179,11 @@ fn step_error(err: StepError) -> ApiError {
         StepError::Ledger(ledger::LedgerError::Unbalanced { .. }) => {
             ApiError::internal(DOMAIN, err)
         }
-        err => unavailable(err),
+        StepError::Database(err) | StepError::Ledger(ledger::LedgerError::Database(err)) => {
+            database(err)
+        }
+        // The provider is down or a competing write came first: the caller may retry.
+        StepError::Transient(_) => ApiError::unavailable(DOMAIN, err),
     }
 }
 
@@ -194,7 +198,7 @@ impl PaymentService for PaymentHandlers {
         let id = parse_payment("name", name)?;
         let payment = store::find_payment(self.db.pool(), id)
             .await
-            .map_err(unavailable)?;
+            .map_err(database)?;
         // Strangers learn nothing, not even whether the payment exists.
         let payment = match payment {
             Some(payment) if payment.concerns(&caller.user_id) || caller.is_admin() => payment,
@@ -233,7 +237,7 @@ impl PaymentService for PaymentHandlers {
         };
         let mut payments = store::list_payments(self.db.pool(), &filter)
             .await
-            .map_err(unavailable)?;
+            .map_err(database)?;
         let next_page_token = next_token(&mut payments, limit, |payment| payment.id.to_string());
         Ok(Response::new(pb::ListPaymentsResponse {
             payments: payments.iter().map(PaymentRecord::to_proto).collect(),
@@ -434,7 +438,7 @@ impl PaymentService for PaymentHandlers {
         };
         let mut entries = ledger::entries(self.db.pool(), &filter)
             .await
-            .map_err(unavailable)?;
+            .map_err(database)?;
         let next_page_token = next_token(&mut entries, limit, |entry| {
             format!("{}/{}", entry.transaction_id, entry.entry_index)
         });
@@ -471,7 +475,7 @@ impl PaymentService for PaymentHandlers {
         }
         let balances = ledger::balances(self.db.pool(), account)
             .await
-            .map_err(unavailable)?;
+            .map_err(database)?;
         Ok(Response::new(pb::GetLedgerBalanceResponse {
             balances: balances
                 .into_iter()
@@ -516,7 +520,7 @@ impl PaymentService for PaymentHandlers {
             limit + 1,
         )
         .await
-        .map_err(unavailable)?;
+        .map_err(database)?;
         let next_page_token = next_token(&mut payouts, limit, |payout| payout.id.to_string());
         Ok(Response::new(pb::ListPayoutsResponse {
             payouts: payouts.iter().map(store::PayoutRecord::to_proto).collect(),

@@ -12,7 +12,6 @@ use estospaces_proto::payment_v1::payment_service_server::PaymentServiceServer;
 
 use crate::SERVICE_NAME;
 use crate::config::{PaymentConfig, PaymentSettings, ProviderKind};
-use estospaces_config::ConfigError;
 use crate::events::{BOOKING_SERVICE, BookingEventsHandler};
 use crate::payments::Payments;
 use crate::provider::{PaymentProvider, SandboxProvider};
@@ -20,6 +19,7 @@ use crate::service::PaymentHandlers;
 use crate::store::MIGRATIONS;
 use crate::stripe::StripeProvider;
 use crate::{idempotency, payouts};
+use estospaces_config::ConfigError;
 
 /// The provider `settings` select.
 pub fn provider_from(settings: &PaymentSettings) -> anyhow::Result<Arc<dyn PaymentProvider>> {

@@ -29,7 +29,7 @@ impl ProfileHandlers {
 
 fn storage_error(err: StoreError) -> ApiError {
     match err {
-        StoreError::Database(err) => ApiError::unavailable(DOMAIN, err),
+        StoreError::Database(err) => estospaces_storage::api_error(DOMAIN, err),
         other => ApiError::internal(DOMAIN, anyhow::Error::from(other)),
     }
 }

@@ -300,7 +300,7 @@ fn conflict() -> ApiError {
 fn storage_error(err: StoreError) -> ApiError {
     match err {
         StoreError::Conflict => conflict(),
-        StoreError::Database(err) => ApiError::unavailable(DOMAIN, err),
+        StoreError::Database(err) => estospaces_storage::api_error(DOMAIN, err),
     }
 }
 

@@ -21,10 +21,7 @@ pub async fn build(config: PropertyConfig) -> anyhow::Result<Application> {
 
 /// Builds the service trusting exactly the keys in `keys` (which the caller may replace): for
 /// tests, which sign their own tokens.
-pub async fn build_with_keys(
-    config: PropertyConfig,
-    keys: KeySet,
-) -> anyhow::Result<Application> {
+pub async fn build_with_keys(config: PropertyConfig, keys: KeySet) -> anyhow::Result<Application> {
     let host = ServiceHost::new(SERVICE_NAME, &config.common).trust_keys(keys);
     assemble(host, config).await
 }

@@ -369,7 +369,7 @@ fn store_error(err: StoreError) -> ApiError {
             "a user keeps at most 50 saved searches; delete one first",
         ),
         StoreError::Corrupt(err) => ApiError::internal(DOMAIN, err),
-        StoreError::Database(err) => ApiError::unavailable(DOMAIN, err),
+        StoreError::Database(err) => estospaces_storage::api_error(DOMAIN, err),
     }
 }
 

@@ -68,7 +68,9 @@ async fn assemble(mut host: ServiceHost, config: SearchConfig) -> anyhow::Result
         alerts: Alerts::new(store.clone(), settings.alert_throttle),
     };
     // The indexer commits its last batch when told to stop.
-    host.worker("indexer", move |stopping| indexer.run(stopping.into_receiver()));
+    host.worker("indexer", move |stopping| {
+        indexer.run(stopping.into_receiver())
+    });
     host.add_service(SearchServiceServer::with_interceptor(
         SearchHandlers::new(index, store),
         auth,

@@ -106,12 +106,10 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
             ..IdentitySettings::default()
         },
     };
-    let identity_app = estospaces_identity::build_with_delivery(
-        identity_config,
-        Arc::new(mailbox.clone()),
-    )
-    .await
-    .expect("identity builds");
+    let identity_app =
+        estospaces_identity::build_with_delivery(identity_config, Arc::new(mailbox.clone()))
+            .await
+            .expect("identity builds");
     let identity_addr = identity_app.local_addr();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(identity_app.run(async {
