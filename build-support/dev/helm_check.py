@@ -4,7 +4,8 @@ For the default values, the production example and a service added by a values b
 lints the chart (strict, Kubernetes 1.31), renders it, validates every manifest against the
 Kubernetes 1.31 schemas with `kubernetes-validate --strict`, and checks what the chart promises
 (hardened pods, a Service, ServiceAccount, PodDisruptionBudget and NetworkPolicy per service, a
-drain that fits the grace period, gateway upstreams). Then checks that bad values are refused.
+drain that fits the grace period, gateway upstreams, configuration names each binary reads). Then
+checks that bad values are refused.
 Exits non-zero on the first kind of failure found, after printing every problem.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import tempfile
+import tomllib
 from pathlib import Path
 
 import helm_python as helm
@@ -24,6 +26,60 @@ NAMESPACE = "estospaces"
 # Custom resources have no schema in kubernetes-validate: they are checked by the invariants
 # below only, and skipped explicitly so an unknown kind elsewhere still fails.
 CRD_GROUPS = ("monitoring.coreos.com/",)
+
+# The settings every binary reads at the top level (build-support/config: CommonConfig), as
+# variables and as the config file's top-level keys. A binary's own settings are in the table
+# named after it: `ESTOSPACES_BOOKING__*` and `[booking]` for estospaces-booking. Anything else
+# with the prefix stops the binary with exit status 64 (docs/configuration.md).
+SHARED_ENV = {
+    "ESTOSPACES_CONFIG",
+    *(
+        f"ESTOSPACES_{key}"
+        for key in (
+            "LISTEN",
+            "DATA_DIR",
+            "DATABASE_URL",
+            "KAFKA_BROKERS",
+            "REDIS_URL",
+            "METRICS_LISTEN",
+            "REQUEST_TIMEOUT",
+            "MAX_CONCURRENT_REQUESTS",
+            "SHUTDOWN_GRACE",
+            "TELEMETRY__LOG_FORMAT",
+            "TELEMETRY__LOG_FILTER",
+            "TELEMETRY__OTLP_ENDPOINT",
+            "AUTH__ISSUER",
+            "AUTH__AUDIENCE",
+            "AUTH__IDENTITY_URL",
+            "AUTH__JWKS_REFRESH_INTERVAL",
+        )
+    ),
+}
+SHARED_TOML = {
+    "listen",
+    "data_dir",
+    "database_url",
+    "kafka_brokers",
+    "redis_url",
+    "metrics_listen",
+    "request_timeout",
+    "max_concurrent_requests",
+    "shutdown_grace",
+    "telemetry",
+    "auth",
+}
+
+# The tables of the single binary `estospaces` (platform/src/config.rs).
+PLATFORM_TABLES = (
+    "identity",
+    "profile",
+    "property",
+    "payment",
+    "booking",
+    "search",
+    "gateway",
+    "databases",
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "helm" / "estospaces"
@@ -99,6 +155,42 @@ def env_of(container: dict) -> dict[str, str]:
     return {e["name"]: e.get("value", "<from secret>") for e in container.get("env", [])}
 
 
+def tables_of(container: dict) -> set[str]:
+    """The tables of the binary's own settings: `booking` for /usr/local/bin/estospaces-booking,
+    every service's (and `databases`) for the single binary `estospaces`."""
+    binary = Path(container["command"][0]).name
+    if binary == "estospaces":
+        return set(PLATFORM_TABLES)
+    return {binary.removeprefix("estospaces-")}
+
+
+def check_settings(case: str, name: str, container: dict, config_maps: dict[str, dict]) -> None:
+    """Every ESTOSPACES_* variable and config file key is one the binary reads."""
+    tables = tables_of(container)
+    own = tuple(f"ESTOSPACES_{table.upper()}__" for table in sorted(tables))
+    for variable in env_of(container):
+        if (
+            variable.startswith("ESTOSPACES_")
+            and variable not in SHARED_ENV
+            and not variable.startswith(own)
+        ):
+            problem(
+                case,
+                f"{name}: {variable} is neither a shared setting nor one of "
+                f"{', '.join(prefix + '*' for prefix in own)}: the binary would exit 64",
+            )
+    config = config_maps.get(name, {}).get("data", {}).get("config.toml")
+    if config is None:
+        return
+    try:
+        keys = tomllib.loads(config).keys()
+    except tomllib.TOMLDecodeError as err:
+        problem(case, f"{name}: config.toml is not TOML: {err}")
+        return
+    for key in keys - SHARED_TOML - tables:
+        problem(case, f"{name}: config.toml key {key!r} is neither shared nor its own table")
+
+
 def check_invariants(case: str, manifests: list[dict]) -> None:
     by_kind: dict[str, dict[str, dict]] = {}
     for m in manifests:
@@ -135,6 +227,7 @@ def check_invariants(case: str, manifests: list[dict]) -> None:
                 problem(
                     case, f"{name}: container must be read-only, unprivileged, with no capabilities"
                 )
+            check_settings(case, name, container, by_kind.get("ConfigMap", {}))
             env = env_of(container)
             grace = int(env["ESTOSPACES_SHUTDOWN_GRACE"].rstrip("s"))
             pre_stop = container.get("lifecycle", {}).get("preStop", {}).get("sleep", {})
@@ -147,7 +240,7 @@ def check_invariants(case: str, manifests: list[dict]) -> None:
                     component = deployments[upstream]["spec"]["template"]["metadata"]["labels"][
                         "app.kubernetes.io/component"
                     ]
-                    key = "ESTOSPACES_UPSTREAMS__" + component.upper()
+                    key = "ESTOSPACES_GATEWAY__UPSTREAMS__" + component.upper()
                     if role == "service" and key not in env:
                         problem(case, f"{name}: no {key} for the {upstream} service")
         if deployment["spec"].get("replicas") is None and name not in by_kind.get(
@@ -231,7 +324,7 @@ def main() -> int:
                     "signingKey": {
                         "pem": "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n"
                     },
-                    "config": {"access_token_ttl": "10m"},
+                    "config": {"request_timeout": "10s", "identity": {"access_token_ttl": "10m"}},
                 },
                 "profile": {
                     "database": {"url": "postgres://profile@postgres:5432/profile"},

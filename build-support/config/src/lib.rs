@@ -160,10 +160,19 @@ pub const SECTIONS: &[&str] = &[
     "databases",
 ];
 
-/// `ESTOSPACES_*` variables that are not settings: the config file's name, and the development
-/// scripts' tool cache (`build-support/dev/tools.sh`). Names starting with `test_` belong to the
-/// test suite.
-const NOT_SETTINGS: &[&str] = &["config", "cache", "tools", "buf", "tansu", "grpcurl"];
+/// `ESTOSPACES_*` variables that are not settings: the config file's name, the development
+/// scripts' (`build-support/dev/tools.sh`, `services.sh`) and `estospaces-events`' `--log`.
+/// Names starting with `test_` belong to the test suite.
+const NOT_SETTINGS: &[&str] = &[
+    "config",
+    "cache",
+    "tools",
+    "buf",
+    "tansu",
+    "grpcurl",
+    "services_timeout",
+    "event_log",
+];
 
 /// Where a binary's own settings sit in the sources.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

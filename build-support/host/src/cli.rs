@@ -58,7 +58,7 @@ impl<T: Serve + 'static> From<T> for Outcome {
 }
 
 /// A binary's whole `main`: parses the command line `C` (so `--help` and `--version` print
-/// and exit 0 before anything starts), loads the configuration with its own settings `S` at
+/// and exit 0 before anything starts; a bad command line exits 64), loads the configuration with its own settings `S` at
 /// `placement` (exit 64 naming a bad, missing or unknown key), starts telemetry, then runs
 /// `work` on a multi-threaded runtime and serves what it returns until SIGTERM or SIGINT.
 ///
@@ -70,7 +70,18 @@ where
     F: FnOnce(C, Config<S>) -> Fut,
     Fut: Future<Output = anyhow::Result<Outcome>>,
 {
-    let cli = C::parse();
+    // `--help` and `--version` print and exit 0; a bad command line exits 64, like bad settings.
+    let cli = match C::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            std::process::exit(if err.use_stderr() {
+                estospaces_config::EXIT_CONFIG
+            } else {
+                0
+            });
+        }
+    };
     let config: Config<S> = estospaces_config::load_or_exit(placement);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -214,9 +214,12 @@ pub fn is_transient(err: &sqlx::Error) -> bool {
 
 /// PostgreSQL SQLSTATEs and SQLite result codes that [`is_transient`] accepts.
 fn is_transient_code(code: &str) -> bool {
-    // SQLite: SQLITE_BUSY (5) and SQLITE_LOCKED (6), with their extended codes.
-    if let Ok(sqlite) = code.parse::<i32>() {
-        return matches!(sqlite & 0xff, 5 | 6);
+    // SQLite's codes are numbers below 10000: SQLITE_BUSY (5) and SQLITE_LOCKED (6), with
+    // their extended codes. PostgreSQL's SQLSTATEs have five characters.
+    if code.len() < 5 {
+        return code
+            .parse::<i32>()
+            .is_ok_and(|sqlite| matches!(sqlite & 0xff, 5 | 6));
     }
     // PostgreSQL: connection exceptions (08), insufficient resources (53), operator
     // intervention (57: shutdown, statement timeout), serialization failures and deadlocks,

@@ -15,7 +15,11 @@ fn get(name: &str) -> pb::GetUserRequest {
 
 on_both_backends! {
     async fn after_a_rotation_the_new_key_signs_and_tokens_from_the_old_key_still_verify(backend: Backend) {
-        let mut app = spawn_app(backend).await;
+        // No pre-publication window: the new key signs at once.
+        let mut app = spawn_app_with(backend, |settings| {
+            settings.signing_key_pre_publication = Duration::ZERO;
+        })
+        .await;
         let (_, admin_token) = app.signed_in_admin().await;
         let (ann, old_token) = app.signed_in_user("ann@example.com").await;
         let old_kids: Vec<String> = app.published_keys().await.into_iter().map(|k| k.kid).collect();
@@ -67,6 +71,7 @@ on_both_backends! {
         let mut app = spawn_app_with(backend, |settings| {
             settings.access_token_ttl = Duration::from_secs(1);
             settings.key_refresh_interval = Duration::from_millis(200);
+            settings.signing_key_pre_publication = Duration::from_millis(200);
         })
         .await;
         let (_, admin_token) = app.signed_in_admin().await;
@@ -78,7 +83,8 @@ on_both_backends! {
             .into_inner();
         assert_eq!(app.published_keys().await.len(), 2);
 
-        // Retention: 1 s token lifetime + 0.2 s refresh interval + 5 s verifier leeway.
+        // The old key retires once the new one signs (0.2 s), then stays for its retention: 1 s
+        // token lifetime + 0.2 s refresh interval + 5 s verifier leeway.
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let kids: Vec<String> = app.published_keys().await.into_iter().map(|k| k.kid).collect();
