@@ -10,7 +10,15 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use estospaces_storage::{Database, Migrations};
 use futures::future::BoxFuture;
+use sqlx::Row;
+
+/// The sandbox's own tables: its intents and idempotency keys.
+pub static SANDBOX_MIGRATIONS: Migrations = Migrations {
+    postgres: &sqlx::migrate!("migrations/sandbox/postgres"),
+    sqlite: &sqlx::migrate!("migrations/sandbox/sqlite"),
+};
 
 /// Why a provider call did not succeed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -114,9 +122,16 @@ pub enum Movement {
 /// authorized, a void only while authorized, refunds of at most what was captured; and its
 /// idempotency keys replay the first result (a reused key with other parameters is rejected).
 /// Clones share the state.
+///
+/// [`SandboxProvider::durable`] keeps its intents and keys in a database as well, so that like a
+/// real processor it remembers them across restarts: an authorization made before a crash can
+/// be captured after it. Its store is its own (on SQLite a file of its own), as a processor's
+/// would be: its writes never wait for the payment service's transaction that calls it.
 #[derive(Debug, Clone, Default)]
 pub struct SandboxProvider {
     state: Arc<Mutex<Sandbox>>,
+    /// Where intents and keys are kept; calls run one at a time when set.
+    store: Option<(Database, Arc<tokio::sync::Mutex<()>>)>,
 }
 
 #[derive(Debug, Default)]
@@ -170,8 +185,18 @@ fn decline_of(payment_method: &str) -> Option<(&'static str, &'static str)> {
 }
 
 impl SandboxProvider {
+    /// A sandbox that forgets everything when the process ends: for tests.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A sandbox that keeps its intents and keys in `db` (migrated here).
+    pub async fn durable(db: Database) -> anyhow::Result<Self> {
+        db.migrate(SANDBOX_MIGRATIONS).await?;
+        Ok(Self {
+            state: Arc::default(),
+            store: Some((db, Arc::default())),
+        })
     }
 
     fn lock(&self) -> MutexGuard<'_, Sandbox> {
@@ -198,38 +223,195 @@ impl SandboxProvider {
     }
 
     /// Runs `operation` once per idempotency key: a repeated key with the same `fingerprint`
-    /// gets the first result back; with another fingerprint it is rejected.
-    fn idempotent(
+    /// gets the first result back; with another fingerprint it is rejected. `payment` is the
+    /// intent the operation works on, if it exists yet; a durable sandbox loads it first and
+    /// saves it, with the key's result, after.
+    async fn idempotent(
         &self,
         key: &str,
         fingerprint: String,
+        payment: Option<&str>,
         operation: impl FnOnce(&mut Sandbox) -> Result<String, ProviderError>,
     ) -> Result<String, ProviderError> {
-        let mut sandbox = self.lock();
-        if sandbox.outages > 0 {
-            sandbox.outages -= 1;
-            return Err(ProviderError::Unavailable("sandbox outage".to_owned()));
+        let _one_at_a_time = match &self.store {
+            Some((_, serial)) => Some(serial.lock().await),
+            None => None,
+        };
+        if let Some((db, _)) = &self.store {
+            self.load(db, key, payment).await.map_err(unavailable)?;
         }
-        let result = match sandbox.keys.get(key) {
-            Some((first, result)) if *first == fingerprint => result.clone(),
-            Some(_) => Err(ProviderError::Rejected(format!(
-                "idempotency_error: key `{key}` was used with other parameters"
-            ))),
-            None => {
-                let result = operation(&mut sandbox);
-                // Like Stripe, a result is kept whether it is a success or a decline.
-                sandbox
-                    .keys
-                    .insert(key.to_owned(), (fingerprint, result.clone()));
-                result
+        let (result, fresh) = {
+            let mut sandbox = self.lock();
+            if sandbox.outages > 0 {
+                sandbox.outages -= 1;
+                return Err(ProviderError::Unavailable("sandbox outage".to_owned()));
+            }
+            match sandbox.keys.get(key) {
+                Some((first, result)) if *first == fingerprint => (result.clone(), false),
+                Some(_) => (
+                    Err(ProviderError::Rejected(format!(
+                        "idempotency_error: key `{key}` was used with other parameters"
+                    ))),
+                    false,
+                ),
+                None => {
+                    let result = operation(&mut sandbox);
+                    // Like Stripe, a result is kept whether it is a success or a decline.
+                    sandbox
+                        .keys
+                        .insert(key.to_owned(), (fingerprint.clone(), result.clone()));
+                    (result, true)
+                }
             }
         };
+        if fresh && let Some((db, _)) = &self.store {
+            let created = result.as_ref().ok().filter(|id| id.starts_with("pi_"));
+            let touched = payment.or(created.map(String::as_str));
+            if let Err(err) = self.save(db, key, &fingerprint, &result, touched).await {
+                // Not recorded: forget it here too, so the store stays the truth.
+                let mut sandbox = self.lock();
+                sandbox.keys.remove(key);
+                if let Some(id) = touched {
+                    sandbox.intents.remove(id);
+                }
+                return Err(unavailable(err));
+            }
+        }
+        let mut sandbox = self.lock();
         if sandbox.lose_answers > 0 {
             sandbox.lose_answers -= 1;
             return Err(ProviderError::Unavailable("the answer was lost".to_owned()));
         }
         result
     }
+
+    /// Reads `key`'s result and `payment`'s intent from the store, unless already in memory.
+    async fn load(&self, db: &Database, key: &str, payment: Option<&str>) -> sqlx::Result<()> {
+        if !self.lock().keys.contains_key(key)
+            && let Some(row) = sqlx::query(
+                "SELECT fingerprint, ok_value, error_kind, error_code, error_message \
+                 FROM sandbox_keys WHERE idempotency_key = $1",
+            )
+            .bind(key)
+            .fetch_optional(db.pool())
+            .await?
+        {
+            let result = match row.try_get::<Option<String>, _>("ok_value")? {
+                Some(value) => Ok(value),
+                None => {
+                    let code: String = row.try_get("error_code")?;
+                    let message: String = row.try_get("error_message")?;
+                    Err(match row.try_get::<String, _>("error_kind")?.as_str() {
+                        "declined" => ProviderError::Declined { code, message },
+                        _ => ProviderError::Rejected(message),
+                    })
+                }
+            };
+            let fingerprint: String = row.try_get("fingerprint")?;
+            self.lock()
+                .keys
+                .insert(key.to_owned(), (fingerprint, result));
+        }
+        if let Some(id) = payment
+            && !self.lock().intents.contains_key(id)
+            && let Some(row) = sqlx::query(
+                "SELECT authorized, captured, refunded, status FROM sandbox_intents WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(db.pool())
+            .await?
+        {
+            let status = match row.try_get::<String, _>("status")?.as_str() {
+                "succeeded" => IntentStatus::Succeeded,
+                "canceled" => IntentStatus::Canceled,
+                _ => IntentStatus::RequiresCapture,
+            };
+            let intent = Intent {
+                authorized: row.try_get("authorized")?,
+                captured: row.try_get("captured")?,
+                refunded: row.try_get("refunded")?,
+                status,
+            };
+            self.lock().intents.insert(id.to_owned(), intent);
+        }
+        Ok(())
+    }
+
+    /// Records a key's result and the intent it touched, in one transaction.
+    async fn save(
+        &self,
+        db: &Database,
+        key: &str,
+        fingerprint: &str,
+        result: &Result<String, ProviderError>,
+        payment: Option<&str>,
+    ) -> sqlx::Result<()> {
+        let intent = payment.and_then(|id| {
+            let sandbox = self.lock();
+            sandbox.intents.get(id).map(|intent| {
+                let status = match intent.status {
+                    IntentStatus::RequiresCapture => "requires_capture",
+                    IntentStatus::Succeeded => "succeeded",
+                    IntentStatus::Canceled => "canceled",
+                };
+                (
+                    id,
+                    intent.authorized,
+                    intent.captured,
+                    intent.refunded,
+                    status,
+                )
+            })
+        });
+        let (ok_value, kind, code, message) = match result {
+            Ok(value) => (Some(value.as_str()), None, None, None),
+            Err(ProviderError::Declined { code, message }) => (
+                None,
+                Some("declined"),
+                Some(code.as_str()),
+                Some(message.as_str()),
+            ),
+            Err(ProviderError::Rejected(message)) => {
+                (None, Some("rejected"), Some(""), Some(message.as_str()))
+            }
+            // Outages are not results: nothing to remember.
+            Err(ProviderError::Unavailable(_)) => return Ok(()),
+        };
+        let mut tx = db.begin().await?;
+        if let Some((id, authorized, captured, refunded, status)) = intent {
+            sqlx::query(
+                "INSERT INTO sandbox_intents (id, authorized, captured, refunded, status) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET \
+                 authorized = excluded.authorized, captured = excluded.captured, \
+                 refunded = excluded.refunded, status = excluded.status",
+            )
+            .bind(id)
+            .bind(authorized)
+            .bind(captured)
+            .bind(refunded)
+            .bind(status)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "INSERT INTO sandbox_keys \
+             (idempotency_key, fingerprint, ok_value, error_kind, error_code, error_message) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(key)
+        .bind(fingerprint)
+        .bind(ok_value)
+        .bind(kind)
+        .bind(code)
+        .bind(message)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
+    }
+}
+
+fn unavailable(err: sqlx::Error) -> ProviderError {
+    ProviderError::Unavailable(format!("the sandbox's store: {err}"))
 }
 
 fn intent<'s>(sandbox: &'s mut Sandbox, id: &str) -> Result<&'s mut Intent, ProviderError> {
@@ -252,35 +434,36 @@ impl PaymentProvider for SandboxProvider {
             "authorize:{}:{}:{}",
             request.amount, request.currency_code, request.payment_method
         );
-        let result = self.idempotent(request.idempotency_key, fingerprint, |sandbox| {
-            if request.amount <= 0 {
-                return Err(ProviderError::Rejected(
-                    "amount must be positive".to_owned(),
-                ));
-            }
-            if let Some((code, message)) = decline_of(request.payment_method) {
-                return Err(ProviderError::Declined {
-                    code: code.to_owned(),
-                    message: message.to_owned(),
+        Box::pin(
+            self.idempotent(request.idempotency_key, fingerprint, None, move |sandbox| {
+                if request.amount <= 0 {
+                    return Err(ProviderError::Rejected(
+                        "amount must be positive".to_owned(),
+                    ));
+                }
+                if let Some((code, message)) = decline_of(request.payment_method) {
+                    return Err(ProviderError::Declined {
+                        code: code.to_owned(),
+                        message: message.to_owned(),
+                    });
+                }
+                let id = format!("pi_sandbox_{}", uuid::Uuid::now_v7().simple());
+                sandbox.intents.insert(
+                    id.clone(),
+                    Intent {
+                        authorized: request.amount,
+                        captured: 0,
+                        refunded: 0,
+                        status: IntentStatus::RequiresCapture,
+                    },
+                );
+                sandbox.movements.push(Movement::Authorized {
+                    payment: id.clone(),
+                    amount: request.amount,
                 });
-            }
-            let id = format!("pi_sandbox_{}", uuid::Uuid::now_v7().simple());
-            sandbox.intents.insert(
-                id.clone(),
-                Intent {
-                    authorized: request.amount,
-                    captured: 0,
-                    refunded: 0,
-                    status: IntentStatus::RequiresCapture,
-                },
-            );
-            sandbox.movements.push(Movement::Authorized {
-                payment: id.clone(),
-                amount: request.amount,
-            });
-            Ok(id)
-        });
-        Box::pin(async move { result })
+                Ok(id)
+            }),
+        )
     }
 
     fn capture<'a>(
@@ -290,7 +473,8 @@ impl PaymentProvider for SandboxProvider {
         amount: i64,
     ) -> BoxFuture<'a, Result<(), ProviderError>> {
         let fingerprint = format!("capture:{provider_payment_id}:{amount}");
-        let result = self.idempotent(idempotency_key, fingerprint, |sandbox| {
+        let payment = Some(provider_payment_id);
+        let result = self.idempotent(idempotency_key, fingerprint, payment, move |sandbox| {
             let intent = intent(sandbox, provider_payment_id)?;
             if intent.status != IntentStatus::RequiresCapture {
                 return Err(ProviderError::Rejected(
@@ -310,7 +494,7 @@ impl PaymentProvider for SandboxProvider {
             });
             Ok(String::new())
         });
-        Box::pin(async move { result.map(drop) })
+        Box::pin(async move { result.await.map(drop) })
     }
 
     fn void<'a>(
@@ -319,7 +503,8 @@ impl PaymentProvider for SandboxProvider {
         provider_payment_id: &'a str,
     ) -> BoxFuture<'a, Result<(), ProviderError>> {
         let fingerprint = format!("void:{provider_payment_id}");
-        let result = self.idempotent(idempotency_key, fingerprint, |sandbox| {
+        let payment = Some(provider_payment_id);
+        let result = self.idempotent(idempotency_key, fingerprint, payment, move |sandbox| {
             let intent = intent(sandbox, provider_payment_id)?;
             if intent.status != IntentStatus::RequiresCapture {
                 return Err(ProviderError::Rejected(
@@ -333,7 +518,7 @@ impl PaymentProvider for SandboxProvider {
             });
             Ok(String::new())
         });
-        Box::pin(async move { result.map(drop) })
+        Box::pin(async move { result.await.map(drop) })
     }
 
     fn refund<'a>(
@@ -343,26 +528,28 @@ impl PaymentProvider for SandboxProvider {
         amount: i64,
     ) -> BoxFuture<'a, Result<String, ProviderError>> {
         let fingerprint = format!("refund:{provider_payment_id}:{amount}");
-        let result = self.idempotent(idempotency_key, fingerprint, |sandbox| {
-            let intent = intent(sandbox, provider_payment_id)?;
-            if intent.status != IntentStatus::Succeeded {
-                return Err(ProviderError::Rejected(
-                    "charge_not_captured: nothing was captured".to_owned(),
-                ));
-            }
-            if amount <= 0 || amount > intent.captured - intent.refunded {
-                return Err(ProviderError::Rejected(
-                    "amount_too_large: more than is left to refund".to_owned(),
-                ));
-            }
-            intent.refunded += amount;
-            sandbox.movements.push(Movement::Refunded {
-                payment: provider_payment_id.to_owned(),
-                amount,
-            });
-            Ok(format!("re_sandbox_{}", uuid::Uuid::now_v7().simple()))
-        });
-        Box::pin(async move { result })
+        let payment = Some(provider_payment_id);
+        Box::pin(
+            self.idempotent(idempotency_key, fingerprint, payment, move |sandbox| {
+                let intent = intent(sandbox, provider_payment_id)?;
+                if intent.status != IntentStatus::Succeeded {
+                    return Err(ProviderError::Rejected(
+                        "charge_not_captured: nothing was captured".to_owned(),
+                    ));
+                }
+                if amount <= 0 || amount > intent.captured - intent.refunded {
+                    return Err(ProviderError::Rejected(
+                        "amount_too_large: more than is left to refund".to_owned(),
+                    ));
+                }
+                intent.refunded += amount;
+                sandbox.movements.push(Movement::Refunded {
+                    payment: provider_payment_id.to_owned(),
+                    amount,
+                });
+                Ok(format!("re_sandbox_{}", uuid::Uuid::now_v7().simple()))
+            }),
+        )
     }
 }
 
@@ -447,5 +634,45 @@ mod tests {
             sandbox.void("v", &id).await,
             Err(ProviderError::Rejected(_))
         ));
+    }
+
+    #[tokio::test]
+    async fn a_durable_sandbox_remembers_its_payments_and_keys_across_a_restart() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let path = dir.path().join("sandbox.db");
+        let open = || async {
+            let db = Database::open_sqlite_file(&path).await.expect("the store");
+            SandboxProvider::durable(db).await.expect("migrated")
+        };
+        let sandbox = open().await;
+        let id = sandbox
+            .authorize(card("4242424242424242", "a"))
+            .await
+            .expect("authorized");
+        let declined = sandbox.authorize(card("4000000000000002", "d")).await;
+        drop(sandbox);
+
+        let restarted = open().await;
+        assert_eq!(
+            restarted.authorize(card("4242424242424242", "a")).await,
+            Ok(id.clone()),
+            "the key's first result, not a second authorization"
+        );
+        assert_eq!(
+            restarted.authorize(card("4000000000000002", "d")).await,
+            declined
+        );
+        restarted
+            .capture("c", &id, 4_000)
+            .await
+            .expect("an authorization from before the restart is captured");
+        drop(restarted);
+
+        let again = open().await;
+        assert!(
+            matches!(again.void("v", &id).await, Err(ProviderError::Rejected(_))),
+            "the capture was remembered too"
+        );
+        assert!(again.movements().is_empty(), "replays move no money");
     }
 }

@@ -9,6 +9,7 @@ use estospaces_auth::KeySet;
 use estospaces_events::{ConsumerConfig, topic_for};
 use estospaces_host::{Application, ServiceHost};
 use estospaces_proto::payment_v1::payment_service_server::PaymentServiceServer;
+use estospaces_storage::Database;
 
 use crate::SERVICE_NAME;
 use crate::config::{PaymentConfig, PaymentSettings, ProviderKind};
@@ -19,12 +20,20 @@ use crate::service::PaymentHandlers;
 use crate::store::MIGRATIONS;
 use crate::stripe::StripeProvider;
 use crate::{idempotency, payouts};
+
+/// The name of the sandbox provider's store.
+const SANDBOX_STORE: &str = "payment-sandbox";
 use estospaces_config::ConfigError;
 
-/// The provider `settings` select.
-pub fn provider_from(settings: &PaymentSettings) -> anyhow::Result<Arc<dyn PaymentProvider>> {
+/// The provider `config` selects. The sandbox keeps its records in a store of its own
+/// (`payment-sandbox`: a SQLite file beside payment's, or payment's PostgreSQL database).
+pub async fn provider_from(config: &PaymentConfig) -> anyhow::Result<Arc<dyn PaymentProvider>> {
+    let settings = &config.service;
     Ok(match settings.provider {
-        ProviderKind::Sandbox => Arc::new(SandboxProvider::new()),
+        ProviderKind::Sandbox => {
+            let db = Database::open(&config.common, SANDBOX_STORE).await?;
+            Arc::new(SandboxProvider::durable(db).await?)
+        }
         ProviderKind::Stripe => {
             let key = settings.stripe_secret_key.clone().ok_or_else(|| {
                 ConfigError::missing(
@@ -44,14 +53,14 @@ pub fn provider_from(settings: &PaymentSettings) -> anyhow::Result<Arc<dyn Payme
 /// Builds the service trusting the keys of the identity service at `auth.identity_url`, with
 /// the configured provider.
 pub async fn build(config: PaymentConfig) -> anyhow::Result<Application> {
-    let provider = provider_from(&config.service)?;
+    let provider = provider_from(&config).await?;
     let host = ServiceHost::new(SERVICE_NAME, &config.common);
     assemble(host, config.service, provider).await
 }
 
 /// Builds the service trusting exactly the keys in `keys`, with the configured provider.
 pub async fn build_with_keys(config: PaymentConfig, keys: KeySet) -> anyhow::Result<Application> {
-    let provider = provider_from(&config.service)?;
+    let provider = provider_from(&config).await?;
     build_with(config, keys, provider).await
 }
 
