@@ -116,6 +116,19 @@ fn stay(index: usize) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_acknowledged_booking_is_confirmed_and_captured_once_after_a_sigkill_mid_saga() {
+    // Kills early and late: before any booking is answered, while sagas run, after most ended.
+    let mut acknowledged = 0;
+    for kill_after in [30, 60, 90, 120, 150, 250] {
+        acknowledged += crash_and_recover(Duration::from_millis(kill_after)).await;
+    }
+    assert!(
+        acknowledged > 0,
+        "some bookings were acknowledged before a kill"
+    );
+}
+
+/// One round: book, kill after `kill_after`, restart, check; how many were acknowledged.
+async fn crash_and_recover(kill_after: Duration) -> usize {
     let data_dir = tempfile::tempdir().expect("a data dir");
     let port = estospaces_testing::free_port();
     let mut child = start(data_dir.path(), port);
@@ -179,7 +192,6 @@ async fn every_acknowledged_booking_is_confirmed_and_captured_once_after_a_sigki
             (status == 201).then(|| (created["name"].as_str().expect("a name").to_owned(), token))
         }
     });
-    let kill_after = Duration::from_millis(50 + fastrand::u64(0..100));
     let killer = async {
         tokio::time::sleep(kill_after).await;
         child.kill().expect("killed");
@@ -243,6 +255,7 @@ async fn every_acknowledged_booking_is_confirmed_and_captured_once_after_a_sigki
         "{} of {BOOKINGS} bookings acknowledged before the kill after {kill_after:?}; all confirmed and captured",
         acknowledged.len()
     );
+    acknowledged.len()
 }
 
 impl Client {
