@@ -28,14 +28,22 @@ fn binary() -> PathBuf {
     path
 }
 
-fn start(data_dir: &Path, port: u16) -> Child {
+/// Where the platform keeps its state: the embedded default, or PostgreSQL (a database per
+/// service) and a Kafka-protocol broker.
+#[derive(Default)]
+struct Infrastructure {
+    env: Vec<(String, String)>,
+}
+
+fn start(data_dir: &Path, port: u16, infrastructure: &Infrastructure) -> Child {
     let mut child = Command::new(binary())
+        .env_remove("ESTOSPACES_DATABASE_URL")
+        .env_remove("ESTOSPACES_KAFKA_BROKERS")
+        .envs(infrastructure.env.iter().map(|(key, value)| (key, value)))
         .env("ESTOSPACES_LISTEN", format!("127.0.0.1:{port}"))
         .env("ESTOSPACES_DATA_DIR", data_dir)
         .env("ESTOSPACES_GATEWAY__RATE_LIMITS__ENABLED", "false")
         .env("ESTOSPACES_SHUTDOWN_GRACE", "2s")
-        .env_remove("ESTOSPACES_DATABASE_URL")
-        .env_remove("ESTOSPACES_KAFKA_BROKERS")
         .env_remove("ESTOSPACES_REDIS_URL")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -119,7 +127,8 @@ async fn every_acknowledged_booking_is_confirmed_and_captured_once_after_a_sigki
     // Kills early and late: before any booking is answered, while sagas run, after most ended.
     let mut acknowledged = 0;
     for kill_after in [30, 60, 90, 120, 150, 250] {
-        acknowledged += crash_and_recover(Duration::from_millis(kill_after)).await;
+        let kill_after = Duration::from_millis(kill_after);
+        acknowledged += crash_and_recover(kill_after, &Infrastructure::default(), 0).await;
     }
     assert!(
         acknowledged > 0,
@@ -127,11 +136,100 @@ async fn every_acknowledged_booking_is_confirmed_and_captured_once_after_a_sigki
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_and_kafka_every_acknowledged_booking_is_confirmed_and_captured_after_a_sigkill()
+ {
+    let broker = estospaces_testing::PrivateBroker::start();
+    let server = std::env::var("ESTOSPACES_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    let mut databases = Vec::new();
+    let mut env = vec![("ESTOSPACES_KAFKA_BROKERS".to_owned(), broker.brokers())];
+    for service in [
+        "identity", "profile", "property", "payment", "booking", "search",
+    ] {
+        let database = estospaces_testing::TestDatabase::postgres(&[])
+            .await
+            .expect("a test database");
+        env.push((
+            format!("ESTOSPACES_DATABASES__{}", service.to_uppercase()),
+            database.url.clone(),
+        ));
+        databases.push(database);
+    }
+    let _cleanup = DropDatabases {
+        server: server.clone(),
+        names: databases
+            .iter()
+            .map(|database| {
+                database
+                    .url
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .collect(),
+    };
+    let infrastructure = Infrastructure { env };
+    let mut acknowledged = 0;
+    // One kill. A second kill and restart against the same groups can still stall on tansu
+    // (see docs/booking.md, "Crash recovery"); more rounds come with that fix.
+    for (round, kill_after) in [150].into_iter().enumerate() {
+        let kill_after = Duration::from_millis(kill_after);
+        acknowledged += crash_and_recover(kill_after, &infrastructure, round).await;
+    }
+    assert!(
+        acknowledged > 0,
+        "some bookings were acknowledged before a kill"
+    );
+
+    for database in databases {
+        database.database.close().await;
+    }
+}
+
+/// Drops the test's databases when the test ends, passed or not: nothing is left behind on the
+/// shared server.
+struct DropDatabases {
+    server: String,
+    names: Vec<String>,
+}
+
+impl Drop for DropDatabases {
+    fn drop(&mut self) {
+        let (server, names) = (self.server.clone(), std::mem::take(&mut self.names));
+        // A runtime of its own on a thread of its own: drop cannot await.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            runtime.block_on(async {
+                let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&server).await?;
+                for name in names {
+                    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                        .execute(&mut admin)
+                        .await?;
+                }
+                Ok::<(), sqlx::Error>(())
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("could not drop the test's databases: {dropped:?}");
+        }
+    }
+}
+
 /// One round: book, kill after `kill_after`, restart, check; how many were acknowledged.
-async fn crash_and_recover(kill_after: Duration) -> usize {
+async fn crash_and_recover(
+    kill_after: Duration,
+    infrastructure: &Infrastructure,
+    round: usize,
+) -> usize {
     let data_dir = tempfile::tempdir().expect("a data dir");
     let port = estospaces_testing::free_port();
-    let mut child = start(data_dir.path(), port);
+    let mut child = start(data_dir.path(), port, infrastructure);
     let client = Client {
         base: format!("http://127.0.0.1:{port}"),
         http: reqwest::Client::new(),
@@ -139,6 +237,15 @@ async fn crash_and_recover(kill_after: Duration) -> usize {
     client.ready().await;
     let mut config = PlatformConfig::default();
     config.common.data_dir = data_dir.path().to_owned();
+    // The seed grants its operator admin in identity's own database.
+    for (key, url) in &infrastructure.env {
+        if let Some(service) = key.strip_prefix("ESTOSPACES_DATABASES__") {
+            config
+                .service
+                .databases
+                .insert(service.to_lowercase(), url.clone().into());
+        }
+    }
     seed::seed(
         &config,
         &client.base,
@@ -178,7 +285,7 @@ async fn crash_and_recover(kill_after: Duration) -> usize {
         let (client, token, property) =
             (&client, guests[i % guests.len()].clone(), property.clone());
         async move {
-            let mut booking = stay(i);
+            let mut booking = stay(round * BOOKINGS + i);
             booking["property"] = json!(property);
             booking["guests"] = json!(1);
             let (status, created) = client
@@ -200,8 +307,9 @@ async fn crash_and_recover(kill_after: Duration) -> usize {
     let (acknowledged, ()) = tokio::join!(futures::future::join_all(bookings), killer);
     let acknowledged: Vec<(String, String)> = acknowledged.into_iter().flatten().collect();
 
-    let mut child = start(data_dir.path(), port);
+    let mut child = start(data_dir.path(), port, infrastructure);
     client.ready().await;
+    let restarted = Instant::now();
     let deadline = Instant::now() + Duration::from_secs(60);
     for (booking, token) in &acknowledged {
         let (state, captured) = loop {
@@ -252,8 +360,10 @@ async fn crash_and_recover(kill_after: Duration) -> usize {
     let status = estospaces_testing::stop_with_sigterm(&mut child, Duration::from_secs(20));
     assert!(status.success(), "{status:?}");
     eprintln!(
-        "{} of {BOOKINGS} bookings acknowledged before the kill after {kill_after:?}; all confirmed and captured",
-        acknowledged.len()
+        "{} of {BOOKINGS} bookings acknowledged before the kill after {kill_after:?}; all confirmed \
+         and captured {:?} after the restarted platform was ready",
+        acknowledged.len(),
+        restarted.elapsed(),
     );
     acknowledged.len()
 }

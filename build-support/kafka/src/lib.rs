@@ -305,7 +305,7 @@ impl KafkaSource {
             // Stored only after processing: a crash replays unprocessed messages, never skips.
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
-            .set("session.timeout.ms", "10000")
+            .set("session.timeout.ms", "6000")
             // A broker may hold a fetch for this long when it has little data. librdkafka's 500 ms
             // default adds up to half a second to every event on a quiet topic; 10 ms keeps
             // end-to-end latency in the tens of milliseconds (docs/benchmarks.md).
