@@ -136,6 +136,10 @@ async fn every_acknowledged_booking_is_confirmed_and_captured_once_after_a_sigki
     );
 }
 
+/// Known to fail in about two runs of three: after the restart the booking saga's consumer
+/// group on tansu can stay without partitions for minutes (issue 16, left open). Run it with
+/// `build-support/dev/test.sh -p estospaces-platform-tests --run-ignored all on_postgres`.
+#[ignore = "the consumer group can stall after a SIGKILL on tansu (issue 16)"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_postgres_and_kafka_every_acknowledged_booking_is_confirmed_and_captured_after_a_sigkill()
  {
