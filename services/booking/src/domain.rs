@@ -245,6 +245,9 @@ pub enum Transition {
     },
     /// Payment failed (`payment.failed`).
     FailPayment,
+    /// The capture of a confirmed booking's payment was refused for good (`payment.failed` with
+    /// `capture_failed`): the booking cannot be paid for, so it ends and frees its nights.
+    FailCapture,
     Accept,
     Decline,
     /// The hold lapsed or the saga timed out.
@@ -263,6 +266,7 @@ impl Transition {
             (Self::Authorize { instant: true }, PendingPayment) => Confirmed,
             (Self::Authorize { instant: false }, PendingPayment) => AwaitingHost,
             (Self::FailPayment, PendingPayment | AwaitingHost) => PaymentFailed,
+            (Self::FailCapture, Confirmed) => PaymentFailed,
             (Self::Accept, AwaitingHost) => Confirmed,
             (Self::Decline, PendingPayment | AwaitingHost) => Declined,
             (Self::Expire, PendingPayment | AwaitingHost) => Expired,
@@ -281,7 +285,7 @@ impl Transition {
     fn verb(self) -> &'static str {
         match self {
             Self::Authorize { .. } => "authorize",
-            Self::FailPayment => "fail the payment of",
+            Self::FailPayment | Self::FailCapture => "fail the payment of",
             Self::Accept => "accept",
             Self::Decline => "decline",
             Self::Expire => "expire",

@@ -26,6 +26,9 @@ use crate::store::{BookingRecord, Step, StoreError, change_in, find_in};
 /// The consumer group the booking service reads the payment service's events as.
 pub const PAYMENT_EVENTS_GROUP: &str = "booking.payment-events";
 
+/// The `failure_code` of a `payment.failed` about a capture the provider refused.
+const CAPTURE_FAILED: &str = "capture_failed";
+
 /// A move of a booking, worked out but not yet saved.
 #[derive(Debug, Clone)]
 pub struct Planned {
@@ -350,9 +353,17 @@ impl PaymentEventsHandler {
         let why = format!("{} ({})", failed.failure_message, failed.failure_code);
         let received = Step::received("payment_failed", event.event_id(), why.clone());
         let now = SystemTime::now();
+        // A capture refused for good after confirmation: the stay cannot be paid for, so the
+        // booking ends and its nights go back on sale (transient capture failures never get
+        // here: the payment service retries them).
+        let transition = if failed.failure_code == CAPTURE_FAILED {
+            Transition::FailCapture
+        } else {
+            Transition::FailPayment
+        };
         match plan(
             &current,
-            Transition::FailPayment,
+            transition,
             self.capture_at,
             &why,
             now,
@@ -367,7 +378,8 @@ impl PaymentEventsHandler {
                 tracing::info!(booking = %current.id, "payment failed; nights released");
             }
             Err(_) => {
-                // A failure after confirmation (a capture) leaves the booking as it is.
+                // A failure the booking's state no longer fits (a capture at check-in, a late
+                // answer) is recorded and changes nothing else.
                 let mut next = current.clone();
                 next.updated_at = now;
                 change_in(tx, &current, &next, vec![received], None).await?;

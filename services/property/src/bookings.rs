@@ -2,10 +2,11 @@
 //!
 //! [`BookingEventsHandler`] consumes `estospaces.booking.v1` as the group
 //! `property.booking-events`: `booking.confirmed` marks the booking's nights booked and
-//! `booking.cancelled` opens them again, each with `property.calendar_changed` recorded in the
-//! consumer's transaction (so the inbox record, the calendar and the event commit together).
-//! Nights of bookings that expired, were declined or failed payment were never marked here:
-//! only confirmed bookings book nights in the listing's calendar.
+//! `booking.cancelled` opens them again, as does `booking.payment_failed` (a confirmed booking
+//! whose capture was refused), each with `property.calendar_changed` recorded in the consumer's
+//! transaction (so the inbox record, the calendar and the event commit together). Nights of
+//! bookings that expired or were declined were never marked here: only confirmed bookings book
+//! nights in the listing's calendar.
 
 use estospaces_events::{Event, EventHandler, HandlerError};
 use estospaces_proto::booking_v1 as booking;
@@ -136,11 +137,23 @@ impl EventHandler for BookingEventsHandler {
                 },
             )
             .await
-        } else if event.is::<booking::BookingCancelled>() {
-            let cancelled = event
-                .payload::<booking::BookingCancelled>()
-                .map_err(HandlerError::permanent)?;
-            let (booking_id, property) = ids(&cancelled.booking.unwrap_or_default())?;
+        } else if event.is::<booking::BookingCancelled>()
+            || event.is::<booking::BookingPaymentFailed>()
+        {
+            // A confirmed booking ends by cancellation, or when its payment cannot be captured;
+            // a booking that fails before confirmation booked no nights here (a no-op).
+            let facts = if event.is::<booking::BookingCancelled>() {
+                event
+                    .payload::<booking::BookingCancelled>()
+                    .map_err(HandlerError::permanent)?
+                    .booking
+            } else {
+                event
+                    .payload::<booking::BookingPaymentFailed>()
+                    .map_err(HandlerError::permanent)?
+                    .booking
+            };
+            let (booking_id, property) = ids(&facts.unwrap_or_default())?;
             on_booking_cancelled_in(
                 tx,
                 &BookingCancelled {

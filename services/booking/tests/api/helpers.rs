@@ -626,6 +626,21 @@ impl TestStack {
         .await
     }
 
+    /// Answers a confirmed booking's capture with a refusal, as the payment service does when
+    /// the provider refuses it for good (an authorization that expired).
+    pub async fn refuse_capture(&self, booking: &pb::Booking, payment_id: &str) -> String {
+        self.publish_payment(
+            "payment.failed",
+            payment_id,
+            &payment::PaymentFailed {
+                payment: Some(payment_facts(booking, payment_id)),
+                failure_code: "capture_failed".to_owned(),
+                failure_message: "resource_missing: no payment".to_owned(),
+            },
+        )
+        .await
+    }
+
     /// The booking service's events recorded in its outbox so far, in order.
     pub async fn events(&self) -> Vec<Event> {
         sqlx::query("SELECT envelope FROM event_outbox ORDER BY id")

@@ -188,6 +188,30 @@ on_both_backends! {
         stack.book(&guest, &listing, in_days(30), in_days(32)).await.expect("the nights are free again");
     }
 
+    async fn a_capture_refused_for_good_after_confirmation_fails_the_booking_and_frees_its_nights(backend: Backend) {
+        let mut stack = spawn_stack(backend).await;
+        let host = stack.token(&[Role::Host]);
+        let guest = stack.token(&[Role::Guest]);
+        let listing = stack.listing(&host, property::BookingMode::Instant).await;
+        let booking = stack.book(&guest, &listing, in_days(30), in_days(32)).await.expect("booked");
+        stack.authorize(&booking).await;
+        let confirmed = stack.wait_for_state(&booking.name, &guest, State::Confirmed).await;
+        let payment_id = confirmed.payment.trim_start_matches("payments/").to_owned();
+
+        stack.refuse_capture(&booking, &payment_id).await;
+        let failed = stack.wait_for_state(&booking.name, &guest, State::PaymentFailed).await;
+
+        assert_eq!(failed.payment_status, PaymentStatus::Failed as i32);
+        assert!(failed.end_reason.contains("capture_failed"), "{}", failed.end_reason);
+        assert_eq!(
+            stack.event_types(&booking).await,
+            ["booking.requested", "booking.confirmed", "booking.payment_failed"],
+            "guest and host hear of it"
+        );
+        let other = stack.token(&[Role::Guest]);
+        stack.book(&other, &listing, in_days(30), in_days(32)).await.expect("the nights are free again");
+    }
+
     async fn an_unpaid_hold_expires_and_frees_its_nights(backend: Backend) {
         let mut stack = spawn_stack_with(backend, Options::default(), |config| {
             config.service.hold_duration = Duration::from_millis(300);
