@@ -306,7 +306,7 @@ impl KafkaSource {
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
             // The least brokers accept: a crashed member's partitions move to the others (or
-            // to its restarted self) after 6 s rather than librdkafka's 45.
+            // to its restarted self) after 6 s (librdkafka defaults to 45).
             .set("session.timeout.ms", "6000")
             // A broker may hold a fetch for this long when it has little data. librdkafka's 500 ms
             // default adds up to half a second to every event on a quiet topic; 10 ms keeps

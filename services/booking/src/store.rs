@@ -473,6 +473,19 @@ impl BookingStore {
         rows.iter().map(decode).collect()
     }
 
+    /// How many confirmed bookings still wait for their payment's capture since before
+    /// `deadline`: sagas stuck between confirmation and capture, for operators to look at.
+    pub async fn uncaptured_since(&self, deadline: SystemTime) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS stuck FROM bookings WHERE state = 'confirmed' \
+             AND payment_status <> 'captured' AND updated_at <= $1",
+        )
+        .bind(unix_micros(deadline))
+        .fetch_one(self.db.pool())
+        .await?;
+        Ok(row.try_get("stuck")?)
+    }
+
     /// Bookings in `state` whose `column` day (`check_in_day`, `check_out_day`) is `today` or
     /// earlier.
     pub async fn due_on(

@@ -29,6 +29,8 @@ pub struct Tick {
     pub expired: usize,
     pub checked_in: usize,
     pub completed: usize,
+    /// Confirmed bookings whose capture is overdue (the `booking_sagas_stuck` gauge).
+    pub stuck: i64,
 }
 
 impl Timer {
@@ -72,6 +74,19 @@ impl Timer {
             if self.apply(&booking, Transition::Expire, why).await? {
                 tick.expired += 1;
             }
+        }
+        if self.capture_at == CaptureAt::Confirmation {
+            // Confirmed but not captured for longer than a saga may take: an operator looks at
+            // these (`GetBookingSaga` shows where each stopped).
+            let stuck = self.store.uncaptured_since(deadline).await?;
+            metrics::gauge!("booking_sagas_stuck").set(stuck as f64);
+            if stuck > 0 {
+                tracing::warn!(
+                    stuck,
+                    "confirmed bookings wait for their capture past the saga timeout"
+                );
+            }
+            tick.stuck = stuck;
         }
         if self.stays {
             let today = today();

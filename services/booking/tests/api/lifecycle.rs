@@ -329,6 +329,32 @@ on_both_backends! {
         assert!(event.reason.contains("timed out"));
     }
 
+    async fn a_confirmed_booking_whose_capture_never_comes_is_counted_as_stuck(backend: Backend) {
+        let mut stack = spawn_stack(backend).await;
+        let host = stack.token(&[Role::Host]);
+        let guest = stack.token(&[Role::Guest]);
+        let listing = stack.listing(&host, property::BookingMode::Instant).await;
+        let booking = stack.book(&guest, &listing, in_days(30), in_days(32)).await.expect("booked");
+        stack.authorize(&booking).await;
+        stack.wait_for_state(&booking.name, &guest, State::Confirmed).await;
+        let timer = |saga_timeout| {
+            estospaces_booking::timer::Timer::new(
+                estospaces_booking::store::BookingStore::new(stack.database.database.clone()),
+                &estospaces_booking::BookingSettings {
+                    saga_timeout,
+                    auto_stay_transitions: false,
+                    ..Default::default()
+                },
+            )
+        };
+
+        let within = timer(Duration::from_secs(3600)).tick().await.expect("a tick");
+        assert_eq!(within.stuck, 0, "within the saga timeout the capture may still come");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let past = timer(Duration::from_millis(10)).tick().await.expect("a tick");
+        assert_eq!(past.stuck, 1, "no capture came for the confirmed booking");
+    }
+
     async fn with_capture_at_check_in_confirmation_does_not_capture(backend: Backend) {
         let mut stack = spawn_stack_with(backend, Options::default(), |config| {
             config.service.capture_at = estospaces_booking::CaptureAt::CheckIn;
