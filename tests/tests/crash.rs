@@ -35,7 +35,19 @@ struct Infrastructure {
     env: Vec<(String, String)>,
 }
 
-fn start(data_dir: &Path, port: u16, infrastructure: &Infrastructure) -> Child {
+/// The running binary; killed if a failed assertion leaves it behind.
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+fn start(data_dir: &Path, port: u16, infrastructure: &Infrastructure) -> Process {
     let mut child = Command::new(binary())
         .env_remove("ESTOSPACES_DATABASE_URL")
         .env_remove("ESTOSPACES_KAFKA_BROKERS")
@@ -50,7 +62,7 @@ fn start(data_dir: &Path, port: u16, infrastructure: &Infrastructure) -> Child {
         .spawn()
         .expect("the binary starts");
     estospaces_testing::wait_until_listening(&mut child, port);
-    child
+    Process(child)
 }
 
 struct Client {
@@ -144,8 +156,6 @@ async fn every_acknowledged_booking_is_confirmed_and_captured_once_after_a_sigki
 async fn on_postgres_and_kafka_every_acknowledged_booking_is_confirmed_and_captured_after_a_sigkill()
  {
     let broker = estospaces_testing::PrivateBroker::start();
-    let server = std::env::var("ESTOSPACES_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
     let mut databases = Vec::new();
     let mut env = vec![("ESTOSPACES_KAFKA_BROKERS".to_owned(), broker.brokers())];
     for service in [
@@ -160,20 +170,6 @@ async fn on_postgres_and_kafka_every_acknowledged_booking_is_confirmed_and_captu
         ));
         databases.push(database);
     }
-    let _cleanup = DropDatabases {
-        server: server.clone(),
-        names: databases
-            .iter()
-            .map(|database| {
-                database
-                    .url
-                    .rsplit('/')
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned()
-            })
-            .collect(),
-    };
     let infrastructure = Infrastructure { env };
     let mut acknowledged = 0;
     // One kill. A second kill and restart against the same groups can still stall on tansu
@@ -187,42 +183,8 @@ async fn on_postgres_and_kafka_every_acknowledged_booking_is_confirmed_and_captu
         "some bookings were acknowledged before a kill"
     );
 
-    for database in databases {
-        database.database.close().await;
-    }
-}
-
-/// Drops the test's databases when the test ends, passed or not: nothing is left behind on the
-/// shared server.
-struct DropDatabases {
-    server: String,
-    names: Vec<String>,
-}
-
-impl Drop for DropDatabases {
-    fn drop(&mut self) {
-        let (server, names) = (self.server.clone(), std::mem::take(&mut self.names));
-        // A runtime of its own on a thread of its own: drop cannot await.
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime");
-            runtime.block_on(async {
-                let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&server).await?;
-                for name in names {
-                    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                        .execute(&mut admin)
-                        .await?;
-                }
-                Ok::<(), sqlx::Error>(())
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(()))) {
-            eprintln!("could not drop the test's databases: {dropped:?}");
-        }
-    }
+    // The databases are dropped with `databases`, passed or not.
+    drop(databases);
 }
 
 /// One round: book, kill after `kill_after`, restart, check; how many were acknowledged.
@@ -305,8 +267,8 @@ async fn crash_and_recover(
     });
     let killer = async {
         tokio::time::sleep(kill_after).await;
-        child.kill().expect("killed");
-        child.wait().expect("reaped");
+        child.0.kill().expect("killed");
+        child.0.wait().expect("reaped");
     };
     let (acknowledged, ()) = tokio::join!(futures::future::join_all(bookings), killer);
     let acknowledged: Vec<(String, String)> = acknowledged.into_iter().flatten().collect();
@@ -361,7 +323,7 @@ async fn crash_and_recover(
             "{booking}: {captured:?}"
         );
     }
-    let status = estospaces_testing::stop_with_sigterm(&mut child, Duration::from_secs(20));
+    let status = estospaces_testing::stop_with_sigterm(&mut child.0, Duration::from_secs(20));
     assert!(status.success(), "{status:?}");
     eprintln!(
         "{} of {BOOKINGS} bookings acknowledged before the kill after {kill_after:?}; all confirmed \

@@ -13,9 +13,9 @@ pub const TEST_DATABASE_PREFIX: &str = "estospaces_test_";
 
 const DEFAULT_TEST_SERVER: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
-/// A database created for one test. SQLite files vanish with it; PostgreSQL databases are left
-/// for the test script to drop (an async drop cannot run here), named with
-/// [`TEST_DATABASE_PREFIX`].
+/// A database created for one test, gone with it: SQLite files with their directory, a
+/// PostgreSQL database dropped when the value is (named with [`TEST_DATABASE_PREFIX`], so the
+/// test script can still find what a killed run left).
 #[derive(Debug)]
 pub struct TestDatabase {
     pub database: Database,
@@ -24,6 +24,37 @@ pub struct TestDatabase {
     /// A fresh directory for the service's other embedded state (its event log, say), removed
     /// with the database; hand it over as `ESTOSPACES_DATA_DIR`.
     dir: TempDir,
+    /// The PostgreSQL server and the database's name there, to drop it.
+    server: Option<(String, String)>,
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some((server, name)) = self.server.take() else {
+            return;
+        };
+        // Drop cannot await and may run inside a runtime: a thread and a runtime of its own.
+        // FORCE: the service under test may still hold connections when its test ends.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                let server = Database::connect(&server).await?;
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(server.pool())
+                    .await
+                    .map_err(StorageError::Connect)?;
+                server.close().await;
+                Ok::<(), StorageError>(())
+            })?;
+            Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("could not drop a test database: {dropped:?}");
+        }
+    }
 }
 
 impl TestDatabase {
@@ -49,6 +80,7 @@ impl TestDatabase {
             database,
             url,
             dir: temp_dir()?,
+            server: Some((server_url, name)),
         })
     }
 
@@ -65,6 +97,7 @@ impl TestDatabase {
             database,
             url: format!("sqlite://{}?mode=rwc", path.display()),
             dir,
+            server: None,
         })
     }
 
