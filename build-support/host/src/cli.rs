@@ -101,12 +101,21 @@ where
     };
     drop(entered);
     let result = runtime.block_on(async move {
+        // Listening from the start: a SIGTERM while the service starts stops it cleanly.
+        let mut shutdown: BoxFuture<'static, ()> =
+            Box::pin(estospaces_server::shutdown_signal_from_now());
         tracing::info!(?config, "starting");
-        match work(cli, config).await? {
+        let outcome = tokio::select! {
+            outcome = work(cli, config) => outcome?,
+            () = &mut shutdown => {
+                tracing::info!("{name} stopped before it served");
+                return Ok(());
+            }
+        };
+        match outcome {
             Outcome::Serve(app) => {
                 tracing::info!(addr = %app.local_addr(), "{name} listening");
-                app.serve(Box::pin(estospaces_server::shutdown_signal()))
-                    .await
+                app.serve(shutdown).await
             }
             Outcome::Done => Ok(()),
         }

@@ -44,7 +44,7 @@ use tower::limit::GlobalConcurrencyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
 pub use readiness::ReadinessCheck;
-pub use shutdown::shutdown_signal;
+pub use shutdown::{shutdown_signal, shutdown_signal_from_now};
 
 /// The health service name that answers SERVING for as long as the process serves, whatever the
 /// readiness checks say: for liveness probes, which must not restart a replica because a

@@ -28,3 +28,29 @@ pub async fn shutdown_signal() {
         () = terminate => tracing::info!("received SIGTERM"),
     }
 }
+
+/// Like [`shutdown_signal`], but listening from the moment it is called rather than from its
+/// first poll, so a SIGTERM that arrives while a service is still starting is not lost (and
+/// does not kill the process outright). Call it inside the runtime.
+pub fn shutdown_signal_from_now() -> impl std::future::Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let listening = signal(SignalKind::terminate())
+            .and_then(|terminate| Ok((terminate, signal(SignalKind::interrupt())?)));
+        async move {
+            match listening {
+                Ok((mut terminate, mut interrupt)) => tokio::select! {
+                    _ = terminate.recv() => tracing::info!("received SIGTERM"),
+                    _ = interrupt.recv() => tracing::info!("received SIGINT"),
+                },
+                Err(err) => {
+                    tracing::error!("cannot listen for signals now: {err}");
+                    shutdown_signal().await;
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    shutdown_signal()
+}
