@@ -138,7 +138,7 @@ fn stay(index: usize) -> Value {
 async fn every_acknowledged_booking_is_confirmed_and_captured_once_after_a_sigkill_mid_saga() {
     // Kills early and late: before any booking is answered, while sagas run, after most ended.
     let mut acknowledged = 0;
-    for kill_after in [30, 60, 90, 120, 150, 250] {
+    for kill_after in [30, 60, 90, 150, 250, 1000] {
         let kill_after = Duration::from_millis(kill_after);
         acknowledged += crash_and_recover(kill_after, &Infrastructure::default(), 0).await;
     }
