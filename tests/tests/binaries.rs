@@ -1,8 +1,9 @@
 //! Every binary answers `--help` and `--version` at once, with status 0, starting nothing.
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
+
+use estospaces_platform_tests::binary;
 
 /// Every binary the workspace ships.
 const BINARIES: &[&str] = &[
@@ -16,23 +17,6 @@ const BINARIES: &[&str] = &[
     "estospaces-gateway",
     "estospaces-events",
 ];
-
-/// Where cargo put the workspace's binaries: beside this test's `deps` directory. A workspace
-/// test run (`cargo nextest run --workspace`, as `build-support/dev/test.sh` does) builds them.
-fn binary(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("the test's path");
-    let dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>/deps");
-    let path = dir.join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: run the whole workspace's tests, which build every binary",
-        path.display()
-    );
-    path
-}
 
 #[test]
 fn every_binary_answers_help_and_version_with_status_0_without_starting() {

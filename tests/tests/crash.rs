@@ -2,31 +2,17 @@
 //! directory: every booking that was acknowledged ends confirmed with its payment captured,
 //! exactly once.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use estospaces::PlatformConfig;
 use estospaces::seed::{self, SeedOptions};
+use estospaces_platform_tests::binary;
 use serde_json::{Value, json};
 
 /// Bookings made at once, each of three nights of its own at one listing.
 const BOOKINGS: usize = 40;
-
-fn binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test's path");
-    let path = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>/deps")
-        .join("estospaces");
-    assert!(
-        path.exists(),
-        "{} is missing: run the whole workspace's tests",
-        path.display()
-    );
-    path
-}
 
 /// Where the platform keeps its state: the embedded default, or PostgreSQL (a database per
 /// service) and a Kafka-protocol broker.
@@ -48,7 +34,7 @@ impl Drop for Process {
 }
 
 fn start(data_dir: &Path, port: u16, infrastructure: &Infrastructure) -> Process {
-    let mut child = Command::new(binary())
+    let mut child = Command::new(binary("estospaces"))
         .env_remove("ESTOSPACES_DATABASE_URL")
         .env_remove("ESTOSPACES_KAFKA_BROKERS")
         .envs(infrastructure.env.iter().map(|(key, value)| (key, value)))
@@ -111,7 +97,7 @@ impl Client {
         panic!("the platform did not become ready within 30 s");
     }
 
-    async fn login(&self, email: &str) -> String {
+    async fn login(&self, email: String) -> String {
         let (status, session) = self
             .call(
                 reqwest::Method::POST,
@@ -222,10 +208,9 @@ async fn crash_and_recover(
     )
     .await
     .expect("seeded");
-    let guests: Vec<String> = futures::future::join_all(
-        (0..10).map(|i| client.login_owned(seed::demo_email("guest", i))),
-    )
-    .await;
+    let guests: Vec<String> =
+        futures::future::join_all((0..10).map(|i| client.login(seed::demo_email("guest", i))))
+            .await;
 
     // An instantly bookable stay, as the search index has it.
     let mut listing = Value::Null;
@@ -332,10 +317,4 @@ async fn crash_and_recover(
         restarted.elapsed(),
     );
     acknowledged.len()
-}
-
-impl Client {
-    async fn login_owned(&self, email: String) -> String {
-        self.login(&email).await
-    }
 }

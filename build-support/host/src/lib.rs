@@ -66,11 +66,6 @@ impl Stopping {
         let _ = self.0.wait_for(|stop| *stop).await;
     }
 
-    /// Whether the service is stopping.
-    pub fn is_stopping(&self) -> bool {
-        *self.0.borrow()
-    }
-
     /// The underlying channel, for loops that `select!` on changes.
     pub fn into_receiver(self) -> watch::Receiver<bool> {
         self.0
@@ -126,14 +121,9 @@ impl ServiceHost {
         self
     }
 
-    /// The service's name.
-    pub fn name(&self) -> &'static str {
-        self.name
-    }
-
     /// The keys this service trusts: those given to [`ServiceHost::trust_keys`], or identity's
     /// at `auth.identity_url` (which must then be set).
-    pub fn key_trust(&mut self) -> anyhow::Result<KeyTrust> {
+    fn key_trust(&mut self) -> anyhow::Result<KeyTrust> {
         if let Some(keys) = &self.keys {
             return Ok(keys.clone());
         }
