@@ -13,6 +13,7 @@ use estospaces_booking::BookingSettings;
 use estospaces_config::SecretString;
 use estospaces_gateway::GatewaySettings;
 use estospaces_identity::IdentitySettings;
+use estospaces_notification::NotificationSettings;
 use estospaces_payment::PaymentSettings;
 use estospaces_profile::ProfileSettings;
 use estospaces_property::PropertySettings;
@@ -33,6 +34,8 @@ pub struct PlatformSettings {
     /// Booking's `property_url` is filled in: the platform's own property service.
     pub booking: BookingSettings,
     pub search: SearchSettings,
+    /// Notification's `public_base_url` defaults to the gateway's address.
+    pub notification: NotificationSettings,
     pub gateway: GatewaySettings,
     /// A database URL per service, overriding the one derived from `database_url`
     /// (`ESTOSPACES_DATABASES__PROPERTY=postgres://…/listings`).

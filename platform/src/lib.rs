@@ -84,7 +84,27 @@ impl Platform {
             service: settings.search.clone(),
         })
         .await?;
-        let services = vec![identity, profile, property, payment, booking, search];
+        let notification = estospaces_notification::build(Config {
+            common: common_for(estospaces_notification::SERVICE_NAME).await?,
+            service: estospaces_notification::NotificationSettings {
+                public_base_url: settings
+                    .notification
+                    .public_base_url
+                    .clone()
+                    .or_else(|| Some(format!("http://{}", config.common.listen))),
+                ..settings.notification.clone()
+            },
+        })
+        .await?;
+        let services = vec![
+            identity,
+            profile,
+            property,
+            payment,
+            booking,
+            search,
+            notification,
+        ];
 
         let mut gateway_settings = settings.gateway.clone();
         for service in &services {

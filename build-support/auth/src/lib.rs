@@ -9,6 +9,8 @@
 //! - [`policy`]: one-line decisions per RPC: public, authenticated, role, owner.
 //! - [`remote`]: identity's key set as other services trust it, fetched over gRPC and refreshed
 //!   on rotation.
+//! - [`sealed`]: one-time secrets sealed to a recipient service's public key, so they can ride
+//!   on shared event topics.
 
 #![forbid(unsafe_code)]
 
@@ -16,6 +18,7 @@ pub mod interceptor;
 pub mod keys;
 pub mod policy;
 pub mod remote;
+pub mod sealed;
 pub mod token;
 
 pub use interceptor::AuthInterceptor;

@@ -155,6 +155,7 @@ pub const SECTIONS: &[&str] = &[
     "payment",
     "booking",
     "search",
+    "notification",
     "gateway",
     // The single binary's per-service database URLs.
     "databases",

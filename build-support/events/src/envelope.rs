@@ -50,6 +50,11 @@ impl NewEvent {
     }
 
     /// Ties the event to a business flow; by default each event starts its own.
+    /// The typed payload, packed.
+    pub fn payload(&self) -> &prost_types::Any {
+        &self.payload
+    }
+
     pub fn correlated_with(mut self, correlation_id: impl Into<String>) -> Self {
         self.correlation_id = Some(correlation_id.into());
         self

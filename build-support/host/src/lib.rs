@@ -88,6 +88,8 @@ pub struct ServiceHost {
     workers: Vec<(String, Worker)>,
     /// Aborted after the server drained.
     tasks: Vec<(&'static str, BoxFuture<'static, ()>)>,
+    /// Turns true when the server starts draining: long-lived streams end then.
+    draining: watch::Sender<bool>,
 }
 
 impl std::fmt::Debug for ServiceHost {
@@ -112,7 +114,15 @@ impl ServiceHost {
             relay: None,
             workers: Vec::new(),
             tasks: Vec::new(),
+            draining: watch::channel(false).0,
         }
+    }
+
+    /// Turns true as soon as the service starts shutting down, before in-flight calls drain:
+    /// server-streaming handlers that would otherwise stream forever end their streams on it,
+    /// so draining does not wait out the grace period.
+    pub fn draining(&self) -> Stopping {
+        Stopping(self.draining.subscribe())
     }
 
     /// Trusts exactly `keys` instead of identity's key set: identity's own ring, or a test's.
@@ -295,6 +305,7 @@ impl ServiceHost {
             relay: self.relay,
             workers: self.workers,
             tasks: self.tasks,
+            draining: self.draining,
         })
     }
 }
@@ -309,6 +320,7 @@ pub struct Application {
     relay: Option<Relay<BusSink>>,
     workers: Vec<(String, Worker)>,
     tasks: Vec<(&'static str, BoxFuture<'static, ()>)>,
+    draining: watch::Sender<bool>,
 }
 
 impl std::fmt::Debug for Application {
@@ -357,11 +369,13 @@ impl Application {
 
         let signalled = Arc::new(OnceLock::new());
         let mark = signalled.clone();
+        let draining = self.draining;
         let result = self
             .server
             .run(async move {
                 shutdown.await;
                 let _ = mark.set(Instant::now());
+                draining.send_replace(true);
             })
             .await;
         let deadline = signalled.get().copied().unwrap_or_else(Instant::now) + self.grace;

@@ -7,6 +7,9 @@
 //! all: [`Emitted::record`] appends each to the transactional outbox and also collects it, so the
 //! store can return them to the handler, which passes mail-bearing ones to the
 //! [`TokenDelivery`](crate::delivery::TokenDelivery) hook after the commit.
+//!
+//! One-time tokens never reach the outbox in clear: [`Emitted::record`] seals them to the newest
+//! delivery key the notification service has published (see [`crate::delivery_keys`]).
 
 use std::fmt;
 use std::time::SystemTime;
@@ -20,14 +23,33 @@ use sqlx::AnyConnection;
 use crate::domain::UserId;
 use crate::service::role_to_proto;
 
-/// One event, by type.
+/// One event, by type. The two mail events hold the raw token in memory only.
 #[derive(Clone, PartialEq)]
 pub enum IdentityEvent {
     UserRegistered(pb::UserRegistered),
-    EmailVerificationRequested(pb::EmailVerificationRequested),
-    PasswordResetRequested(pb::PasswordResetRequested),
+    EmailVerificationRequested(TokenMail),
+    PasswordResetRequested(TokenMail),
     RolesChanged(pb::RolesChanged),
     UserDeleted(pb::UserDeleted),
+}
+
+/// A one-time token on its way to its owner's mailbox.
+#[derive(Clone, PartialEq)]
+pub struct TokenMail {
+    /// `users/{user}`.
+    pub user: String,
+    pub email: String,
+    /// The raw token: a credential, never printed or written in clear.
+    pub token: String,
+    pub expire_time: Option<Timestamp>,
+}
+
+impl fmt::Debug for TokenMail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenMail")
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
 }
 
 impl IdentityEvent {
@@ -42,19 +64,44 @@ impl IdentityEvent {
         }
     }
 
-    /// The event as the outbox records it: aggregate `user`, keyed by the account.
-    pub fn to_new_event(&self) -> NewEvent {
+    /// The event as the outbox records it: aggregate `user`, keyed by the account. A mail
+    /// event's token goes only as `sealed_token`.
+    pub fn to_new_event(&self, sealed_token: Option<pb::SealedSecret>) -> NewEvent {
         let (event_type, key) = (self.event_type(), self.key().to_owned());
         match self {
             Self::UserRegistered(payload) => NewEvent::new(event_type, "user", key, payload),
-            Self::EmailVerificationRequested(payload) => {
-                NewEvent::new(event_type, "user", key, payload)
+            Self::EmailVerificationRequested(mail) => {
+                let payload = pb::EmailVerificationRequested {
+                    user: mail.user.clone(),
+                    email: mail.email.clone(),
+                    expire_time: mail.expire_time,
+                    sealed_token,
+                    ..Default::default()
+                };
+                NewEvent::new(event_type, "user", key, &payload)
             }
-            Self::PasswordResetRequested(payload) => {
-                NewEvent::new(event_type, "user", key, payload)
+            Self::PasswordResetRequested(mail) => {
+                let payload = pb::PasswordResetRequested {
+                    user: mail.user.clone(),
+                    email: mail.email.clone(),
+                    expire_time: mail.expire_time,
+                    sealed_token,
+                    ..Default::default()
+                };
+                NewEvent::new(event_type, "user", key, &payload)
             }
             Self::RolesChanged(payload) => NewEvent::new(event_type, "user", key, payload),
             Self::UserDeleted(payload) => NewEvent::new(event_type, "user", key, payload),
+        }
+    }
+
+    /// The raw token of a mail event.
+    fn token(&self) -> Option<&str> {
+        match self {
+            Self::EmailVerificationRequested(mail) | Self::PasswordResetRequested(mail) => {
+                Some(&mail.token)
+            }
+            _ => None,
         }
     }
 
@@ -63,8 +110,8 @@ impl IdentityEvent {
     pub fn key(&self) -> &str {
         match self {
             Self::UserRegistered(event) => &event.user,
-            Self::EmailVerificationRequested(event) => &event.user,
-            Self::PasswordResetRequested(event) => &event.user,
+            Self::EmailVerificationRequested(mail) => &mail.user,
+            Self::PasswordResetRequested(mail) => &mail.user,
             Self::RolesChanged(event) => &event.user,
             Self::UserDeleted(event) => &event.user,
         }
@@ -96,7 +143,11 @@ impl Emitted {
         tx: &mut AnyConnection,
         event: IdentityEvent,
     ) -> Result<(), sqlx::Error> {
-        OUTBOX.append(tx, event.to_new_event()).await?;
+        let sealed = match event.token() {
+            Some(token) => crate::delivery_keys::seal_in(tx, token).await?,
+            None => None,
+        };
+        OUTBOX.append(tx, event.to_new_event(sealed)).await?;
         self.0.push(event);
         Ok(())
     }
@@ -133,34 +184,33 @@ pub fn user_registered(
     })
 }
 
-/// `identity.email_verification_requested`, carrying the raw token to mail.
+fn token_mail(user: UserId, email: &str, token: &str, expires_at: SystemTime) -> TokenMail {
+    TokenMail {
+        user: user.name(),
+        email: email.to_owned(),
+        token: token.to_owned(),
+        expire_time: timestamp(expires_at),
+    }
+}
+
+/// `identity.email_verification_requested`, with the token to mail.
 pub fn email_verification_requested(
     user: UserId,
     email: &str,
     token: &str,
     expires_at: SystemTime,
 ) -> IdentityEvent {
-    IdentityEvent::EmailVerificationRequested(pb::EmailVerificationRequested {
-        user: user.name(),
-        email: email.to_owned(),
-        token: token.to_owned(),
-        expire_time: timestamp(expires_at),
-    })
+    IdentityEvent::EmailVerificationRequested(token_mail(user, email, token, expires_at))
 }
 
-/// `identity.password_reset_requested`, carrying the raw token to mail.
+/// `identity.password_reset_requested`, with the token to mail.
 pub fn password_reset_requested(
     user: UserId,
     email: &str,
     token: &str,
     expires_at: SystemTime,
 ) -> IdentityEvent {
-    IdentityEvent::PasswordResetRequested(pb::PasswordResetRequested {
-        user: user.name(),
-        email: email.to_owned(),
-        token: token.to_owned(),
-        expire_time: timestamp(expires_at),
-    })
+    IdentityEvent::PasswordResetRequested(token_mail(user, email, token, expires_at))
 }
 
 /// `identity.roles_changed`, with every role held after the change.
@@ -206,20 +256,17 @@ mod tests {
     }
 
     #[test]
-    fn mail_events_carry_the_raw_token_but_never_print_it() {
+    fn mail_events_hold_the_raw_token_in_memory_but_never_print_or_publish_it() {
         let user = UserId::new();
         for event in [
             email_verification_requested(user, "ann@example.com", "s3cret-token", at(5)),
             password_reset_requested(user, "ann@example.com", "s3cret-token", at(5)),
         ] {
-            let (token, expiry) = match &event {
-                IdentityEvent::EmailVerificationRequested(p) => (&p.token, p.expire_time),
-                IdentityEvent::PasswordResetRequested(p) => (&p.token, p.expire_time),
-                other => panic!("wrong event {other:?}"),
-            };
-            assert_eq!(token, "s3cret-token");
-            assert_eq!(expiry.map(|t| t.seconds), Some(5));
+            assert_eq!(event.token(), Some("s3cret-token"));
             assert!(!format!("{event:?}").contains("s3cret"));
+            let published = event.to_new_event(None);
+            let bytes = &published.payload().value;
+            assert!(!bytes.windows(6).any(|w| w == b"s3cret"), "no clear token on the topic");
         }
     }
 

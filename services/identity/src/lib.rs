@@ -8,7 +8,8 @@
 //!   signing keys, on PostgreSQL or SQLite.
 //! - [`keys`]: the signing key ring, its rotation and the public key set built from it.
 //! - [`events`]: the payloads of the events identity emits; [`delivery`]: where one-time tokens
-//!   go once their transaction commits.
+//!   go once their transaction commits; [`delivery_keys`]: the notification service's public
+//!   keys the tokens are sealed to.
 //! - [`service`]: the `estospaces.identity.v1.IdentityService` gRPC handlers.
 //! - [`startup`]: the service declared to the service host ([`build`]); [`admin`]: commands an
 //!   operator runs instead (granting the first admin).
@@ -18,6 +19,7 @@
 pub mod admin;
 pub mod config;
 pub mod delivery;
+pub mod delivery_keys;
 pub mod domain;
 pub mod events;
 pub mod keys;

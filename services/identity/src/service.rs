@@ -91,10 +91,10 @@ impl IdentityHandlers {
     fn deliver(&self, emitted: &Emitted) {
         for event in emitted.events() {
             let mail = match event {
-                IdentityEvent::EmailVerificationRequested(event) => {
-                    Mail::EmailVerification(event.clone())
+                IdentityEvent::EmailVerificationRequested(mail) => {
+                    Mail::EmailVerification(mail.clone())
                 }
-                IdentityEvent::PasswordResetRequested(event) => Mail::PasswordReset(event.clone()),
+                IdentityEvent::PasswordResetRequested(mail) => Mail::PasswordReset(mail.clone()),
                 _ => continue,
             };
             self.delivery.deliver(&mail);

@@ -1,4 +1,5 @@
-//! The identity service declared to the service host: its database, the outbox, the signing
+//! The identity service declared to the service host: its database, the outbox, the consumer of
+//! the notification service's delivery keys, the signing
 //! key ring (reloaded so rotations by other replicas apply here too), the purge of expired rows
 //! and the gRPC service. Identity trusts its own ring rather than fetching a key set.
 
@@ -6,12 +7,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use estospaces_auth::KeySet;
+use estospaces_events::{ConsumerConfig, topic_for};
 use estospaces_host::{Application, ServiceHost};
 use estospaces_proto::identity_v1::identity_service_server::IdentityServiceServer;
 
 use crate::SERVICE_NAME;
 use crate::config::IdentityConfig;
 use crate::delivery::{ThroughEvents, TokenDelivery};
+use crate::delivery_keys;
 use crate::keys::{self, KeyRing};
 use crate::service::IdentityHandlers;
 use crate::store::{IdentityStore, MIGRATIONS};
@@ -39,6 +42,12 @@ pub async fn build_with_delivery(
     let db = host.database(MIGRATIONS).await?;
     let store = IdentityStore::new(db);
     host.relay_outbox().await?;
+    host.consume(
+        ConsumerConfig::new(delivery_keys::CONSUMER_GROUP),
+        &[&topic_for("notification")],
+        delivery_keys::DeliveryKeysHandler,
+    )
+    .await?;
 
     let retention = keys::retention(settings.access_token_ttl, settings.key_refresh_interval);
     let ring = KeyRing::initialize(&store, configured_key, retention).await?;

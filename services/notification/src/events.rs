@@ -1,0 +1,349 @@
+//! Reactions to the other services' events: each event that someone should hear about becomes
+//! notices (see [`crate::notify`]); a few only keep what later notices need (email addresses,
+//! listing titles, pending alerts).
+//!
+//! [`PlatformEventsHandler`] runs them in one consumer group, inside the transaction that
+//! records the event as processed, so an event makes its messages exactly once.
+
+use std::time::SystemTime;
+
+use estospaces_events::{Event, EventHandler, HandlerError, Outbox};
+use estospaces_proto::booking_v1 as booking;
+use estospaces_proto::identity_v1 as identity;
+use estospaces_proto::payment_v1 as payment;
+use estospaces_proto::property_v1 as property;
+use estospaces_proto::search_v1 as search;
+use serde_json::{Value, json};
+use sqlx::AnyConnection;
+
+use crate::domain::{Category, Channel, Digest, UserId};
+use crate::keys::OpenError;
+use crate::notify::{Notice, Notifier, NotifyError};
+use crate::store::{self, AlertMatch};
+
+/// This service's outbox: its events go to `estospaces.notification.v1`.
+pub const OUTBOX: Outbox = Outbox::new("notification");
+
+/// The topics the service reads.
+pub const TOPICS: [&str; 5] = ["identity", "property", "booking", "payment", "search"];
+
+/// Why an event could not be handled.
+#[derive(Debug, thiserror::Error)]
+enum EventError {
+    #[error("the event is malformed: {0}")]
+    Malformed(String),
+    #[error(transparent)]
+    Notify(#[from] NotifyError),
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    #[error(transparent)]
+    Store(#[from] sqlx::Error),
+}
+
+impl From<EventError> for HandlerError {
+    fn from(err: EventError) -> Self {
+        match err {
+            EventError::Store(_)
+            | EventError::Notify(NotifyError::Store(_))
+            | EventError::Open(OpenError::Reload(_)) => HandlerError::transient(err),
+            EventError::Malformed(_)
+            | EventError::Notify(NotifyError::Template(_))
+            | EventError::Open(_) => HandlerError::permanent(err),
+        }
+    }
+}
+
+/// Dispatches the platform's events; types nobody is told about are skipped.
+#[derive(Debug, Clone)]
+pub struct PlatformEventsHandler {
+    notifier: Notifier,
+}
+
+impl PlatformEventsHandler {
+    pub fn new(notifier: Notifier) -> Self {
+        Self { notifier }
+    }
+}
+
+fn user(name: &str) -> Result<UserId, EventError> {
+    UserId::from_name(name, "").ok_or_else(|| EventError::Malformed(format!("user {name:?}")))
+}
+
+fn when(time: Option<prost_types::Timestamp>) -> String {
+    time.and_then(|time| jiff::Timestamp::new(time.seconds, 0).ok())
+        .map(|time| time.strftime("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default()
+}
+
+fn date(date: Option<&property::Date>) -> String {
+    date.map(|d| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day))
+        .unwrap_or_default()
+}
+
+macro_rules! on {
+    ($event:expr, $type:ty, |$payload:ident| $body:expr) => {
+        if $event.is::<$type>() {
+            let $payload = $event
+                .payload::<$type>()
+                .map_err(|err| HandlerError::permanent(err))?;
+            return $body.await.map_err(HandlerError::from);
+        }
+    };
+}
+
+impl EventHandler for PlatformEventsHandler {
+    async fn handle(&self, tx: &mut AnyConnection, event: &Event) -> Result<(), HandlerError> {
+        let id = event.event_id();
+        on!(event, identity::UserRegistered, |p| self.registered(tx, p));
+        on!(event, identity::EmailVerificationRequested, |p| {
+            self.token_mail(tx, id, &p.user, p.sealed_token, p.expire_time, "email_verification")
+        });
+        on!(event, identity::PasswordResetRequested, |p| {
+            self.token_mail(tx, id, &p.user, p.sealed_token, p.expire_time, "password_reset")
+        });
+        on!(event, identity::UserDeleted, |p| self.deleted(tx, p));
+        on!(event, property::PropertyListed, |p| self.listing(tx, p.property));
+        on!(event, property::PropertyUpdated, |p| self.listing(tx, p.property));
+        on!(event, booking::BookingRequested, |p| self.requested(tx, id, p));
+        on!(event, booking::BookingConfirmed, |p| {
+            self.booking(tx, id, p.booking, Value::Null, &[
+                (Party::Guest, "booking_confirmed_guest"),
+                (Party::Host, "booking_confirmed_host"),
+            ])
+        });
+        on!(event, booking::BookingDeclined, |p| {
+            self.booking(tx, id, p.booking, Value::Null, &[(Party::Guest, "booking_declined")])
+        });
+        on!(event, booking::BookingExpired, |p| {
+            self.booking(tx, id, p.booking, json!({"reason": p.reason}), &[
+                (Party::Guest, "booking_expired"),
+            ])
+        });
+        on!(event, booking::BookingPaymentFailed, |p| {
+            self.booking(tx, id, p.booking, Value::Null, &[
+                (Party::Guest, "booking_payment_failed"),
+                (Party::Host, "booking_payment_failed"),
+            ])
+        });
+        on!(event, booking::BookingCancelled, |p| {
+            let by = match p.cancelled_by() {
+                booking::booking_cancelled::CancelledBy::Host => "host",
+                _ => "guest",
+            };
+            let extra = json!({
+                "cancelled_by": by,
+                "refund_amount": p.refund_amount,
+                "refund_explanation": p.refund_explanation,
+            });
+            self.booking(tx, id, p.booking, extra, &[
+                (Party::Guest, "booking_cancelled"),
+                (Party::Host, "booking_cancelled"),
+            ])
+        });
+        on!(event, payment::PaymentRefunded, |p| self.refunded(tx, id, p));
+        on!(event, search::AlertMatched, |p| self.alert(tx, id, p));
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Party {
+    Guest,
+    Host,
+}
+
+impl PlatformEventsHandler {
+    async fn registered(
+        &self,
+        tx: &mut AnyConnection,
+        event: identity::UserRegistered,
+    ) -> Result<(), EventError> {
+        store::upsert_recipient_in(tx, user(&event.user)?, &event.email, SystemTime::now()).await?;
+        Ok(())
+    }
+
+    async fn deleted(
+        &self,
+        tx: &mut AnyConnection,
+        event: identity::UserDeleted,
+    ) -> Result<(), EventError> {
+        store::erase_user_in(tx, user(&event.user)?).await?;
+        Ok(())
+    }
+
+    /// A verification or reset email: the token, opened here, goes by email only.
+    async fn token_mail(
+        &self,
+        tx: &mut AnyConnection,
+        event_id: &str,
+        user_name: &str,
+        sealed: Option<identity::SealedSecret>,
+        expire_time: Option<prost_types::Timestamp>,
+        template: &'static str,
+    ) -> Result<(), EventError> {
+        let user = user(user_name)?;
+        let Some(sealed) = sealed else {
+            tracing::warn!(%user, template, "no sealed token in the event: nothing to mail");
+            return Ok(());
+        };
+        let token = self.notifier.keys().open(&sealed.key_id, &sealed.ciphertext).await?;
+        let notice = Notice {
+            user,
+            category: Category::Account,
+            template,
+            context: json!({"token": token, "expire_time": when(expire_time)}),
+            link: String::new(),
+            subject: user.name(),
+            only: Some(&[Channel::Email]),
+            cause: event_id.to_owned(),
+        };
+        Ok(self.notifier.notify(tx, notice).await?)
+    }
+
+    async fn listing(
+        &self,
+        tx: &mut AnyConnection,
+        property: Option<property::Property>,
+    ) -> Result<(), EventError> {
+        let property = property.ok_or_else(|| EventError::Malformed("no property".to_owned()))?;
+        store::upsert_listing_in(tx, &property.name, &property.title, SystemTime::now()).await?;
+        Ok(())
+    }
+
+    async fn requested(
+        &self,
+        tx: &mut AnyConnection,
+        event_id: &str,
+        event: booking::BookingRequested,
+    ) -> Result<(), EventError> {
+        // An instant booking is confirmed a moment later: that is the news worth sending.
+        if event.instant_book {
+            return Ok(());
+        }
+        self.booking(tx, event_id, event.booking, Value::Null, &[
+            (Party::Guest, "booking_requested_guest"),
+            (Party::Host, "booking_requested_host"),
+        ])
+        .await
+    }
+
+    /// One notice per party about a booking.
+    async fn booking(
+        &self,
+        tx: &mut AnyConnection,
+        event_id: &str,
+        facts: Option<booking::BookingFacts>,
+        extra: Value,
+        parties: &[(Party, &'static str)],
+    ) -> Result<(), EventError> {
+        let facts = facts.ok_or_else(|| EventError::Malformed("no booking".to_owned()))?;
+        let title = store::listing_title_in(tx, &facts.property)
+            .await?
+            .unwrap_or_else(|| "your listing".to_owned());
+        let mut details = json!({
+            "id": facts.booking.rsplit('/').next().unwrap_or_default(),
+            "title": title,
+            "check_in": date(facts.check_in.as_ref()),
+            "check_out": date(facts.check_out.as_ref()),
+            "total_amount": facts.total_amount,
+            "currency_code": facts.currency_code,
+            "refund_amount": 0,
+            "cancelled_by": "",
+            "refund_explanation": "",
+            "reason": "",
+        });
+        if let (Value::Object(details), Value::Object(extra)) = (&mut details, extra) {
+            details.extend(extra);
+        }
+        for (party, template) in parties {
+            let recipient = match party {
+                Party::Guest => &facts.guest,
+                Party::Host => &facts.host,
+            };
+            let notice = Notice {
+                user: user(recipient)?,
+                category: Category::Bookings,
+                template,
+                context: json!({"booking": details}),
+                link: format!("/{}", facts.booking),
+                subject: facts.booking.clone(),
+                only: None,
+                cause: event_id.to_owned(),
+            };
+            self.notifier.notify(tx, notice).await?;
+        }
+        Ok(())
+    }
+
+    async fn refunded(
+        &self,
+        tx: &mut AnyConnection,
+        event_id: &str,
+        event: payment::PaymentRefunded,
+    ) -> Result<(), EventError> {
+        let facts = event.payment.ok_or_else(|| EventError::Malformed("no payment".to_owned()))?;
+        let notice = Notice {
+            user: user(&facts.payer)?,
+            category: Category::Bookings,
+            template: "payment_refunded",
+            context: json!({"payment": {
+                "refunded_amount": event.refunded_amount,
+                "currency_code": facts.currency_code,
+            }}),
+            link: format!("/{}", facts.booking),
+            subject: facts.payment.clone(),
+            only: None,
+            cause: event_id.to_owned(),
+        };
+        Ok(self.notifier.notify(tx, notice).await?)
+    }
+
+    /// A saved-search match: in the inbox now; by email now or in the next digest, as the
+    /// user chose.
+    async fn alert(
+        &self,
+        tx: &mut AnyConnection,
+        event_id: &str,
+        event: search::AlertMatched,
+    ) -> Result<(), EventError> {
+        let user = user(&event.user)?;
+        let reason = match event.reason() {
+            search::AlertReason::PriceDrop => "price drop",
+            search::AlertReason::DatesOpened => "dates opened",
+            _ => "new listing",
+        };
+        let link = format!("/{}", event.property);
+        let alert = json!({
+            "title": event.title,
+            "price": event.price,
+            "currency_code": event.currency_code,
+            "reason": reason,
+            "link": self.notifier.url(&link),
+        });
+        let (preferences, _) = store::preferences_in(tx, user).await?;
+        let immediate = preferences.alert_digest == Digest::Immediate;
+        if !immediate {
+            let pending = AlertMatch {
+                id: uuid::Uuid::now_v7(),
+                saved_search: event.saved_search.clone(),
+                property: event.property.clone(),
+                title: event.title.clone(),
+                price: event.price,
+                currency_code: event.currency_code.clone(),
+                reason: reason.to_owned(),
+            };
+            store::insert_alert_match_in(tx, user, event_id, &pending, SystemTime::now()).await?;
+        }
+        let notice = Notice {
+            user,
+            category: Category::Alerts,
+            template: "alert_matched",
+            context: json!({"alert": alert}),
+            link,
+            subject: event.saved_search.clone(),
+            only: Some(if immediate { &[Channel::InApp, Channel::Email, Channel::Sms, Channel::Push] } else { &[Channel::InApp] }),
+            cause: event_id.to_owned(),
+        };
+        Ok(self.notifier.notify(tx, notice).await?)
+    }
+}

@@ -1,0 +1,280 @@
+//! Message templates: minijinja files under `templates/{language}/`, built into the binary.
+//!
+//! Each message has a text template `{name}.txt` with the blocks `title` (the email subject
+//! and the inbox title), `body` (the plain-text email and the inbox text) and optionally `sms`
+//! (a text message; the title otherwise), and may have an HTML template `{name}.html` (escaped
+//! automatically) with a `content` block placed in `layout.html`. Without one, the HTML email is
+//! the text body in paragraphs. A language without the template falls back to its base
+//! language (`pt-BR` → `pt`), then to English.
+
+use minijinja::{AutoEscape, Environment, ErrorKind, Value};
+
+/// The template files, by path under `templates/`.
+const FILES: &[(&str, &str)] = &[
+    ("layout.html", include_str!("../templates/layout.html")),
+    ("en/email_verification.txt", include_str!("../templates/en/email_verification.txt")),
+    ("en/email_verification.html", include_str!("../templates/en/email_verification.html")),
+    ("en/password_reset.txt", include_str!("../templates/en/password_reset.txt")),
+    ("en/booking_requested_guest.txt", include_str!("../templates/en/booking_requested_guest.txt")),
+    ("en/booking_requested_host.txt", include_str!("../templates/en/booking_requested_host.txt")),
+    ("en/booking_confirmed_guest.txt", include_str!("../templates/en/booking_confirmed_guest.txt")),
+    ("en/booking_confirmed_host.txt", include_str!("../templates/en/booking_confirmed_host.txt")),
+    ("en/booking_declined.txt", include_str!("../templates/en/booking_declined.txt")),
+    ("en/booking_expired.txt", include_str!("../templates/en/booking_expired.txt")),
+    ("en/booking_cancelled.txt", include_str!("../templates/en/booking_cancelled.txt")),
+    ("en/booking_payment_failed.txt", include_str!("../templates/en/booking_payment_failed.txt")),
+    ("en/payment_refunded.txt", include_str!("../templates/en/payment_refunded.txt")),
+    ("en/alert_matched.txt", include_str!("../templates/en/alert_matched.txt")),
+    ("en/alert_digest.txt", include_str!("../templates/en/alert_digest.txt")),
+    ("pt/email_verification.txt", include_str!("../templates/pt/email_verification.txt")),
+    ("pt/password_reset.txt", include_str!("../templates/pt/password_reset.txt")),
+    ("pt/booking_confirmed_guest.txt", include_str!("../templates/pt/booking_confirmed_guest.txt")),
+];
+
+/// A message rendered for every channel.
+#[derive(Clone, PartialEq)]
+pub struct Rendered {
+    pub title: String,
+    pub body: String,
+    pub html: String,
+    pub sms: String,
+}
+
+impl std::fmt::Debug for Rendered {
+    // Account messages hold one-time tokens.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rendered").field("title", &self.title).finish_non_exhaustive()
+    }
+}
+
+/// Why a message could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("there is no template {0:?}")]
+    Unknown(String),
+    #[error("rendering {template:?}: {source}")]
+    Render {
+        template: String,
+        #[source]
+        source: minijinja::Error,
+    },
+}
+
+/// The compiled templates.
+#[derive(Debug)]
+pub struct Templates {
+    env: Environment<'static>,
+}
+
+impl Default for Templates {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Templates {
+    pub fn new() -> Self {
+        let mut env = Environment::new();
+        env.set_auto_escape_callback(|name| {
+            if name.ends_with(".html") { AutoEscape::Html } else { AutoEscape::None }
+        });
+        // A missing variable is a bug in the producer, not an empty string in someone's mail.
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        env.add_filter("money", money);
+        for (name, source) in FILES {
+            if let Err(err) = env.add_template(name, source) {
+                // The files are part of the binary; the unit tests render every one.
+                tracing::error!("template {name}: {err}");
+            }
+        }
+        Self { env }
+    }
+
+    /// Whether `template` exists (in English, which every template has).
+    pub fn exists(&self, template: &str) -> bool {
+        self.env.get_template(&format!("en/{template}.txt")).is_ok()
+    }
+
+    /// Renders `template` in `language` (or its fallback) with `context`.
+    pub fn render(
+        &self,
+        template: &str,
+        language: &str,
+        context: &serde_json::Value,
+    ) -> Result<Rendered, TemplateError> {
+        let context = Value::from_serialize(context);
+        let render_error = |source| TemplateError::Render {
+            template: template.to_owned(),
+            source,
+        };
+        let text = self
+            .localized(template, "txt", language)
+            .ok_or_else(|| TemplateError::Unknown(template.to_owned()))?;
+        // `eval_to_state` keeps the state borrowing our environment, which `render_captured`
+        // (its replacement) cannot: it wants an environment that lives for `'static`.
+        #[allow(deprecated)]
+        let mut state = text.eval_to_state(&context).map_err(render_error)?;
+        let title = state.render_block("title").map_err(render_error)?;
+        let body = state.render_block("body").map_err(render_error)?;
+        let sms = optional(state.render_block("sms")).map_err(render_error)?;
+
+        #[allow(deprecated)]
+        let content = match self.localized(template, "html", language) {
+            Some(html) => html
+                .eval_to_state(&context)
+                .and_then(|mut state| state.render_block("content"))
+                .map_err(render_error)?,
+            None => paragraphs(&body),
+        };
+        let layout = self.env.get_template("layout.html").map_err(render_error)?;
+        let html = layout
+            .render(minijinja::context! {
+                title => &title,
+                content => Value::from_safe_string(content),
+                ..context
+            })
+            .map_err(render_error)?;
+        Ok(Rendered {
+            title: title.trim().to_owned(),
+            body: body.trim().to_owned(),
+            html,
+            sms: sms.map_or_else(|| title.trim().to_owned(), |sms| sms.trim().to_owned()),
+        })
+    }
+
+    /// The template in `language`, its base language or English.
+    fn localized(
+        &self,
+        template: &str,
+        extension: &str,
+        language: &str,
+    ) -> Option<minijinja::Template<'_, '_>> {
+        let base = language.split('-').next().unwrap_or(language);
+        [language, base, "en"]
+            .into_iter()
+            .find_map(|lang| self.env.get_template(&format!("{lang}/{template}.{extension}")).ok())
+    }
+}
+
+/// A block that may be absent.
+fn optional(result: Result<String, minijinja::Error>) -> Result<Option<String>, minijinja::Error> {
+    match result {
+        Ok(text) => Ok(Some(text)),
+        Err(err) if err.kind() == ErrorKind::UnknownBlock => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
+/// Plain text as HTML paragraphs, escaped.
+fn paragraphs(text: &str) -> String {
+    text.trim()
+        .split("\n\n")
+        .map(|paragraph| {
+            let escaped = minijinja::HtmlEscape(paragraph).to_string();
+            format!("<p>{}</p>", escaped.replace('\n', "<br>\n"))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `{{ amount | money(currency) }}`: minor units as an amount, `EUR 1,234.50`.
+fn money(amount: i64, currency: String) -> String {
+    // ISO 4217 currencies without minor units that the platform is likely to see.
+    const WHOLE: &[&str] = &["JPY", "KRW", "ISK", "CLP", "VND", "HUF"];
+    let (whole, cents) = if WHOLE.contains(&currency.as_str()) {
+        (amount, None)
+    } else {
+        (amount / 100, Some((amount % 100).abs()))
+    };
+    let digits = whole.abs().to_string();
+    let mut grouped = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    let sign = if amount < 0 { "-" } else { "" };
+    match cents {
+        Some(cents) => format!("{currency} {sign}{grouped}.{cents:02}"),
+        None => format!("{currency} {sign}{grouped}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn booking_context() -> serde_json::Value {
+        json!({
+            "base_url": "https://stays.example",
+            "link": "https://stays.example/bookings/b-1",
+            "unsubscribe_url": "https://stays.example/u",
+            "booking": {
+                "id": "b-1", "title": "Sea <view> & sun", "check_in": "2027-01-10",
+                "check_out": "2027-01-12", "total_amount": 123450, "currency_code": "EUR",
+                "refund_amount": 0, "cancelled_by": "guest", "refund_explanation": "",
+                "reason": "", "instant_book": false,
+            },
+            "token": "t0k3n",
+            "expire_time": "2027-01-01 10:00 UTC",
+            "alert": {"title": "Loft", "price": 9900, "currency_code": "EUR",
+                      "reason": "new listing", "link": "https://stays.example/properties/p-1"},
+            "alerts": [{"title": "Loft", "price": 9900, "currency_code": "EUR",
+                        "reason": "new listing", "link": "https://stays.example/properties/p-1"}],
+            "payment": {"refunded_amount": 500, "currency_code": "EUR"},
+        })
+    }
+
+    #[test]
+    fn every_template_renders_in_english_with_an_escaped_html_part() {
+        let templates = Templates::new();
+        for (file, _) in FILES {
+            let Some(name) = file.strip_prefix("en/").and_then(|f| f.strip_suffix(".txt")) else {
+                continue;
+            };
+            let rendered = templates
+                .render(name, "en", &booking_context())
+                .unwrap_or_else(|err| panic!("{name}: {err}"));
+            assert!(!rendered.title.is_empty(), "{name}");
+            assert!(!rendered.body.is_empty(), "{name}");
+            assert!(!rendered.html.contains("<view>"), "{name} escapes HTML");
+        }
+    }
+
+    #[test]
+    fn a_language_without_the_template_falls_back_to_its_base_then_english() {
+        let templates = Templates::new();
+        let pt = templates.render("email_verification", "pt-BR", &booking_context()).expect("pt");
+        let en = templates.render("email_verification", "en", &booking_context()).expect("en");
+        assert_ne!(pt.title, en.title);
+        let fallback = templates.render("booking_declined", "pt", &booking_context()).expect("en");
+        assert_eq!(
+            fallback.title,
+            templates.render("booking_declined", "en", &booking_context()).expect("en").title
+        );
+        assert!(en.body.contains("https://stays.example/verify-email?token=t0k3n"), "{}", en.body);
+    }
+
+    #[test]
+    fn an_unknown_template_or_a_missing_value_is_an_error_not_an_empty_message() {
+        let templates = Templates::new();
+        assert!(matches!(
+            templates.render("no_such_template", "en", &json!({})),
+            Err(TemplateError::Unknown(_))
+        ));
+        assert!(matches!(
+            templates.render("booking_confirmed_guest", "en", &json!({"base_url": "x"})),
+            Err(TemplateError::Render { .. })
+        ));
+    }
+
+    #[test]
+    fn money_is_shown_in_major_units() {
+        assert_eq!(money(123450, "EUR".to_owned()), "EUR 1,234.50");
+        assert_eq!(money(5, "USD".to_owned()), "USD 0.05");
+        assert_eq!(money(15000, "JPY".to_owned()), "JPY 15,000");
+    }
+}
