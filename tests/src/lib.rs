@@ -2,6 +2,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod tour;
+
 use std::path::PathBuf;
 
 /// The workspace binary `name`, where cargo put it: beside the running test's `deps` directory.
