@@ -149,4 +149,3 @@ impl Tour {
         self.call(reqwest::Method::GET, path, token, None).await
     }
 }
-

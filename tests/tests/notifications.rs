@@ -62,7 +62,9 @@ fn percent_decode(text: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%'
-            && let Some(byte) = text.get(i + 1..i + 3).and_then(|hex| u8::from_str_radix(hex, 16).ok())
+            && let Some(byte) = text
+                .get(i + 1..i + 3)
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
         {
             out.push(byte);
             i += 3;
@@ -82,7 +84,9 @@ fn unquote(body: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'='
-            && let Some(byte) = joined.get(i + 1..i + 3).and_then(|hex| u8::from_str_radix(hex, 16).ok())
+            && let Some(byte) = joined
+                .get(i + 1..i + 3)
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
         {
             out.push(byte);
             i += 3;
@@ -110,7 +114,13 @@ impl SmtpSink {
         let maildir = tempfile::tempdir().expect("a maildir");
         let port = free_port();
         let mut child = Command::new(&server)
-            .args(["-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+            .args([
+                "-n",
+                "-l",
+                &format!("127.0.0.1:{port}"),
+                "-c",
+                "aiosmtpd.handlers.Mailbox",
+            ])
             .arg(maildir.path().join("box"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -131,7 +141,8 @@ impl SmtpSink {
     fn messages(&self) -> Vec<Mail> {
         let mut mails = Vec::new();
         for folder in ["new", "cur"] {
-            let Ok(entries) = std::fs::read_dir(self.maildir.path().join("box").join(folder)) else {
+            let Ok(entries) = std::fs::read_dir(self.maildir.path().join("box").join(folder))
+            else {
                 continue;
             };
             for entry in entries.flatten() {
@@ -156,7 +167,10 @@ impl SmtpSink {
                 "no mail to {to} about {subject:?} within 30 s; received: {:?}",
                 self.messages()
                     .iter()
-                    .map(|m| (m.header("To").map(str::to_owned), m.header("Subject").map(str::to_owned)))
+                    .map(|m| (
+                        m.header("To").map(str::to_owned),
+                        m.header("Subject").map(str::to_owned)
+                    ))
                     .collect::<Vec<_>>()
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -185,20 +199,34 @@ async fn platform_mailing(smtp: &SmtpSink, listings: usize) -> Tour {
 }
 
 #[tokio::test]
-async fn the_verification_email_link_verifies_the_address_and_the_reset_email_link_resets_the_password() {
+async fn the_verification_email_link_verifies_the_address_and_the_reset_email_link_resets_the_password()
+ {
     let smtp = SmtpSink::start();
     let tour = platform_mailing(&smtp, 0).await;
     let token = tour.sign_up("nora@example.com").await;
 
-    let mail = smtp.wait_for("nora@example.com", "Confirm your email").await;
-    assert!(mail.header("List-Unsubscribe").is_none(), "account mail cannot be unsubscribed from");
+    let mail = smtp
+        .wait_for("nora@example.com", "Confirm your email")
+        .await;
+    assert!(
+        mail.header("List-Unsubscribe").is_none(),
+        "account mail cannot be unsubscribed from"
+    );
     let verification = mail.link_token("/verify-email");
     let (status, body) = tour
-        .post("/v1/users:verifyEmail", None, json!({"token": verification}))
+        .post(
+            "/v1/users:verifyEmail",
+            None,
+            json!({"token": verification}),
+        )
         .await;
     assert_eq!(status, 200, "verifying: {body}");
     let (_, session) = tour
-        .post("/v1/sessions:login", None, json!({"email": "nora@example.com", "password": "a long enough password"}))
+        .post(
+            "/v1/sessions:login",
+            None,
+            json!({"email": "nora@example.com", "password": "a long enough password"}),
+        )
         .await;
     let user = session["user"].as_str().expect("a user").to_owned();
     let (status, account) = tour.get(&format!("/v1/{user}"), Some(&token)).await;
@@ -206,26 +234,50 @@ async fn the_verification_email_link_verifies_the_address_and_the_reset_email_li
     assert_eq!(account["emailVerified"], true, "{account}");
 
     let (status, body) = tour
-        .post("/v1/users:requestPasswordReset", None, json!({"email": "nora@example.com"}))
+        .post(
+            "/v1/users:requestPasswordReset",
+            None,
+            json!({"email": "nora@example.com"}),
+        )
         .await;
     assert_eq!(status, 200, "asking for a reset: {body}");
-    let mail = smtp.wait_for("nora@example.com", "Reset your password").await;
+    let mail = smtp
+        .wait_for("nora@example.com", "Reset your password")
+        .await;
     let reset = mail.link_token("/reset-password");
     let (status, body) = tour
-        .post("/v1/users:resetPassword", None, json!({"token": reset, "newPassword": "another long password"}))
+        .post(
+            "/v1/users:resetPassword",
+            None,
+            json!({"token": reset, "newPassword": "another long password"}),
+        )
         .await;
     assert_eq!(status, 200, "resetting: {body}");
     let (status, _) = tour
-        .post("/v1/sessions:login", None, json!({"email": "nora@example.com", "password": "another long password"}))
+        .post(
+            "/v1/sessions:login",
+            None,
+            json!({"email": "nora@example.com", "password": "another long password"}),
+        )
         .await;
     assert_eq!(status, 200, "the new password signs in");
 
     // The token travelled sealed: the delivery log keeps no copy of the message once sent.
-    let (status, deliveries) = tour.get(&format!("/v1/{user}/deliveries"), Some(&token)).await;
+    let (status, deliveries) = tour
+        .get(&format!("/v1/{user}/deliveries"), Some(&token))
+        .await;
     assert_eq!(status, 200, "{deliveries}");
     let logged = deliveries["deliveries"].as_array().expect("deliveries");
-    assert!(logged.iter().any(|d| d["template"] == "email_verification" && d["state"] == "STATE_SENT"), "{deliveries}");
-    assert!(!deliveries.to_string().contains(&reset), "no token in the delivery log");
+    assert!(
+        logged
+            .iter()
+            .any(|d| d["template"] == "email_verification" && d["state"] == "STATE_SENT"),
+        "{deliveries}"
+    );
+    assert!(
+        !deliveries.to_string().contains(&reset),
+        "no token in the delivery log"
+    );
 }
 
 /// Signs in as the demo host who owns `listing`.
@@ -234,7 +286,11 @@ async fn host_of(tour: &Tour, listing: &Value) -> (String, String, String) {
     for index in 0..20 {
         let email = demo_email("host", index);
         let (status, session) = tour
-            .post("/v1/sessions:login", None, json!({"email": email, "password": DEMO_PASSWORD}))
+            .post(
+                "/v1/sessions:login",
+                None,
+                json!({"email": email, "password": DEMO_PASSWORD}),
+            )
             .await;
         if status == 200 && session["user"] == owner {
             let token = session["accessToken"].as_str().expect("a token").to_owned();
@@ -245,14 +301,23 @@ async fn host_of(tour: &Tour, listing: &Value) -> (String, String, String) {
 }
 
 #[tokio::test]
-async fn a_confirmed_booking_mails_guest_and_host_reaches_the_hosts_inbox_live_and_one_click_unsubscribes() {
+async fn a_confirmed_booking_mails_guest_and_host_reaches_the_hosts_inbox_live_and_one_click_unsubscribes()
+ {
     let smtp = SmtpSink::start();
     let tour = platform_mailing(&smtp, 6).await;
     let guest = tour.sign_up("gus@example.com").await;
-    let (_, listings) = tour.get("/v1/properties?kind=LISTING_KIND_SHORT_STAY&pageSize=50", None).await;
+    let (_, listings) = tour
+        .get(
+            "/v1/properties?kind=LISTING_KIND_SHORT_STAY&pageSize=50",
+            None,
+        )
+        .await;
     let listing = listings["properties"]
         .as_array()
-        .and_then(|all| all.iter().find(|l| l["bookingMode"] == "BOOKING_MODE_INSTANT"))
+        .and_then(|all| {
+            all.iter()
+                .find(|l| l["bookingMode"] == "BOOKING_MODE_INSTANT")
+        })
         .expect("an instantly bookable stay")
         .clone();
     let (host, host_email, host_token) = host_of(&tour, &listing).await;
@@ -300,9 +365,16 @@ async fn a_confirmed_booking_mails_guest_and_host_reaches_the_hosts_inbox_live_a
     assert!(events.contains(&format!("/{name}")), "{events}");
 
     let guest_mail = smtp.wait_for("gus@example.com", "is confirmed").await;
-    assert!(guest_mail.text.contains(&format!("/{name}")), "a link to the booking: {}", guest_mail.text);
+    assert!(
+        guest_mail.text.contains(&format!("/{name}")),
+        "a link to the booking: {}",
+        guest_mail.text
+    );
     let host_mail = smtp.wait_for(&host_email, "New booking at").await;
-    assert_eq!(host_mail.header("List-Unsubscribe-Post"), Some("List-Unsubscribe=One-Click"));
+    assert_eq!(
+        host_mail.header("List-Unsubscribe-Post"),
+        Some("List-Unsubscribe=One-Click")
+    );
 
     // One click in the host's mail client: booking emails stop, the inbox keeps them.
     let unsubscribe = host_mail
@@ -326,9 +398,17 @@ async fn a_confirmed_booking_mails_guest_and_host_reaches_the_hosts_inbox_live_a
         .send()
         .await
         .expect("the gateway answers");
-    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap_or_default());
+    assert_eq!(
+        response.status(),
+        200,
+        "{}",
+        response.text().await.unwrap_or_default()
+    );
     let (status, preferences) = tour
-        .get(&format!("/v1/{host}/notificationPreferences"), Some(&host_token))
+        .get(
+            &format!("/v1/{host}/notificationPreferences"),
+            Some(&host_token),
+        )
         .await;
     assert_eq!(status, 200, "{preferences}");
     let bookings = preferences["categories"]
@@ -336,7 +416,11 @@ async fn a_confirmed_booking_mails_guest_and_host_reaches_the_hosts_inbox_live_a
         .and_then(|all| all.iter().find(|c| c["category"] == "CATEGORY_BOOKINGS"))
         .expect("the bookings category")
         .clone();
-    assert_eq!(bookings["channels"], json!(["CHANNEL_IN_APP"]), "{preferences}");
+    assert_eq!(
+        bookings["channels"],
+        json!(["CHANNEL_IN_APP"]),
+        "{preferences}"
+    );
 
     let (status, cancelled) = tour
         .post(&format!("/v1/{name}:cancel"), Some(&guest), json!({}))
@@ -345,18 +429,26 @@ async fn a_confirmed_booking_mails_guest_and_host_reaches_the_hosts_inbox_live_a
     smtp.wait_for("gus@example.com", "cancelled").await;
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let (_, inbox) = tour.get(&format!("/v1/{host}/notifications"), Some(&host_token)).await;
+        let (_, inbox) = tour
+            .get(&format!("/v1/{host}/notifications"), Some(&host_token))
+            .await;
         if inbox.to_string().contains("booking_cancelled") {
             break;
         }
-        assert!(Instant::now() < deadline, "the cancellation reaches the host's inbox: {inbox}");
+        assert!(
+            Instant::now() < deadline,
+            "the cancellation reaches the host's inbox: {inbox}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let host_mails = smtp
         .messages()
         .into_iter()
         .filter(|mail| mail.header("To").is_some_and(|to| to.contains(&host_email)))
-        .filter(|mail| mail.header("Subject").is_some_and(|s| s.contains("cancelled")))
+        .filter(|mail| {
+            mail.header("Subject")
+                .is_some_and(|s| s.contains("cancelled"))
+        })
         .count();
     assert_eq!(host_mails, 0, "no booking email to a host who unsubscribed");
 }
@@ -371,16 +463,25 @@ async fn on_the_embedded_default_each_email_is_an_eml_file_in_the_data_directory
         let found = std::fs::read_dir(&dir).ok().and_then(|entries| {
             entries.flatten().map(|e| e.path()).find(|path| {
                 path.extension().is_some_and(|ext| ext == "eml")
-                    && std::fs::read_to_string(path).is_ok_and(|text| text.contains("ella@example.com"))
+                    && std::fs::read_to_string(path)
+                        .is_ok_and(|text| text.contains("ella@example.com"))
             })
         });
         if let Some(path) = found {
             let mail = read_mail(&path);
-            assert!(mail.header("Subject").is_some_and(|s| s.contains("Confirm your email")), "{mail:?}");
+            assert!(
+                mail.header("Subject")
+                    .is_some_and(|s| s.contains("Confirm your email")),
+                "{mail:?}"
+            );
             assert!(mail.text.contains("verify-email?token="), "{}", mail.text);
             break;
         }
-        assert!(Instant::now() < deadline, "no .eml for ella in {}", dir.display());
+        assert!(
+            Instant::now() < deadline,
+            "no .eml for ella in {}",
+            dir.display()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

@@ -88,6 +88,9 @@ mod tests {
         assert!(matches!(other.open(&sealed), Err(SealError::Open)));
         let restored = DeliveryKey::from_secret_bytes(&key.secret_bytes()).expect("32 bytes");
         assert_eq!(restored.open(&sealed).expect("opens"), "s3cret-token");
-        assert!(matches!(seal(&[1, 2, 3], "x"), Err(SealError::KeyLength(3))));
+        assert!(matches!(
+            seal(&[1, 2, 3], "x"),
+            Err(SealError::KeyLength(3))
+        ));
     }
 }

@@ -266,7 +266,10 @@ mod tests {
             assert!(!format!("{event:?}").contains("s3cret"));
             let published = event.to_new_event(None);
             let bytes = &published.payload().value;
-            assert!(!bytes.windows(6).any(|w| w == b"s3cret"), "no clear token on the topic");
+            assert!(
+                !bytes.windows(6).any(|w| w == b"s3cret"),
+                "no clear token on the topic"
+            );
         }
     }
 

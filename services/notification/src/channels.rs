@@ -36,7 +36,9 @@ pub struct Email {
 
 impl std::fmt::Debug for Email {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Email").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("Email")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -154,7 +156,11 @@ pub trait SmsProvider: std::fmt::Debug + Send + Sync + 'static {
 pub struct SandboxSms;
 
 impl SmsProvider for SandboxSms {
-    fn send<'a>(&'a self, _to: &'a str, _text: &'a str) -> BoxFuture<'a, Result<String, SendError>> {
+    fn send<'a>(
+        &'a self,
+        _to: &'a str,
+        _text: &'a str,
+    ) -> BoxFuture<'a, Result<String, SendError>> {
         Box::pin(async { Ok(format!("sandbox-{}", uuid::Uuid::now_v7())) })
     }
 }

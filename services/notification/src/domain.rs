@@ -254,19 +254,24 @@ impl Preferences {
         let quiet = self.quiet_hours?;
         let now = jiff::Timestamp::try_from(now).ok()?;
         let local = now.to_zoned(self.zone());
-        let minute = u16::try_from(i32::from(local.hour()) * 60 + i32::from(local.minute())).ok()?;
+        let minute =
+            u16::try_from(i32::from(local.hour()) * 60 + i32::from(local.minute())).ok()?;
         if !quiet.contains(minute) {
             return None;
         }
         let wait = (i64::from(quiet.end_minute) - i64::from(minute)).rem_euclid(24 * 60);
-        let end = now.checked_add(jiff::SignedDuration::from_mins(wait)).ok()?;
+        let end = now
+            .checked_add(jiff::SignedDuration::from_mins(wait))
+            .ok()?;
         Some(std::time::SystemTime::from(end))
     }
 }
 
 /// An E.164 phone number: `+` and 8 to 15 digits.
 pub fn check_phone_number(number: &str) -> Result<(), &'static str> {
-    let digits = number.strip_prefix('+').ok_or("must start with + and the country code")?;
+    let digits = number
+        .strip_prefix('+')
+        .ok_or("must start with + and the country code")?;
     if (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())
     } else {
@@ -281,7 +286,11 @@ pub fn check_language(tag: &str) -> Result<(), &'static str> {
         && tag.split('-').all(|part| {
             (1..=8).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_alphanumeric())
         });
-    if ok { Ok(()) } else { Err("must be a language tag such as en or pt-BR") }
+    if ok {
+        Ok(())
+    } else {
+        Err("must be a language tag such as en or pt-BR")
+    }
 }
 
 /// Hides most of an address in the delivery log: `al***@example.com`, `+3519*****78`.
@@ -322,14 +331,23 @@ mod tests {
     fn quiet_hours_span_midnight_in_the_users_time_zone() {
         let preferences = Preferences {
             time_zone: "Asia/Tokyo".to_owned(), // UTC+9, no daylight saving
-            quiet_hours: Some(QuietHours { start_minute: 22 * 60, end_minute: 7 * 60 }),
+            quiet_hours: Some(QuietHours {
+                start_minute: 22 * 60,
+                end_minute: 7 * 60,
+            }),
             ..Preferences::default()
         };
         // 14:00 UTC is 23:00 in Tokyo: quiet until 07:00 Tokyo, 22:00 UTC.
         let at = UNIX_EPOCH + Duration::from_secs(14 * 3600);
-        assert_eq!(preferences.quiet_until(at), Some(UNIX_EPOCH + Duration::from_secs(22 * 3600)));
+        assert_eq!(
+            preferences.quiet_until(at),
+            Some(UNIX_EPOCH + Duration::from_secs(22 * 3600))
+        );
         // 03:00 UTC is 12:00 in Tokyo: not quiet.
-        assert_eq!(preferences.quiet_until(UNIX_EPOCH + Duration::from_secs(3 * 3600)), None);
+        assert_eq!(
+            preferences.quiet_until(UNIX_EPOCH + Duration::from_secs(3 * 3600)),
+            None
+        );
     }
 
     #[test]

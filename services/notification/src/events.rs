@@ -96,34 +96,73 @@ impl EventHandler for PlatformEventsHandler {
         let id = event.event_id();
         on!(event, identity::UserRegistered, |p| self.registered(tx, p));
         on!(event, identity::EmailVerificationRequested, |p| {
-            self.token_mail(tx, id, &p.user, p.sealed_token, p.expire_time, "email_verification")
+            self.token_mail(
+                tx,
+                id,
+                &p.user,
+                p.sealed_token,
+                p.expire_time,
+                "email_verification",
+            )
         });
         on!(event, identity::PasswordResetRequested, |p| {
-            self.token_mail(tx, id, &p.user, p.sealed_token, p.expire_time, "password_reset")
+            self.token_mail(
+                tx,
+                id,
+                &p.user,
+                p.sealed_token,
+                p.expire_time,
+                "password_reset",
+            )
         });
         on!(event, identity::UserDeleted, |p| self.deleted(tx, p));
-        on!(event, property::PropertyListed, |p| self.listing(tx, p.property));
-        on!(event, property::PropertyUpdated, |p| self.listing(tx, p.property));
-        on!(event, booking::BookingRequested, |p| self.requested(tx, id, p));
+        on!(event, property::PropertyListed, |p| self
+            .listing(tx, p.property));
+        on!(event, property::PropertyUpdated, |p| self
+            .listing(tx, p.property));
+        on!(event, booking::BookingRequested, |p| self
+            .requested(tx, id, p));
         on!(event, booking::BookingConfirmed, |p| {
-            self.booking(tx, id, p.booking, Value::Null, &[
-                (Party::Guest, "booking_confirmed_guest"),
-                (Party::Host, "booking_confirmed_host"),
-            ])
+            self.booking(
+                tx,
+                id,
+                p.booking,
+                Value::Null,
+                &[
+                    (Party::Guest, "booking_confirmed_guest"),
+                    (Party::Host, "booking_confirmed_host"),
+                ],
+            )
         });
         on!(event, booking::BookingDeclined, |p| {
-            self.booking(tx, id, p.booking, Value::Null, &[(Party::Guest, "booking_declined")])
+            self.booking(
+                tx,
+                id,
+                p.booking,
+                Value::Null,
+                &[(Party::Guest, "booking_declined")],
+            )
         });
         on!(event, booking::BookingExpired, |p| {
-            self.booking(tx, id, p.booking, json!({"reason": p.reason}), &[
-                (Party::Guest, "booking_expired"),
-            ])
+            self.booking(
+                tx,
+                id,
+                p.booking,
+                json!({"reason": p.reason}),
+                &[(Party::Guest, "booking_expired")],
+            )
         });
         on!(event, booking::BookingPaymentFailed, |p| {
-            self.booking(tx, id, p.booking, Value::Null, &[
-                (Party::Guest, "booking_payment_failed"),
-                (Party::Host, "booking_payment_failed"),
-            ])
+            self.booking(
+                tx,
+                id,
+                p.booking,
+                Value::Null,
+                &[
+                    (Party::Guest, "booking_payment_failed"),
+                    (Party::Host, "booking_payment_failed"),
+                ],
+            )
         });
         on!(event, booking::BookingCancelled, |p| {
             let by = match p.cancelled_by() {
@@ -135,12 +174,19 @@ impl EventHandler for PlatformEventsHandler {
                 "refund_amount": p.refund_amount,
                 "refund_explanation": p.refund_explanation,
             });
-            self.booking(tx, id, p.booking, extra, &[
-                (Party::Guest, "booking_cancelled"),
-                (Party::Host, "booking_cancelled"),
-            ])
+            self.booking(
+                tx,
+                id,
+                p.booking,
+                extra,
+                &[
+                    (Party::Guest, "booking_cancelled"),
+                    (Party::Host, "booking_cancelled"),
+                ],
+            )
         });
-        on!(event, payment::PaymentRefunded, |p| self.refunded(tx, id, p));
+        on!(event, payment::PaymentRefunded, |p| self
+            .refunded(tx, id, p));
         on!(event, search::AlertMatched, |p| self.alert(tx, id, p));
         Ok(())
     }
@@ -186,7 +232,11 @@ impl PlatformEventsHandler {
             tracing::warn!(%user, template, "no sealed token in the event: nothing to mail");
             return Ok(());
         };
-        let token = self.notifier.keys().open(&sealed.key_id, &sealed.ciphertext).await?;
+        let token = self
+            .notifier
+            .keys()
+            .open(&sealed.key_id, &sealed.ciphertext)
+            .await?;
         let notice = Notice {
             user,
             category: Category::Account,
@@ -220,10 +270,16 @@ impl PlatformEventsHandler {
         if event.instant_book {
             return Ok(());
         }
-        self.booking(tx, event_id, event.booking, Value::Null, &[
-            (Party::Guest, "booking_requested_guest"),
-            (Party::Host, "booking_requested_host"),
-        ])
+        self.booking(
+            tx,
+            event_id,
+            event.booking,
+            Value::Null,
+            &[
+                (Party::Guest, "booking_requested_guest"),
+                (Party::Host, "booking_requested_host"),
+            ],
+        )
         .await
     }
 
@@ -281,7 +337,9 @@ impl PlatformEventsHandler {
         event_id: &str,
         event: payment::PaymentRefunded,
     ) -> Result<(), EventError> {
-        let facts = event.payment.ok_or_else(|| EventError::Malformed("no payment".to_owned()))?;
+        let facts = event
+            .payment
+            .ok_or_else(|| EventError::Malformed("no payment".to_owned()))?;
         let notice = Notice {
             user: user(&facts.payer)?,
             category: Category::Bookings,
@@ -341,7 +399,11 @@ impl PlatformEventsHandler {
             context: json!({"alert": alert}),
             link,
             subject: event.saved_search.clone(),
-            only: Some(if immediate { &[Channel::InApp, Channel::Email, Channel::Sms, Channel::Push] } else { &[Channel::InApp] }),
+            only: Some(if immediate {
+                &[Channel::InApp, Channel::Email, Channel::Sms, Channel::Push]
+            } else {
+                &[Channel::InApp]
+            }),
             cause: event_id.to_owned(),
         };
         Ok(self.notifier.notify(tx, notice).await?)

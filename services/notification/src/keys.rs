@@ -93,7 +93,9 @@ impl Keys {
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Loaded> {
-        self.loaded.read().unwrap_or_else(|poison| poison.into_inner())
+        self.loaded
+            .read()
+            .unwrap_or_else(|poison| poison.into_inner())
     }
 
     async fn reload(&self) -> anyhow::Result<()> {
@@ -104,7 +106,10 @@ impl Keys {
             loaded.newest.get_or_insert_with(|| id.clone());
             loaded.keys.insert(id, key);
         }
-        *self.loaded.write().unwrap_or_else(|poison| poison.into_inner()) = loaded;
+        *self
+            .loaded
+            .write()
+            .unwrap_or_else(|poison| poison.into_inner()) = loaded;
         Ok(())
     }
 
@@ -143,7 +148,10 @@ impl Keys {
         let claim = format!("{id}.{user}.{}", category.as_str());
         let mut mac = Self::link_mac(&loaded.keys[id]);
         mac.update(claim.as_bytes());
-        Some(format!("{claim}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())))
+        Some(format!(
+            "{claim}.{}",
+            URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+        ))
     }
 
     /// The user and category an unsubscribe token names, if it is genuine.
@@ -157,7 +165,11 @@ impl Keys {
         let key = self.key(id).await.ok()?;
         let mut mac = Self::link_mac(&key);
         mac.update(claim.as_bytes());
-        mac.verify_slice(&URL_SAFE_NO_PAD.decode(signature).ok()?).ok()?;
-        Some((UserId(uuid::Uuid::parse_str(user).ok()?), Category::from_name(category)?))
+        mac.verify_slice(&URL_SAFE_NO_PAD.decode(signature).ok()?)
+            .ok()?;
+        Some((
+            UserId(uuid::Uuid::parse_str(user).ok()?),
+            Category::from_name(category)?,
+        ))
     }
 }

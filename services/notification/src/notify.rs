@@ -101,10 +101,13 @@ impl Notifier {
                 .keys
                 .unsubscribe_token(notice.user, notice.category)
                 .unwrap_or_default();
-            let token = percent_encoding::utf8_percent_encode(&token, percent_encoding::NON_ALPHANUMERIC);
+            let token =
+                percent_encoding::utf8_percent_encode(&token, percent_encoding::NON_ALPHANUMERIC);
             (
                 self.url(&format!("/unsubscribe?token={token}")),
-                self.url(&format!("/v1/notificationPreferences:unsubscribe?token={token}")),
+                self.url(&format!(
+                    "/v1/notificationPreferences:unsubscribe?token={token}"
+                )),
             )
         };
         let mut context = notice.context.clone();
@@ -118,7 +121,13 @@ impl Notifier {
             .render(notice.template, &preferences.language, &context)?;
 
         let dedupe = |channel: Channel| {
-            format!("{}/{}/{}/{}", notice.cause, notice.template, notice.user, channel.as_str())
+            format!(
+                "{}/{}/{}/{}",
+                notice.cause,
+                notice.template,
+                notice.user,
+                channel.as_str()
+            )
         };
         let mut queued = false;
         for channel in channels {

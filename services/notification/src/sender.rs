@@ -166,12 +166,18 @@ impl Sender {
                     }
                     _ => None,
                 };
-                let outcome = if retry_at.is_some() { "retried" } else { "dead_lettered" };
+                let outcome = if retry_at.is_some() {
+                    "retried"
+                } else {
+                    "dead_lettered"
+                };
                 tracing::warn!(delivery = %delivery.id, channel, attempts, outcome, "sending failed: {err}");
                 metrics::counter!("notification_deliveries_total", "channel" => channel, "outcome" => outcome).increment(1);
                 let error = err.to_string();
                 self.store
-                    .mark_failed(&delivery, &error, retry_at, || dead_letter(&delivery, &error))
+                    .mark_failed(&delivery, &error, retry_at, || {
+                        dead_letter(&delivery, &error)
+                    })
                     .await?;
             }
         }
@@ -258,7 +264,9 @@ impl Digests {
                 continue;
             }
             let matches = self.store.pending_alerts(user).await?;
-            let Some(first) = matches.first() else { continue };
+            let Some(first) = matches.first() else {
+                continue;
+            };
             let alerts: Vec<_> = matches
                 .iter()
                 .map(|alert| {

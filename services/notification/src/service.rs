@@ -17,7 +17,9 @@ use uuid::Uuid;
 use crate::DOMAIN;
 use crate::domain::{self, Category, Channel, Digest, Preferences, QuietHours, UserId};
 use crate::keys::Keys;
-use crate::store::{DeliveryFilter, DeliveryRecord, DeliveryState, NotificationRecord, NotificationStore};
+use crate::store::{
+    DeliveryFilter, DeliveryRecord, DeliveryState, NotificationRecord, NotificationStore,
+};
 
 /// How often a stream looks for notifications made by other replicas.
 const STREAM_POLL: Duration = Duration::from_secs(1);
@@ -57,7 +59,10 @@ fn invalid(field: &str, why: impl Into<String>) -> ApiError {
 
 fn user_from(field: &str, name: &str, suffix: &str) -> Result<UserId, ApiError> {
     UserId::from_name(name, suffix).ok_or_else(|| {
-        invalid(field, format!("must be a resource name like users/{{user}}{suffix}"))
+        invalid(
+            field,
+            format!("must be a resource name like users/{{user}}{suffix}"),
+        )
     })
 }
 
@@ -78,11 +83,12 @@ fn child_name(field: &str, name: &str, collection: &str) -> Result<(UserId, Uuid
         let id = rest.strip_prefix(collection)?.strip_prefix('/')?;
         Some((Uuid::parse_str(user).ok()?, Uuid::parse_str(id).ok()?))
     });
-    parsed
-        .map(|(user, id)| (UserId(user), id))
-        .ok_or_else(|| {
-            invalid(field, format!("must be a resource name like users/{{user}}/{collection}/{{id}}"))
-        })
+    parsed.map(|(user, id)| (UserId(user), id)).ok_or_else(|| {
+        invalid(
+            field,
+            format!("must be a resource name like users/{{user}}/{collection}/{{id}}"),
+        )
+    })
 }
 
 fn page_size(requested: i32) -> Result<i64, ApiError> {
@@ -142,7 +148,9 @@ fn delivery_to_proto(record: &DeliveryRecord) -> pb::Delivery {
         send_time: record.sent_at.map(Timestamp::from),
         // Email bodies are not shown; texts are (what the SMS sandbox "sent").
         text: match record.channel {
-            Channel::Sms | Channel::Push if !record.category.is_essential() => record.text_body.clone(),
+            Channel::Sms | Channel::Push if !record.category.is_essential() => {
+                record.text_body.clone()
+            }
             _ => String::new(),
         },
     }
@@ -202,7 +210,10 @@ fn apply_preferences(
             "categories" => {
                 for (i, entry) in update.categories.iter().enumerate() {
                     let Some(category) = Category::from_proto(entry.category) else {
-                        bad(&format!("categories[{i}].category"), "must be a category".to_owned());
+                        bad(
+                            &format!("categories[{i}].category"),
+                            "must be a category".to_owned(),
+                        );
                         continue;
                     };
                     let mut channels = Vec::new();
@@ -224,7 +235,10 @@ fn apply_preferences(
             }
             "time_zone" => match jiff::tz::TimeZone::get(&update.time_zone) {
                 Ok(_) => preferences.time_zone = update.time_zone.clone(),
-                Err(_) => bad("time_zone", "must be an IANA time zone such as Europe/Lisbon".to_owned()),
+                Err(_) => bad(
+                    "time_zone",
+                    "must be an IANA time zone such as Europe/Lisbon".to_owned(),
+                ),
             },
             "quiet_hours" => match &update.quiet_hours {
                 None => preferences.quiet_hours = None,
@@ -323,7 +337,11 @@ impl NotificationService for NotificationHandlers {
         } else {
             let (owner, id) = child_name("after_notification", after, "notifications")?;
             if owner != user {
-                return Err(invalid("after_notification", "must be one of the parent's notifications").into());
+                return Err(invalid(
+                    "after_notification",
+                    "must be one of the parent's notifications",
+                )
+                .into());
             }
             id
         };
@@ -383,7 +401,8 @@ impl NotificationService for NotificationHandlers {
     ) -> Result<Response<pb::GetNotificationPreferencesResponse>, Status> {
         let user = user_from("name", &request.get_ref().name, "/notificationPreferences")?;
         owner_or_admin(&request, user)?;
-        let (preferences, updated_at) = self.store.preferences(user).await.map_err(storage_error)?;
+        let (preferences, updated_at) =
+            self.store.preferences(user).await.map_err(storage_error)?;
         Ok(Response::new(pb::GetNotificationPreferencesResponse {
             preferences: Some(preferences_to_proto(user, &preferences, updated_at)),
         }))
@@ -409,7 +428,10 @@ impl NotificationService for NotificationHandlers {
         if paths.is_empty() {
             return Err(invalid("update_mask", "must name at least one field").into());
         }
-        if let Some(unknown) = paths.iter().find(|p| !PREFERENCE_PATHS.contains(&p.as_str())) {
+        if let Some(unknown) = paths
+            .iter()
+            .find(|p| !PREFERENCE_PATHS.contains(&p.as_str()))
+        {
             return Err(invalid(
                 "update_mask",
                 format!("`{unknown}` is not one of: {}", PREFERENCE_PATHS.join(", ")),
@@ -476,7 +498,10 @@ impl NotificationService for NotificationHandlers {
         };
         let channel = match message.channel {
             0 => None,
-            value => Some(Channel::from_proto(value).ok_or_else(|| invalid("channel", "must be a channel"))?),
+            value => Some(
+                Channel::from_proto(value)
+                    .ok_or_else(|| invalid("channel", "must be a channel"))?,
+            ),
         };
         let limit = page_size(message.page_size)?;
         let filter = DeliveryFilter {
@@ -486,7 +511,11 @@ impl NotificationService for NotificationHandlers {
             before: page_token(&message.page_token)?,
             limit: limit + 1,
         };
-        let mut records = self.store.deliveries(&filter).await.map_err(storage_error)?;
+        let mut records = self
+            .store
+            .deliveries(&filter)
+            .await
+            .map_err(storage_error)?;
         let next_page_token = if records.len() as i64 > limit {
             records.truncate(limit as usize);
             records.last().map(|r| r.id.to_string()).unwrap_or_default()

@@ -31,7 +31,10 @@ pub async fn build(config: NotificationConfig) -> anyhow::Result<Application> {
 }
 
 /// Builds the service trusting exactly the keys in `keys` (which the caller may replace).
-pub async fn build_with_keys(config: NotificationConfig, keys: KeySet) -> anyhow::Result<Application> {
+pub async fn build_with_keys(
+    config: NotificationConfig,
+    keys: KeySet,
+) -> anyhow::Result<Application> {
     let host = ServiceHost::new(SERVICE_NAME, &config.common).trust_keys(keys);
     assemble(host, config).await
 }
@@ -50,7 +53,10 @@ fn mailer(config: &NotificationConfig) -> anyhow::Result<Arc<dyn Mailer>> {
                 .mail_dir
                 .clone()
                 .unwrap_or_else(|| config.common.data_dir.join("mail"));
-            Arc::new(MailDir::new(dir.clone(), from).with_context(|| format!("creating {}", dir.display()))?)
+            Arc::new(
+                MailDir::new(dir.clone(), from)
+                    .with_context(|| format!("creating {}", dir.display()))?,
+            )
         }
     })
 }
@@ -60,21 +66,32 @@ fn sms_provider(config: &NotificationConfig) -> anyhow::Result<Arc<dyn SmsProvid
     Ok(match settings.sms_provider {
         SmsProviderKind::Sandbox => Arc::new(SandboxSms),
         SmsProviderKind::Twilio => {
-            let required = |key: &'static str| {
-                ConfigError::missing(key, "the Twilio SMS provider needs it")
-            };
+            let required =
+                |key: &'static str| ConfigError::missing(key, "the Twilio SMS provider needs it");
             Arc::new(TwilioSms::new(
                 &settings.twilio_base_url,
-                settings.twilio_account_sid.clone().ok_or_else(|| required("notification.twilio_account_sid"))?,
-                settings.twilio_auth_token.clone().ok_or_else(|| required("notification.twilio_auth_token"))?,
-                settings.twilio_from.clone().ok_or_else(|| required("notification.twilio_from"))?,
+                settings
+                    .twilio_account_sid
+                    .clone()
+                    .ok_or_else(|| required("notification.twilio_account_sid"))?,
+                settings
+                    .twilio_auth_token
+                    .clone()
+                    .ok_or_else(|| required("notification.twilio_auth_token"))?,
+                settings
+                    .twilio_from
+                    .clone()
+                    .ok_or_else(|| required("notification.twilio_from"))?,
                 settings.provider_timeout,
             )?)
         }
     })
 }
 
-async fn assemble(mut host: ServiceHost, config: NotificationConfig) -> anyhow::Result<Application> {
+async fn assemble(
+    mut host: ServiceHost,
+    config: NotificationConfig,
+) -> anyhow::Result<Application> {
     let settings = config.service.clone();
     let mailer = mailer(&config)?;
     let sms = sms_provider(&config)?;

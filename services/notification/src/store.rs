@@ -270,7 +270,10 @@ pub async fn preferences_in(
         Some(row) => {
             let settings: String = row.try_get("settings")?;
             let preferences = serde_json::from_str(&settings).map_err(decode)?;
-            Ok((preferences, Some(from_unix_micros(row.try_get("updated_at")?))))
+            Ok((
+                preferences,
+                Some(from_unix_micros(row.try_get("updated_at")?)),
+            ))
         }
     }
 }
@@ -506,7 +509,8 @@ impl NotificationStore {
         .bind(user.0.to_string())
         .fetch_optional(self.db.pool())
         .await?;
-        id.map(|id| Uuid::parse_str(&id).map_err(decode)).transpose()
+        id.map(|id| Uuid::parse_str(&id).map_err(decode))
+            .transpose()
     }
 
     pub async fn unread_count(&self, user: UserId) -> Result<i32, sqlx::Error> {
@@ -644,7 +648,10 @@ impl NotificationStore {
         let mut tx = self.db.begin().await?;
         let (state, next) = match retry_at {
             Some(at) => (DeliveryState::Queued, unix_micros(at)),
-            None => (DeliveryState::DeadLettered, unix_micros(delivery.next_attempt_at)),
+            None => (
+                DeliveryState::DeadLettered,
+                unix_micros(delivery.next_attempt_at),
+            ),
         };
         sqlx::query(
             "UPDATE deliveries SET state = $2, last_error = $3, next_attempt_at = $4, \
@@ -716,10 +723,18 @@ impl NotificationStore {
              AND ($2 = '' OR state = $2) AND ($3 = '' OR channel = $3) AND id < $4 \
              ORDER BY id DESC LIMIT $5"
         ))
-        .bind(filter.user.map_or_else(String::new, |user| user.0.to_string()))
+        .bind(
+            filter
+                .user
+                .map_or_else(String::new, |user| user.0.to_string()),
+        )
         .bind(filter.state.map_or("", DeliveryState::as_str))
         .bind(filter.channel.map_or("", Channel::as_str))
-        .bind(filter.before.map_or_else(|| "~".to_owned(), |id| id.to_string()))
+        .bind(
+            filter
+                .before
+                .map_or_else(|| "~".to_owned(), |id| id.to_string()),
+        )
         .bind(filter.limit)
         .fetch_all(self.db.pool())
         .await?;

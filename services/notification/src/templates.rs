@@ -12,23 +12,74 @@ use minijinja::{AutoEscape, Environment, ErrorKind, Value};
 /// The template files, by path under `templates/`.
 const FILES: &[(&str, &str)] = &[
     ("layout.html", include_str!("../templates/layout.html")),
-    ("en/email_verification.txt", include_str!("../templates/en/email_verification.txt")),
-    ("en/email_verification.html", include_str!("../templates/en/email_verification.html")),
-    ("en/password_reset.txt", include_str!("../templates/en/password_reset.txt")),
-    ("en/booking_requested_guest.txt", include_str!("../templates/en/booking_requested_guest.txt")),
-    ("en/booking_requested_host.txt", include_str!("../templates/en/booking_requested_host.txt")),
-    ("en/booking_confirmed_guest.txt", include_str!("../templates/en/booking_confirmed_guest.txt")),
-    ("en/booking_confirmed_host.txt", include_str!("../templates/en/booking_confirmed_host.txt")),
-    ("en/booking_declined.txt", include_str!("../templates/en/booking_declined.txt")),
-    ("en/booking_expired.txt", include_str!("../templates/en/booking_expired.txt")),
-    ("en/booking_cancelled.txt", include_str!("../templates/en/booking_cancelled.txt")),
-    ("en/booking_payment_failed.txt", include_str!("../templates/en/booking_payment_failed.txt")),
-    ("en/payment_refunded.txt", include_str!("../templates/en/payment_refunded.txt")),
-    ("en/alert_matched.txt", include_str!("../templates/en/alert_matched.txt")),
-    ("en/alert_digest.txt", include_str!("../templates/en/alert_digest.txt")),
-    ("pt/email_verification.txt", include_str!("../templates/pt/email_verification.txt")),
-    ("pt/password_reset.txt", include_str!("../templates/pt/password_reset.txt")),
-    ("pt/booking_confirmed_guest.txt", include_str!("../templates/pt/booking_confirmed_guest.txt")),
+    (
+        "en/email_verification.txt",
+        include_str!("../templates/en/email_verification.txt"),
+    ),
+    (
+        "en/email_verification.html",
+        include_str!("../templates/en/email_verification.html"),
+    ),
+    (
+        "en/password_reset.txt",
+        include_str!("../templates/en/password_reset.txt"),
+    ),
+    (
+        "en/booking_requested_guest.txt",
+        include_str!("../templates/en/booking_requested_guest.txt"),
+    ),
+    (
+        "en/booking_requested_host.txt",
+        include_str!("../templates/en/booking_requested_host.txt"),
+    ),
+    (
+        "en/booking_confirmed_guest.txt",
+        include_str!("../templates/en/booking_confirmed_guest.txt"),
+    ),
+    (
+        "en/booking_confirmed_host.txt",
+        include_str!("../templates/en/booking_confirmed_host.txt"),
+    ),
+    (
+        "en/booking_declined.txt",
+        include_str!("../templates/en/booking_declined.txt"),
+    ),
+    (
+        "en/booking_expired.txt",
+        include_str!("../templates/en/booking_expired.txt"),
+    ),
+    (
+        "en/booking_cancelled.txt",
+        include_str!("../templates/en/booking_cancelled.txt"),
+    ),
+    (
+        "en/booking_payment_failed.txt",
+        include_str!("../templates/en/booking_payment_failed.txt"),
+    ),
+    (
+        "en/payment_refunded.txt",
+        include_str!("../templates/en/payment_refunded.txt"),
+    ),
+    (
+        "en/alert_matched.txt",
+        include_str!("../templates/en/alert_matched.txt"),
+    ),
+    (
+        "en/alert_digest.txt",
+        include_str!("../templates/en/alert_digest.txt"),
+    ),
+    (
+        "pt/email_verification.txt",
+        include_str!("../templates/pt/email_verification.txt"),
+    ),
+    (
+        "pt/password_reset.txt",
+        include_str!("../templates/pt/password_reset.txt"),
+    ),
+    (
+        "pt/booking_confirmed_guest.txt",
+        include_str!("../templates/pt/booking_confirmed_guest.txt"),
+    ),
 ];
 
 /// A message rendered for every channel.
@@ -43,7 +94,9 @@ pub struct Rendered {
 impl std::fmt::Debug for Rendered {
     // Account messages hold one-time tokens.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Rendered").field("title", &self.title).finish_non_exhaustive()
+        f.debug_struct("Rendered")
+            .field("title", &self.title)
+            .finish_non_exhaustive()
     }
 }
 
@@ -76,7 +129,11 @@ impl Templates {
     pub fn new() -> Self {
         let mut env = Environment::new();
         env.set_auto_escape_callback(|name| {
-            if name.ends_with(".html") { AutoEscape::Html } else { AutoEscape::None }
+            if name.ends_with(".html") {
+                AutoEscape::Html
+            } else {
+                AutoEscape::None
+            }
         });
         // A missing variable is a bug in the producer, not an empty string in someone's mail.
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
@@ -150,9 +207,11 @@ impl Templates {
         language: &str,
     ) -> Option<minijinja::Template<'_, '_>> {
         let base = language.split('-').next().unwrap_or(language);
-        [language, base, "en"]
-            .into_iter()
-            .find_map(|lang| self.env.get_template(&format!("{lang}/{template}.{extension}")).ok())
+        [language, base, "en"].into_iter().find_map(|lang| {
+            self.env
+                .get_template(&format!("{lang}/{template}.{extension}"))
+                .ok()
+        })
     }
 }
 
@@ -232,7 +291,10 @@ mod tests {
     fn every_template_renders_in_english_with_an_escaped_html_part() {
         let templates = Templates::new();
         for (file, _) in FILES {
-            let Some(name) = file.strip_prefix("en/").and_then(|f| f.strip_suffix(".txt")) else {
+            let Some(name) = file
+                .strip_prefix("en/")
+                .and_then(|f| f.strip_suffix(".txt"))
+            else {
                 continue;
             };
             let rendered = templates
@@ -247,15 +309,29 @@ mod tests {
     #[test]
     fn a_language_without_the_template_falls_back_to_its_base_then_english() {
         let templates = Templates::new();
-        let pt = templates.render("email_verification", "pt-BR", &booking_context()).expect("pt");
-        let en = templates.render("email_verification", "en", &booking_context()).expect("en");
+        let pt = templates
+            .render("email_verification", "pt-BR", &booking_context())
+            .expect("pt");
+        let en = templates
+            .render("email_verification", "en", &booking_context())
+            .expect("en");
         assert_ne!(pt.title, en.title);
-        let fallback = templates.render("booking_declined", "pt", &booking_context()).expect("en");
+        let fallback = templates
+            .render("booking_declined", "pt", &booking_context())
+            .expect("en");
         assert_eq!(
             fallback.title,
-            templates.render("booking_declined", "en", &booking_context()).expect("en").title
+            templates
+                .render("booking_declined", "en", &booking_context())
+                .expect("en")
+                .title
         );
-        assert!(en.body.contains("https://stays.example/verify-email?token=t0k3n"), "{}", en.body);
+        assert!(
+            en.body
+                .contains("https://stays.example/verify-email?token=t0k3n"),
+            "{}",
+            en.body
+        );
     }
 
     #[test]
