@@ -280,6 +280,24 @@ pub const COMMIT_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct KafkaSource {
     /// Always `Some` until dropped.
     consumer: Option<Arc<StreamConsumer<CommitOnRevoke>>>,
+    config: KafkaConfig,
+    group: String,
+    topics: Vec<String>,
+    stall: StallWatch,
+}
+
+/// How long `next` waits for a message before it looks at the group's health.
+const STALL_CHECK: Duration = Duration::from_secs(1);
+/// How long a member may hold no partitions while the group's committed offsets stand still
+/// behind waiting messages before it rejoins.
+const STALL_AFTER: Duration = Duration::from_secs(3);
+
+/// What the stall check remembers between looks: since when this member holds no partitions,
+/// and the committed offsets of the partitions that had messages waiting.
+#[derive(Debug, Default)]
+struct StallWatch {
+    unassigned_since: Option<std::time::Instant>,
+    waiting: Option<Vec<(String, i32, Option<i64>)>>,
 }
 
 impl std::fmt::Debug for KafkaSource {
@@ -297,6 +315,21 @@ impl KafkaSource {
         topics: &[&str],
     ) -> Result<Self, TransportError> {
         ensure_topics(config, topics).await?;
+        let consumer = Self::join(config, group, topics)?;
+        Ok(Self {
+            consumer: Some(Arc::new(consumer)),
+            config: config.clone(),
+            group: group.to_owned(),
+            topics: topics.iter().map(|topic| (*topic).to_owned()).collect(),
+            stall: StallWatch::default(),
+        })
+    }
+
+    fn join(
+        config: &KafkaConfig,
+        group: &str,
+        topics: &[&str],
+    ) -> Result<StreamConsumer<CommitOnRevoke>, TransportError> {
         let consumer: StreamConsumer<CommitOnRevoke> = config
             .client()
             .set("group.id", group)
@@ -317,9 +350,69 @@ impl KafkaSource {
             .create_with_context(CommitOnRevoke)
             .map_err(broker_error)?;
         consumer.subscribe(topics).map_err(broker_error)?;
-        Ok(Self {
-            consumer: Some(Arc::new(consumer)),
-        })
+        Ok(consumer)
+    }
+
+    /// Looks for a group that has messages waiting but nobody reading them while this member
+    /// holds no partitions, and rejoins when it finds one.
+    ///
+    /// tansu 0.6 forms such a group when a member restarts just before its dead predecessor's
+    /// session expires: the newcomer joins as the follower of the dead leader, and when the
+    /// leader expires it is let through SyncGroup with an empty assignment, which the group
+    /// keeps, heartbeats included, until some member leaves (see docs/booking.md, "Crash
+    /// recovery"). Leaving and joining again makes this member the leader, with every partition.
+    async fn check_stall(&mut self) -> Result<(), TransportError> {
+        let assigned = self
+            .consumer()
+            .assignment()
+            .map_or(0, |partitions| partitions.count());
+        if assigned > 0 {
+            self.stall = StallWatch::default();
+            return Ok(());
+        }
+        let since = *self
+            .stall
+            .unassigned_since
+            .get_or_insert_with(std::time::Instant::now);
+        if since.elapsed() < STALL_AFTER {
+            return Ok(());
+        }
+        let topics: Vec<&str> = self.topics.iter().map(String::as_str).collect();
+        let lags = consumer_lag(&self.config, &self.group, &topics).await?;
+        let waiting: Vec<_> = lags
+            .into_iter()
+            .filter(|lag| lag.lag > 0)
+            .map(|lag| (lag.topic, lag.partition, lag.committed))
+            .collect();
+        let stalled = !waiting.is_empty() && self.stall.waiting.as_ref() == Some(&waiting);
+        self.stall.waiting = Some(waiting);
+        if !stalled {
+            return Ok(());
+        }
+        tracing::warn!(
+            group = %self.group,
+            "messages are waiting but no member reads them: leaving and rejoining the group"
+        );
+        if let Some(old) = self.consumer.take() {
+            // Closing sends LeaveGroup; the new member must not join before the old one left.
+            let closed = tokio::task::spawn_blocking(move || drop(old));
+            if tokio::time::timeout(COMMIT_TIMEOUT, closed).await.is_err() {
+                tracing::warn!(group = %self.group, "closing the stalled consumer took too long");
+            }
+        }
+        // Creating a client and subscribing fail only on bad settings, which worked a moment ago.
+        let consumer = loop {
+            match Self::join(&self.config, &self.group, &topics) {
+                Ok(consumer) => break consumer,
+                Err(err) => {
+                    tracing::warn!(group = %self.group, "rejoining: {err}");
+                    tokio::time::sleep(STALL_CHECK).await;
+                }
+            }
+        };
+        self.consumer = Some(Arc::new(consumer));
+        self.stall = StallWatch::default();
+        Ok(())
     }
 
     fn consumer(&self) -> &Arc<StreamConsumer<CommitOnRevoke>> {
@@ -360,12 +453,24 @@ fn is_reconnecting(err: &KafkaError) -> bool {
 impl EventSource for KafkaSource {
     async fn next(&mut self) -> Result<Delivery, TransportError> {
         loop {
-            match self.consumer().recv().await {
-                Ok(message) => return Ok(delivery(&message)),
+            let received = match tokio::time::timeout(STALL_CHECK, self.consumer().recv()).await {
+                Ok(Ok(message)) => Ok(delivery(&message)),
                 // Already logged by the client; librdkafka paces its reconnection attempts.
-                Err(err) if is_reconnecting(&err) => tracing::debug!("reading events: {err}"),
-                Err(err) => return Err(broker_error(err)),
-            }
+                Ok(Err(err)) if is_reconnecting(&err) => {
+                    tracing::debug!("reading events: {err}");
+                    continue;
+                }
+                Ok(Err(err)) => Err(broker_error(err)),
+                // `recv` is cancellation safe: nothing is lost by looking at the group.
+                Err(_) => {
+                    if let Err(err) = self.check_stall().await {
+                        tracing::debug!(group = %self.group, "checking the group: {err}");
+                    }
+                    continue;
+                }
+            };
+            self.stall = StallWatch::default();
+            return received;
         }
     }
 
