@@ -18,6 +18,9 @@ use estospaces_config::Config;
 use estospaces_proto::identity_v1::{
     self as identity, identity_service_client::IdentityServiceClient,
 };
+use estospaces_proto::notification_v1::{
+    self as notification, notification_service_client::NotificationServiceClient,
+};
 use estospaces_proto::property_v1::{
     self as property, property_service_client::PropertyServiceClient,
 };
@@ -130,6 +133,12 @@ pub async fn seed(
         .filter(|(role, _)| *role == "agent")
         .map(|(_, s)| s)
         .collect();
+    // Hosts hear about bookings in the inbox, by email and by text (the sandbox keeps the texts
+    // in the delivery log), but not at night in Lisbon.
+    let notifications = NotificationServiceClient::new(channel.clone());
+    for host in &hosts {
+        set_host_notifications(&notifications, host).await?;
+    }
     let properties = PropertyServiceClient::new(channel);
     // A few owners at a time: each has a rate limit of its own at the gateway.
     let listed = futures::stream::iter(0..options.listings)
@@ -180,6 +189,47 @@ async fn grant_admin(config: &PlatformConfig, email: &str) -> anyhow::Result<()>
         service: config.service.identity.clone(),
     };
     estospaces_identity::admin::grant_admin(&identity, email).await?;
+    Ok(())
+}
+
+/// A demo host's notification preferences (the same on every run).
+async fn set_host_notifications(
+    notifications: &NotificationServiceClient<Channel>,
+    host: &LoggedIn,
+) -> anyhow::Result<()> {
+    let preferences = notification::NotificationPreferences {
+        name: format!("{}/notificationPreferences", host.user),
+        categories: vec![notification::CategoryChannels {
+            category: notification::Category::Bookings as i32,
+            channels: [
+                notification::Channel::InApp,
+                notification::Channel::Email,
+                notification::Channel::Sms,
+            ]
+            .map(|channel| channel as i32)
+            .to_vec(),
+        }],
+        time_zone: "Europe/Lisbon".to_owned(),
+        quiet_hours: Some(notification::QuietHours {
+            start_minute: 22 * 60,
+            end_minute: 7 * 60,
+        }),
+        phone_number: "+351910000000".to_owned(),
+        ..Default::default()
+    };
+    let paths = ["categories", "time_zone", "quiet_hours", "phone_number"];
+    notifications
+        .clone()
+        .update_notification_preferences(host.session.authorize(
+            notification::UpdateNotificationPreferencesRequest {
+                preferences: Some(preferences),
+                update_mask: Some(prost_types::FieldMask {
+                    paths: paths.map(str::to_owned).to_vec(),
+                }),
+            },
+        ))
+        .await
+        .with_context(|| format!("setting {}'s notification preferences", host.user))?;
     Ok(())
 }
 
