@@ -1,10 +1,11 @@
 // Serves the bundled page on a loopback port, opens it in headless Chromium and prints the
-// page's result as one JSON line. Usage: node run.mjs <gateway-url>
+// page's result as one JSON line. Usage: node run.mjs <gateway-url> [extra query, `&a=b`]
 import fs from "node:fs";
 import http from "node:http";
 import { chromium } from "playwright-core";
 
 const gateway = process.argv[2];
+const query = process.argv[3] ?? "";
 if (!gateway) {
   console.error("usage: node run.mjs <gateway-url>");
   process.exit(2);
@@ -40,7 +41,7 @@ const browser = await chromium.launch({
 try {
   const tab = await browser.newPage();
   tab.on("console", (message) => console.error(`browser: ${message.text()}`));
-  await tab.goto(`http://127.0.0.1:${port}/?gateway=${encodeURIComponent(gateway)}`);
+  await tab.goto(`http://127.0.0.1:${port}/?gateway=${encodeURIComponent(gateway)}${query}`);
   await tab.waitForFunction(() => window.__result !== undefined, null, { timeout: 30_000 });
   const result = await tab.evaluate(() => window.__result);
   console.log(JSON.stringify(result));

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The browser test's driver, run by gateway/tests/api/browser.rs:
 #
-#   gateway/web-test/run.sh <descriptor-set.binpb> <gateway-url>
+#   gateway/web-test/run.sh <descriptor-set.binpb> <gateway-url> [page] [query]
+#
+# `page` is the script under src/ to run (default `app`, the gateway's own test); `query` is
+# added to the page's URL for the script to read (`&host=...`).
 #
 # Installs what is missing (Debian's chromium, the locked npm packages), generates the TypeScript
 # client from the descriptor set with buf, bundles the page with esbuild and runs it in headless
@@ -11,6 +14,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 descriptors="$1"
 gateway="$2"
+page="${3:-app}"
+query="${4:-}"
 
 # One run at a time: npm ci and buf generate rewrite this directory.
 exec 9>".run.lock"
@@ -34,6 +39,6 @@ fi
 
 rm -rf gen dist
 node_modules/.bin/buf generate "$descriptors" >&2
-node_modules/.bin/esbuild src/app.ts --bundle --format=esm --target=es2022 \
+node_modules/.bin/esbuild "src/$page.ts" --bundle --format=esm --target=es2022 \
   --outfile=dist/app.js --log-level=warning >&2
-node run.mjs "$gateway"
+node run.mjs "$gateway" "$query"

@@ -485,3 +485,67 @@ async fn on_the_embedded_default_each_email_is_an_eml_file_in_the_data_directory
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test]
+async fn a_hosts_browser_page_hears_of_a_booking_of_their_listing_over_grpc_web_within_a_second() {
+    let tour = start_seeded_platform_with(6, |config| {
+        config.service.gateway.cors_allowed_origins = vec!["*".to_owned()];
+    })
+    .await;
+    let (_, listings) = tour
+        .get(
+            "/v1/properties?kind=LISTING_KIND_SHORT_STAY&pageSize=50",
+            None,
+        )
+        .await;
+    let listing = listings["properties"]
+        .as_array()
+        .and_then(|all| {
+            all.iter()
+                .find(|l| l["bookingMode"] == "BOOKING_MODE_INSTANT")
+        })
+        .expect("an instantly bookable stay")
+        .clone();
+    let (_, host_email, _) = host_of(&tour, &listing).await;
+
+    let scratch = tempfile::tempdir().expect("a temporary directory");
+    let descriptors = scratch.path().join("descriptors.binpb");
+    std::fs::write(&descriptors, estospaces_proto::FILE_DESCRIPTOR_SET).expect("written");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../gateway/web-test/run.sh");
+    let query = format!(
+        "&listing={}&hostEmail={}&hostPassword={}",
+        listing["name"].as_str().expect("a name"),
+        host_email,
+        DEMO_PASSWORD
+    );
+    let gateway = tour.base.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(script)
+            .arg(&descriptors)
+            .arg(gateway)
+            .arg("notifications")
+            .arg(query)
+            .output()
+            .expect("run.sh starts")
+    })
+    .await
+    .expect("the browser run completes");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "the browser page failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    let result: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
+        .unwrap_or_else(|err| panic!("a JSON result ({err}) in\n{stdout}\nstderr:\n{stderr}"));
+    assert_eq!(result["ok"], true, "{result}");
+    assert_eq!(result["template"], "booking_confirmed_host");
+    let heard = result["heardAfterMs"].as_f64().expect("a time");
+    // From the guest's CreateBooking answer, through the saga (payment authorized, booking
+    // confirmed), to the host's page.
+    assert!(
+        heard < 1000.0,
+        "the host heard {heard} ms after the booking was made: {result}"
+    );
+    eprintln!("the host's page heard of the confirmed booking {heard:.0} ms after it was made");
+}
