@@ -36,6 +36,8 @@ const FORWARDED_HEADERS: &[&str] = &[
     "traceparent",
     "tracestate",
     "accept-language",
+    // Identity records it on the session it starts (and notification reports new devices).
+    "user-agent",
 ];
 
 /// Everything a call needs, shared by every connection.

@@ -416,11 +416,9 @@ async fn a_confirmed_booking_mails_guest_and_host_reaches_the_hosts_inbox_live_a
         .and_then(|all| all.iter().find(|c| c["category"] == "CATEGORY_BOOKINGS"))
         .expect("the bookings category")
         .clone();
-    assert_eq!(
-        bookings["channels"],
-        json!(["CHANNEL_IN_APP"]),
-        "{preferences}"
-    );
+    let channels = bookings["channels"].as_array().expect("channels");
+    assert!(!channels.contains(&json!("CHANNEL_EMAIL")), "{preferences}");
+    assert!(channels.contains(&json!("CHANNEL_IN_APP")), "{preferences}");
 
     let (status, cancelled) = tour
         .post(&format!("/v1/{name}:cancel"), Some(&guest), json!({}))
@@ -548,4 +546,43 @@ async fn a_hosts_browser_page_hears_of_a_booking_of_their_listing_over_grpc_web_
         "the host heard {heard} ms after the booking was made: {result}"
     );
     eprintln!("the host's page heard of the confirmed booking {heard:.0} ms after it was made");
+}
+
+#[tokio::test]
+async fn a_sign_in_from_a_new_device_is_mailed_to_the_owner_and_a_known_one_is_not() {
+    let smtp = SmtpSink::start();
+    let tour = platform_mailing(&smtp, 0).await;
+    tour.sign_up("nina@example.com").await; // the first device: nothing to report
+    let credentials = json!({"email": "nina@example.com", "password": "a long enough password"});
+    for user_agent in ["Firefox/130.0 on Linux", "Firefox/130.0 on Linux"] {
+        let response = tour
+            .http
+            .post(format!("{}/v1/sessions:login", tour.base))
+            .header("user-agent", user_agent)
+            .json(&credentials)
+            .send()
+            .await
+            .expect("the gateway answers");
+        assert_eq!(response.status(), 200);
+    }
+    let mail = smtp.wait_for("nina@example.com", "New sign-in").await;
+    assert!(
+        mail.text.contains("Firefox/130.0 on Linux"),
+        "{}",
+        mail.text
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let reports = smtp
+        .messages()
+        .into_iter()
+        .filter(|m| {
+            m.header("To")
+                .is_some_and(|to| to.contains("nina@example.com"))
+        })
+        .filter(|m| {
+            m.header("Subject")
+                .is_some_and(|s| s.contains("New sign-in"))
+        })
+        .count();
+    assert_eq!(reports, 1, "one report for one new device");
 }

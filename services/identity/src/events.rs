@@ -31,6 +31,8 @@ pub enum IdentityEvent {
     PasswordResetRequested(TokenMail),
     RolesChanged(pb::RolesChanged),
     UserDeleted(pb::UserDeleted),
+    SignedIn(pb::SignedIn),
+    MfaChanged(pb::MfaChanged),
 }
 
 /// A one-time token on its way to its owner's mailbox.
@@ -61,6 +63,8 @@ impl IdentityEvent {
             Self::PasswordResetRequested(_) => "identity.password_reset_requested",
             Self::RolesChanged(_) => "identity.roles_changed",
             Self::UserDeleted(_) => "identity.user_deleted",
+            Self::SignedIn(_) => "identity.signed_in",
+            Self::MfaChanged(_) => "identity.mfa_changed",
         }
     }
 
@@ -92,6 +96,8 @@ impl IdentityEvent {
             }
             Self::RolesChanged(payload) => NewEvent::new(event_type, "user", key, payload),
             Self::UserDeleted(payload) => NewEvent::new(event_type, "user", key, payload),
+            Self::SignedIn(payload) => NewEvent::new(event_type, "user", key, payload),
+            Self::MfaChanged(payload) => NewEvent::new(event_type, "user", key, payload),
         }
     }
 
@@ -114,6 +120,8 @@ impl IdentityEvent {
             Self::PasswordResetRequested(mail) => &mail.user,
             Self::RolesChanged(event) => &event.user,
             Self::UserDeleted(event) => &event.user,
+            Self::SignedIn(event) => &event.user,
+            Self::MfaChanged(event) => &event.user,
         }
     }
 }
@@ -227,6 +235,32 @@ pub fn user_deleted(user: UserId, deleted_at: SystemTime) -> IdentityEvent {
     IdentityEvent::UserDeleted(pb::UserDeleted {
         user: user.name(),
         delete_time: timestamp(deleted_at),
+    })
+}
+
+/// `identity.signed_in`.
+pub fn signed_in(
+    user: UserId,
+    session: String,
+    user_agent: &str,
+    client_address: &str,
+    at: SystemTime,
+) -> IdentityEvent {
+    IdentityEvent::SignedIn(pb::SignedIn {
+        user: user.name(),
+        session,
+        user_agent: user_agent.to_owned(),
+        client_address: client_address.to_owned(),
+        sign_in_time: timestamp(at),
+    })
+}
+
+/// `identity.mfa_changed`.
+pub fn mfa_changed(user: UserId, enabled: bool, at: SystemTime) -> IdentityEvent {
+    IdentityEvent::MfaChanged(pb::MfaChanged {
+        user: user.name(),
+        enabled,
+        change_time: timestamp(at),
     })
 }
 

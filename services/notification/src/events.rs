@@ -116,6 +116,21 @@ impl EventHandler for PlatformEventsHandler {
             )
         });
         on!(event, identity::UserDeleted, |p| self.deleted(tx, p));
+        on!(event, identity::SignedIn, |p| self.signed_in(tx, id, p));
+        on!(event, identity::MfaChanged, |p| {
+            let template = if p.enabled {
+                "mfa_enabled"
+            } else {
+                "mfa_disabled"
+            };
+            self.security(
+                tx,
+                id,
+                &p.user,
+                template,
+                json!({"when": when(p.change_time)}),
+            )
+        });
         on!(event, property::PropertyListed, |p| self
             .listing(tx, p.property));
         on!(event, property::PropertyUpdated, |p| self
@@ -245,6 +260,53 @@ impl PlatformEventsHandler {
             link: String::new(),
             subject: user.name(),
             only: Some(&[Channel::Email]),
+            cause: event_id.to_owned(),
+        };
+        Ok(self.notifier.notify(tx, notice).await?)
+    }
+
+    /// A sign-in from a device the account has not used before.
+    async fn signed_in(
+        &self,
+        tx: &mut AnyConnection,
+        event_id: &str,
+        event: identity::SignedIn,
+    ) -> Result<(), EventError> {
+        let device = if event.user_agent.is_empty() {
+            "an unknown device"
+        } else {
+            &event.user_agent
+        };
+        if !store::note_device_in(tx, user(&event.user)?, device, SystemTime::now()).await? {
+            return Ok(());
+        }
+        let context = json!({
+            "device": device,
+            "address": event.client_address,
+            "when": when(event.sign_in_time),
+        });
+        self.security(tx, event_id, &event.user, "new_sign_in", context)
+            .await
+    }
+
+    /// A security message: by email and in the inbox, whatever the preferences.
+    async fn security(
+        &self,
+        tx: &mut AnyConnection,
+        event_id: &str,
+        user_name: &str,
+        template: &'static str,
+        context: Value,
+    ) -> Result<(), EventError> {
+        let user = user(user_name)?;
+        let notice = Notice {
+            user,
+            category: Category::Account,
+            template,
+            context,
+            link: "/account/security".to_owned(),
+            subject: user.name(),
+            only: Some(&[Channel::Email, Channel::InApp]),
             cause: event_id.to_owned(),
         };
         Ok(self.notifier.notify(tx, notice).await?)

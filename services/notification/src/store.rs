@@ -247,6 +247,7 @@ pub async fn erase_user_in(tx: &mut AnyConnection, user: UserId) -> Result<(), s
         "deliveries",
         "alert_matches",
         "digests",
+        "known_devices",
     ] {
         sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
             .bind(user.0.to_string())
@@ -874,4 +875,28 @@ pub async fn mark_digested_in(
     .execute(&mut *tx)
     .await?;
     Ok(())
+}
+
+/// Records that `user` signed in from `device`; whether it is new for an account that had
+/// signed in before (the first device of an account is not news).
+pub async fn note_device_in(
+    tx: &mut AnyConnection,
+    user: UserId,
+    device: &str,
+    now: SystemTime,
+) -> Result<bool, sqlx::Error> {
+    let known: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM known_devices WHERE user_id = $1")
+        .bind(user.0.to_string())
+        .fetch_one(&mut *tx)
+        .await?;
+    let added = sqlx::query(
+        "INSERT INTO known_devices (user_id, device, first_seen_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (user_id, device) DO NOTHING",
+    )
+    .bind(user.0.to_string())
+    .bind(device)
+    .bind(unix_micros(now))
+    .execute(&mut *tx)
+    .await?;
+    Ok(known > 0 && added.rows_affected() == 1)
 }

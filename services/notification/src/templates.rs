@@ -25,6 +25,18 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../templates/en/password_reset.txt"),
     ),
     (
+        "en/new_sign_in.txt",
+        include_str!("../templates/en/new_sign_in.txt"),
+    ),
+    (
+        "en/mfa_enabled.txt",
+        include_str!("../templates/en/mfa_enabled.txt"),
+    ),
+    (
+        "en/mfa_disabled.txt",
+        include_str!("../templates/en/mfa_disabled.txt"),
+    ),
+    (
         "en/booking_requested_guest.txt",
         include_str!("../templates/en/booking_requested_guest.txt"),
     ),
@@ -284,6 +296,7 @@ mod tests {
             "alerts": [{"title": "Loft", "price": 9900, "currency_code": "EUR",
                         "reason": "new listing", "link": "https://stays.example/properties/p-1"}],
             "payment": {"refunded_amount": 500, "currency_code": "EUR"},
+            "device": "Firefox on Linux", "address": "203.0.113.7", "when": "2027-01-01 10:00 UTC",
         })
     }
 
@@ -345,6 +358,29 @@ mod tests {
             templates.render("booking_confirmed_guest", "en", &json!({"base_url": "x"})),
             Err(TemplateError::Render { .. })
         ));
+    }
+
+    #[test]
+    fn every_template_file_is_built_in() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        for language in std::fs::read_dir(&dir).expect("templates/") {
+            let language = language.expect("an entry").path();
+            let Some(files) = std::fs::read_dir(&language).ok() else {
+                continue; // layout.html
+            };
+            for file in files {
+                let file = file.expect("an entry").path();
+                let name = file
+                    .strip_prefix(&dir)
+                    .expect("under templates/")
+                    .to_string_lossy()
+                    .into_owned();
+                assert!(
+                    FILES.iter().any(|(known, _)| *known == name),
+                    "{name} is not in FILES"
+                );
+            }
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@ use sqlx::Row;
 
 use super::{IdentityStore, StoreError};
 use crate::domain::UserId;
+use crate::events;
 
 /// A stored TOTP factor.
 #[derive(Debug, Clone)]
@@ -92,6 +93,10 @@ impl IdentityStore {
                 .execute(&mut *tx)
                 .await?;
         }
+        let event = events::mfa_changed(user, true, now);
+        events::OUTBOX
+            .append(&mut tx, event.to_new_event(None))
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -136,10 +141,18 @@ impl IdentityStore {
     /// Removes the account's second factor and recovery codes.
     pub async fn disable_mfa(&self, user: UserId) -> Result<(), StoreError> {
         let mut tx = self.db.begin().await?;
+        let mut removed = 0;
         for table in ["mfa_factors", "recovery_codes"] {
-            sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
+            removed += sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
                 .bind(user.to_string())
                 .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        }
+        if removed > 0 {
+            let event = events::mfa_changed(user, false, SystemTime::now());
+            events::OUTBOX
+                .append(&mut tx, event.to_new_event(None))
                 .await?;
         }
         tx.commit().await?;

@@ -9,6 +9,7 @@ use sqlx::{Any, Row, Transaction};
 use super::tokens::{self, TokenPurpose};
 use super::{IdentityStore, StoreError};
 use crate::domain::{SessionId, UserId};
+use crate::events;
 
 /// Where a login came from.
 #[derive(Debug, Clone)]
@@ -106,6 +107,16 @@ impl IdentityStore {
         .bind(unix_micros(now))
         .execute(&mut *tx)
         .await?;
+        let event = events::signed_in(
+            user,
+            format!("{}/sessions/{}", user.name(), session.id),
+            &session.user_agent,
+            &session.client_address,
+            now,
+        );
+        events::OUTBOX
+            .append(&mut tx, event.to_new_event(None))
+            .await?;
         tx.commit().await?;
         Ok(session)
     }

@@ -95,3 +95,12 @@ CREATE TABLE listings (
     title TEXT NOT NULL,
     updated_at BIGINT NOT NULL
 );
+
+-- The devices (user agents) each account has signed in from: a sign-in from one not seen before
+-- is worth telling the owner about.
+CREATE TABLE known_devices (
+    user_id TEXT NOT NULL,
+    device TEXT NOT NULL,
+    first_seen_at BIGINT NOT NULL,
+    PRIMARY KEY (user_id, device)
+);

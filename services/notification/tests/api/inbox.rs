@@ -122,3 +122,39 @@ on_both_backends! {
         assert_eq!(app.inbox(&host).await.unread_count, 0);
     }
 }
+
+on_both_backends! {
+    async fn a_sign_in_from_a_new_device_is_reported_and_a_known_one_is_not(backend: Backend) {
+        let mut app = spawn_app(backend).await;
+        let ann = app.user("ann@example.com").await;
+        for (i, device) in ["Firefox on Linux", "Safari on iPhone", "Safari on iPhone"].into_iter().enumerate() {
+            let event = estospaces_proto::identity_v1::SignedIn {
+                user: ann.name.clone(),
+                session: format!("{}/sessions/s-{i}", ann.name),
+                user_agent: device.to_owned(),
+                client_address: "203.0.113.7".to_owned(),
+                sign_in_time: Some(std::time::SystemTime::now().into()),
+            };
+            app.publish("identity", &format!("signin-{i}"), "identity.signed_in", &ann.name, &event).await;
+        }
+        eventually("the report", || {
+            let mut client = app.notification.clone();
+            let ann = ann.clone();
+            async move {
+                let inbox = client
+                    .list_notifications(authorized(pb::ListNotificationsRequest { parent: ann.name.clone(), ..Default::default() }, &ann.token))
+                    .await
+                    .ok()?
+                    .into_inner();
+                inbox.notifications.iter().any(|n| n.template == "new_sign_in").then_some(())
+            }
+        })
+        .await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let reports: Vec<_> = app.inbox(&ann).await.notifications.into_iter().filter(|n| n.template == "new_sign_in").collect();
+        // Three devices (the helper's own sign-in among them): the first seen is the account's
+        // own, the other two are news, and the second Safari sign-in is not.
+        assert_eq!(reports.len(), 2, "{reports:?}");
+        assert_eq!(reports.iter().filter(|n| n.body.contains("Safari on iPhone")).count(), 1, "{reports:?}");
+    }
+}
