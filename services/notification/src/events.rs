@@ -19,7 +19,7 @@ use sqlx::AnyConnection;
 use crate::domain::{Category, Channel, Digest, UserId};
 use crate::keys::OpenError;
 use crate::notify::{Notice, Notifier, NotifyError};
-use crate::store::{self, AlertMatch};
+use crate::store::{self, AlertMatch, Reminder};
 
 /// This service's outbox: its events go to `estospaces.notification.v1`.
 pub const OUTBOX: Outbox = Outbox::new("notification");
@@ -73,6 +73,23 @@ fn when(time: Option<prost_types::Timestamp>) -> String {
     time.and_then(|time| jiff::Timestamp::new(time.seconds, 0).ok())
         .map(|time| time.strftime("%Y-%m-%d %H:%M UTC").to_string())
         .unwrap_or_default()
+}
+
+/// The day before `check_in` at 09:00 in `zone`.
+fn reminder_due(check_in: &property::Date, zone: &jiff::tz::TimeZone) -> Option<SystemTime> {
+    let day = jiff::civil::Date::new(
+        i16::try_from(check_in.year).ok()?,
+        i8::try_from(check_in.month).ok()?,
+        i8::try_from(check_in.day).ok()?,
+    )
+    .ok()?;
+    let due = day
+        .checked_sub(jiff::Span::new().days(1))
+        .ok()?
+        .at(9, 0, 0, 0)
+        .to_zoned(zone.clone())
+        .ok()?;
+    Some(SystemTime::from(due.timestamp()))
 }
 
 fn date(date: Option<&property::Date>) -> String {
@@ -137,18 +154,8 @@ impl EventHandler for PlatformEventsHandler {
             .listing(tx, p.property));
         on!(event, booking::BookingRequested, |p| self
             .requested(tx, id, p));
-        on!(event, booking::BookingConfirmed, |p| {
-            self.booking(
-                tx,
-                id,
-                p.booking,
-                Value::Null,
-                &[
-                    (Party::Guest, "booking_confirmed_guest"),
-                    (Party::Host, "booking_confirmed_host"),
-                ],
-            )
-        });
+        on!(event, booking::BookingConfirmed, |p| self
+            .confirmed(tx, id, p));
         on!(event, booking::BookingDeclined, |p| {
             self.booking(
                 tx,
@@ -159,7 +166,7 @@ impl EventHandler for PlatformEventsHandler {
             )
         });
         on!(event, booking::BookingExpired, |p| {
-            self.booking(
+            self.ended(
                 tx,
                 id,
                 p.booking,
@@ -168,7 +175,7 @@ impl EventHandler for PlatformEventsHandler {
             )
         });
         on!(event, booking::BookingPaymentFailed, |p| {
-            self.booking(
+            self.ended(
                 tx,
                 id,
                 p.booking,
@@ -189,7 +196,7 @@ impl EventHandler for PlatformEventsHandler {
                 "refund_amount": p.refund_amount,
                 "refund_explanation": p.refund_explanation,
             });
-            self.booking(
+            self.ended(
                 tx,
                 id,
                 p.booking,
@@ -345,16 +352,13 @@ impl PlatformEventsHandler {
         .await
     }
 
-    /// One notice per party about a booking.
-    async fn booking(
+    /// The booking's details for the templates.
+    async fn booking_details(
         &self,
         tx: &mut AnyConnection,
-        event_id: &str,
-        facts: Option<booking::BookingFacts>,
+        facts: &booking::BookingFacts,
         extra: Value,
-        parties: &[(Party, &'static str)],
-    ) -> Result<(), EventError> {
-        let facts = facts.ok_or_else(|| EventError::Malformed("no booking".to_owned()))?;
+    ) -> Result<Value, EventError> {
         let title = store::listing_title_in(tx, &facts.property)
             .await?
             .unwrap_or_else(|| "your listing".to_owned());
@@ -373,24 +377,121 @@ impl PlatformEventsHandler {
         if let (Value::Object(details), Value::Object(extra)) = (&mut details, extra) {
             details.extend(extra);
         }
+        Ok(details)
+    }
+
+    /// One notice per party about a booking.
+    async fn booking(
+        &self,
+        tx: &mut AnyConnection,
+        event_id: &str,
+        facts: Option<booking::BookingFacts>,
+        extra: Value,
+        parties: &[(Party, &'static str)],
+    ) -> Result<(), EventError> {
+        let facts = facts.ok_or_else(|| EventError::Malformed("no booking".to_owned()))?;
+        let details = self.booking_details(tx, &facts, extra).await?;
+        self.tell_parties(
+            tx,
+            event_id,
+            &facts.booking,
+            &facts.guest,
+            &facts.host,
+            &details,
+            parties,
+        )
+        .await
+    }
+
+    /// Tells each party of `booking` with its template.
+    #[allow(clippy::too_many_arguments)]
+    async fn tell_parties(
+        &self,
+        tx: &mut AnyConnection,
+        cause: &str,
+        booking: &str,
+        guest: &str,
+        host: &str,
+        details: &Value,
+        parties: &[(Party, &'static str)],
+    ) -> Result<(), EventError> {
         for (party, template) in parties {
             let recipient = match party {
-                Party::Guest => &facts.guest,
-                Party::Host => &facts.host,
+                Party::Guest => guest,
+                Party::Host => host,
             };
             let notice = Notice {
                 user: user(recipient)?,
                 category: Category::Bookings,
                 template,
                 context: json!({"booking": details}),
-                link: format!("/{}", facts.booking),
-                subject: facts.booking.clone(),
+                link: format!("/{booking}"),
+                subject: booking.to_owned(),
                 only: None,
-                cause: event_id.to_owned(),
+                cause: cause.to_owned(),
             };
             self.notifier.notify(tx, notice).await?;
         }
         Ok(())
+    }
+
+    /// A confirmed booking: both parties are told, and the check-in reminder is scheduled for
+    /// the day before at 09:00 in the guest's time zone.
+    async fn confirmed(
+        &self,
+        tx: &mut AnyConnection,
+        event_id: &str,
+        event: booking::BookingConfirmed,
+    ) -> Result<(), EventError> {
+        let facts = event
+            .booking
+            .ok_or_else(|| EventError::Malformed("no booking".to_owned()))?;
+        let details = self.booking_details(tx, &facts, Value::Null).await?;
+        self.tell_parties(
+            tx,
+            event_id,
+            &facts.booking,
+            &facts.guest,
+            &facts.host,
+            &details,
+            &[
+                (Party::Guest, "booking_confirmed_guest"),
+                (Party::Host, "booking_confirmed_host"),
+            ],
+        )
+        .await?;
+        let guest = user(&facts.guest)?;
+        let (preferences, _) = store::preferences_in(tx, guest).await?;
+        let Some(due) = facts
+            .check_in
+            .as_ref()
+            .and_then(|day| reminder_due(day, &preferences.zone()))
+        else {
+            return Err(EventError::Malformed("no valid check-in date".to_owned()));
+        };
+        let reminder = Reminder {
+            booking: facts.booking.clone(),
+            guest,
+            host: user(&facts.host)?,
+            details,
+        };
+        store::schedule_reminder_in(tx, &reminder, due).await?;
+        Ok(())
+    }
+
+    /// A booking that ended early: both parties are told and its reminder is dropped.
+    async fn ended(
+        &self,
+        tx: &mut AnyConnection,
+        event_id: &str,
+        facts: Option<booking::BookingFacts>,
+        extra: Value,
+        parties: &[(Party, &'static str)],
+    ) -> Result<(), EventError> {
+        if let Some(facts) = &facts {
+            store::cancel_reminder_in(tx, &facts.booking).await?;
+        }
+        self.booking(tx, event_id, facts, extra, parties).await
     }
 
     async fn refunded(

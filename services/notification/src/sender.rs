@@ -298,3 +298,62 @@ impl Digests {
         Ok(made)
     }
 }
+
+/// Sends check-in reminders as they fall due: the guest's "see you tomorrow" and the host's
+/// "your guest arrives tomorrow", each once.
+#[derive(Debug, Clone)]
+pub struct Reminders {
+    store: NotificationStore,
+    notifier: Notifier,
+    interval: Duration,
+}
+
+impl Reminders {
+    pub fn new(store: NotificationStore, notifier: Notifier, interval: Duration) -> Self {
+        Self {
+            store,
+            notifier,
+            interval,
+        }
+    }
+
+    pub async fn run(self) {
+        let mut ticker = tokio::time::interval(self.interval);
+        loop {
+            ticker.tick().await;
+            if let Err(err) = self.send_due().await {
+                tracing::warn!("sending check-in reminders: {err:#}");
+            }
+        }
+    }
+
+    /// One round; how many reminders went out.
+    pub async fn send_due(&self) -> anyhow::Result<usize> {
+        let mut sent = 0;
+        for reminder in self.store.due_reminders(SystemTime::now()).await? {
+            let mut tx = self.store.database().begin().await?;
+            if !store::mark_reminded_in(&mut tx, &reminder.booking, SystemTime::now()).await? {
+                continue; // another replica sent it
+            }
+            for (user, template) in [
+                (reminder.guest, "booking_reminder_guest"),
+                (reminder.host, "booking_reminder_host"),
+            ] {
+                let notice = Notice {
+                    user,
+                    category: Category::Bookings,
+                    template,
+                    context: json!({"booking": reminder.details}),
+                    link: format!("/{}", reminder.booking),
+                    subject: reminder.booking.clone(),
+                    only: None,
+                    cause: format!("reminder/{}", reminder.booking),
+                };
+                self.notifier.notify(&mut tx, notice).await?;
+            }
+            tx.commit().await?;
+            sent += 1;
+        }
+        Ok(sent)
+    }
+}

@@ -19,7 +19,7 @@ use crate::config::{NotificationConfig, SmsProviderKind};
 use crate::events::{PlatformEventsHandler, TOPICS};
 use crate::keys::Keys;
 use crate::notify::Notifier;
-use crate::sender::{Digests, SendPolicy, Sender};
+use crate::sender::{Digests, Reminders, SendPolicy, Sender};
 use crate::service::NotificationHandlers;
 use crate::store::{MIGRATIONS, NotificationStore};
 use crate::templates::Templates;
@@ -139,7 +139,11 @@ async fn assemble(
     host.worker("sender", move |stopping| sender.run(stopping));
     host.task(
         "alert digests",
-        Digests::new(store.clone(), notifier, settings.digest_interval).run(),
+        Digests::new(store.clone(), notifier.clone(), settings.digest_interval).run(),
+    );
+    host.task(
+        "check-in reminders",
+        Reminders::new(store.clone(), notifier, settings.digest_interval).run(),
     );
 
     let draining = host.draining();

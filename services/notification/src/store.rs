@@ -900,3 +900,80 @@ pub async fn note_device_in(
     .await?;
     Ok(known > 0 && added.rows_affected() == 1)
 }
+
+/// A check-in reminder that is due.
+#[derive(Debug, Clone)]
+pub struct Reminder {
+    pub booking: String,
+    pub guest: UserId,
+    pub host: UserId,
+    pub details: serde_json::Value,
+}
+
+/// Schedules the check-in reminder of `booking` (again, if it was).
+pub async fn schedule_reminder_in(
+    tx: &mut AnyConnection,
+    reminder: &Reminder,
+    due_at: SystemTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO reminders (booking, guest_id, host_id, details, due_at, sent_at) \
+         VALUES ($1, $2, $3, $4, $5, NULL) ON CONFLICT (booking) DO NOTHING",
+    )
+    .bind(&reminder.booking)
+    .bind(reminder.guest.0.to_string())
+    .bind(reminder.host.0.to_string())
+    .bind(reminder.details.to_string())
+    .bind(unix_micros(due_at))
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Drops the reminder of a booking that ended.
+pub async fn cancel_reminder_in(tx: &mut AnyConnection, booking: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM reminders WHERE booking = $1 AND sent_at IS NULL")
+        .bind(booking)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// Marks a reminder sent; false when another replica sent it first.
+pub async fn mark_reminded_in(
+    tx: &mut AnyConnection,
+    booking: &str,
+    now: SystemTime,
+) -> Result<bool, sqlx::Error> {
+    let done =
+        sqlx::query("UPDATE reminders SET sent_at = $2 WHERE booking = $1 AND sent_at IS NULL")
+            .bind(booking)
+            .bind(unix_micros(now))
+            .execute(&mut *tx)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+impl NotificationStore {
+    /// Reminders due at `now`, not yet sent.
+    pub async fn due_reminders(&self, now: SystemTime) -> Result<Vec<Reminder>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT booking, guest_id, host_id, details FROM reminders \
+             WHERE sent_at IS NULL AND due_at <= $1 ORDER BY due_at LIMIT 100",
+        )
+        .bind(unix_micros(now))
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Reminder {
+                    booking: row.try_get("booking")?,
+                    guest: uuid_of(row, "guest_id").map(UserId)?,
+                    host: uuid_of(row, "host_id").map(UserId)?,
+                    details: serde_json::from_str(&row.try_get::<String, _>("details")?)
+                        .map_err(decode)?,
+                })
+            })
+            .collect()
+    }
+}

@@ -57,6 +57,14 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../templates/en/booking_declined.txt"),
     ),
     (
+        "en/booking_reminder_guest.txt",
+        include_str!("../templates/en/booking_reminder_guest.txt"),
+    ),
+    (
+        "en/booking_reminder_host.txt",
+        include_str!("../templates/en/booking_reminder_host.txt"),
+    ),
+    (
         "en/booking_expired.txt",
         include_str!("../templates/en/booking_expired.txt"),
     ),

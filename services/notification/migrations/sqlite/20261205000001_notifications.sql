@@ -104,3 +104,16 @@ CREATE TABLE known_devices (
     first_seen_at BIGINT NOT NULL,
     PRIMARY KEY (user_id, device)
 );
+
+-- Check-in reminders of confirmed bookings, due the day before at 09:00 in the guest's time
+-- zone; removed when the booking ends before then.
+CREATE TABLE reminders (
+    booking TEXT PRIMARY KEY,
+    guest_id TEXT NOT NULL,
+    host_id TEXT NOT NULL,
+    -- The booking's details for the templates, as JSON.
+    details TEXT NOT NULL,
+    due_at BIGINT NOT NULL,
+    sent_at BIGINT
+);
+CREATE INDEX reminders_due ON reminders (sent_at, due_at);

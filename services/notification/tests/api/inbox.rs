@@ -158,3 +158,47 @@ on_both_backends! {
         assert_eq!(reports.iter().filter(|n| n.body.contains("Safari on iPhone")).count(), 1, "{reports:?}");
     }
 }
+
+on_both_backends! {
+    async fn a_confirmed_booking_reminds_guest_and_host_the_day_before_check_in_once_and_a_cancelled_one_does_not(backend: Backend) {
+        use estospaces_proto::booking_v1 as booking;
+        use estospaces_proto::property_v1::Date;
+
+        // Reminder rounds a second apart: the cancellation below lands between two.
+        let settings = estospaces_notification::NotificationSettings {
+            digest_interval: Duration::from_secs(1),
+            ..crate::helpers::quick_settings()
+        };
+        let mut app = crate::helpers::spawn_app_with(backend, settings).await;
+        let guest = app.user("gus@example.com").await;
+        let host = app.user("hana@example.com").await;
+        // Check-in today: the reminder was due yesterday at 09:00, so it goes at the next round.
+        let today = jiff::Zoned::now().date();
+        let check_in = Date { year: i32::from(today.year()), month: i32::from(today.month()), day: i32::from(today.day()) };
+        for id in ["b-soon", "b-off"] {
+            let facts = booking::BookingFacts { check_in: Some(check_in.clone()), ..crate::helpers::booking_facts(id, &guest, &host) };
+            let confirmed = booking::BookingConfirmed { booking: Some(facts.clone()), capture_now: true };
+            if id == "b-off" {
+                // Cancelled before the next reminder round.
+                let cancelled = booking::BookingCancelled { booking: Some(facts), cancelled_by: booking::booking_cancelled::CancelledBy::Guest as i32, ..Default::default() };
+                app.publish("booking", "evt-off-confirmed", "booking.confirmed", "bookings/b-off", &confirmed).await;
+                app.publish("booking", "evt-off-cancelled", "booking.cancelled", "bookings/b-off", &cancelled).await;
+            } else {
+                app.publish("booking", "evt-soon", "booking.confirmed", "bookings/b-soon", &confirmed).await;
+            }
+        }
+        eventually("the host's reminder", || {
+            let mut client = app.notification.clone();
+            let host = host.clone();
+            async move {
+                let inbox = client.list_notifications(authorized(pb::ListNotificationsRequest { parent: host.name.clone(), ..Default::default() }, &host.token)).await.ok()?.into_inner();
+                inbox.notifications.iter().any(|n| n.template == "booking_reminder_host").then_some(())
+            }
+        })
+        .await;
+        tokio::time::sleep(Duration::from_millis(1500)).await; // another reminder round
+        let reminders: Vec<_> = app.inbox(&guest).await.notifications.into_iter().filter(|n| n.template == "booking_reminder_guest").collect();
+        assert_eq!(reminders.len(), 1, "one reminder, for the booking still on: {reminders:?}");
+        assert_eq!(reminders[0].subject, "bookings/b-soon");
+    }
+}
