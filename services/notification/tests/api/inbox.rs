@@ -176,7 +176,7 @@ on_both_backends! {
         let today = jiff::Zoned::now().date();
         let check_in = Date { year: i32::from(today.year()), month: i32::from(today.month()), day: i32::from(today.day()) };
         for id in ["b-soon", "b-off"] {
-            let facts = booking::BookingFacts { check_in: Some(check_in.clone()), ..crate::helpers::booking_facts(id, &guest, &host) };
+            let facts = booking::BookingFacts { check_in: Some(check_in), ..crate::helpers::booking_facts(id, &guest, &host) };
             let confirmed = booking::BookingConfirmed { booking: Some(facts.clone()), capture_now: true };
             if id == "b-off" {
                 // Cancelled before the next reminder round.
