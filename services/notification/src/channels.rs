@@ -19,6 +19,9 @@ pub enum SendError {
     /// Trying again cannot help: the address is refused, the message is malformed.
     #[error("{0}")]
     Permanent(String),
+    /// The address no longer exists (a push subscription the browser dropped): forget it.
+    #[error("{0}")]
+    Gone(String),
 }
 
 /// An email to send.

@@ -22,6 +22,18 @@ pub enum SmsProviderKind {
     Twilio,
 }
 
+/// Which push provider sends browser push messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum PushProviderKind {
+    /// The Web Push protocol to each browser's push service, signed with the service's own
+    /// VAPID key.
+    #[default]
+    WebPush,
+    /// Nothing leaves the process: each message is recorded in the delivery log.
+    Sandbox,
+}
+
 /// Settings only the notification service reads.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
@@ -47,6 +59,13 @@ pub struct NotificationSettings {
     pub twilio_from: Option<String>,
     /// Where Twilio's API is.
     pub twilio_base_url: String,
+    /// The push provider.
+    pub push_provider: PushProviderKind,
+    /// The push services subscriptions may point at, as origins; `https://*.example.com` allows
+    /// every subdomain. The platform POSTs to these, so nothing else is accepted.
+    pub push_services: Vec<String>,
+    /// Who runs the platform, for push services (`mailto:` or `https:`), in the VAPID token.
+    pub vapid_subject: String,
     /// Attempts before a delivery is dead-lettered.
     pub max_attempts: u32,
     /// The wait before the first retry; it doubles each time, up to `max_retry_delay`.
@@ -84,6 +103,16 @@ impl Default for NotificationSettings {
             twilio_auth_token: None,
             twilio_from: None,
             twilio_base_url: "https://api.twilio.com".to_owned(),
+            push_provider: PushProviderKind::WebPush,
+            push_services: [
+                "https://fcm.googleapis.com",
+                "https://updates.push.services.mozilla.com",
+                "https://web.push.apple.com",
+                "https://*.notify.windows.com",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+            vapid_subject: "mailto:operators@estospaces.localhost".to_owned(),
             max_attempts: 8,
             retry_delay: Duration::from_secs(2),
             max_retry_delay: Duration::from_secs(30 * 60),

@@ -7,7 +7,8 @@
 //! - [`templates`]: the messages, per language, with an English fallback.
 //! - [`notify`]: a notice made into an inbox entry and queued deliveries, per the preferences.
 //! - [`events`]: the platform's events that become notices.
-//! - [`channels`]: email (SMTP or `.eml` files) and SMS (sandbox or Twilio).
+//! - [`channels`]: email (SMTP or `.eml` files) and SMS (sandbox or Twilio); [`push`]: Web Push
+//!   (RFC 8291 encryption, VAPID) or a sandbox.
 //! - [`sender`]: the workers that send the queue, retry, dead-letter and make digests.
 //! - [`service`]: the `estospaces.notification.v1.NotificationService` gRPC handlers.
 //! - [`startup`]: the service declared to the service host ([`build`]).
@@ -20,13 +21,14 @@ pub mod domain;
 pub mod events;
 pub mod keys;
 pub mod notify;
+pub mod push;
 pub mod sender;
 pub mod service;
 pub mod startup;
 pub mod store;
 pub mod templates;
 
-pub use config::{NotificationConfig, NotificationSettings, SmsProviderKind};
+pub use config::{NotificationConfig, NotificationSettings, PushProviderKind, SmsProviderKind};
 pub use estospaces_host::Application;
 pub use startup::{build, build_with_keys};
 

@@ -185,8 +185,33 @@ impl Notifier {
                     };
                     queued |= store::insert_delivery_in(tx, &delivery, now).await?;
                 }
-                // No phone number, or push (no device registration yet): nothing to send to.
-                Channel::Sms | Channel::Push => {}
+                Channel::Push => {
+                    let payload = serde_json::json!({
+                        "title": rendered.title,
+                        "body": rendered.sms,
+                        "link": self.url(&notice.link),
+                    })
+                    .to_string();
+                    for subscription in store::push_subscriptions_in(tx, notice.user).await? {
+                        let delivery = NewDelivery {
+                            user: notice.user,
+                            dedupe_key: format!("{}/{}", dedupe(channel), subscription.id),
+                            channel,
+                            category: notice.category,
+                            template: notice.template.to_owned(),
+                            skipped_because: None,
+                            // The subscription's id: its endpoint and keys are read when sending.
+                            address: subscription.id.to_string(),
+                            title: rendered.title.clone(),
+                            text_body: payload.clone(),
+                            html_body: String::new(),
+                            unsubscribe_url: String::new(),
+                        };
+                        queued |= store::insert_delivery_in(tx, &delivery, now).await?;
+                    }
+                }
+                // No phone number: nothing to send to.
+                Channel::Sms => {}
             }
         }
         if queued {

@@ -18,6 +18,7 @@ use tokio::sync::Notify;
 use crate::channels::{Email, Mailer, SendError, SmsProvider};
 use crate::domain::{Category, Channel, Digest};
 use crate::notify::{Notice, Notifier};
+use crate::push::{self, PushProvider};
 use crate::store::{self, DeliveryRecord, NotificationStore};
 
 /// How long a sender holds a delivery it took; another may take it after.
@@ -54,6 +55,7 @@ pub struct Sender {
     store: NotificationStore,
     mailer: Arc<dyn Mailer>,
     sms: Arc<dyn SmsProvider>,
+    push: Arc<dyn PushProvider>,
     policy: SendPolicy,
     wake: Arc<Notify>,
 }
@@ -63,6 +65,7 @@ impl Sender {
         store: NotificationStore,
         mailer: Arc<dyn Mailer>,
         sms: Arc<dyn SmsProvider>,
+        push: Arc<dyn PushProvider>,
         policy: SendPolicy,
         wake: Arc<Notify>,
     ) -> Self {
@@ -70,6 +73,7 @@ impl Sender {
             store,
             mailer,
             sms,
+            push,
             policy,
             wake,
         }
@@ -147,16 +151,26 @@ impl Sender {
                 .send(&delivery.address, &delivery.text_body)
                 .await
                 .map(|_| ()),
-            Channel::InApp | Channel::Push => Err(SendError::Permanent(format!(
-                "no sender for the {} channel",
-                delivery.channel.as_str()
-            ))),
+            Channel::Push => self.push(&delivery).await?,
+            Channel::InApp => Err(SendError::Permanent(
+                "the inbox has no sender: it is written when the notice is made".to_owned(),
+            )),
         };
         let channel = delivery.channel.as_str();
         match result {
             Ok(()) => {
                 self.store.mark_sent(&delivery, SystemTime::now()).await?;
                 metrics::counter!("notification_deliveries_total", "channel" => channel, "outcome" => "sent").increment(1);
+            }
+            Err(SendError::Gone(why)) => {
+                // The browser dropped the subscription: forget it, and this message with it.
+                if let Ok(id) = delivery.address.parse() {
+                    self.store
+                        .delete_push_subscription(delivery.user, id)
+                        .await?;
+                }
+                self.store.mark_skipped(delivery.id, &why).await?;
+                metrics::counter!("notification_deliveries_total", "channel" => channel, "outcome" => "gone").increment(1);
             }
             Err(err) => {
                 let attempts = u32::try_from(delivery.attempts).unwrap_or(u32::MAX);
@@ -182,6 +196,32 @@ impl Sender {
             }
         }
         Ok(())
+    }
+
+    /// Sends a push delivery to its subscription, if the subscription still exists.
+    async fn push(&self, delivery: &DeliveryRecord) -> anyhow::Result<Result<(), SendError>> {
+        let subscription = match delivery.address.parse() {
+            Ok(id) => self.store.push_subscription(id).await?,
+            Err(_) => None,
+        };
+        let Some(subscription) = subscription else {
+            return Ok(Err(SendError::Gone(
+                "the push subscription was removed".to_owned(),
+            )));
+        };
+        let keys = push::parse_p256dh(&subscription.p256dh_key)
+            .and_then(|p256dh| Ok((p256dh, push::parse_auth(&subscription.auth_key)?)));
+        let Ok((p256dh, auth)) = keys else {
+            return Ok(Err(SendError::Gone(
+                "the push subscription's keys are unusable".to_owned(),
+            )));
+        };
+        let target = push::Subscription {
+            endpoint: subscription.endpoint,
+            p256dh,
+            auth,
+        };
+        Ok(self.push.send(&target, delivery.text_body.as_bytes()).await)
     }
 
     /// Why `delivery` would exceed its recipient's hourly limit, if it would.

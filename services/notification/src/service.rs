@@ -19,6 +19,7 @@ use crate::domain::{self, Category, Channel, Digest, Preferences, QuietHours, Us
 use crate::keys::Keys;
 use crate::store::{
     DeliveryFilter, DeliveryRecord, DeliveryState, NotificationRecord, NotificationStore,
+    PushSubscriptionRecord,
 };
 
 /// How often a stream looks for notifications made by other replicas.
@@ -31,6 +32,8 @@ pub struct NotificationHandlers {
     keys: Keys,
     inbox: broadcast::Sender<UserId>,
     draining: Stopping,
+    vapid_public_key: String,
+    push_services: Vec<String>,
 }
 
 impl NotificationHandlers {
@@ -45,7 +48,26 @@ impl NotificationHandlers {
             keys,
             inbox,
             draining,
+            vapid_public_key: String::new(),
+            push_services: Vec::new(),
         }
+    }
+
+    /// Browsers subscribe with `vapid_public_key`, to push services among `push_services`.
+    pub fn with_push(mut self, vapid_public_key: String, push_services: Vec<String>) -> Self {
+        self.vapid_public_key = vapid_public_key;
+        self.push_services = push_services;
+        self
+    }
+}
+
+fn push_subscription_to_proto(record: &PushSubscriptionRecord) -> pb::PushSubscription {
+    pb::PushSubscription {
+        name: format!("{}/pushSubscriptions/{}", record.user.name(), record.id),
+        endpoint: record.endpoint.clone(),
+        p256dh_key: record.p256dh_key.clone(),
+        auth_key: String::new(), // a secret shared with the browser: never returned
+        create_time: timestamp(record.created_at),
     }
 }
 
@@ -526,6 +548,94 @@ impl NotificationService for NotificationHandlers {
             deliveries: records.iter().map(delivery_to_proto).collect(),
             next_page_token,
         }))
+    }
+
+    async fn get_push_config(
+        &self,
+        _request: Request<pb::GetPushConfigRequest>,
+    ) -> Result<Response<pb::GetPushConfigResponse>, Status> {
+        Ok(Response::new(pb::GetPushConfigResponse {
+            vapid_public_key: self.vapid_public_key.clone(),
+        }))
+    }
+
+    async fn create_push_subscription(
+        &self,
+        request: Request<pb::CreatePushSubscriptionRequest>,
+    ) -> Result<Response<pb::CreatePushSubscriptionResponse>, Status> {
+        let user = user_from("parent", &request.get_ref().parent, "")?;
+        owner_or_admin(&request, user)?;
+        let subscription = request
+            .get_ref()
+            .push_subscription
+            .clone()
+            .ok_or_else(|| invalid("push_subscription", "is required"))?;
+        let mut violations = Vec::new();
+        if !crate::push::is_allowed_endpoint(&subscription.endpoint, &self.push_services) {
+            violations.push(violation(
+                "push_subscription.endpoint",
+                "must be the URL of a push service the platform allows",
+            ));
+        }
+        if let Err(why) = crate::push::parse_p256dh(&subscription.p256dh_key) {
+            violations.push(violation("push_subscription.p256dh_key", why));
+        }
+        if let Err(why) = crate::push::parse_auth(&subscription.auth_key) {
+            violations.push(violation("push_subscription.auth_key", why));
+        }
+        if !violations.is_empty() {
+            return Err(ApiError::invalid_argument(DOMAIN, violations).into());
+        }
+        let record = PushSubscriptionRecord {
+            id: Uuid::now_v7(),
+            user,
+            endpoint: subscription.endpoint,
+            p256dh_key: subscription.p256dh_key,
+            auth_key: subscription.auth_key,
+            created_at: SystemTime::now(),
+        };
+        let stored = self
+            .store
+            .put_push_subscription(&record)
+            .await
+            .map_err(storage_error)?;
+        Ok(Response::new(pb::CreatePushSubscriptionResponse {
+            push_subscription: Some(push_subscription_to_proto(&stored)),
+        }))
+    }
+
+    async fn list_push_subscriptions(
+        &self,
+        request: Request<pb::ListPushSubscriptionsRequest>,
+    ) -> Result<Response<pb::ListPushSubscriptionsResponse>, Status> {
+        let user = user_from("parent", &request.get_ref().parent, "")?;
+        owner_or_admin(&request, user)?;
+        let records = self
+            .store
+            .push_subscriptions(user)
+            .await
+            .map_err(storage_error)?;
+        Ok(Response::new(pb::ListPushSubscriptionsResponse {
+            push_subscriptions: records.iter().map(push_subscription_to_proto).collect(),
+        }))
+    }
+
+    async fn delete_push_subscription(
+        &self,
+        request: Request<pb::DeletePushSubscriptionRequest>,
+    ) -> Result<Response<pb::DeletePushSubscriptionResponse>, Status> {
+        let name = &request.get_ref().name;
+        let (user, id) = child_name("name", name, "pushSubscriptions")?;
+        owner_or_admin(&request, user)?;
+        if !self
+            .store
+            .delete_push_subscription(user, id)
+            .await
+            .map_err(storage_error)?
+        {
+            return Err(ApiError::not_found(DOMAIN, name).into());
+        }
+        Ok(Response::new(pb::DeletePushSubscriptionResponse {}))
     }
 
     async fn retry_delivery(

@@ -15,10 +15,11 @@ use tokio::sync::{Notify, broadcast};
 
 use crate::SERVICE_NAME;
 use crate::channels::{MailDir, Mailer, SandboxSms, SmsProvider, SmtpMailer, TwilioSms};
-use crate::config::{NotificationConfig, SmsProviderKind};
+use crate::config::{NotificationConfig, PushProviderKind, SmsProviderKind};
 use crate::events::{PlatformEventsHandler, TOPICS};
 use crate::keys::Keys;
 use crate::notify::Notifier;
+use crate::push::{PushProvider, SandboxPush, VapidKey, WebPush};
 use crate::sender::{Digests, Reminders, SendPolicy, Sender};
 use crate::service::NotificationHandlers;
 use crate::store::{MIGRATIONS, NotificationStore};
@@ -88,6 +89,17 @@ fn sms_provider(config: &NotificationConfig) -> anyhow::Result<Arc<dyn SmsProvid
     })
 }
 
+/// The VAPID key pair, made on first start and kept in the database.
+async fn vapid_key(store: &NotificationStore) -> anyhow::Result<VapidKey> {
+    use base64::Engine as _;
+    let engine = base64::engine::general_purpose::STANDARD;
+    let secret = store
+        .vapid_secret(|| engine.encode(VapidKey::generate().secret_bytes()))
+        .await?;
+    VapidKey::from_secret_bytes(&engine.decode(secret)?)
+        .map_err(|err| anyhow::anyhow!("the stored VAPID key: {err}"))
+}
+
 async fn assemble(
     mut host: ServiceHost,
     config: NotificationConfig,
@@ -100,6 +112,15 @@ async fn assemble(
     let store = NotificationStore::new(db);
     host.relay_outbox().await?;
     let keys = Keys::initialize(store.clone()).await?;
+    let vapid = vapid_key(&store).await?;
+    let push: Arc<dyn PushProvider> = match settings.push_provider {
+        PushProviderKind::WebPush => Arc::new(WebPush::new(
+            vapid.clone(),
+            settings.vapid_subject.clone(),
+            settings.provider_timeout,
+        )?),
+        PushProviderKind::Sandbox => Arc::new(SandboxPush),
+    };
 
     let (inbox, _) = broadcast::channel(1024);
     let wake_sender = Arc::new(Notify::new());
@@ -127,6 +148,7 @@ async fn assemble(
         store.clone(),
         mailer,
         sms,
+        push,
         SendPolicy {
             max_attempts: settings.max_attempts.max(1),
             retry_delay: settings.retry_delay,
@@ -148,7 +170,8 @@ async fn assemble(
 
     let draining = host.draining();
     host.add_service(NotificationServiceServer::with_interceptor(
-        NotificationHandlers::new(store, keys, inbox, draining),
+        NotificationHandlers::new(store, keys, inbox, draining)
+            .with_push(vapid.public_key(), settings.push_services.clone()),
         auth,
     ));
     host.bind().await

@@ -248,6 +248,7 @@ pub async fn erase_user_in(tx: &mut AnyConnection, user: UserId) -> Result<(), s
         "alert_matches",
         "digests",
         "known_devices",
+        "push_subscriptions",
     ] {
         sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
             .bind(user.0.to_string())
@@ -975,5 +976,129 @@ impl NotificationStore {
                 })
             })
             .collect()
+    }
+}
+
+/// A stored push subscription.
+#[derive(Clone)]
+pub struct PushSubscriptionRecord {
+    pub id: Uuid,
+    pub user: UserId,
+    pub endpoint: String,
+    pub p256dh_key: String,
+    pub auth_key: String,
+    pub created_at: SystemTime,
+}
+
+impl std::fmt::Debug for PushSubscriptionRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PushSubscriptionRecord")
+            .field("id", &self.id)
+            .field("endpoint", &self.endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+fn push_subscription_from_row(row: &AnyRow) -> Result<PushSubscriptionRecord, sqlx::Error> {
+    Ok(PushSubscriptionRecord {
+        id: uuid_of(row, "id")?,
+        user: user_of(row)?,
+        endpoint: row.try_get("endpoint")?,
+        p256dh_key: row.try_get("p256dh_key")?,
+        auth_key: row.try_get("auth_key")?,
+        created_at: from_unix_micros(row.try_get("created_at")?),
+    })
+}
+
+const PUSH_COLUMNS: &str = "id, user_id, endpoint, p256dh_key, auth_key, created_at";
+
+/// `user`'s push subscriptions, newest first.
+pub async fn push_subscriptions_in(
+    tx: &mut AnyConnection,
+    user: UserId,
+) -> Result<Vec<PushSubscriptionRecord>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "SELECT {PUSH_COLUMNS} FROM push_subscriptions WHERE user_id = $1 ORDER BY id DESC"
+    ))
+    .bind(user.0.to_string())
+    .fetch_all(&mut *tx)
+    .await?;
+    rows.iter().map(push_subscription_from_row).collect()
+}
+
+impl NotificationStore {
+    /// Registers a subscription; an endpoint registered before (by anyone) is replaced.
+    pub async fn put_push_subscription(
+        &self,
+        record: &PushSubscriptionRecord,
+    ) -> Result<PushSubscriptionRecord, sqlx::Error> {
+        let mut tx = self.db.begin().await?;
+        sqlx::query("DELETE FROM push_subscriptions WHERE endpoint = $1")
+            .bind(&record.endpoint)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(&format!(
+            "INSERT INTO push_subscriptions ({PUSH_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
+        ))
+        .bind(record.id.to_string())
+        .bind(record.user.0.to_string())
+        .bind(&record.endpoint)
+        .bind(&record.p256dh_key)
+        .bind(&record.auth_key)
+        .bind(unix_micros(record.created_at))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(record.clone())
+    }
+
+    pub async fn push_subscriptions(
+        &self,
+        user: UserId,
+    ) -> Result<Vec<PushSubscriptionRecord>, sqlx::Error> {
+        let mut conn = self.db.pool().acquire().await?;
+        push_subscriptions_in(&mut conn, user).await
+    }
+
+    pub async fn push_subscription(
+        &self,
+        id: Uuid,
+    ) -> Result<Option<PushSubscriptionRecord>, sqlx::Error> {
+        let row = sqlx::query(&format!(
+            "SELECT {PUSH_COLUMNS} FROM push_subscriptions WHERE id = $1"
+        ))
+        .bind(id.to_string())
+        .fetch_optional(self.db.pool())
+        .await?;
+        row.as_ref().map(push_subscription_from_row).transpose()
+    }
+
+    /// Deletes `user`'s subscription `id`; whether there was one.
+    pub async fn delete_push_subscription(
+        &self,
+        user: UserId,
+        id: Uuid,
+    ) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query("DELETE FROM push_subscriptions WHERE id = $1 AND user_id = $2")
+            .bind(id.to_string())
+            .bind(user.0.to_string())
+            .execute(self.db.pool())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The VAPID key pair's private half (base64), made by `make` on first use.
+    pub async fn vapid_secret(&self, make: impl FnOnce() -> String) -> Result<String, sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO vapid_keys (id, secret_key, created_at) VALUES ('current', $1, $2) \
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(make())
+        .bind(unix_micros(SystemTime::now()))
+        .execute(self.db.pool())
+        .await?;
+        sqlx::query_scalar("SELECT secret_key FROM vapid_keys WHERE id = 'current'")
+            .fetch_one(self.db.pool())
+            .await
     }
 }

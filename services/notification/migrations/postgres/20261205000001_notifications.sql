@@ -117,3 +117,23 @@ CREATE TABLE reminders (
     sent_at BIGINT
 );
 CREATE INDEX reminders_due ON reminders (sent_at, due_at);
+
+-- Browsers' push subscriptions. The endpoint is unique: a browser registering again replaces
+-- its keys.
+CREATE TABLE push_subscriptions (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    endpoint TEXT NOT NULL UNIQUE,
+    -- base64url, as the Push API gives them.
+    p256dh_key TEXT NOT NULL,
+    auth_key TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX push_subscriptions_by_user ON push_subscriptions (user_id);
+
+-- The application server's VAPID key pair (P-256), made at first start: one row.
+CREATE TABLE vapid_keys (
+    id TEXT PRIMARY KEY,
+    secret_key TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);

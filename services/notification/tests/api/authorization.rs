@@ -27,6 +27,9 @@ on_both_backends! {
                 update_mask: Some(FieldMask { paths: vec!["time_zone".to_owned()] }),
             }, t)).await.map(drop),
             n.list_deliveries(authorized(pb::ListDeliveriesRequest { parent: ann.name.clone(), ..Default::default() }, t)).await.map(drop),
+            n.list_push_subscriptions(authorized(pb::ListPushSubscriptionsRequest { parent: ann.name.clone() }, t)).await.map(drop),
+            n.create_push_subscription(authorized(pb::CreatePushSubscriptionRequest { parent: ann.name.clone(), push_subscription: Some(pb::PushSubscription::default()) }, t)).await.map(drop),
+            n.delete_push_subscription(authorized(pb::DeletePushSubscriptionRequest { name: format!("{}/pushSubscriptions/0190b6a0-0000-7000-8000-000000000000", ann.name) }, t)).await.map(drop),
             // Everyone's deliveries and replays are for admins only.
             n.list_deliveries(authorized(pb::ListDeliveriesRequest { parent: "users/-".to_owned(), ..Default::default() }, t)).await.map(drop),
             n.retry_delivery(authorized(pb::RetryDeliveryRequest { name: delivery.clone() }, &ann.token)).await.map(drop),

@@ -9,3 +9,4 @@ mod authorization;
 mod deliveries;
 mod inbox;
 mod preferences;
+mod push;
