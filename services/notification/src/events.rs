@@ -209,6 +209,7 @@ impl EventHandler for PlatformEventsHandler {
         });
         on!(event, payment::PaymentRefunded, |p| self
             .refunded(tx, id, p));
+        on!(event, payment::PayoutPaid, |p| self.payout(tx, id, p));
         on!(event, search::AlertMatched, |p| self.alert(tx, id, p));
         Ok(())
     }
@@ -513,6 +514,28 @@ impl PlatformEventsHandler {
             }}),
             link: format!("/{}", facts.booking),
             subject: facts.payment.clone(),
+            only: None,
+            cause: event_id.to_owned(),
+        };
+        Ok(self.notifier.notify(tx, notice).await?)
+    }
+
+    async fn payout(
+        &self,
+        tx: &mut AnyConnection,
+        event_id: &str,
+        event: payment::PayoutPaid,
+    ) -> Result<(), EventError> {
+        let notice = Notice {
+            user: user(&event.host)?,
+            category: Category::Bookings,
+            template: "payout_paid",
+            context: json!({"payout": {
+                "amount": event.amount,
+                "currency_code": event.currency_code,
+            }}),
+            link: format!("/{}", event.booking),
+            subject: event.payout.clone(),
             only: None,
             cause: event_id.to_owned(),
         };

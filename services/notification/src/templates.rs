@@ -81,6 +81,10 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../templates/en/payment_refunded.txt"),
     ),
     (
+        "en/payout_paid.txt",
+        include_str!("../templates/en/payout_paid.txt"),
+    ),
+    (
         "en/alert_matched.txt",
         include_str!("../templates/en/alert_matched.txt"),
     ),
@@ -304,6 +308,7 @@ mod tests {
             "alerts": [{"title": "Loft", "price": 9900, "currency_code": "EUR",
                         "reason": "new listing", "link": "https://stays.example/properties/p-1"}],
             "payment": {"refunded_amount": 500, "currency_code": "EUR"},
+            "payout": {"amount": 22500, "currency_code": "EUR"},
             "device": "Firefox on Linux", "address": "203.0.113.7", "when": "2027-01-01 10:00 UTC",
         })
     }

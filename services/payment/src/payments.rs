@@ -20,7 +20,7 @@ use crate::ledger::{self, LedgerError, Transaction};
 use crate::provider::{AuthorizeRequest, PaymentProvider, ProviderError};
 use crate::store::{self, PaymentRecord};
 
-const OUTBOX: Outbox = Outbox::new(SERVICE_NAME);
+pub(crate) const OUTBOX: Outbox = Outbox::new(SERVICE_NAME);
 
 /// Why a step did not happen.
 #[derive(Debug, thiserror::Error)]

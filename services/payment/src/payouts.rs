@@ -2,14 +2,17 @@
 //!
 //! A payout is scheduled when the guest checks in ([`crate::events`]). When it is due, the
 //! host is paid what they are owed for the booking then: their share of the capture less their
-//! share of any refund. Paying marks the payout paid and books it in the ledger in one
-//! transaction; nothing left to pay cancels it. Moving the money to the host's bank (Stripe
+//! share of any refund. Paying marks the payout paid, books it in the ledger and emits
+//! `payment.payout_paid` in one transaction; nothing left to pay cancels it. Moving the money to the host's bank (Stripe
 //! Connect transfers) is the provider's business and not modelled here.
 
 use std::time::Duration;
 
+use estospaces_events::NewEvent;
+use estospaces_proto::payment_v1::PayoutPaid;
 use estospaces_storage::Database;
 
+use crate::domain::{booking_name, user_name};
 use crate::ledger::{self, LedgerError, Transaction};
 use crate::payments;
 use crate::store::{self, PayoutState};
@@ -41,6 +44,15 @@ pub async fn pay_due(db: &Database) -> Result<usize, LedgerError> {
             let transaction =
                 Transaction::payout(payment.id, &payment.currency_code, &payment.host_id, amount)?;
             ledger::book(&mut tx, &transaction, now).await?;
+            let paid = PayoutPaid {
+                payout: format!("payouts/{id}"),
+                booking: booking_name(&payout.booking_id),
+                host: user_name(&payout.host_id),
+                amount,
+                currency_code: payment.currency_code.clone(),
+            };
+            let event = NewEvent::new("payment.payout_paid", "payout", paid.payout.clone(), &paid);
+            payments::OUTBOX.append(&mut tx, event).await?;
         }
         tx.commit().await?;
         tracing::info!(payout = %id, host = %payout.host_id, amount, state = state.key(), "payout completed");

@@ -269,3 +269,43 @@ async fn the_twilio_adapter_posts_the_form_with_basic_auth_and_tells_permanent_f
     assert!(form.contains(&("From".to_owned(), "+15005550000".to_owned())));
     assert!(form.contains(&("Body".to_owned(), "hello".to_owned())));
 }
+
+on_both_backends! {
+    async fn a_recipient_without_an_address_is_skipped_with_the_reason_and_a_paid_host_is_told(backend: Backend) {
+        let mut app = spawn_app(backend).await;
+        let admin = app.admin().await;
+        let host = app.user("hana@example.com").await;
+        // A guest identity never told us about: no email address.
+        let stranger = User { name: "users/0190b6a0-0000-7000-8000-00000000abcd".to_owned(), token: String::new() };
+        confirm_booking(&app, "b-1", &stranger, &host).await;
+        let skipped = eventually("the skipped email", || {
+            let mut client = app.notification.clone();
+            let admin = admin.clone();
+            async move {
+                client
+                    .list_deliveries(authorized(pb::ListDeliveriesRequest { parent: "users/-".to_owned(), state: pb::delivery::State::Skipped as i32, ..Default::default() }, &admin.token))
+                    .await
+                    .ok()?
+                    .into_inner()
+                    .deliveries
+                    .into_iter()
+                    .find(|d| d.template == "booking_confirmed_guest")
+            }
+        })
+        .await;
+        assert!(skipped.last_error.contains("no email address"), "{}", skipped.last_error);
+
+        let paid = estospaces_proto::payment_v1::PayoutPaid {
+            payout: "payouts/po-1".to_owned(),
+            booking: "bookings/b-1".to_owned(),
+            host: host.name.clone(),
+            amount: 22_500,
+            currency_code: "EUR".to_owned(),
+        };
+        app.publish("payment", "evt-payout", "payment.payout_paid", "payouts/po-1", &paid).await;
+        let told = delivery_where(&app, &host, "the payout email", |d| d.template == "payout_paid").await;
+        assert_eq!(told.channel, pb::Channel::Email as i32);
+        let inbox = app.inbox(&host).await;
+        assert!(inbox.notifications.iter().any(|n| n.title == "You were paid EUR 225.00"), "{inbox:?}");
+    }
+}

@@ -106,9 +106,13 @@ on_both_backends! {
         assert!(app.money_movements().is_empty());
 
         publish(&log, &booking, &[booking.checked_in()]).await;
-        assert_eq!(app.wait_for_events(2).await, ["payment.authorized", "payment.captured"]);
+        assert_eq!(app.wait_for_events(2).await[..2], ["payment.authorized", "payment.captured"]);
         let payouts = wait_for_payout(&mut app, &booking.host).await;
         assert_eq!(payouts[0].amount, 8_500);
+        // Paid at once (no payout delay here): the host hears of it through an event.
+        assert_eq!(app.wait_for_events(3).await[2], "payment.payout_paid");
+        let paid: pb::PayoutPaid = app.events().await[2].payload().expect("a PayoutPaid");
+        assert_eq!((paid.amount, paid.host), (8_500, format!("users/{}", booking.host)));
     }
 
     async fn a_declined_card_fails_the_payment_with_its_code(backend: Backend) {
