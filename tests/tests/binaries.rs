@@ -14,6 +14,7 @@ const BINARIES: &[&str] = &[
     "estospaces-payment",
     "estospaces-booking",
     "estospaces-search",
+    "estospaces-notification",
     "estospaces-gateway",
     "estospaces-events",
 ];

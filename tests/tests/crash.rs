@@ -144,7 +144,13 @@ async fn on_postgres_and_kafka_every_acknowledged_booking_is_confirmed_and_captu
     let mut databases = Vec::new();
     let mut env = vec![("ESTOSPACES_KAFKA_BROKERS".to_owned(), broker.brokers())];
     for service in [
-        "identity", "profile", "property", "payment", "booking", "search",
+        "identity",
+        "profile",
+        "property",
+        "payment",
+        "booking",
+        "search",
+        "notification",
     ] {
         let database = estospaces_testing::TestDatabase::postgres(&[])
             .await
