@@ -77,6 +77,7 @@ PLATFORM_TABLES = (
     "payment",
     "booking",
     "search",
+    "notification",
     "gateway",
     "databases",
 )
