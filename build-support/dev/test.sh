@@ -62,4 +62,7 @@ drop_stale_test_databases() {
 }
 drop_stale_test_databases
 
+# The platform tests start the binaries themselves (tests/tests/{binaries,crash}.rs); nextest
+# builds test targets and only their own packages' binaries, so build every binary first.
+cargo build --workspace --bins --locked
 exec cargo nextest run --workspace --no-fail-fast "$@"

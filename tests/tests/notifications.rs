@@ -586,3 +586,82 @@ async fn a_sign_in_from_a_new_device_is_mailed_to_the_owner_and_a_known_one_is_n
         .count();
     assert_eq!(reports, 1, "one report for one new device");
 }
+
+#[tokio::test]
+async fn a_saved_search_matched_by_new_listings_is_mailed_as_one_digest() {
+    let smtp = SmtpSink::start();
+    let url = smtp.url();
+    let tour = start_seeded_platform_with(0, move |config| {
+        config.service.notification.smtp_url = Some(url.into());
+        config.service.notification.digest_interval = Duration::from_millis(500);
+    })
+    .await;
+    let token = tour.sign_up("dora@example.com").await;
+    let (_, session) = tour
+        .post(
+            "/v1/sessions:login",
+            None,
+            json!({"email": "dora@example.com", "password": "a long enough password"}),
+        )
+        .await;
+    let user = session["user"].as_str().expect("a user").to_owned();
+    let (status, saved) = tour
+        .post(
+            &format!("/v1/{user}/savedSearches"),
+            Some(&token),
+            json!({"displayName": "Stays in Lisbon", "query": {"kind": "LISTING_KIND_SHORT_STAY", "text": "Lisbon"}}),
+        )
+        .await;
+    assert_eq!(status, 201, "saving the search: {saved}");
+
+    // Hosts publish new listings: the seed, run again, adds them.
+    let mut config = estospaces::PlatformConfig::default();
+    config.common.data_dir = tour.data_dir.path().to_owned();
+    let options = estospaces::seed::SeedOptions {
+        listings: 12,
+        progress: false,
+    };
+    estospaces::seed::seed(&config, &tour.base, &options)
+        .await
+        .expect("seeded");
+
+    let digest = smtp
+        .wait_for("dora@example.com", "for your saved searches")
+        .await;
+    assert!(
+        digest.text.contains("Since our last email"),
+        "{}",
+        digest.text
+    );
+    assert!(
+        digest.text.contains("/properties/"),
+        "links to the listings: {}",
+        digest.text
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let digests = smtp
+        .messages()
+        .into_iter()
+        .filter(|m| {
+            m.header("To")
+                .is_some_and(|to| to.contains("dora@example.com"))
+        })
+        .filter(|m| {
+            m.header("Subject")
+                .is_some_and(|s| s.contains("saved searches"))
+        })
+        .count();
+    assert_eq!(
+        digests, 1,
+        "one digest a day, however many listings matched"
+    );
+    let (_, inbox) = tour
+        .get(&format!("/v1/{user}/notifications"), Some(&token))
+        .await;
+    assert!(
+        inbox["notifications"]
+            .as_array()
+            .is_some_and(|all| all.iter().any(|n| n["template"] == "alert_matched")),
+        "each match is in the inbox at once: {inbox}"
+    );
+}

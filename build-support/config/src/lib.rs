@@ -171,6 +171,7 @@ const NOT_SETTINGS: &[&str] = &[
     "buf",
     "tansu",
     "grpcurl",
+    "aiosmtpd",
     "services_timeout",
     "event_log",
 ];
