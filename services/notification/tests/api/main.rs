@@ -6,6 +6,7 @@
 mod helpers;
 
 mod authorization;
+mod binary;
 mod deliveries;
 mod inbox;
 mod preferences;
