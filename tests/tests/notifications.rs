@@ -56,12 +56,14 @@ impl Mail {
     }
 }
 
-fn percent_decode(text: &str) -> String {
+/// `text` with each `{escape}XX` (two hex digits) replaced by its byte: `%` for URLs, `=` for
+/// quoted-printable.
+fn unescape(text: &str, escape: u8) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%'
+        if bytes[i] == escape
             && let Some(byte) = text
                 .get(i + 1..i + 3)
                 .and_then(|hex| u8::from_str_radix(hex, 16).ok())
@@ -73,29 +75,16 @@ fn percent_decode(text: &str) -> String {
             i += 1;
         }
     }
-    String::from_utf8(out).expect("UTF-8")
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn percent_decode(text: &str) -> String {
+    unescape(text, b'%')
 }
 
 /// Undoes quoted-printable soft line breaks and `=XX` escapes.
 fn unquote(body: &str) -> String {
-    let joined = body.replace("=\r\n", "").replace("=\n", "");
-    let bytes = joined.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'='
-            && let Some(byte) = joined
-                .get(i + 1..i + 3)
-                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
-        {
-            out.push(byte);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    unescape(&body.replace("=\r\n", "").replace("=\n", ""), b'=')
 }
 
 impl SmtpSink {
@@ -152,14 +141,22 @@ impl SmtpSink {
         mails
     }
 
+    /// The messages to `to` whose subject contains `subject`.
+    fn matching(&self, to: &str, subject: &str) -> Vec<Mail> {
+        self.messages()
+            .into_iter()
+            .filter(|mail| {
+                mail.header("To").is_some_and(|t| t.contains(to))
+                    && mail.header("Subject").is_some_and(|s| s.contains(subject))
+            })
+            .collect()
+    }
+
     /// The first message to `to` whose subject contains `subject`, waiting up to 30 s.
     async fn wait_for(&self, to: &str, subject: &str) -> Mail {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            if let Some(mail) = self.messages().into_iter().find(|mail| {
-                mail.header("To").is_some_and(|t| t.contains(to))
-                    && mail.header("Subject").is_some_and(|s| s.contains(subject))
-            }) {
+            if let Some(mail) = self.matching(to, subject).into_iter().next() {
                 return mail;
             }
             assert!(
@@ -439,15 +436,7 @@ async fn a_confirmed_booking_mails_guest_and_host_reaches_the_hosts_inbox_live_a
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let host_mails = smtp
-        .messages()
-        .into_iter()
-        .filter(|mail| mail.header("To").is_some_and(|to| to.contains(&host_email)))
-        .filter(|mail| {
-            mail.header("Subject")
-                .is_some_and(|s| s.contains("cancelled"))
-        })
-        .count();
+    let host_mails = smtp.matching(&host_email, "cancelled").len();
     assert_eq!(host_mails, 0, "no booking email to a host who unsubscribed");
 }
 
@@ -572,18 +561,7 @@ async fn a_sign_in_from_a_new_device_is_mailed_to_the_owner_and_a_known_one_is_n
         mail.text
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let reports = smtp
-        .messages()
-        .into_iter()
-        .filter(|m| {
-            m.header("To")
-                .is_some_and(|to| to.contains("nina@example.com"))
-        })
-        .filter(|m| {
-            m.header("Subject")
-                .is_some_and(|s| s.contains("New sign-in"))
-        })
-        .count();
+    let reports = smtp.matching("nina@example.com", "New sign-in").len();
     assert_eq!(reports, 1, "one report for one new device");
 }
 
@@ -639,18 +617,7 @@ async fn a_saved_search_matched_by_new_listings_is_mailed_as_one_digest() {
         digest.text
     );
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let digests = smtp
-        .messages()
-        .into_iter()
-        .filter(|m| {
-            m.header("To")
-                .is_some_and(|to| to.contains("dora@example.com"))
-        })
-        .filter(|m| {
-            m.header("Subject")
-                .is_some_and(|s| s.contains("saved searches"))
-        })
-        .count();
+    let digests = smtp.matching("dora@example.com", "saved searches").len();
     assert_eq!(
         digests, 1,
         "one digest a day, however many listings matched"

@@ -90,11 +90,20 @@ fn user_from(field: &str, name: &str, suffix: &str) -> Result<UserId, ApiError> 
 
 /// The owner or an admin; decided before anything is looked up.
 fn owner_or_admin<T>(request: &Request<T>, owner: UserId) -> Result<&Caller, ApiError> {
-    let caller = policy::authenticated(request)?;
-    if caller.is_admin() || caller.user_id == owner.to_string() {
-        Ok(caller)
+    policy::owner_or_admin(request, &owner.to_string())
+}
+
+/// The page's token: the last id kept, when there were more than `limit`.
+fn next_page_token<T>(records: &mut Vec<T>, limit: i64, id: impl Fn(&T) -> Uuid) -> String {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    if records.len() > limit {
+        records.truncate(limit);
+        records
+            .last()
+            .map(|record| id(record).to_string())
+            .unwrap_or_default()
     } else {
-        Err(ApiError::permission_denied(DOMAIN, "owner"))
+        String::new()
     }
 }
 
@@ -327,12 +336,7 @@ impl NotificationService for NotificationHandlers {
             .notifications(user, before, message.unread_only, limit + 1)
             .await
             .map_err(storage_error)?;
-        let next_page_token = if records.len() as i64 > limit {
-            records.truncate(limit as usize);
-            records.last().map(|r| r.id.to_string()).unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let next_page_token = next_page_token(&mut records, limit, |record| record.id);
         let unread_count = self.store.unread_count(user).await.map_err(storage_error)?;
         Ok(Response::new(pb::ListNotificationsResponse {
             notifications: records.iter().map(notification_to_proto).collect(),
@@ -538,12 +542,7 @@ impl NotificationService for NotificationHandlers {
             .deliveries(&filter)
             .await
             .map_err(storage_error)?;
-        let next_page_token = if records.len() as i64 > limit {
-            records.truncate(limit as usize);
-            records.last().map(|r| r.id.to_string()).unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let next_page_token = next_page_token(&mut records, limit, |record| record.id);
         Ok(Response::new(pb::ListDeliveriesResponse {
             deliveries: records.iter().map(delivery_to_proto).collect(),
             next_page_token,
