@@ -150,6 +150,11 @@ impl Event {
         &self.envelope.event_type
     }
 
+    /// The flow the event belongs to: the first event's id, carried by every event it caused.
+    pub fn correlation_id(&self) -> &str {
+        &self.envelope.correlation_id
+    }
+
     pub fn aggregate_id(&self) -> &str {
         &self.envelope.aggregate_id
     }

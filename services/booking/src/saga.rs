@@ -378,10 +378,14 @@ impl PaymentEventsHandler {
                 tracing::info!(booking = %current.id, "payment failed; nights released");
             }
             Err(_) => {
-                // A failure the booking's state no longer fits (a capture at check-in, a late
-                // answer) is recorded and changes nothing else.
+                // A failure the booking's state no longer fits (a capture refused at check-in,
+                // a late answer) is recorded; the stay goes on, its payment shown failed for
+                // an operator to settle.
                 let mut next = current.clone();
                 next.updated_at = now;
+                if failed.failure_code == CAPTURE_FAILED {
+                    next.payment_status = PaymentStatus::Failed;
+                }
                 change_in(tx, &current, &next, vec![received], None).await?;
             }
         }

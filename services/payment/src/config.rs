@@ -45,6 +45,10 @@ pub struct PaymentSettings {
     /// How often expired idempotency keys are deleted.
     #[serde(with = "humantime_serde")]
     pub idempotency_sweep_interval: Duration,
+    /// How often authorizations still held for ended bookings are looked for (and voided),
+    /// and overdue provider steps counted.
+    #[serde(with = "humantime_serde")]
+    pub orphan_sweep_interval: Duration,
     /// The consumer group booking events are read as. Every replica shares the default; a
     /// test running its own instance beside others on one broker picks its own.
     pub booking_events_group: String,
@@ -62,6 +66,7 @@ impl Default for PaymentSettings {
             payout_interval: Duration::from_secs(60),
             idempotency_key_ttl: Duration::from_secs(24 * 60 * 60),
             idempotency_sweep_interval: Duration::from_secs(10 * 60),
+            orphan_sweep_interval: Duration::from_secs(60),
             booking_events_group: crate::events::CONSUMER_GROUP.to_owned(),
         }
     }

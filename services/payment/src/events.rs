@@ -5,7 +5,7 @@
 //! | `booking.requested` | authorize the total | `payment.authorized` / `payment.failed` |
 //! | `booking.confirmed` with `capture_now` | capture the total | `payment.captured` |
 //! | `booking.checked_in` | capture if not yet; schedule the host's payout | `payment.captured` |
-//! | `booking.expired`, `booking.declined` | void an authorization | `payment.voided` |
+//! | `booking.expired`, `booking.declined`, `booking.payment_failed` | void an authorization | `payment.voided` |
 //! | `booking.cancelled`, nothing captured, full refund | void | `payment.voided` |
 //! | `booking.cancelled`, nothing captured, partial refund | capture, then refund `refund_amount` | `payment.captured`, `payment.refunded` |
 //! | `booking.cancelled`, captured | refund `refund_amount` | `payment.refunded` |
@@ -13,20 +13,21 @@
 //! A refund of 0 moves nothing and records nothing. A capture the provider refuses (an
 //! expired authorization) fails the payment with `payment.failed`, code `capture_failed`.
 //!
-//! Each reaction runs in the consumer's transaction, which also records the event in the inbox:
-//! redelivery of the same event is skipped by the inbox, a second event asking for a step that
-//! already happened finds the payment past it and does nothing, and the provider calls carry
-//! keys derived from the booking and the step (`<booking>:capture`), so a reaction retried
-//! after a rollback gets the provider's first answer instead of moving money again.
-
-use std::time::Duration;
+//! A reaction only asks for steps ([`crate::steps`]): it records them in the consumer's
+//! transaction, with the inbox record of the event, and the steps worker calls the provider
+//! after the commit. Redelivery of the same event is skipped by the inbox; a second event
+//! asking for a step already asked for finds it recorded (the saga's keys are derived from the
+//! booking and the step, `<booking>:capture`), or the payment past it. Every event that ends a
+//! booking is remembered, so an authorization answered after it is voided.
 
 use estospaces_events::{Event, EventHandler, HandlerError};
 use estospaces_proto::booking_v1 as booking;
+use estospaces_proto::payment_v1 as pb;
 use sqlx::AnyConnection;
 
 use crate::domain::{NewPayment, PaymentState};
-use crate::payments::{self, Cause, Payments, StepError};
+use crate::payments::{self, StepError};
+use crate::steps::{self, Step, StepKind, Steps};
 use crate::store::{self, PaymentRecord};
 
 /// The consumer group the payment service reads booking events as.
@@ -54,16 +55,29 @@ impl From<sqlx::Error> for EventError {
 /// Reacts to booking events (see the module's docs).
 #[derive(Debug, Clone)]
 pub struct BookingEventsHandler {
-    payments: Payments,
-    payout_delay: Duration,
+    steps: Steps,
 }
 
 impl BookingEventsHandler {
-    pub fn new(payments: Payments, payout_delay: Duration) -> Self {
-        Self {
-            payments,
-            payout_delay,
+    pub fn new(steps: Steps) -> Self {
+        Self { steps }
+    }
+
+    /// Records `step`, asked for by `event`, to run now.
+    async fn ask(
+        &self,
+        tx: &mut AnyConnection,
+        event: &Event,
+        step: Step,
+    ) -> Result<bool, EventError> {
+        let step = step.following(event);
+        let asked = steps::enqueue(tx, &step, std::time::SystemTime::now()).await?;
+        if asked {
+            self.steps.wake();
+        } else {
+            tracing::debug!(booking = %step.booking_id, kind = step.kind.key(), "already asked for");
         }
+        Ok(asked)
     }
 
     async fn on_requested(
@@ -73,50 +87,60 @@ impl BookingEventsHandler {
         requested: &booking::BookingRequested,
     ) -> Result<(), EventError> {
         let facts = checked(requested.booking.as_ref())?;
-        let key = format!("{}:authorize", facts.booking_id);
-        match self
-            .payments
-            .authorize(
-                tx,
-                &facts,
-                &requested.payment_method,
-                &key,
-                Cause::Event(event),
-            )
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(StepError::PaymentExists) => {
-                tracing::debug!(booking = %facts.booking_id, "already authorized");
-                Ok(())
-            }
-            Err(err) => Err(err.into()),
+        if steps::has_ended(tx, &facts.booking_id).await? {
+            // A request replayed after its booking ended (from a dead letter, say).
+            tracing::warn!(booking = %facts.booking_id, "not authorizing a booking that ended");
+            return Ok(());
         }
+        if store::lock_payment_of_booking(tx, &facts.booking_id)
+            .await?
+            .is_some()
+        {
+            tracing::debug!(booking = %facts.booking_id, "already authorized");
+            return Ok(());
+        }
+        let booking = requested.booking.clone().unwrap_or_default();
+        let request = pb::AuthorizePaymentRequest {
+            booking: booking.booking,
+            payer: booking.guest,
+            host: booking.host,
+            amount: facts.amount,
+            currency_code: facts.currency_code.clone(),
+            platform_fee: facts.platform_fee,
+            payment_method: requested.payment_method.clone(),
+            idempotency_key: String::new(),
+        };
+        let key = format!("{}:authorize", facts.booking_id);
+        self.ask(tx, event, Step::authorize(&facts.booking_id, request, key))
+            .await?;
+        Ok(())
     }
 
-    /// Captures the booking's payment if it is only authorized; the payment as it is then.
+    /// Asks for the capture of the booking's payment if it is only authorized, the host's
+    /// payout after it if `then_pay_out`.
     async fn capture(
         &self,
         tx: &mut AnyConnection,
         event: &Event,
-        payment: PaymentRecord,
-    ) -> Result<PaymentRecord, EventError> {
-        if payment.state != PaymentState::Authorized {
-            return Ok(payment);
-        }
+        payment: &PaymentRecord,
+        then_pay_out: bool,
+    ) -> Result<(), EventError> {
         let key = format!("{}:capture", payment.booking_id);
-        match self
-            .payments
-            .capture(tx, payment.clone(), None, &key, Cause::Event(event))
-            .await
+        if payment.state == PaymentState::Authorized {
+            let mut step = Step::on(payment, StepKind::Capture, None, key.clone());
+            step.schedule_payout = then_pay_out;
+            if !self.ask(tx, event, step).await? && then_pay_out {
+                // The capture at confirmation still waits: it pays out too.
+                steps::schedule_payout_after(tx, &key).await?;
+            }
+        } else if then_pay_out
+            && payment.state.is_captured()
+            && store::schedule_payout(tx, payment, payments::now(), self.steps.payout_delay())
+                .await?
         {
-            Ok(payment) => Ok(payment),
-            Err(StepError::Rejected(why)) => Ok(self
-                .payments
-                .capture_failed(tx, payment, why, Cause::Event(event))
-                .await?),
-            Err(err) => Err(err.into()),
+            tracing::info!(payment = %payment.id, "host payout scheduled");
         }
+        Ok(())
     }
 
     async fn on_confirmed(
@@ -130,7 +154,7 @@ impl BookingEventsHandler {
             return Ok(());
         }
         if let Some(payment) = self.payment_of(tx, &facts).await? {
-            self.capture(tx, event, payment).await?;
+            self.capture(tx, event, &payment, false).await?;
         }
         Ok(())
     }
@@ -142,19 +166,14 @@ impl BookingEventsHandler {
         checked_in: &booking::BookingCheckedIn,
     ) -> Result<(), EventError> {
         let facts = checked(checked_in.booking.as_ref())?;
-        let Some(payment) = self.payment_of(tx, &facts).await? else {
-            return Ok(());
-        };
-        let payment = self.capture(tx, event, payment).await?;
-        if payment.state.is_captured()
-            && store::schedule_payout(tx, &payment, payments::now(), self.payout_delay).await?
-        {
-            tracing::info!(payment = %payment.id, "host payout scheduled");
+        if let Some(payment) = self.payment_of(tx, &facts).await? {
+            self.capture(tx, event, &payment, true).await?;
         }
         Ok(())
     }
 
-    /// `booking.expired` and `booking.declined`: the hold is gone, so is the authorization.
+    /// `booking.expired`, `booking.declined` and `booking.payment_failed`: the hold is gone,
+    /// so is the authorization.
     async fn on_released(
         &self,
         tx: &mut AnyConnection,
@@ -162,13 +181,11 @@ impl BookingEventsHandler {
         facts: Option<&booking::BookingFacts>,
     ) -> Result<(), EventError> {
         let facts = checked(facts)?;
+        steps::booking_ended(tx, &facts.booking_id).await?;
         if let Some(payment) = self.payment_of(tx, &facts).await?
             && payment.state == PaymentState::Authorized
         {
-            let key = format!("{}:void", payment.booking_id);
-            self.payments
-                .void(tx, payment, &key, Cause::Event(event))
-                .await?;
+            self.ask(tx, event, steps::void_of(&payment)).await?;
         }
         Ok(())
     }
@@ -183,54 +200,59 @@ impl BookingEventsHandler {
         if cancelled.refund_amount < 0 {
             return Err(EventError::Malformed("a negative refund_amount".to_owned()));
         }
-        let Some(mut payment) = self.payment_of(tx, &facts).await? else {
+        steps::booking_ended(tx, &facts.booking_id).await?;
+        let Some(payment) = self.payment_of(tx, &facts).await? else {
             return Ok(());
         };
-        if payment.state == PaymentState::Authorized {
-            if cancelled.refund_amount >= payment.amount {
-                // Nothing was charged and everything goes back: release the hold.
-                let key = format!("{}:void", payment.booking_id);
-                self.payments
-                    .void(tx, payment, &key, Cause::Event(event))
-                    .await?;
-                return Ok(());
-            }
-            // Part of the total is kept: charge it all, then refund the guest's share.
-            payment = self.capture(tx, event, payment).await?;
-        }
-        if !payment.state.is_captured() {
+        let capture_key = format!("{}:capture", payment.booking_id);
+        // A capture asked for earlier (at confirmation) may still wait for the provider: the
+        // refund then follows it.
+        let capturing = payment.state == PaymentState::Authorized
+            && steps::is_pending(tx, &capture_key).await?;
+        let captured = payment.state.is_captured() || capturing;
+        if payment.state == PaymentState::Authorized
+            && !capturing
+            && cancelled.refund_amount >= payment.amount
+        {
+            // Nothing was charged and everything goes back: release the hold.
+            self.ask(tx, event, steps::void_of(&payment)).await?;
             return Ok(());
         }
-        let refundable = payment.captured_amount - payment.refunded_amount;
-        let amount = cancelled.refund_amount.min(refundable);
-        if amount < cancelled.refund_amount {
-            tracing::warn!(
-                payment = %payment.id,
-                asked = cancelled.refund_amount,
-                refundable,
-                "a cancellation asks to refund more than is left; refunding what is left"
-            );
+        if payment.state == PaymentState::Authorized && !capturing {
+            // Part of the total is kept: charge it all, then refund the guest's share.
+            self.capture(tx, event, &payment, false).await?;
+        } else if !captured {
+            return Ok(());
         }
-        if amount > 0 {
+        if cancelled.refund_amount > 0 {
             let key = format!("{}:refund", payment.booking_id);
-            self.payments
-                .refund(tx, payment, Some(amount), &key, Cause::Event(event))
-                .await?;
+            let refund = Step::on(
+                &payment,
+                StepKind::Refund,
+                Some(cancelled.refund_amount),
+                key,
+            );
+            self.ask(tx, event, refund).await?;
         }
         Ok(())
     }
 
-    /// The booking's payment, locked for the rest of the transaction.
+    /// The booking's payment, locked for the rest of the transaction; while its authorization
+    /// waits for the provider, the payment it makes if authorized (the steps asked for then
+    /// run after the authorization, and are dropped if it fails).
     async fn payment_of(
         &self,
         tx: &mut AnyConnection,
         facts: &NewPayment,
     ) -> Result<Option<PaymentRecord>, EventError> {
-        let payment = store::lock_payment_of_booking(tx, &facts.booking_id).await?;
-        if payment.is_none() {
-            tracing::warn!(booking = %facts.booking_id, "a booking event for a booking without a payment");
+        if let Some(payment) = store::lock_payment_of_booking(tx, &facts.booking_id).await? {
+            return Ok(Some(payment));
         }
-        Ok(payment)
+        if let Some(authorization) = steps::pending_authorization(tx, &facts.booking_id).await? {
+            return Ok(Some(self.steps.payments().expected(&authorization)));
+        }
+        tracing::warn!(booking = %facts.booking_id, "a booking event for a booking without a payment");
+        Ok(None)
     }
 }
 
@@ -273,10 +295,13 @@ impl EventHandler for BookingEventsHandler {
         } else if event.is::<booking::BookingDeclined>() {
             let declined: booking::BookingDeclined = payload(event)?;
             self.on_released(tx, event, declined.booking.as_ref()).await
+        } else if event.is::<booking::BookingPaymentFailed>() {
+            let failed: booking::BookingPaymentFailed = payload(event)?;
+            self.on_released(tx, event, failed.booking.as_ref()).await
         } else if event.is::<booking::BookingCancelled>() {
             self.on_cancelled(tx, event, &payload(event)?).await
         } else {
-            // `booking.payment_failed`, `booking.completed` and anything newer: nothing to do.
+            // `booking.completed` and anything newer: nothing to do.
             return Ok(());
         };
         result.map_err(|err| match err {

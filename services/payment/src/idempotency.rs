@@ -1,16 +1,17 @@
 //! Idempotency keys with Stripe's semantics for the mutating RPCs.
 //!
-//! A call claims `(caller, key)` in the transaction that does its work and stores its result
-//! (the encoded response, or the error's code, message and `google.rpc.Status` details) in the
-//! same transaction, so a result is kept exactly when the work committed. Then:
+//! A call claims `(caller, key)` in the transaction that records its step (see
+//! [`crate::steps`]); the step's outcome is stored under the key (the encoded response, or the
+//! error's code, message and `google.rpc.Status` details) in the transaction that records it,
+//! and a call refused before any step is stored with its claim. Then:
 //! - the same key with the same request (method and a SHA-256 of the encoded message) replays
 //!   the stored result, error included, with `idempotent-replayed: true` in the metadata;
 //! - the same key with another request fails with FAILED_PRECONDITION, IDEMPOTENCY_KEY_REUSED;
-//! - a concurrent call with the same key waits for the first (the claim is a unique row) and
-//!   then replays it.
+//! - the same key while the step has no outcome yet (the provider was down, or the first call
+//!   was cut off) runs that step again, with the same provider key.
 //!
-//! Transient failures (UNAVAILABLE, ABORTED, INTERNAL) roll everything back, key included, so
-//! the call may be retried with the same key. Keys are kept for a day ([`sweep`]).
+//! Transient failures (UNAVAILABLE, ABORTED, INTERNAL) are never stored: the call may be
+//! retried with the same key. Keys are kept for a day ([`sweep`]).
 
 use std::time::{Duration, SystemTime};
 
@@ -61,6 +62,9 @@ pub enum Claim {
     Replay(Stored),
     /// The key was used for another request.
     Mismatch,
+    /// The key's call recorded its step but not its result yet: it runs, or it was cut off
+    /// (see [`crate::steps`]).
+    Pending,
 }
 
 /// The fingerprint of `request` to `method`.
@@ -119,6 +123,9 @@ pub async fn claim(
         return Ok(Claim::Replay(Stored::Response(response)));
     }
     let code: Option<i32> = row.try_get("error_code")?;
+    if code.is_none() {
+        return Ok(Claim::Pending);
+    }
     let message: Option<String> = row.try_get("error_message")?;
     let details: Option<Vec<u8>> = row.try_get("error_details")?;
     let status = Status::with_details(

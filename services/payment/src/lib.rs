@@ -5,8 +5,10 @@
 //!   Stripe's test cards; [`stripe`]: the adapter over Stripe's HTTP API.
 //! - [`ledger`]: the double-entry ledger; every transaction balances per currency.
 //! - [`store`]: payments, ledger entries, payouts and idempotency keys on PostgreSQL or SQLite.
-//! - [`payments`]: authorize, capture, void and refund, each in one transaction with its ledger
-//!   entries and events.
+//! - [`payments`]: authorize, capture, void and refund: whether each applies, the provider
+//!   call, and the record of its answer with its ledger entries and events.
+//! - [`steps`]: runs those steps with no provider call inside a database transaction, and
+//!   voids authorizations that outlive their booking.
 //! - [`idempotency`]: Stripe's idempotency-key semantics for the mutating RPCs.
 //! - [`events`]: the booking saga's participant, reacting to `estospaces.booking.v1`.
 //! - [`payouts`]: pays hosts when their payouts fall due.
@@ -15,14 +17,15 @@
 //!
 //! # Money moves exactly once per booking step
 //!
-//! Every step on a payment (authorize, capture, void, refund) runs in one database transaction
-//! that first locks the payment's row, then calls the provider, then writes the new state, the
-//! ledger entries and the event. The provider call carries an idempotency key derived from the
-//! step (`<booking>:capture` for the saga, `<payment>:capture:<key>` for an RPC), so when the
-//! transaction does not commit (a crash, a lost connection, a redelivered event) the retry
-//! calls the provider again with the same key and gets the first call's result back instead
-//! of moving money a second time. The row lock serializes competing steps on one payment, and
-//! the state check inside the lock makes a step that already happened a no-op.
+//! A step (authorize, capture, void, refund) is recorded with its idempotency key before the
+//! provider is called (`<booking>:capture` for the saga, a hash of the caller and the request's
+//! key for an RPC), in the transaction of the event or call that asked for it. The provider is
+//! called outside any transaction, and its answer is recorded, with the ledger entries and the
+//! event, in a transaction that also deletes the step. When that does not happen (a crash, a
+//! lost answer, a lost connection) the step is still there and runs again with the same key,
+//! so the provider answers with what it did the first time instead of moving money a second
+//! time. The record locks the payment's row and checks its state again, so competing steps on
+//! one payment end in exactly one of them.
 
 #![forbid(unsafe_code)]
 
@@ -36,6 +39,7 @@ pub mod payouts;
 pub mod provider;
 pub mod service;
 pub mod startup;
+pub mod steps;
 pub mod store;
 pub mod stripe;
 

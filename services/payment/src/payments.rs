@@ -1,23 +1,23 @@
-//! The steps of a payment: authorize, capture, void and refund.
-//!
-//! Each step runs inside the caller's transaction, on a payment row the caller locked (see
-//! [`crate::store::lock_payment`]): it checks the state, calls the provider with the caller's
-//! idempotency key, then writes the new state, the ledger transaction and the event. If
-//! anything fails after the provider call, the caller's transaction rolls back and a retry with
-//! the same key gets the provider's first answer again (see the crate's docs).
+//! The steps of a payment: authorize, capture, void and refund, each in three parts so that
+//! no provider call runs inside a database transaction (see [`crate::steps`], which runs
+//! them): [`Payments::check`] decides whether a step applies to the payment as it is,
+//! [`Payments::call`] asks the provider with the step's idempotency key, and
+//! [`Payments::record`] writes the answer (the payment's new state, its ledger transaction and
+//! its event) in the caller's transaction, on the payment row the caller locked.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use estospaces_events::{Event, NewEvent, Outbox};
+use estospaces_events::{NewEvent, Outbox};
 use estospaces_proto::payment_v1 as pb;
 use estospaces_storage::{from_unix_micros, is_unique_violation, unix_micros};
 use sqlx::AnyConnection;
 
 use crate::SERVICE_NAME;
-use crate::domain::{NewPayment, PaymentId, PaymentState, payment_method_hint, proportional};
+use crate::domain::{PaymentState, payment_method_hint, proportional};
 use crate::ledger::{self, LedgerError, Transaction};
 use crate::provider::{AuthorizeRequest, PaymentProvider, ProviderError};
+use crate::steps::{Step, StepKind};
 use crate::store::{self, PaymentRecord};
 
 pub(crate) const OUTBOX: Outbox = Outbox::new(SERVICE_NAME);
@@ -46,6 +46,9 @@ pub enum StepError {
     /// The provider is unreachable or a competing write came first: retry.
     #[error("transient: {0}")]
     Transient(String),
+    /// Another runner recorded the step's outcome first; its result stands.
+    #[error("the step was completed by another runner")]
+    Superseded,
     #[error(transparent)]
     Ledger(#[from] LedgerError),
     #[error(transparent)]
@@ -60,13 +63,6 @@ impl StepError {
             Self::Transient(_) | Self::Database(_) | Self::Ledger(LedgerError::Database(_))
         )
     }
-}
-
-/// What triggered a step: the event it reacts to (whose flow its own event joins), or an RPC.
-#[derive(Debug, Clone, Copy)]
-pub enum Cause<'a> {
-    Event(&'a Event),
-    Request,
 }
 
 /// The steps, with the provider they call.
@@ -91,41 +87,177 @@ impl Payments {
         &self.provider
     }
 
-    /// A provider call, bounded by the timeout (which counts as the provider being down).
-    async fn call<T>(
+    /// Whether `step` applies to `payment` (the booking's payment for an authorization) as it
+    /// is now; the amount it moves (0 for an authorization or a void).
+    ///
+    /// A step asked for by an event is lenient where the saga's events may overlap: a refund
+    /// is cut to what is left to refund.
+    pub fn check(step: &Step, payment: Option<&PaymentRecord>) -> Result<i64, StepError> {
+        let Some(payment) = payment else {
+            return match step.kind {
+                StepKind::Authorize => Ok(0),
+                _ => Err(StepError::WrongState {
+                    reason: "PAYMENT_NOT_FOUND",
+                    message: "the payment does not exist".to_owned(),
+                }),
+            };
+        };
+        match step.kind {
+            StepKind::Authorize => Err(StepError::PaymentExists),
+            StepKind::Capture => {
+                if payment.state != PaymentState::Authorized {
+                    return Err(not_authorized(payment, "captured"));
+                }
+                let amount = step.amount.unwrap_or(payment.amount);
+                if amount > payment.amount {
+                    return Err(StepError::AmountTooLarge {
+                        reason: "AMOUNT_EXCEEDS_AUTHORIZED",
+                        message: format!("{amount} is more than the {} authorized", payment.amount),
+                    });
+                }
+                Ok(amount)
+            }
+            StepKind::Void => {
+                if payment.state != PaymentState::Authorized {
+                    return Err(not_authorized(payment, "voided"));
+                }
+                Ok(0)
+            }
+            StepKind::Refund => {
+                if !payment.state.is_captured() {
+                    return Err(StepError::WrongState {
+                        reason: "PAYMENT_NOT_CAPTURED",
+                        message: format!(
+                            "only a captured payment can be refunded; this one is {}",
+                            payment.state.key()
+                        ),
+                    });
+                }
+                let refundable = payment.captured_amount - payment.refunded_amount;
+                if refundable == 0 {
+                    return Err(StepError::WrongState {
+                        reason: "PAYMENT_FULLY_REFUNDED",
+                        message: "everything captured was refunded already".to_owned(),
+                    });
+                }
+                let amount = step.amount.unwrap_or(refundable);
+                if amount <= refundable {
+                    Ok(amount)
+                } else if step.rpc.is_none() {
+                    tracing::warn!(
+                        payment = %payment.id,
+                        asked = amount,
+                        refundable,
+                        "a cancellation asks to refund more than is left; refunding what is left"
+                    );
+                    Ok(refundable)
+                } else {
+                    Err(StepError::AmountTooLarge {
+                        reason: "AMOUNT_EXCEEDS_REFUNDABLE",
+                        message: format!("{amount} is more than the {refundable} left to refund"),
+                    })
+                }
+            }
+        }
+    }
+
+    /// Asks the provider to do `step` (moving `amount`, as [`Self::check`] found) with the
+    /// step's idempotency key, bounded by the timeout (which counts as the provider being
+    /// down); the provider's payment or refund id.
+    pub async fn call(
         &self,
-        call: impl Future<Output = Result<T, ProviderError>>,
-    ) -> Result<T, ProviderError> {
+        step: &Step,
+        payment: Option<&PaymentRecord>,
+        amount: i64,
+    ) -> Result<String, ProviderError> {
+        let key = step.provider_key.as_str();
+        let provider_payment_id = payment.map_or("", |p| p.provider_payment_id.as_str());
+        let call = async {
+            match step.kind {
+                StepKind::Authorize => {
+                    let Some(request) = &step.authorization else {
+                        return Err(ProviderError::Rejected(
+                            "an authorization step without its request".to_owned(),
+                        ));
+                    };
+                    self.provider
+                        .authorize(AuthorizeRequest {
+                            idempotency_key: key,
+                            amount: request.amount,
+                            currency_code: &request.currency_code,
+                            payment_method: &request.payment_method,
+                            booking_id: &step.booking_id,
+                        })
+                        .await
+                }
+                StepKind::Capture => self
+                    .provider
+                    .capture(key, provider_payment_id, amount)
+                    .await
+                    .map(|()| String::new()),
+                StepKind::Void => self
+                    .provider
+                    .void(key, provider_payment_id)
+                    .await
+                    .map(|()| String::new()),
+                StepKind::Refund => self.provider.refund(key, provider_payment_id, amount).await,
+            }
+        };
         tokio::time::timeout(self.timeout, call)
             .await
             .unwrap_or_else(|_| Err(ProviderError::Unavailable("timed out".to_owned())))
     }
 
-    /// Authorizes a new payment for `new.booking_id`. A decline is not an error: the payment is
-    /// stored failed and `payment.failed` recorded.
-    pub async fn authorize(
+    /// Records the provider's final `answer` to `step` in `tx`: `payment` is the payment as
+    /// locked there (none yet for an authorization). A decline of an authorization, and a
+    /// refused capture the saga asked for, are outcomes, not errors: the payment fails and
+    /// `payment.failed` tells the saga. Any other refusal is an error and records nothing.
+    pub async fn record(
         &self,
         tx: &mut AnyConnection,
-        new: &NewPayment,
-        payment_method: &str,
-        idempotency_key: &str,
-        cause: Cause<'_>,
+        step: &Step,
+        payment: Option<PaymentRecord>,
+        answer: Result<String, ProviderError>,
     ) -> Result<PaymentRecord, StepError> {
+        // The payment may have moved since the call was decided (a competing step whose
+        // answer came first): the provider then refused this one, or the step applies still.
+        let amount = Self::check(step, payment.as_ref());
+        if let Some(payment) = payment {
+            let amount = amount?;
+            return match (step.kind, answer) {
+                (StepKind::Capture, Ok(_)) => self.captured(tx, step, payment, amount).await,
+                (StepKind::Void, Ok(_)) => self.voided(tx, step, payment).await,
+                (StepKind::Refund, Ok(_)) => self.refunded(tx, step, payment, amount).await,
+                (StepKind::Capture, Err(refusal)) if step.rpc.is_none() => {
+                    self.capture_failed(tx, step, payment, refusal.to_string())
+                        .await
+                }
+                (_, Err(refusal)) => Err(provider_error(refusal)),
+                (StepKind::Authorize, Ok(_)) => Err(StepError::PaymentExists),
+            };
+        }
+        amount?;
+        self.authorized(tx, step, answer).await
+    }
+
+    /// The payment an authorization step makes if the provider authorizes it.
+    pub fn expected(&self, step: &Step) -> PaymentRecord {
+        let request = step.authorization.clone().unwrap_or_default();
         let now = now();
-        let mut payment = PaymentRecord {
-            id: PaymentId::new(),
-            booking_id: new.booking_id.clone(),
-            payer_id: new.payer_id.clone(),
-            host_id: new.host_id.clone(),
+        PaymentRecord {
+            id: step.payment_id,
+            booking_id: step.booking_id.clone(),
+            payer_id: foreign(&request.payer, "users/"),
+            host_id: foreign(&request.host, "users/"),
             state: PaymentState::Authorized,
-            currency_code: new.currency_code.clone(),
-            amount: new.amount,
-            platform_fee: new.platform_fee,
+            currency_code: request.currency_code.clone(),
+            amount: request.amount,
+            platform_fee: request.platform_fee,
             captured_amount: 0,
             captured_fee: 0,
             refunded_amount: 0,
             refunded_fee: 0,
-            payment_method_hint: payment_method_hint(payment_method),
+            payment_method_hint: payment_method_hint(&request.payment_method),
             provider: self.provider.name().to_owned(),
             provider_payment_id: String::new(),
             failure_code: String::new(),
@@ -133,33 +265,17 @@ impl Payments {
             revision: 1,
             created_at: now,
             updated_at: now,
-        };
-        if store::lock_payment_of_booking(tx, &new.booking_id)
-            .await?
-            .is_some()
-        {
-            return Err(StepError::PaymentExists);
         }
-        // The row before the provider call: its unique booking makes a concurrent
-        // authorization of the same booking wait here (and then fail) before either calls
-        // the provider.
-        match store::insert_payment(tx, &payment).await {
-            Ok(()) => {}
-            Err(err) if is_unique_violation(&err) => {
-                return Err(StepError::Transient(
-                    "a concurrent authorization of the booking".to_owned(),
-                ));
-            }
-            Err(err) => return Err(err.into()),
-        }
-        let request = AuthorizeRequest {
-            idempotency_key,
-            amount: new.amount,
-            currency_code: &new.currency_code,
-            payment_method,
-            booking_id: &new.booking_id,
-        };
-        let event = match self.call(self.provider.authorize(request)).await {
+    }
+
+    async fn authorized(
+        &self,
+        tx: &mut AnyConnection,
+        step: &Step,
+        answer: Result<String, ProviderError>,
+    ) -> Result<PaymentRecord, StepError> {
+        let mut payment = self.expected(step);
+        let event = match answer {
             Ok(provider_payment_id) => {
                 payment.provider_payment_id = provider_payment_id;
                 NewEvent::new(
@@ -171,16 +287,19 @@ impl Payments {
                     },
                 )
             }
-            Err(ProviderError::Unavailable(why)) => return Err(StepError::Transient(why)),
-            Err(ProviderError::Declined { code, message }) => {
-                self.failed(&mut payment, code, message)
-            }
+            Err(ProviderError::Declined { code, message }) => failed(&mut payment, code, message),
             Err(ProviderError::Rejected(why)) => {
-                self.failed(&mut payment, "provider_error".to_owned(), why)
+                failed(&mut payment, "provider_error".to_owned(), why)
             }
+            Err(ProviderError::Unavailable(why)) => return Err(StepError::Transient(why)),
         };
-        store::update_payment(tx, &mut payment).await?;
-        OUTBOX.append(tx, caused(event, cause)).await?;
+        match store::insert_payment(tx, &payment).await {
+            Ok(()) => {}
+            // Another runner recorded the same answer first.
+            Err(err) if is_unique_violation(&err) => return Err(StepError::Superseded),
+            Err(err) => return Err(err.into()),
+        }
+        OUTBOX.append(tx, step.caused(event)).await?;
         tracing::info!(
             payment = %payment.id,
             booking = %payment.booking_id,
@@ -192,49 +311,14 @@ impl Payments {
         Ok(payment)
     }
 
-    fn failed(&self, payment: &mut PaymentRecord, code: String, message: String) -> NewEvent {
-        payment.state = PaymentState::Failed;
-        payment.failure_code = code;
-        payment.failure_message = message;
-        NewEvent::new(
-            "payment.failed",
-            "payment",
-            payment.id.to_string(),
-            &pb::PaymentFailed {
-                payment: Some(payment.facts()),
-                failure_code: payment.failure_code.clone(),
-                failure_message: payment.failure_message.clone(),
-            },
-        )
-    }
-
-    /// Captures `amount` (all of it when `None`) of the authorized `payment`, locked by the
-    /// caller, and books the guest's charge: the platform's fee and the host's payable.
-    pub async fn capture(
+    /// Books the guest's charge: the platform's fee and the host's payable.
+    async fn captured(
         &self,
         tx: &mut AnyConnection,
+        step: &Step,
         mut payment: PaymentRecord,
-        amount: Option<i64>,
-        idempotency_key: &str,
-        cause: Cause<'_>,
+        amount: i64,
     ) -> Result<PaymentRecord, StepError> {
-        if payment.state != PaymentState::Authorized {
-            return Err(not_authorized(&payment, "captured"));
-        }
-        let amount = amount.unwrap_or(payment.amount);
-        if amount > payment.amount {
-            return Err(StepError::AmountTooLarge {
-                reason: "AMOUNT_EXCEEDS_AUTHORIZED",
-                message: format!("{amount} is more than the {} authorized", payment.amount),
-            });
-        }
-        self.call(
-            self.provider
-                .capture(idempotency_key, &payment.provider_payment_id, amount),
-        )
-        .await
-        .map_err(provider_error)?;
-
         let fee = proportional(payment.platform_fee, amount, payment.amount);
         payment.state = PaymentState::Captured;
         payment.captured_amount = amount;
@@ -258,47 +342,36 @@ impl Payments {
                 captured_amount: amount,
             },
         );
-        OUTBOX.append(tx, caused(event, cause)).await?;
+        OUTBOX.append(tx, step.caused(event)).await?;
         tracing::info!(payment = %payment.id, amount, "captured");
         counted("capture", payment.state.key());
         Ok(payment)
     }
 
-    /// Records that the provider refused to capture the authorized `payment` (an expired
-    /// authorization, say): the payment fails and `payment.failed` tells the saga.
-    pub async fn capture_failed(
+    /// The provider refused to capture (an expired authorization, say): the payment fails and
+    /// `payment.failed` with code `capture_failed` tells the saga.
+    async fn capture_failed(
         &self,
         tx: &mut AnyConnection,
+        step: &Step,
         mut payment: PaymentRecord,
         why: String,
-        cause: Cause<'_>,
     ) -> Result<PaymentRecord, StepError> {
         payment.updated_at = now();
-        let event = self.failed(&mut payment, "capture_failed".to_owned(), why);
+        let event = failed(&mut payment, "capture_failed".to_owned(), why);
         store::update_payment(tx, &mut payment).await?;
-        OUTBOX.append(tx, caused(event, cause)).await?;
+        OUTBOX.append(tx, step.caused(event)).await?;
         tracing::warn!(payment = %payment.id, "capture refused by the provider");
         counted("capture", payment.state.key());
         Ok(payment)
     }
 
-    /// Releases the authorized `payment`, locked by the caller.
-    pub async fn void(
+    async fn voided(
         &self,
         tx: &mut AnyConnection,
+        step: &Step,
         mut payment: PaymentRecord,
-        idempotency_key: &str,
-        cause: Cause<'_>,
     ) -> Result<PaymentRecord, StepError> {
-        if payment.state != PaymentState::Authorized {
-            return Err(not_authorized(&payment, "voided"));
-        }
-        self.call(
-            self.provider
-                .void(idempotency_key, &payment.provider_payment_id),
-        )
-        .await
-        .map_err(provider_error)?;
         payment.state = PaymentState::Voided;
         payment.updated_at = now();
         store::update_payment(tx, &mut payment).await?;
@@ -310,52 +383,20 @@ impl Payments {
                 payment: Some(payment.facts()),
             },
         );
-        OUTBOX.append(tx, caused(event, cause)).await?;
+        OUTBOX.append(tx, step.caused(event)).await?;
         tracing::info!(payment = %payment.id, "voided");
         counted("void", payment.state.key());
         Ok(payment)
     }
 
-    /// Refunds `amount` (all that is left when `None`) of the captured `payment`, locked by the
-    /// caller, taking the fee's share back from the platform's revenue.
-    pub async fn refund(
+    /// Takes the fee's share of the refund back from the platform's revenue.
+    async fn refunded(
         &self,
         tx: &mut AnyConnection,
+        step: &Step,
         mut payment: PaymentRecord,
-        amount: Option<i64>,
-        idempotency_key: &str,
-        cause: Cause<'_>,
+        amount: i64,
     ) -> Result<PaymentRecord, StepError> {
-        if !payment.state.is_captured() {
-            return Err(StepError::WrongState {
-                reason: "PAYMENT_NOT_CAPTURED",
-                message: format!(
-                    "only a captured payment can be refunded; this one is {}",
-                    payment.state.key()
-                ),
-            });
-        }
-        let refundable = payment.captured_amount - payment.refunded_amount;
-        let amount = amount.unwrap_or(refundable);
-        if refundable == 0 {
-            return Err(StepError::WrongState {
-                reason: "PAYMENT_FULLY_REFUNDED",
-                message: "everything captured was refunded already".to_owned(),
-            });
-        }
-        if amount > refundable {
-            return Err(StepError::AmountTooLarge {
-                reason: "AMOUNT_EXCEEDS_REFUNDABLE",
-                message: format!("{amount} is more than the {refundable} left to refund"),
-            });
-        }
-        self.call(
-            self.provider
-                .refund(idempotency_key, &payment.provider_payment_id, amount),
-        )
-        .await
-        .map_err(provider_error)?;
-
         let refunded = payment.refunded_amount + amount;
         // Cumulative shares: the fee returned so far is the fee's share of everything
         // refunded so far, so partial refunds add up to exactly the fee.
@@ -388,24 +429,38 @@ impl Payments {
                 total_refunded_amount: refunded,
             },
         );
-        OUTBOX.append(tx, caused(event, cause)).await?;
+        OUTBOX.append(tx, step.caused(event)).await?;
         tracing::info!(payment = %payment.id, amount, refunded, "refunded");
         counted("refund", payment.state.key());
         Ok(payment)
     }
 }
 
+fn failed(payment: &mut PaymentRecord, code: String, message: String) -> NewEvent {
+    payment.state = PaymentState::Failed;
+    payment.failure_code = code;
+    payment.failure_message = message;
+    NewEvent::new(
+        "payment.failed",
+        "payment",
+        payment.id.to_string(),
+        &pb::PaymentFailed {
+            payment: Some(payment.facts()),
+            failure_code: payment.failure_code.clone(),
+            failure_message: payment.failure_message.clone(),
+        },
+    )
+}
+
+/// The id of a resource name the step's request was checked to have.
+fn foreign(name: &str, prefix: &str) -> String {
+    name.strip_prefix(prefix).unwrap_or(name).to_owned()
+}
+
 /// Counts a step that is about to commit, by the state it leaves the payment in. (A step rolled
 /// back after this, rarely, is counted again when retried.)
 fn counted(step: &'static str, state: &'static str) {
     metrics::counter!("payment_steps_total", "step" => step, "state" => state).increment(1);
-}
-
-fn caused(event: NewEvent, cause: Cause<'_>) -> NewEvent {
-    match cause {
-        Cause::Event(by) => event.following(by),
-        Cause::Request => event,
-    }
 }
 
 fn not_authorized(payment: &PaymentRecord, verb: &str) -> StepError {

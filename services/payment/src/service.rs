@@ -1,6 +1,6 @@
 //! `estospaces.payment.v1.PaymentService`.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use estospaces_auth::{Caller, Role, policy};
 use estospaces_proto::payment_v1 as pb;
@@ -9,53 +9,70 @@ use estospaces_status::{ApiError, violation};
 use estospaces_storage::Database;
 use prost::Message;
 use sha2::{Digest, Sha256};
-use sqlx::AnyConnection;
 use tonic::{Request, Response, Status};
 
 use crate::DOMAIN;
 use crate::domain::{NewPayment, PaymentId, foreign_id};
 use crate::idempotency::{self, Claim};
 use crate::ledger::{self, EntryFilter};
-use crate::payments::{Cause, Payments, StepError};
+use crate::payments::StepError;
+use crate::steps::{self, Step, StepKind, Steps};
 use crate::store::{self, PaymentFilter, PaymentRecord};
 
 /// The gRPC handlers, holding what they share.
 #[derive(Debug, Clone)]
 pub struct PaymentHandlers {
     db: Database,
-    payments: Payments,
+    steps: Steps,
     key_ttl: Duration,
+}
+
+/// How a mutating call's idempotency key was found.
+enum Begun<R> {
+    /// New: the call's transaction, holding the claim.
+    New(Tx),
+    /// Used before for the same request: its reply.
+    Replay(Response<R>),
+    /// Used by a call that recorded its step but not its result (cut off, or still running).
+    Pending,
+}
+
+/// What a mutating call asks the provider for.
+enum Asked<'a> {
+    Authorize(&'a NewPayment, pb::AuthorizePaymentRequest),
+    On {
+        id: PaymentId,
+        name: &'a str,
+        kind: StepKind,
+        amount: Option<i64>,
+    },
 }
 
 type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
 impl PaymentHandlers {
-    pub fn new(db: Database, payments: Payments, key_ttl: Duration) -> Self {
-        Self {
-            db,
-            payments,
-            key_ttl,
-        }
+    pub fn new(db: Database, steps: Steps, key_ttl: Duration) -> Self {
+        Self { db, steps, key_ttl }
     }
 
-    /// Opens the transaction of a mutating call and claims its idempotency key in it: `Ok`
-    /// with the transaction when the call is new, or the reply when it must not run.
+    /// Opens the transaction of a mutating call and claims its idempotency key in it.
     async fn begin<R: Message + Default>(
         &self,
         caller: &Caller,
         key: &str,
         fingerprint: &str,
-    ) -> Result<Result<Tx, Response<R>>, Status> {
+    ) -> Result<Begun<R>, Status> {
         let mut tx = self.db.begin().await.map_err(database)?;
         match idempotency::claim(&mut tx, &caller.user_id, key, fingerprint, self.key_ttl)
             .await
             .map_err(database)?
         {
-            Claim::New => Ok(Ok(tx)),
+            Claim::New => Ok(Begun::New(tx)),
             Claim::Replay(stored) => {
                 let _ = tx.rollback().await;
-                stored.replay().map(Err)
+                stored.replay().map(Begun::Replay)
             }
+            Claim::Pending => Ok(Begun::Pending),
             Claim::Mismatch => Err(ApiError::failed_precondition(
                 DOMAIN,
                 "IDEMPOTENCY_KEY_REUSED",
@@ -66,6 +83,87 @@ impl PaymentHandlers {
                 "already used for another request",
             )])
             .into()),
+        }
+    }
+
+    /// The kept reply of a call whose step another runner finished.
+    async fn replay<R: Message + Default>(
+        &self,
+        caller: &Caller,
+        key: &str,
+        fingerprint: &str,
+    ) -> Result<Response<R>, Status> {
+        match self.begin::<R>(caller, key, fingerprint).await? {
+            Begun::Replay(reply) => Ok(reply),
+            _ => Err(ApiError::aborted(
+                DOMAIN,
+                "IDEMPOTENCY_KEY_IN_USE",
+                "a call with this idempotency key is in progress; retry it",
+            )
+            .into()),
+        }
+    }
+
+    /// A mutating call: claims its key and records its step in one transaction (or finds the
+    /// step of a call with the same key that was cut off), then runs the step outside any
+    /// transaction (see [`crate::steps`]). The step's outcome is kept under the key.
+    async fn step_call<R: Message + Default>(
+        &self,
+        caller: &Caller,
+        key: &str,
+        fingerprint: &str,
+        asked: Asked<'_>,
+        respond: impl FnOnce(pb::Payment) -> R,
+    ) -> Result<Response<R>, Status> {
+        let step = match self.begin::<R>(caller, key, fingerprint).await? {
+            Begun::Replay(reply) => return Ok(reply),
+            Begun::Pending => {
+                match steps::find_for_rpc(self.db.pool(), &caller.user_id, key)
+                    .await
+                    .map_err(database)?
+                {
+                    Some(step) => step,
+                    None => return self.replay(caller, key, fingerprint).await,
+                }
+            }
+            Begun::New(mut tx) => {
+                let provider_key = provider_key(caller, key);
+                let step = match asked {
+                    Asked::Authorize(new, request) => {
+                        Step::authorize(&new.booking_id, request, provider_key)
+                    }
+                    Asked::On {
+                        id,
+                        name,
+                        kind,
+                        amount,
+                    } => {
+                        let found = store::lock_payment(&mut tx, id).await.map_err(database)?;
+                        let Some(payment) = found else {
+                            let missing = Err::<R, _>(ApiError::not_found(DOMAIN, name));
+                            return Self::finish(tx, caller, key, missing).await;
+                        };
+                        Step::on(&payment, kind, amount, provider_key)
+                    }
+                }
+                .for_rpc(&caller.user_id, key);
+                let run_after = SystemTime::now() + steps::RPC_GRACE;
+                if !steps::enqueue(&mut tx, &step, run_after)
+                    .await
+                    .map_err(database)?
+                {
+                    // Only an authorization collides: with another one of the booking.
+                    let exists = Err::<R, _>(step_error(StepError::PaymentExists));
+                    return Self::finish(tx, caller, key, exists).await;
+                }
+                tx.commit().await.map_err(database)?;
+                step
+            }
+        };
+        match self.steps.run(&step).await {
+            Ok(payment) => Ok(Response::new(respond(payment.to_proto()))),
+            Err(StepError::Superseded) => self.replay(caller, key, fingerprint).await,
+            Err(err) => Err(step_error(err).into()),
         }
     }
 
@@ -93,18 +191,6 @@ impl PaymentHandlers {
             .map_err(database)?;
         tx.commit().await.map_err(database)?;
         result.map(Response::new)
-    }
-
-    /// The payment `name` locked in `tx`; NOT_FOUND when there is none.
-    async fn locked(
-        tx: &mut AnyConnection,
-        id: PaymentId,
-        name: &str,
-    ) -> Result<PaymentRecord, ApiError> {
-        store::lock_payment(tx, id)
-            .await
-            .map_err(database)?
-            .ok_or_else(|| ApiError::not_found(DOMAIN, name))
     }
 }
 
@@ -160,7 +246,7 @@ fn page_size(size: i32) -> Result<i64, ApiError> {
     }
 }
 
-fn step_error(err: StepError) -> ApiError {
+pub(crate) fn step_error(err: StepError) -> ApiError {
     match err {
         StepError::PaymentExists => ApiError::already_exists(
             DOMAIN,
@@ -183,7 +269,7 @@ fn step_error(err: StepError) -> ApiError {
             database(err)
         }
         // The provider is down or a competing write came first: the caller may retry.
-        StepError::Transient(_) => ApiError::unavailable(DOMAIN, err),
+        StepError::Transient(_) | StepError::Superseded => ApiError::unavailable(DOMAIN, err),
     }
 }
 
@@ -276,25 +362,13 @@ impl PaymentService for PaymentHandlers {
         };
         let key = &message.idempotency_key;
         let fingerprint = idempotency::fingerprint("AuthorizePayment", &message);
-        let mut tx = match self.begin(&caller, key, &fingerprint).await? {
-            Ok(tx) => tx,
-            Err(replayed) => return Ok(replayed),
-        };
-        let result = self
-            .payments
-            .authorize(
-                &mut tx,
-                &new,
-                &message.payment_method,
-                &provider_key(&caller, key),
-                Cause::Request,
-            )
-            .await
-            .map(|payment| pb::AuthorizePaymentResponse {
-                payment: Some(payment.to_proto()),
-            })
-            .map_err(step_error);
-        Self::finish(tx, &caller, key, result).await
+        let asked = Asked::Authorize(&new, message.clone());
+        self.step_call(&caller, key, &fingerprint, asked, |payment| {
+            pb::AuthorizePaymentResponse {
+                payment: Some(payment),
+            }
+        })
+        .await
     }
 
     async fn capture_payment(
@@ -308,28 +382,18 @@ impl PaymentService for PaymentHandlers {
         check_key(&message.idempotency_key)?;
         let key = &message.idempotency_key;
         let fingerprint = idempotency::fingerprint("CapturePayment", &message);
-        let mut tx = match self.begin(&caller, key, &fingerprint).await? {
-            Ok(tx) => tx,
-            Err(replayed) => return Ok(replayed),
+        let asked = Asked::On {
+            id,
+            name: &message.name,
+            kind: StepKind::Capture,
+            amount,
         };
-        let result = async {
-            let payment = Self::locked(&mut tx, id, &message.name).await?;
-            self.payments
-                .capture(
-                    &mut tx,
-                    payment,
-                    amount,
-                    &provider_key(&caller, key),
-                    Cause::Request,
-                )
-                .await
-                .map_err(step_error)
-        }
+        self.step_call(&caller, key, &fingerprint, asked, |payment| {
+            pb::CapturePaymentResponse {
+                payment: Some(payment),
+            }
+        })
         .await
-        .map(|payment| pb::CapturePaymentResponse {
-            payment: Some(payment.to_proto()),
-        });
-        Self::finish(tx, &caller, key, result).await
     }
 
     async fn void_payment(
@@ -342,27 +406,18 @@ impl PaymentService for PaymentHandlers {
         check_key(&message.idempotency_key)?;
         let key = &message.idempotency_key;
         let fingerprint = idempotency::fingerprint("VoidPayment", &message);
-        let mut tx = match self.begin(&caller, key, &fingerprint).await? {
-            Ok(tx) => tx,
-            Err(replayed) => return Ok(replayed),
+        let asked = Asked::On {
+            id,
+            name: &message.name,
+            kind: StepKind::Void,
+            amount: None,
         };
-        let result = async {
-            let payment = Self::locked(&mut tx, id, &message.name).await?;
-            self.payments
-                .void(
-                    &mut tx,
-                    payment,
-                    &provider_key(&caller, key),
-                    Cause::Request,
-                )
-                .await
-                .map_err(step_error)
-        }
+        self.step_call(&caller, key, &fingerprint, asked, |payment| {
+            pb::VoidPaymentResponse {
+                payment: Some(payment),
+            }
+        })
         .await
-        .map(|payment| pb::VoidPaymentResponse {
-            payment: Some(payment.to_proto()),
-        });
-        Self::finish(tx, &caller, key, result).await
     }
 
     async fn refund_payment(
@@ -379,31 +434,23 @@ impl PaymentService for PaymentHandlers {
         check_key(&message.idempotency_key)?;
         let key = &message.idempotency_key;
         let fingerprint = idempotency::fingerprint("RefundPayment", &message);
-        let mut tx = match self.begin(&caller, key, &fingerprint).await? {
-            Ok(tx) => tx,
-            Err(replayed) => return Ok(replayed),
+        let asked = Asked::On {
+            id,
+            name: &message.name,
+            kind: StepKind::Refund,
+            amount,
         };
-        let result = async {
-            let payment = Self::locked(&mut tx, id, &message.name).await?;
-            self.payments
-                .refund(
-                    &mut tx,
-                    payment,
-                    amount,
-                    &provider_key(&caller, key),
-                    Cause::Request,
-                )
-                .await
-                .map_err(step_error)
-        }
-        .await
-        .map(|payment| pb::RefundPaymentResponse {
-            payment: Some(payment.to_proto()),
-        });
+        let result = self
+            .step_call(&caller, key, &fingerprint, asked, |payment| {
+                pb::RefundPaymentResponse {
+                    payment: Some(payment),
+                }
+            })
+            .await;
         if result.is_ok() {
             tracing::info!(payment = %id, admin = %caller.user_id, reason = %message.reason, "refund by an admin");
         }
-        Self::finish(tx, &caller, key, result).await
+        result
     }
 
     async fn list_ledger_entries(

@@ -1,6 +1,7 @@
 //! The payment service declared to the service host: its database, the outbox, the consumer
-//! of booking's events (the saga's payment steps), the payout job, the idempotency key sweeper
-//! and the gRPC service. [`build_with_keys`] takes the key set from the caller instead of
+//! of booking's events (the saga's payment steps), the steps worker that calls the provider,
+//! the orphaned-authorization sweeper, the payout job, the idempotency key sweeper and the
+//! gRPC service. [`build_with_keys`] takes the key set from the caller instead of
 //! identity, and [`build_with`] also the payment provider: for tests.
 
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use crate::events::{BOOKING_SERVICE, BookingEventsHandler};
 use crate::payments::Payments;
 use crate::provider::{PaymentProvider, SandboxProvider};
 use crate::service::PaymentHandlers;
+use crate::steps::Steps;
 use crate::store::MIGRATIONS;
 use crate::stripe::StripeProvider;
 use crate::{idempotency, payouts};
@@ -82,6 +84,7 @@ async fn assemble(
     let auth = host.auth()?;
     let db = host.database(MIGRATIONS).await?;
     let payments = Payments::new(provider, settings.provider_timeout);
+    let steps = Steps::new(db.clone(), payments, settings.payout_delay);
     host.relay_outbox().await?;
     host.consume(
         ConsumerConfig {
@@ -92,9 +95,17 @@ async fn assemble(
             ..ConsumerConfig::new(settings.booking_events_group.clone())
         },
         &[&topic_for(BOOKING_SERVICE)],
-        BookingEventsHandler::new(payments.clone(), settings.payout_delay),
+        BookingEventsHandler::new(steps.clone()),
     )
     .await?;
+    let worker = steps.clone();
+    host.worker("payment steps", move |stopping| worker.run_due(stopping));
+    host.task(
+        "orphaned authorizations",
+        steps
+            .clone()
+            .sweep_periodically(settings.orphan_sweep_interval),
+    );
     host.task(
         "payouts",
         payouts::pay_periodically(db.clone(), settings.payout_interval),
@@ -108,7 +119,7 @@ async fn assemble(
         ),
     );
     host.add_service(PaymentServiceServer::with_interceptor(
-        PaymentHandlers::new(db, payments, settings.idempotency_key_ttl),
+        PaymentHandlers::new(db, steps, settings.idempotency_key_ttl),
         auth,
     ));
     host.bind().await

@@ -224,6 +224,20 @@ pub async fn lock_payment_of_booking(
     lock_by(tx, "booking_id", booking_id).await
 }
 
+/// The payment of `booking_id`, if any.
+pub async fn find_payment_of_booking(
+    db: &AnyPool,
+    booking_id: &str,
+) -> Result<Option<PaymentRecord>, sqlx::Error> {
+    let row = sqlx::query(&format!(
+        "SELECT {PAYMENT_COLUMNS} FROM payments WHERE booking_id = $1"
+    ))
+    .bind(booking_id)
+    .fetch_optional(db)
+    .await?;
+    row.as_ref().map(decode_payment).transpose()
+}
+
 /// The payment `id`, if any.
 pub async fn find_payment(
     db: &AnyPool,

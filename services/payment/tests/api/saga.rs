@@ -7,6 +7,7 @@ use estospaces_events::{Event, EventHandler};
 use estospaces_payment::events::BookingEventsHandler;
 use estospaces_payment::payments::Payments;
 use estospaces_payment::provider::{Movement, SandboxProvider};
+use estospaces_payment::steps::{self, Steps};
 use estospaces_proto::payment_v1 as pb;
 use estospaces_storage::testing::TestDatabase;
 
@@ -244,34 +245,40 @@ on_both_backends! {
         app.assert_ledger(&booking.host, 10_000, -1_500, -8_500).await;
     }
 
-    async fn a_handler_rolled_back_after_the_provider_call_does_not_charge_again(backend: Backend) {
+    async fn a_step_cut_off_after_the_provider_acted_is_finished_with_the_same_key_and_charges_once(backend: Backend) {
+        let migrations = [estospaces_payment::store::MIGRATIONS, estospaces_events::MIGRATIONS];
         let database = match backend {
-            Backend::Postgres => TestDatabase::postgres(&[estospaces_payment::store::MIGRATIONS, estospaces_events::MIGRATIONS]).await,
-            Backend::Sqlite => TestDatabase::sqlite(&[estospaces_payment::store::MIGRATIONS, estospaces_events::MIGRATIONS]).await,
+            Backend::Postgres => TestDatabase::postgres(&migrations).await,
+            Backend::Sqlite => TestDatabase::sqlite(&migrations).await,
         }
         .expect("a database");
         let sandbox = SandboxProvider::new();
-        let handler = BookingEventsHandler::new(
-            Payments::new(Arc::new(sandbox.clone()), Duration::from_secs(5)),
-            Duration::ZERO,
-        );
+        let payments = Payments::new(Arc::new(sandbox.clone()), Duration::from_secs(5));
+        let steps = Steps::new(database.database.clone(), payments, Duration::ZERO);
+        let handler = BookingEventsHandler::new(steps.clone());
         let booking = Booking::new();
-        let requested = Event::decode(&booking.requested("4242424242424242")).expect("an event");
-        let confirmed = Event::decode(&booking.confirmed(true)).expect("an event");
         let pool = database.database.pool();
+        let handle = async |envelope: Vec<u8>| {
+            let event = Event::decode(&envelope).expect("an event");
+            let mut tx = pool.begin().await.expect("a transaction");
+            handler.handle(&mut tx, &event).await.expect("handled");
+            tx.commit().await.expect("committed");
+        };
 
-        let mut tx = pool.begin().await.expect("a transaction");
-        handler.handle(&mut tx, &requested).await.expect("authorized");
-        tx.commit().await.expect("committed");
-
-        // The capture happens at the provider, then the transaction is lost.
-        let mut tx = pool.begin().await.expect("a transaction");
-        handler.handle(&mut tx, &confirmed).await.expect("captured");
-        tx.rollback().await.expect("rolled back");
-        // The redelivered event runs the handler again.
-        let mut tx = pool.begin().await.expect("a transaction");
-        handler.handle(&mut tx, &confirmed).await.expect("captured");
-        tx.commit().await.expect("committed");
+        handle(booking.requested("4242424242424242")).await;
+        assert_eq!(steps.run_due_once().await.expect("ran"), 1);
+        handle(booking.confirmed(true)).await;
+        // The provider captures, then the answer is lost: as if the process died between the
+        // call and its record. The step stays, to be run again after its backoff.
+        sandbox.lose_next_answers(1);
+        assert_eq!(steps.run_due_once().await.expect("ran"), 1);
+        let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM payment_steps")
+            .fetch_one(pool)
+            .await
+            .expect("readable");
+        assert_eq!(pending, 1, "the capture waits to be run again");
+        tokio::time::sleep(steps::backoff(1) + Duration::from_millis(100)).await;
+        assert_eq!(steps.run_due_once().await.expect("ran"), 1);
 
         let captures: Vec<Movement> = sandbox
             .movements()
@@ -286,6 +293,61 @@ on_both_backends! {
         .await
         .expect("readable");
         assert_eq!(booked, 1);
+        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM payment_steps")
+            .fetch_one(pool)
+            .await
+            .expect("readable");
+        assert_eq!(left, 0, "every step is done");
+    }
+
+    async fn an_authorization_answered_after_its_booking_expired_is_voided(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let log = app.event_log().await;
+        let booking = Booking::new();
+
+        // The provider is down when the booking asks; the hold lapses before it answers.
+        app.sandbox.fail_next_calls(1);
+        publish(&log, &booking, &[booking.requested("4242424242424242"), booking.expired()]).await;
+        assert_eq!(app.wait_for_events(2).await, ["payment.authorized", "payment.voided"]);
+        assert!(app.money_movements().is_empty(), "nothing was charged");
+    }
+
+    async fn a_booking_request_replayed_after_the_booking_ended_authorizes_nothing(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let log = app.event_log().await;
+        let ended = Booking::new();
+        let next = Booking::new();
+
+        // Its request was dead-lettered, and replayed by an operator after the booking expired.
+        publish(&log, &ended, &[ended.expired(), ended.requested("4242424242424242")]).await;
+        publish(&log, &next, &[next.requested("4242424242424242")]).await;
+        assert_eq!(app.wait_for_events(1).await, ["payment.authorized"]);
+        let held = app
+            .sandbox
+            .movements()
+            .into_iter()
+            .filter(|movement| matches!(movement, Movement::Authorized { .. }))
+            .count();
+        assert_eq!(held, 1, "only the live booking was authorized");
+    }
+
+    async fn an_authorization_still_held_for_an_ended_booking_is_voided_by_the_sweeper(backend: Backend) {
+        let app = spawn_app_with(backend, |config| {
+            config.service.orphan_sweep_interval = Duration::from_millis(200);
+        })
+        .await;
+        let log = app.event_log().await;
+        let booking = Booking::new();
+        publish(&log, &booking, &[booking.requested("4242424242424242")]).await;
+        assert_eq!(app.wait_for_events(1).await, ["payment.authorized"]);
+
+        // The booking ended without the void being asked for (as after a lost release).
+        sqlx::query("INSERT INTO ended_bookings (booking_id, ended_at) VALUES ($1, 0)")
+            .bind(&booking.id)
+            .execute(app.database.database.pool())
+            .await
+            .expect("written");
+        assert_eq!(app.wait_for_events(2).await, ["payment.authorized", "payment.voided"]);
     }
 
     async fn a_payout_pays_what_the_host_is_owed_when_it_falls_due_after_refunds(backend: Backend) {
