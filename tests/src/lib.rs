@@ -2,6 +2,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod crash;
 pub mod tour;
 
 use std::path::PathBuf;

@@ -3,13 +3,13 @@
 //! exactly once.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use estospaces::PlatformConfig;
 use estospaces::seed::{self, SeedOptions};
 use estospaces_platform_tests::binary;
-use serde_json::{Value, json};
+use estospaces_platform_tests::crash::{Client, Process};
 
 /// Bookings made at once, each of three nights of its own at one listing.
 const BOOKINGS: usize = 40;
@@ -19,18 +19,6 @@ const BOOKINGS: usize = 40;
 #[derive(Default)]
 struct Infrastructure {
     env: Vec<(String, String)>,
-}
-
-/// The running binary; killed if a failed assertion leaves it behind.
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        if matches!(self.0.try_wait(), Ok(None)) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
 }
 
 fn start(data_dir: &Path, port: u16, infrastructure: &Infrastructure) -> Process {
@@ -49,75 +37,6 @@ fn start(data_dir: &Path, port: u16, infrastructure: &Infrastructure) -> Process
         .expect("the binary starts");
     estospaces_testing::wait_until_listening(&mut child, port);
     Process(child)
-}
-
-struct Client {
-    base: String,
-    http: reqwest::Client,
-}
-
-impl Client {
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> (u16, Value) {
-        let mut request = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        match request.send().await {
-            Ok(response) => {
-                let status = response.status().as_u16();
-                (status, response.json().await.unwrap_or(Value::Null))
-            }
-            // The process was killed under the call: not acknowledged.
-            Err(_) => (0, Value::Null),
-        }
-    }
-
-    async fn ready(&self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if self
-                .call(reqwest::Method::GET, "/readyz", None, None)
-                .await
-                .0
-                == 200
-            {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("the platform did not become ready within 30 s");
-    }
-
-    async fn login(&self, email: String) -> String {
-        let (status, session) = self
-            .call(
-                reqwest::Method::POST,
-                "/v1/sessions:login",
-                None,
-                Some(json!({"email": email, "password": seed::DEMO_PASSWORD})),
-            )
-            .await;
-        assert_eq!(status, 200, "{session}");
-        session["accessToken"].as_str().expect("a token").to_owned()
-    }
-}
-
-fn stay(index: usize) -> Value {
-    let check_in = time::Date::from_calendar_date(2027, time::Month::June, 1).expect("a date")
-        + time::Duration::days(3 * index as i64);
-    let check_out = check_in + time::Duration::days(3);
-    let date =
-        |d: time::Date| json!({"year": d.year(), "month": u8::from(d.month()), "day": d.day()});
-    json!({"checkIn": date(check_in), "checkOut": date(check_out)})
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -187,10 +106,7 @@ async fn crash_and_recover(
     let data_dir = tempfile::tempdir().expect("a data dir");
     let port = estospaces_testing::free_port();
     let mut child = start(data_dir.path(), port, infrastructure);
-    let client = Client {
-        base: format!("http://127.0.0.1:{port}"),
-        http: reqwest::Client::new(),
-    };
+    let client = Client::new(format!("http://127.0.0.1:{port}"));
     client.ready().await;
     let mut config = PlatformConfig::default();
     config.common.data_dir = data_dir.path().to_owned();
@@ -213,106 +129,27 @@ async fn crash_and_recover(
     )
     .await
     .expect("seeded");
-    let guests: Vec<String> =
-        futures::future::join_all((0..10).map(|i| client.login(seed::demo_email("guest", i))))
-            .await;
+    let guests = client.guests().await;
+    let property = client.instant_listing().await;
 
-    // An instantly bookable stay, as the search index has it.
-    let mut listing = Value::Null;
-    for _ in 0..100 {
-        let (_, page) = client
-            .call(
-                reqwest::Method::POST,
-                "/v1/properties:search",
-                None,
-                Some(json!({"query": {"kind": "LISTING_KIND_SHORT_STAY", "instantBook": true, "guests": 1}, "pageSize": 1})),
-            )
-            .await;
-        if let Some(found) = page["results"].get(0) {
-            listing = found["property"].clone();
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let property = listing["name"].as_str().expect("a listing").to_owned();
-
-    // Every guest books at once; the process dies 50-150 ms into it.
-    let bookings = (0..BOOKINGS).map(|i| {
-        let (client, token, property) =
-            (&client, guests[i % guests.len()].clone(), property.clone());
-        async move {
-            let mut booking = stay(round * BOOKINGS + i);
-            booking["property"] = json!(property);
-            booking["guests"] = json!(1);
-            let (status, created) = client
-                .call(
-                    reqwest::Method::POST,
-                    "/v1/bookings",
-                    Some(&token),
-                    Some(json!({"booking": booking, "paymentMethod": "4242424242424242"})),
-                )
-                .await;
-            (status == 201).then(|| (created["name"].as_str().expect("a name").to_owned(), token))
-        }
-    });
+    // Every guest books at once; the process dies `kill_after` into it.
+    let bookings = client.book_at_once(&guests, &property, round * BOOKINGS, BOOKINGS);
     let killer = async {
         tokio::time::sleep(kill_after).await;
-        child.0.kill().expect("killed");
-        child.0.wait().expect("reaped");
+        child.kill();
     };
-    let (acknowledged, ()) = tokio::join!(futures::future::join_all(bookings), killer);
-    let acknowledged: Vec<(String, String)> = acknowledged.into_iter().flatten().collect();
+    let (acknowledged, ()) = tokio::join!(bookings, killer);
 
     let mut child = start(data_dir.path(), port, infrastructure);
     client.ready().await;
     let restarted = Instant::now();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    for (booking, token) in &acknowledged {
-        let (state, captured) = loop {
-            let (_, current) = client
-                .call(
-                    reqwest::Method::GET,
-                    &format!("/v1/{booking}"),
-                    Some(token),
-                    None,
-                )
-                .await;
-            let (_, payments) = client
-                .call(
-                    reqwest::Method::GET,
-                    "/v1/payments?pageSize=100",
-                    Some(token),
-                    None,
-                )
-                .await;
-            let captured: Vec<&Value> = payments["payments"]
-                .as_array()
-                .map(|all| {
-                    all.iter()
-                        .filter(|p| p["booking"] == json!(booking))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let done = current["state"] == "STATE_CONFIRMED"
-                && captured.iter().any(|p| p["state"] == "STATE_CAPTURED");
-            if done || Instant::now() > deadline {
-                break (
-                    current["state"].clone(),
-                    captured.into_iter().cloned().collect::<Vec<_>>(),
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        };
-        assert_eq!(
-            state, "STATE_CONFIRMED",
-            "{booking} (killed after {kill_after:?})"
-        );
-        assert_eq!(captured.len(), 1, "one payment for {booking}: {captured:?}");
-        assert_eq!(
-            captured[0]["state"], "STATE_CAPTURED",
-            "{booking}: {captured:?}"
-        );
-    }
+    client
+        .confirmed_and_captured_once(
+            &acknowledged,
+            Instant::now() + Duration::from_secs(60),
+            &format!("killed after {kill_after:?}"),
+        )
+        .await;
     let status = estospaces_testing::stop_with_sigterm(&mut child.0, Duration::from_secs(20));
     assert!(status.success(), "{status:?}");
     eprintln!(

@@ -1,0 +1,246 @@
+//! What the crash tests share: a process killed on drop, a REST client that counts a call cut
+//! short by a kill as unanswered, guests booking separate stays at once, and the check that every
+//! acknowledged booking ends confirmed with its payment captured exactly once.
+
+use std::process::Child;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use estospaces::seed;
+use serde_json::{Value, json};
+
+/// A running binary; killed if a failed assertion leaves it behind.
+#[derive(Debug)]
+pub struct Process(pub Child);
+
+impl Process {
+    /// SIGKILL: no chance to flush, commit or say goodbye. Reaps it.
+    pub fn kill(&mut self) {
+        self.0.kill().expect("killed");
+        self.0.wait().expect("reaped");
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+/// The gateway's REST API.
+#[derive(Debug, Clone)]
+pub struct Client {
+    /// `http://127.0.0.1:port`.
+    pub base: String,
+    pub http: reqwest::Client,
+}
+
+impl Client {
+    pub fn new(base: String) -> Self {
+        Self {
+            base,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// The status and JSON body of a call; status 0 when the call got no answer (the process
+    /// was killed under it: not acknowledged).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        match request.send().await {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                (status, response.json().await.unwrap_or(Value::Null))
+            }
+            Err(_) => (0, Value::Null),
+        }
+    }
+
+    /// Waits (up to 30 s) until `/readyz` answers 200: at the gateway, every upstream serves.
+    pub async fn ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut last = Value::Null;
+        while Instant::now() < deadline {
+            let (status, body) = self.call(reqwest::Method::GET, "/readyz", None, None).await;
+            if status == 200 {
+                return;
+            }
+            last = body;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the platform did not become ready within 30 s: {last}");
+    }
+
+    /// Logs demo account `email` in; its access token.
+    pub async fn login(&self, email: String) -> String {
+        let (status, session) = self
+            .call(
+                reqwest::Method::POST,
+                "/v1/sessions:login",
+                None,
+                Some(json!({"email": email, "password": seed::DEMO_PASSWORD})),
+            )
+            .await;
+        assert_eq!(status, 200, "{session}");
+        session["accessToken"].as_str().expect("a token").to_owned()
+    }
+
+    /// The seed's ten guests, logged in.
+    pub async fn guests(&self) -> Vec<String> {
+        futures::future::join_all((0..10).map(|i| self.login(seed::demo_email("guest", i)))).await
+    }
+
+    /// The name (`properties/…`) of an instantly bookable short stay, once the search index has
+    /// one (within 10 s).
+    pub async fn instant_listing(&self) -> String {
+        for _ in 0..100 {
+            let (_, page) = self
+                .call(
+                    reqwest::Method::POST,
+                    "/v1/properties:search",
+                    None,
+                    Some(json!({
+                        "query": {"kind": "LISTING_KIND_SHORT_STAY", "instantBook": true, "guests": 1},
+                        "pageSize": 1,
+                    })),
+                )
+                .await;
+            if let Some(name) = page["results"][0]["property"]["name"].as_str() {
+                return name.to_owned();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no instantly bookable listing was searchable within 10 s");
+    }
+
+    /// `count` bookings of `property` at once, stays `first..first + count` (see [`stay`]), the
+    /// guests taking turns; the acknowledged ones (201) as (booking name, its guest's token).
+    pub async fn book_at_once(
+        &self,
+        guests: &[String],
+        property: &str,
+        first: usize,
+        count: usize,
+    ) -> Vec<(String, String)> {
+        self.book_at_once_counting(guests, property, first, count, &AtomicUsize::new(0))
+            .await
+    }
+
+    /// [`Self::book_at_once`], counting in `acknowledged` the bookings acknowledged so far.
+    pub async fn book_at_once_counting(
+        &self,
+        guests: &[String],
+        property: &str,
+        first: usize,
+        count: usize,
+        acknowledged: &AtomicUsize,
+    ) -> Vec<(String, String)> {
+        let bookings = (0..count).map(|i| {
+            let token = guests[i % guests.len()].clone();
+            async move {
+                let mut booking = stay(first + i);
+                booking["property"] = json!(property);
+                booking["guests"] = json!(1);
+                let (status, created) = self
+                    .call(
+                        reqwest::Method::POST,
+                        "/v1/bookings",
+                        Some(&token),
+                        Some(json!({"booking": booking, "paymentMethod": "4242424242424242"})),
+                    )
+                    .await;
+                if status != 201 {
+                    return None;
+                }
+                acknowledged.fetch_add(1, Ordering::SeqCst);
+                Some((created["name"].as_str().expect("a name").to_owned(), token))
+            }
+        });
+        futures::future::join_all(bookings)
+            .await
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+
+    /// Waits until every `acknowledged` booking is `STATE_CONFIRMED` with exactly one payment,
+    /// captured, as its guest sees them through the API; panics naming the first that is not by
+    /// `deadline` (`context` says which crash it was).
+    pub async fn confirmed_and_captured_once(
+        &self,
+        acknowledged: &[(String, String)],
+        deadline: Instant,
+        context: &str,
+    ) {
+        for (booking, token) in acknowledged {
+            let (state, payments) = loop {
+                let (_, current) = self
+                    .call(
+                        reqwest::Method::GET,
+                        &format!("/v1/{booking}"),
+                        Some(token),
+                        None,
+                    )
+                    .await;
+                let (_, listed) = self
+                    .call(
+                        reqwest::Method::GET,
+                        "/v1/payments?pageSize=100",
+                        Some(token),
+                        None,
+                    )
+                    .await;
+                let payments: Vec<Value> = listed["payments"]
+                    .as_array()
+                    .map(|all| {
+                        all.iter()
+                            .filter(|p| p["booking"] == json!(booking))
+                            .cloned()
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let done = current["state"] == "STATE_CONFIRMED"
+                    && payments.iter().any(|p| p["state"] == "STATE_CAPTURED");
+                if done || Instant::now() > deadline {
+                    break (current["state"].clone(), payments);
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            };
+            assert_eq!(state, "STATE_CONFIRMED", "{booking} ({context})");
+            assert_eq!(
+                payments.len(),
+                1,
+                "one payment for {booking} ({context}): {payments:?}"
+            );
+            assert_eq!(
+                payments[0]["state"], "STATE_CAPTURED",
+                "{booking} ({context}): {payments:?}"
+            );
+        }
+    }
+}
+
+/// Stay `index`: three nights of its own, the `index`th three-night block from 1 June 2027.
+pub fn stay(index: usize) -> Value {
+    let check_in = time::Date::from_calendar_date(2027, time::Month::June, 1).expect("a date")
+        + time::Duration::days(3 * index as i64);
+    let check_out = check_in + time::Duration::days(3);
+    let date =
+        |d: time::Date| json!({"year": d.year(), "month": u8::from(d.month()), "day": d.day()});
+    json!({"checkIn": date(check_in), "checkOut": date(check_out)})
+}
