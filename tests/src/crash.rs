@@ -2,6 +2,7 @@
 //! short by a kill as unanswered, guests booking separate stays at once, and the check that every
 //! acknowledged booking ends confirmed with its payment captured exactly once.
 
+use std::collections::BTreeMap;
 use std::process::Child;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -233,6 +234,78 @@ impl Client {
             );
         }
     }
+
+    /// Checks the money as the seed's operator (an admin) sees it: what the ledger holds at the
+    /// provider is exactly what every payment says was captured and not refunded, per currency
+    /// (a capture booked twice, or money moved without its payment saying so, shows here).
+    /// Payouts take from that account too: only for platforms that paid none yet.
+    ///
+    /// Unacknowledged bookings' sagas may still be moving: the two reads are taken again until
+    /// they agree, for up to 20 s.
+    pub async fn ledger_agrees_with_payments(&self, context: &str) {
+        let admin = self.login(seed::demo_email("operator", 0)).await;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let held = self.held_per_payments(&admin).await;
+            let booked = self.held_per_ledger(&admin).await;
+            if booked == held || Instant::now() > deadline {
+                assert_eq!(booked, held, "the ledger against the payments ({context})");
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// What every payment says was captured and not refunded, per currency.
+    async fn held_per_payments(&self, admin: &str) -> BTreeMap<String, i64> {
+        let mut held = BTreeMap::new();
+        let mut page_token = String::new();
+        loop {
+            let (status, page) = self
+                .call(
+                    reqwest::Method::GET,
+                    &format!("/v1/payments?pageSize=100&pageToken={page_token}"),
+                    Some(admin),
+                    None,
+                )
+                .await;
+            assert_eq!(status, 200, "{page}");
+            for payment in page["payments"].as_array().into_iter().flatten() {
+                let currency = payment["currencyCode"].as_str().unwrap_or_default();
+                *held.entry(currency.to_owned()).or_default() +=
+                    int64(&payment["capturedAmount"]) - int64(&payment["refundedAmount"]);
+            }
+            page_token = page["nextPageToken"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            if page_token.is_empty() {
+                break;
+            }
+        }
+        held.retain(|_, amount| *amount != 0);
+        held
+    }
+
+    /// The ledger's `provider_clearing` balance, per currency.
+    async fn held_per_ledger(&self, admin: &str) -> BTreeMap<String, i64> {
+        let (status, balance) = self
+            .call(
+                reqwest::Method::GET,
+                "/v1/ledgerBalances?account=provider_clearing",
+                Some(admin),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{balance}");
+        let mut booked = BTreeMap::new();
+        for entry in balance["balances"].as_array().into_iter().flatten() {
+            let currency = entry["currencyCode"].as_str().unwrap_or_default();
+            booked.insert(currency.to_owned(), int64(&entry["balance"]));
+        }
+        booked.retain(|_, amount| *amount != 0);
+        booked
+    }
 }
 
 /// Stay `index`: three nights of its own, the `index`th three-night block from 1 June 2027.
@@ -243,4 +316,13 @@ pub fn stay(index: usize) -> Value {
     let date =
         |d: time::Date| json!({"year": d.year(), "month": u8::from(d.month()), "day": d.day()});
     json!({"checkIn": date(check_in), "checkOut": date(check_out)})
+}
+
+/// An int64 as proto3 JSON writes it (a string), or a number.
+fn int64(value: &Value) -> i64 {
+    value
+        .as_str()
+        .and_then(|text| text.parse().ok())
+        .or_else(|| value.as_i64())
+        .unwrap_or(0)
 }

@@ -165,6 +165,9 @@ async fn crash_and_recover(
             &format!("killed after {kill_after:?}"),
         )
         .await;
+    client
+        .ledger_agrees_with_payments(&format!("killed after {kill_after:?}"))
+        .await;
     let status = estospaces_testing::stop_with_sigterm(&mut child.0, Duration::from_secs(20));
     assert!(status.success(), "{status:?}");
     eprintln!(

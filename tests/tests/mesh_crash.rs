@@ -367,6 +367,7 @@ async fn on_the_multi_process_deployment_every_acknowledged_booking_survives_a_s
         client
             .confirmed_and_captured_once(&acknowledged, ready + Duration::from_secs(60), &context)
             .await;
+        client.ledger_agrees_with_payments(&context).await;
         mesh.assert_all_running();
         eprintln!(
             "{context}: {} of {BOOKINGS} bookings acknowledged; every saga finished {:?} after \

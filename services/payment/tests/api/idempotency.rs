@@ -144,6 +144,39 @@ on_both_backends! {
         assert_eq!(app.ledger_transactions("capture").await, 1);
     }
 
+    async fn a_call_its_caller_gave_up_on_is_finished_by_the_worker_and_its_key_replays_the_outcome(backend: Backend) {
+        let mut app = spawn_app(backend).await;
+        let payment = app.authorized_payment(&new_id(), &new_id()).await;
+        let capture = pb::CapturePaymentRequest {
+            name: payment.name.clone(),
+            amount: 0,
+            idempotency_key: new_id(),
+        };
+        app.sandbox.lose_next_answers(1);
+        let status = app
+            .client
+            .capture_payment(authorized(capture.clone(), &app.admin))
+            .await
+            .expect_err("the answer was lost");
+        assert_eq!(status.code(), Code::Unavailable);
+
+        // Nobody retries: the recorded step is run again by the worker after its backoff.
+        let events = app.wait_for_events(2).await;
+        assert_eq!(events, ["payment.authorized", "payment.captured"]);
+        let replayed = app
+            .client
+            .capture_payment(authorized(capture, &app.admin))
+            .await
+            .expect("the kept outcome");
+        assert_eq!(
+            replayed.metadata().get("idempotent-replayed").and_then(|v| v.to_str().ok()),
+            Some("true")
+        );
+        assert_eq!(replayed.into_inner().payment.expect("a payment").captured_amount, 10_000);
+        assert_eq!(app.money_movements().len(), 1, "captured once at the provider");
+        assert_eq!(app.ledger_transactions("capture").await, 1);
+    }
+
     async fn concurrent_calls_with_one_key_authorize_once(backend: Backend) {
         let app = spawn_app(backend).await;
         let request = TestApp::authorize_request(&new_id(), &new_id(), "4242424242424242");
