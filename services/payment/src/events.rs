@@ -110,7 +110,7 @@ impl BookingEventsHandler {
             payment_method: requested.payment_method.clone(),
             idempotency_key: String::new(),
         };
-        let key = format!("{}:authorize", facts.booking_id);
+        let key = steps::saga_key(&facts.booking_id, StepKind::Authorize);
         self.ask(tx, event, Step::authorize(&facts.booking_id, request, key))
             .await?;
         Ok(())
@@ -125,7 +125,7 @@ impl BookingEventsHandler {
         payment: &PaymentRecord,
         then_pay_out: bool,
     ) -> Result<(), EventError> {
-        let key = format!("{}:capture", payment.booking_id);
+        let key = steps::saga_key(&payment.booking_id, StepKind::Capture);
         if payment.state == PaymentState::Authorized {
             let mut step = Step::on(payment, StepKind::Capture, None, key.clone());
             step.schedule_payout = then_pay_out;
@@ -204,7 +204,7 @@ impl BookingEventsHandler {
         let Some(payment) = self.payment_of(tx, &facts).await? else {
             return Ok(());
         };
-        let capture_key = format!("{}:capture", payment.booking_id);
+        let capture_key = steps::saga_key(&payment.booking_id, StepKind::Capture);
         // A capture asked for earlier (at confirmation) may still wait for the provider: the
         // refund then follows it.
         let capturing = payment.state == PaymentState::Authorized
@@ -225,7 +225,7 @@ impl BookingEventsHandler {
             return Ok(());
         }
         if cancelled.refund_amount > 0 {
-            let key = format!("{}:refund", payment.booking_id);
+            let key = steps::saga_key(&payment.booking_id, StepKind::Refund);
             let refund = Step::on(
                 &payment,
                 StepKind::Refund,

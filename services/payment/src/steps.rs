@@ -644,13 +644,19 @@ impl Steps {
     }
 }
 
+/// The idempotency key of the saga's `kind` step on the payment of `booking_id`
+/// (`<booking>:capture`): one such step per booking, whichever event asks for it.
+pub fn saga_key(booking_id: &str, kind: StepKind) -> String {
+    format!("{booking_id}:{}", kind.key())
+}
+
 /// The saga's void of `payment`.
 pub fn void_of(payment: &PaymentRecord) -> Step {
     Step::on(
         payment,
         StepKind::Void,
         None,
-        format!("{}:void", payment.booking_id),
+        saga_key(&payment.booking_id, StepKind::Void),
     )
 }
 
