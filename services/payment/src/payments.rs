@@ -83,10 +83,6 @@ impl Payments {
         Self { provider, timeout }
     }
 
-    pub fn provider(&self) -> &Arc<dyn PaymentProvider> {
-        &self.provider
-    }
-
     /// Whether `step` applies to `payment` (the booking's payment for an authorization) as it
     /// is now; the amount it moves (0 for an authorization or a void).
     ///

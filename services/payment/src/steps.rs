@@ -31,7 +31,7 @@ use sqlx::{AnyConnection, AnyPool, Row};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
-use crate::domain::PaymentId;
+use crate::domain::{PaymentId, PaymentState};
 use crate::idempotency;
 use crate::payments::{Payments, StepError, now};
 use crate::provider::ProviderError;
@@ -151,6 +151,13 @@ impl Step {
     pub fn following(mut self, event: &estospaces_events::Event) -> Self {
         self.correlation_id = event.correlation_id().to_owned();
         self.causation_id = event.event_id().to_owned();
+        self
+    }
+
+    /// The step in the flow of `other`.
+    fn following_step(mut self, other: &Step) -> Self {
+        self.correlation_id = other.correlation_id.clone();
+        self.causation_id = other.causation_id.clone();
         self
     }
 
@@ -427,20 +434,21 @@ impl Steps {
             return Err(StepError::Transient(why.clone()));
         }
         let provider_did_it = answer.is_ok();
-        let result = self.record(step, answer).await;
-        match &result {
-            Err(StepError::Superseded) => {}
-            Err(err) if err.is_transient() => self.retry_later(step, &err.to_string()).await,
+        match self.record(step, answer).await {
+            Ok(payment) => Ok(payment),
+            Err(StepError::Superseded) => Err(StepError::Superseded),
+            Err(err) if err.is_transient() => {
+                self.retry_later(step, &err.to_string()).await;
+                Err(err)
+            }
             // The payment moved between the call and its record, yet the provider did it:
             // nothing may be lost, so the step stays for an operator.
             Err(err) if provider_did_it && step.rpc.is_none() => {
                 let why = format!("done at the provider, but the payment moved meanwhile: {err}");
-                return self.end(step, StepError::Rejected(why)).await;
+                self.end(step, StepError::Rejected(why)).await
             }
-            Err(err) => return self.end(step, clone_final(err)).await,
-            Ok(_) => {}
+            Err(err) => self.end(step, err).await,
         }
-        result
     }
 
     /// Records the provider's final answer and deletes the step, in one transaction.
@@ -474,7 +482,7 @@ impl Steps {
             tracing::info!(payment = %payment.id, "host payout scheduled");
         }
         if step.kind == StepKind::Authorize
-            && payment.state == crate::domain::PaymentState::Authorized
+            && payment.state == PaymentState::Authorized
             && has_ended(&mut tx, &payment.booking_id).await?
         {
             tracing::info!(payment = %payment.id, "authorized for a booking that ended: voiding");
@@ -658,15 +666,6 @@ pub fn void_of(payment: &PaymentRecord) -> Step {
         None,
         saga_key(&payment.booking_id, StepKind::Void),
     )
-}
-
-impl Step {
-    /// The step in the flow of `other`.
-    fn following_step(mut self, other: &Step) -> Self {
-        self.correlation_id = other.correlation_id.clone();
-        self.causation_id = other.causation_id.clone();
-        self
-    }
 }
 
 /// Steps pending longer than [`OVERDUE`], or refused and waiting for an operator.

@@ -117,19 +117,7 @@ on_both_backends! {
 
     async fn a_lost_provider_answer_is_retried_without_moving_money_twice(backend: Backend) {
         let mut app = spawn_app(backend).await;
-        let payment = app.authorized_payment(&new_id(), &new_id()).await;
-        let capture = pb::CapturePaymentRequest {
-            name: payment.name.clone(),
-            amount: 0,
-            idempotency_key: new_id(),
-        };
-        app.sandbox.lose_next_answers(1);
-        let status = app
-            .client
-            .capture_payment(authorized(capture.clone(), &app.admin))
-            .await
-            .expect_err("the answer was lost");
-        assert_eq!(status.code(), Code::Unavailable);
+        let capture = capture_with_its_answer_lost(&mut app).await;
 
         let captured = app
             .client
@@ -146,19 +134,7 @@ on_both_backends! {
 
     async fn a_call_its_caller_gave_up_on_is_finished_by_the_worker_and_its_key_replays_the_outcome(backend: Backend) {
         let mut app = spawn_app(backend).await;
-        let payment = app.authorized_payment(&new_id(), &new_id()).await;
-        let capture = pb::CapturePaymentRequest {
-            name: payment.name.clone(),
-            amount: 0,
-            idempotency_key: new_id(),
-        };
-        app.sandbox.lose_next_answers(1);
-        let status = app
-            .client
-            .capture_payment(authorized(capture.clone(), &app.admin))
-            .await
-            .expect_err("the answer was lost");
-        assert_eq!(status.code(), Code::Unavailable);
+        let capture = capture_with_its_answer_lost(&mut app).await;
 
         // Nobody retries: the recorded step is run again by the worker after its backoff.
         let events = app.wait_for_events(2).await;
@@ -239,4 +215,23 @@ on_both_backends! {
         assert_eq!(first, again);
         assert_eq!(app.event_types().await, ["payment.failed"]);
     }
+}
+
+/// Authorizes a payment and asks to capture it all, the provider's answer lost on the way back
+/// (the call fails UNAVAILABLE); the capture request, to send again.
+async fn capture_with_its_answer_lost(app: &mut TestApp) -> pb::CapturePaymentRequest {
+    let payment = app.authorized_payment(&new_id(), &new_id()).await;
+    let capture = pb::CapturePaymentRequest {
+        name: payment.name.clone(),
+        amount: 0,
+        idempotency_key: new_id(),
+    };
+    app.sandbox.lose_next_answers(1);
+    let status = app
+        .client
+        .capture_payment(authorized(capture.clone(), &app.admin))
+        .await
+        .expect_err("the answer was lost");
+    assert_eq!(status.code(), Code::Unavailable);
+    capture
 }
