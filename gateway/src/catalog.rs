@@ -29,6 +29,14 @@ pub struct Rpc {
     pub success_status: StatusCode,
 }
 
+/// Whether `field` is a `google.api.HttpBody`: a body taken as raw bytes (an upload), not JSON.
+pub fn is_http_body(field: &FieldDescriptor) -> bool {
+    matches!(field.kind(), prost_reflect::Kind::Message(m) if m.full_name() == HTTP_BODY)
+}
+
+/// The message a raw HTTP body travels in, both ways.
+pub const HTTP_BODY: &str = "google.api.HttpBody";
+
 /// Where the request message's fields come from besides the path.
 #[derive(Debug, Clone)]
 pub enum BodyBinding {
@@ -36,7 +44,8 @@ pub enum BodyBinding {
     None,
     /// `body: "*"`: the body is the request message (minus path fields); no query parameters.
     Whole,
-    /// `body: "field"`: the body is that field; other fields come from the query string.
+    /// `body: "field"`: the body is that field; other fields come from the query string. A
+    /// `google.api.HttpBody` field takes the raw body and its `Content-Type`.
     Field(FieldDescriptor),
 }
 

@@ -25,6 +25,9 @@ pub struct GatewaySettings {
     pub cors_allowed_origins: Vec<String>,
     /// The largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// The largest raw body of an upload route (one whose body is a `google.api.HttpBody`),
+    /// and of a message to or from a service.
+    pub max_upload_bytes: usize,
     /// Rate limits; see [`RateLimitSettings`].
     pub rate_limits: RateLimitSettings,
 }
@@ -36,6 +39,7 @@ impl Default for GatewaySettings {
             upstream_connections: 2,
             cors_allowed_origins: Vec::new(),
             max_body_bytes: 1024 * 1024,
+            max_upload_bytes: 32 * 1024 * 1024,
             rate_limits: RateLimitSettings::default(),
         }
     }

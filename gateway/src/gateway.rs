@@ -20,7 +20,7 @@ use prost_reflect::{DynamicMessage, ReflectMessage as _, Value};
 use tonic::body::Body as TonicBody;
 use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
 
-use crate::catalog::{Catalog, Lookup, Route, Rpc};
+use crate::catalog::{BodyBinding, Catalog, Lookup, Route, Rpc, is_http_body};
 use crate::codec::DynamicCodec;
 use crate::config::RateLimitSettings;
 use crate::error::{DOMAIN, status_json, status_response};
@@ -38,7 +38,25 @@ const FORWARDED_HEADERS: &[&str] = &[
     "accept-language",
     // Identity records it on the session it starts (and notification reports new devices).
     "user-agent",
+    // Byte ranges and revalidation of served files (media).
+    "range",
+    "if-none-match",
 ];
+
+/// Response metadata that becomes HTTP headers of a `google.api.HttpBody` response: how a
+/// served file is cached, validated and ranged.
+const RETURNED_HEADERS: &[&str] = &[
+    "etag",
+    "cache-control",
+    "accept-ranges",
+    "content-range",
+    "content-disposition",
+    "x-content-type-options",
+];
+
+/// Response metadata that sets the HTTP status of a `google.api.HttpBody` response
+/// (206 Partial Content, 304 Not Modified), which gRPC cannot otherwise say.
+const HTTP_STATUS_METADATA: &str = "x-http-status";
 
 /// Everything a call needs, shared by every connection.
 #[derive(Debug)]
@@ -50,6 +68,8 @@ pub struct Gateway {
     /// The longest a call may take, unless the caller asks for less with `grpc-timeout`.
     pub request_timeout: Duration,
     pub max_body_bytes: usize,
+    /// The largest raw body of a route whose body is a `google.api.HttpBody` (an upload).
+    pub max_upload_bytes: usize,
 }
 
 impl Gateway {
@@ -137,21 +157,30 @@ impl Gateway {
         if let Err(err) = self.admit(rpc, &parts.headers, client).await {
             return status_response(&tonic::Status::from(err));
         }
-        let body = match axum::body::to_bytes(body, self.max_body_bytes).await {
+        let limit = match &route.body {
+            BodyBinding::Field(field) if is_http_body(field) => self.max_upload_bytes,
+            _ => self.max_body_bytes,
+        };
+        let body = match axum::body::to_bytes(body, limit).await {
             Ok(body) => body,
             Err(_) => {
                 return plain_error(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     tonic::Code::InvalidArgument,
-                    format!("the body is larger than {} bytes", self.max_body_bytes),
+                    format!("the body is larger than {limit} bytes"),
                 );
             }
         };
+        let content_type = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok());
         let message = match request_message(
             route,
             &parts.method,
             &found.bindings,
             parts.uri.query(),
+            content_type,
             &body,
         ) {
             Ok(message) => message,
@@ -166,7 +195,11 @@ impl Gateway {
         call.set_timeout(self.deadline(&parts.headers));
         let path = rpc.path.clone();
         let codec = DynamicCodec::new(rpc.descriptor.output());
-        let mut grpc = tonic::client::Grpc::new(upstream.clone());
+        // An upload, or a served file, plus the message around it.
+        let message_limit = self.max_upload_bytes.max(MIN_MESSAGE_BYTES) + 64 * 1024;
+        let mut grpc = tonic::client::Grpc::new(upstream.clone())
+            .max_decoding_message_size(message_limit)
+            .max_encoding_message_size(message_limit);
         if let Err(err) = grpc.ready().await {
             return status_response(&tonic::Status::unavailable(format!(
                 "the {} service is unreachable: {err}",
@@ -183,12 +216,9 @@ impl Gateway {
         }
         match grpc.unary(call, path, codec).await {
             Ok(response) if route.response_body.is_none() => match http_body(response.get_ref()) {
-                Some((content_type, data)) => (
-                    rpc.success_status,
-                    [(header::CONTENT_TYPE, content_type)],
-                    data,
-                )
-                    .into_response(),
+                Some((content_type, data)) => {
+                    raw_response(rpc.success_status, content_type, data, response.metadata())
+                }
                 None => json_response(route, rpc.success_status, response.get_ref()),
             },
             Ok(response) => json_response(route, rpc.success_status, response.get_ref()),
@@ -213,6 +243,37 @@ fn http_body(message: &DynamicMessage) -> Option<(HeaderValue, Bytes)> {
     };
     Some((HeaderValue::from_str(&content_type).ok()?, data))
 }
+
+/// A raw body with the headers and status its upstream set in metadata.
+fn raw_response(
+    success: StatusCode,
+    content_type: HeaderValue,
+    data: Bytes,
+    metadata: &MetadataMap,
+) -> Response {
+    let status = metadata
+        .get(HTTP_STATUS_METADATA)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u16>().ok())
+        .and_then(|code| StatusCode::from_u16(code).ok())
+        .filter(|code| code.is_success() || *code == StatusCode::NOT_MODIFIED)
+        .unwrap_or(success);
+    let mut response = if status == StatusCode::NOT_MODIFIED {
+        status.into_response()
+    } else {
+        (status, [(header::CONTENT_TYPE, content_type)], data).into_response()
+    };
+    let headers = metadata.clone().into_headers();
+    for name in RETURNED_HEADERS {
+        if let Some(value) = headers.get(*name) {
+            response.headers_mut().insert(*name, value.clone());
+        }
+    }
+    response
+}
+
+/// The least message size allowed to and from upstreams: tonic's default.
+const MIN_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
 
 fn json_response(route: &Route, success: StatusCode, message: &DynamicMessage) -> Response {
     match response_json(route, message) {

@@ -144,16 +144,24 @@ impl Builder {
                     .filter_map(|path| path.strip_prefix(prefix.as_str()))
                     .filter(|rest| !rest.contains('.'))
                     .collect();
-                let schema = match field.kind() {
-                    Kind::Message(message) if !bound_inside.is_empty() && !field.is_list() => {
-                        self.message_schema(&message, &bound_inside)
-                    }
-                    _ => self.field_schema(field),
-                };
-                request_body = Some(json!({
-                    "required": true,
-                    "content": { "application/json": { "schema": schema } },
-                }));
+                request_body = Some(if crate::catalog::is_http_body(field) {
+                    // The raw body, with its own Content-Type (an upload).
+                    json!({
+                        "required": true,
+                        "content": { "*/*": { "schema": { "type": "string", "format": "binary" } } },
+                    })
+                } else {
+                    let schema = match field.kind() {
+                        Kind::Message(message) if !bound_inside.is_empty() && !field.is_list() => {
+                            self.message_schema(&message, &bound_inside)
+                        }
+                        _ => self.field_schema(field),
+                    };
+                    json!({
+                        "required": true,
+                        "content": { "application/json": { "schema": schema } },
+                    })
+                });
                 let mut excluded = top_bound.clone();
                 excluded.insert(field.name());
                 self.query_parameters(&input, "", &excluded, 0, &mut parameters);
@@ -180,6 +188,9 @@ impl Builder {
                 "application/x-ndjson": { "schema": frame },
                 "text/event-stream": { "schema": { "type": "string" } },
             })
+        } else if output.full_name() == crate::catalog::HTTP_BODY && route.response_body.is_none() {
+            // The body itself, of the type the service says (a calendar feed, an image).
+            json!({ "*/*": { "schema": { "type": "string", "format": "binary" } } })
         } else {
             json!({ "application/json": { "schema": response_schema } })
         };

@@ -102,6 +102,7 @@ impl Application {
             limiter,
             request_timeout: config.common.request_timeout,
             max_body_bytes: settings.max_body_bytes,
+            max_upload_bytes: settings.max_upload_bytes,
         });
 
         let router = router(gateway, &descriptors, &settings.cors_allowed_origins)?;

@@ -13,7 +13,7 @@ use prost_reflect::{
 };
 use serde_json::{Map, Value as Json};
 
-use crate::catalog::{BodyBinding, Route};
+use crate::catalog::{BodyBinding, Route, is_http_body};
 use crate::error::DOMAIN;
 
 /// The field PATCH fills from the body's fields when the caller does not send it (AIP-134).
@@ -25,11 +25,17 @@ pub fn request_message(
     http_method: &http::Method,
     bindings: &[(String, String)],
     query: Option<&str>,
-    body: &[u8],
+    content_type: Option<&str>,
+    body: &bytes::Bytes,
 ) -> Result<DynamicMessage, ApiError> {
     let input = route.rpc.descriptor.input();
+    let raw_body = match &route.body {
+        BodyBinding::Field(field) if is_http_body(field) => Some(field),
+        _ => None,
+    };
     let body_json = match &route.body {
         BodyBinding::None => None,
+        BodyBinding::Field(_) if raw_body.is_some() => None,
         BodyBinding::Whole | BodyBinding::Field(_) if body.iter().all(u8::is_ascii_whitespace) => {
             None
         }
@@ -97,6 +103,18 @@ pub fn request_message(
                     None => bad_request("body", err),
                 }
             })?;
+
+    if let Some(field) = raw_body
+        && let Kind::Message(http_body) = field.kind()
+    {
+        let mut raw = DynamicMessage::new(http_body);
+        raw.set_field_by_name(
+            "content_type",
+            Value::String(content_type.unwrap_or_default().to_owned()),
+        );
+        raw.set_field_by_name("data", Value::Bytes(body.clone()));
+        message.set_field(field, Value::Message(raw));
+    }
 
     if let Some(paths) = update_mask.filter(|_| !mask_in_query)
         && let Some(mask_field) = input.get_field_by_name(UPDATE_MASK)

@@ -13,6 +13,7 @@ use estospaces_booking::BookingSettings;
 use estospaces_config::SecretString;
 use estospaces_gateway::GatewaySettings;
 use estospaces_identity::IdentitySettings;
+use estospaces_media::MediaSettings;
 use estospaces_notification::NotificationSettings;
 use estospaces_payment::PaymentSettings;
 use estospaces_profile::ProfileSettings;
@@ -29,6 +30,8 @@ pub type PlatformConfig = estospaces_config::Config<PlatformSettings>;
 pub struct PlatformSettings {
     pub identity: IdentitySettings,
     pub profile: ProfileSettings,
+    pub media: MediaSettings,
+    /// Property's `media_url` is filled in: the platform's own media service.
     pub property: PropertySettings,
     pub payment: PaymentSettings,
     /// Booking's `property_url` is filled in: the platform's own property service.

@@ -61,9 +61,17 @@ impl Platform {
             service: settings.profile.clone(),
         })
         .await?;
+        let media = estospaces_media::build(Config {
+            common: common_for(estospaces_media::SERVICE_NAME).await?,
+            service: settings.media.clone(),
+        })
+        .await?;
         let property = estospaces_property::build(Config {
             common: common_for(estospaces_property::SERVICE_NAME).await?,
-            service: settings.property.clone(),
+            service: estospaces_property::PropertySettings {
+                media_url: Some(format!("http://{}", media.local_addr())),
+                ..settings.property.clone()
+            },
         })
         .await?;
         let payment = estospaces_payment::build(Config {
@@ -99,6 +107,7 @@ impl Platform {
         let services = vec![
             identity,
             profile,
+            media,
             property,
             payment,
             booking,

@@ -151,6 +151,7 @@ impl Default for AuthConfig {
 pub const SECTIONS: &[&str] = &[
     "identity",
     "profile",
+    "media",
     "property",
     "payment",
     "booking",

@@ -139,8 +139,8 @@ pub fn kind_of(index: usize) -> pb::ListingKind {
     }
 }
 
-/// The `index`th demo listing.
-pub fn listing(index: usize) -> pb::Property {
+/// The `index`th demo listing, showing some of `photos` (its owner's media ids).
+pub fn listing(index: usize, photos: &[String]) -> pb::Property {
     let mut rng = StdRng::seed_from_u64(0xE570_5EED ^ index as u64);
     let city = &CITIES[index % CITIES.len()];
     let neighbourhood = *city.neighbourhoods.choose(&mut rng).unwrap_or(&city.name);
@@ -160,9 +160,10 @@ pub fn listing(index: usize) -> pb::Property {
     if !amenities.contains(&(pb::Amenity::Wifi as i32)) {
         amenities.insert(0, pb::Amenity::Wifi as i32);
     }
-    let photos = (0..rng.gen_range(3..=6))
+    let shown = rng.gen_range(3..=6).min(photos.len());
+    let photos = (0..shown)
         .map(|photo| pb::Photo {
-            media_id: format!("demo-{index}-{photo}"),
+            media_id: photos[(index + photo) % photos.len()].clone(),
             caption: [
                 "The living room",
                 "The bedroom",
@@ -278,14 +279,16 @@ mod tests {
 
     #[test]
     fn the_same_index_always_gives_the_same_listing() {
-        assert_eq!(listing(42), listing(42));
-        assert_ne!(listing(42).title, listing(43).title);
+        let photos = ["a", "b", "c", "d"].map(str::to_owned);
+        assert_eq!(listing(42, &photos), listing(42, &photos));
+        assert_ne!(listing(42, &photos).title, listing(43, &photos).title);
     }
 
     #[test]
     fn every_demo_listing_has_what_publishing_requires() {
+        let photos = ["a", "b", "c", "d"].map(str::to_owned);
         for index in 0..60 {
-            let property = listing(index);
+            let property = listing(index, &photos);
             let address = property.address.as_ref().expect("an address");
             assert!(address.location.is_some() && !address.locality.is_empty());
             assert!(!property.photos.is_empty() && !property.description.is_empty());

@@ -9,6 +9,7 @@
 //! with fixed request ids, so identity and property recognise them.
 
 mod catalog;
+mod photos;
 
 use std::future::Future;
 use std::time::Duration;
@@ -18,6 +19,7 @@ use estospaces_config::Config;
 use estospaces_proto::identity_v1::{
     self as identity, identity_service_client::IdentityServiceClient,
 };
+use estospaces_proto::media_v1::media_service_client::MediaServiceClient;
 use estospaces_proto::notification_v1::{
     self as notification, notification_service_client::NotificationServiceClient,
 };
@@ -91,6 +93,7 @@ pub async fn seed(
     let accounts = Accounts {
         identity: IdentityServiceClient::new(channel.clone()),
     };
+    let media = MediaServiceClient::new(channel.clone());
     let progress = progress_bar(
         options,
         (1 + HOSTS + AGENTS + GUESTS + options.listings) as u64,
@@ -103,7 +106,7 @@ pub async fn seed(
     let operator = accounts.login(&operator_email).await?;
     progress.inc(1);
 
-    progress.set_message("hosts, agents and guests");
+    progress.set_message("hosts, agents, photos, guests");
     let mut owners = Vec::new();
     for (role, count, grant) in [
         ("host", HOSTS, Some(identity::Role::Host)),
@@ -116,7 +119,9 @@ pub async fn seed(
             // Guests only need to exist; owners log in again to carry their new role.
             if let Some(grant) = grant {
                 accounts.grant(&operator, &user, grant).await?;
-                owners.push((role, accounts.login(&email).await?));
+                let mut owner = accounts.login(&email).await?;
+                owner.photos = photos::upload(&media, &owner, owners.len()).await?;
+                owners.push((role, owner));
             }
             progress.inc(1);
         }
@@ -303,6 +308,7 @@ impl Accounts {
             session: Session {
                 access_token: response.access_token,
             },
+            photos: Vec::new(),
         })
     }
 
@@ -333,6 +339,8 @@ impl Accounts {
 struct LoggedIn {
     user: String,
     session: Session,
+    /// An owner's demo photos (media ids); empty for guests.
+    photos: Vec<String>,
 }
 
 /// Creates and publishes the `index`th listing as `owner`; a listing already there (same
@@ -347,7 +355,7 @@ async fn list(
         async move {
             properties
                 .create_property(owner.session.authorize(property::CreatePropertyRequest {
-                    property: Some(catalog::listing(index)),
+                    property: Some(catalog::listing(index, &owner.photos)),
                     request_id: request_id(index),
                 }))
                 .await

@@ -15,6 +15,7 @@
 pub mod bookings;
 pub mod config;
 pub mod domain;
+pub mod photos;
 pub mod pricing;
 pub mod service;
 pub mod startup;

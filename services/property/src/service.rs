@@ -17,6 +17,7 @@ use crate::DOMAIN;
 use crate::domain::{self, PropertyId, Transition, day_key, days, parse_date, to_pb_date};
 use crate::pricing;
 use crate::store::{CalendarChange, ListFilter, PropertyRecord, PropertyStore, StoreError};
+use crate::photos::PhotoCheck;
 use crate::views::ViewCounter;
 
 /// The longest range `GetAvailability`, `BlockDates` and `UnblockDates` take, in days.
@@ -27,11 +28,16 @@ const MAX_RANGE_DAYS: i64 = 366;
 pub struct PropertyHandlers {
     store: PropertyStore,
     views: ViewCounter,
+    photos: PhotoCheck,
 }
 
 impl PropertyHandlers {
-    pub fn new(store: PropertyStore, views: ViewCounter) -> Self {
-        Self { store, views }
+    pub fn new(store: PropertyStore, views: ViewCounter, photos: PhotoCheck) -> Self {
+        Self {
+            store,
+            views,
+            photos,
+        }
     }
 
     /// The listing `name` for a caller about to change it: PERMISSION_DENIED unless the caller
@@ -107,6 +113,9 @@ impl PropertyHandlers {
             if !missing.is_empty() {
                 return Err(incomplete(&missing).into());
             }
+            self.photos
+                .check(&current.owner_id, &current.document.photos, true, "")
+                .await?;
         }
         let from = current.state;
         let mut next = current.clone();
@@ -505,6 +514,9 @@ impl PropertyService for PropertyHandlers {
         if !violations.is_empty() {
             return Err(ApiError::invalid_argument(DOMAIN, violations).into());
         }
+        self.photos
+            .check(&caller.user_id, &document.photos, false, "property.")
+            .await?;
         let now = now();
         let record = PropertyRecord {
             id: PropertyId::new(),
@@ -576,6 +588,16 @@ impl PropertyService for PropertyHandlers {
             if !missing.is_empty() {
                 return Err(incomplete(&missing).into());
             }
+        }
+        if paths.iter().any(|path| path == "photos") {
+            self.photos
+                .check(
+                    &next.owner_id,
+                    &next.document.photos,
+                    current.state == State::Published,
+                    "property.",
+                )
+                .await?;
         }
         let changed: Vec<String> = paths
             .iter()

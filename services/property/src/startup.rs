@@ -1,6 +1,7 @@
 //! The property service declared to the service host: its database, the outbox, the consumer
 //! of booking's events (booked nights), the view counter and the gRPC service.
 
+use anyhow::Context as _;
 use estospaces_auth::KeySet;
 use estospaces_events::{ConsumerConfig, topic_for};
 use estospaces_host::{Application, ServiceHost};
@@ -9,6 +10,7 @@ use estospaces_proto::property_v1::property_service_server::PropertyServiceServe
 use crate::SERVICE_NAME;
 use crate::bookings::{BookingEventsHandler, CONSUMER_GROUP};
 use crate::config::PropertyConfig;
+use crate::photos::PhotoCheck;
 use crate::service::PropertyHandlers;
 use crate::store::{MIGRATIONS, PropertyStore};
 use crate::views::{self, ViewCounter};
@@ -50,8 +52,15 @@ async fn assemble(mut host: ServiceHost, config: PropertyConfig) -> anyhow::Resu
             tracing::warn!("flushing view counts at shutdown: {err}");
         }
     });
+    let photos = match &config.service.media_url {
+        Some(url) => PhotoCheck::connect_lazy(url).context("property.media_url")?,
+        None => {
+            tracing::warn!("property.media_url is not set: listing photos are not checked");
+            PhotoCheck::default()
+        }
+    };
     host.add_service(PropertyServiceServer::with_interceptor(
-        PropertyHandlers::new(store, views),
+        PropertyHandlers::new(store, views, photos),
         auth,
     ));
     host.bind().await
