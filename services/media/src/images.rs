@@ -46,15 +46,16 @@ pub fn process(bytes: &[u8], limits: &Limits) -> Result<Processed, Unusable> {
     for (name, longest) in IMAGE_SIZES.iter().rev() {
         rgb = shrink_to(rgb, *longest);
         let (w, h) = rgb.dimensions();
-        let webp = webp::Encoder::from_rgb(rgb.as_raw(), w, h)
-            .encode(WEBP_QUALITY)
-            .to_vec();
-        variants.push((stored(name, "webp", "image/webp", w, h, &webp), webp));
+        // Pushed in reverse too: WebP comes before its JPEG fallback in the end.
         let mut jpeg = Vec::new();
         image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, JPEG_QUALITY)
             .encode_image(&rgb)
             .map_err(|err| Unusable(format!("the image cannot be encoded: {err}")))?;
         variants.push((stored(name, "jpg", "image/jpeg", w, h, &jpeg), jpeg));
+        let webp = webp::Encoder::from_rgb(rgb.as_raw(), w, h)
+            .encode(WEBP_QUALITY)
+            .to_vec();
+        variants.push((stored(name, "webp", "image/webp", w, h, &webp), webp));
     }
     variants.reverse();
     let blurhash = placeholder(&rgb);
