@@ -4,13 +4,15 @@ For the default values, the production example and a service added by a values b
 lints the chart (strict, Kubernetes 1.31), renders it, validates every manifest against the
 Kubernetes 1.31 schemas with `kubernetes-validate --strict`, and checks what the chart promises
 (hardened pods, a Service, ServiceAccount, PodDisruptionBudget and NetworkPolicy per service, a
-drain that fits the grace period, gateway upstreams, configuration names each binary reads). Then
-checks that bad values are refused.
+drain that fits the grace period, gateway upstreams, configuration names each binary reads, URLs
+of other services of the release that name a rendered Service the pod may reach). Then checks
+that bad values are refused.
 Exits non-zero on the first kind of failure found, after printing every problem.
 """
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tempfile
@@ -74,6 +76,7 @@ PLATFORM_TABLES = (
     "identity",
     "profile",
     "property",
+    "media",
     "payment",
     "booking",
     "search",
@@ -192,6 +195,49 @@ def check_settings(case: str, name: str, container: dict, config_maps: dict[str,
         problem(case, f"{name}: config.toml key {key!r} is neither shared nor its own table")
 
 
+SERVICE_URL = re.compile(rf"^http://({re.escape(RELEASE)}-[a-z0-9-]+)(\.[a-z0-9.-]+)?:(\d+)/?$")
+
+
+def check_service_urls(
+    case: str, name: str, env: dict[str, str], by_kind: dict[str, dict[str, dict]]
+) -> None:
+    """A variable naming another service of the release (ESTOSPACES_BOOKING__PROPERTY_URL,
+    ESTOSPACES_PROPERTY__MEDIA_URL, ...) names a rendered Service and one of its ports, and the
+    pod's NetworkPolicy lets it reach that service's pods on it."""
+    for variable, value in env.items():
+        match = SERVICE_URL.match(value)
+        if not match:
+            continue
+        target, port = match.group(1), int(match.group(3))
+        service = by_kind.get("Service", {}).get(target)
+        if service is None:
+            problem(case, f"{name}: {variable}={value} names no Service of the release")
+            continue
+        by_port = {p["port"]: p for p in service["spec"]["ports"]}
+        if port not in by_port:
+            problem(case, f"{name}: {variable}={value}: Service {target} has no port {port}")
+            continue
+        policy = by_kind.get("NetworkPolicy", {}).get(name)
+        if policy is None:
+            continue
+        selector = service["spec"]["selector"]
+        # The NetworkPolicy allows the target's container port, which for these Services is
+        # the same number (targetPort is the port's name).
+        if not any(
+            any(p.get("port") == port for p in rule.get("ports", []))
+            and any(
+                peer.get("podSelector", {}).get("matchLabels") == selector
+                for peer in rule.get("to", [])
+            )
+            for rule in policy["spec"].get("egress", [])
+        ):
+            problem(
+                case,
+                f"{name}: {variable} names {target}, but its NetworkPolicy allows no egress "
+                f"there (list it in services.<name>.calls)",
+            )
+
+
 def check_invariants(case: str, manifests: list[dict]) -> None:
     by_kind: dict[str, dict[str, dict]] = {}
     for m in manifests:
@@ -244,6 +290,7 @@ def check_invariants(case: str, manifests: list[dict]) -> None:
                     key = "ESTOSPACES_GATEWAY__UPSTREAMS__" + component.upper()
                     if role == "service" and key not in env:
                         problem(case, f"{name}: no {key} for the {upstream} service")
+            check_service_urls(case, name, env, by_kind)
         if deployment["spec"].get("replicas") is None and name not in by_kind.get(
             "HorizontalPodAutoscaler", {}
         ):
@@ -332,6 +379,14 @@ def main() -> int:
                     "calls": ["identity"],
                     "env": {"ESTOSPACES_REQUEST_TIMEOUT": "10s"},
                 },
+                # Files in S3 named in the config file: several replicas may share them.
+                "media": {
+                    "replicas": 2,
+                    "database": {"url": "postgres://media@postgres:5432/media"},
+                    "config": {
+                        "media": {"store_url": "s3://media/dev", "s3_endpoint": "http://minio:9000"}
+                    },
+                },
                 "gateway": {"service": {"type": "LoadBalancer"}},
             },
         },
@@ -356,6 +411,18 @@ def main() -> int:
         "a call to a service that is not enabled",
         {"services": {"profile": {"calls": ["nowhere"]}}},
         "not an enabled service",
+    )
+    expect_refused(
+        "several media replicas on per-pod files",
+        {
+            "services": {
+                "media": {
+                    "replicas": 2,
+                    "database": {"url": "postgres://media@postgres:5432/media"},
+                }
+            }
+        },
+        "without an S3 store",
     )
     expect_refused(
         "several replicas on per-pod SQLite",

@@ -50,7 +50,6 @@ const RETURNED_HEADERS: &[&str] = &[
     "cache-control",
     "accept-ranges",
     "content-range",
-    "content-disposition",
     "x-content-type-options",
 ];
 

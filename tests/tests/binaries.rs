@@ -15,6 +15,7 @@ const BINARIES: &[&str] = &[
     "estospaces-booking",
     "estospaces-search",
     "estospaces-notification",
+    "estospaces-media",
     "estospaces-gateway",
     "estospaces-events",
 ];

@@ -83,6 +83,7 @@ async fn on_postgres_and_kafka_every_acknowledged_booking_is_confirmed_and_captu
         "booking",
         "search",
         "notification",
+        "media",
     ] {
         let database = estospaces_testing::TestDatabase::postgres(&[])
             .await

@@ -23,9 +23,10 @@ const BOOKINGS: usize = 40;
 
 /// The services, each its own binary `estospaces-<name>` with its own database, in the order
 /// they start: identity first, whose key set the others verify tokens with.
-const SERVICES: [&str; 7] = [
+const SERVICES: [&str; 8] = [
     "identity",
     "profile",
+    "media",
     "property",
     "payment",
     "booking",
@@ -136,6 +137,7 @@ impl Mesh {
                     "ESTOSPACES_BOOKING__PROPERTY_URL".to_owned(),
                     url("property"),
                 )),
+                "property" => env.push(("ESTOSPACES_PROPERTY__MEDIA_URL".to_owned(), url("media"))),
                 "notification" => env.push((
                     "ESTOSPACES_NOTIFICATION__PUBLIC_BASE_URL".to_owned(),
                     url("gateway"),

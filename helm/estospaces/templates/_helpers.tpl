@@ -143,6 +143,22 @@ estospaces.dev/role: {{ $s.role }}
 {{- with .signingKey }}{{ if and .pem (not .existingSecret) }}true{{ end }}{{ end }}
 {{- end }}
 
+{{/*
+Whether the media service keeps its files where every replica sees them ("true" or ""): an
+`s3://` media.store_url in `env` (which wins) or `config`, or one `extraEnv` sets (from a Secret,
+say: trusted). Unset, the files are in the pod's data emptyDir. (service values)
+*/}}
+{{- define "estospaces.mediaSharedStore" -}}
+{{- $store := index .env "ESTOSPACES_MEDIA__STORE_URL" | default (dig "media" "store_url" "" .config) | toString }}
+{{- $fromExtraEnv := false }}
+{{- range .extraEnv }}
+{{- if eq .name "ESTOSPACES_MEDIA__STORE_URL" }}
+{{- $fromExtraEnv = true }}
+{{- end }}
+{{- end }}
+{{- if or $fromExtraEnv (hasPrefix "s3://" $store) }}true{{ end }}
+{{- end }}
+
 {{/* Checks that hold across values and that JSON Schema cannot express. (list $ $service) */}}
 {{- define "estospaces.validate" -}}
 {{- $root := index . 0 }}
@@ -156,6 +172,9 @@ estospaces.dev/role: {{ $s.role }}
 {{- end }}
 {{- if and (eq $s.role "service") (not (include "estospaces.hasDatabase" $s)) (or $s.autoscaling.enabled (gt (int $s.replicas) 1)) }}
 {{- fail (printf "services.%s: without a database (services.%s.database) each replica keeps its own SQLite file in an emptyDir, so more than one replica would split its data; set a database or run one replica" $s.name $s.name) }}
+{{- end }}
+{{- if and (eq $s.name "media") (not (include "estospaces.mediaSharedStore" $s)) (or $s.autoscaling.enabled (gt (int $s.replicas) 1)) }}
+{{- fail "services.media: without an S3 store (ESTOSPACES_MEDIA__STORE_URL=s3://bucket[/prefix] in services.media.env, or media.store_url in its config) the files stay in each pod's own emptyDir, so more than one replica would serve some files and not others; set an S3 store or run one replica" }}
 {{- end }}
 {{- $enabled := include "estospaces.enabledServices" $root | fromYamlArray }}
 {{- range $s.calls }}

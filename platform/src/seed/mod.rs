@@ -126,6 +126,16 @@ pub async fn seed(
             progress.inc(1);
         }
     }
+    let photos: Vec<String> = owners
+        .iter()
+        .flat_map(|(_, owner)| owner.photos.clone())
+        .collect();
+    photos::wait_until_ready(&media, &photos).await?;
+    for (_, owner) in &mut owners {
+        for photo in &mut owner.photos {
+            *photo = photo.trim_start_matches("media/").to_owned();
+        }
+    }
 
     progress.set_message("listings");
     let hosts: Vec<&LoggedIn> = owners

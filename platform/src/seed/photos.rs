@@ -48,7 +48,8 @@ pub fn draw(owner: usize, photo: usize) -> Vec<u8> {
     jpeg
 }
 
-/// `owner`'s demo photos as media ids, uploaded unless a former seed did, once all are ready.
+/// `owner`'s demo photos as media names, uploaded unless a former seed did; they may still be
+/// processing ([`wait_until_ready`]).
 pub async fn upload(
     client: &MediaServiceClient<Channel>,
     owner: &LoggedIn,
@@ -109,37 +110,36 @@ pub async fn upload(
         };
         names.push(name);
     }
-    wait_until_ready(client, &names).await?;
-    Ok(names
-        .iter()
-        .map(|name| name.trim_start_matches("media/").to_owned())
-        .collect())
+    Ok(names)
 }
 
 /// Waits for the variants of `names`: a listing is published only with ready photos.
-async fn wait_until_ready(
+pub async fn wait_until_ready(
     client: &MediaServiceClient<Channel>,
     names: &[String],
 ) -> anyhow::Result<()> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(180);
     loop {
-        let found = patiently(|| {
-            let mut client = client.clone();
-            async move {
-                client
-                    .batch_get_media(media::BatchGetMediaRequest {
-                        names: names.to_vec(),
-                    })
-                    .await
-            }
-        })
-        .await?
-        .into_inner()
-        .media;
-        let ready = found
-            .iter()
-            .filter(|media| media.state == media::media::State::Ready as i32)
-            .count();
+        let mut ready = 0;
+        for batch in names.chunks(100) {
+            let found = patiently(|| {
+                let mut client = client.clone();
+                async move {
+                    client
+                        .batch_get_media(media::BatchGetMediaRequest {
+                            names: batch.to_vec(),
+                        })
+                        .await
+                }
+            })
+            .await?
+            .into_inner()
+            .media;
+            ready += found
+                .iter()
+                .filter(|media| media.state == media::media::State::Ready as i32)
+                .count();
+        }
         if ready == names.len() {
             return Ok(());
         }

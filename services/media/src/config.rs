@@ -67,7 +67,8 @@ pub struct MediaSettings {
     pub s3_endpoint: Option<String>,
     /// The S3 region.
     pub s3_region: String,
-    /// The S3 access key id; unset, the usual AWS sources (environment, instance profile).
+    /// The S3 access key id; unset, the usual AWS sources: the `AWS_*` environment variables
+    /// (keys, or a web identity token file as on EKS), else the instance profile.
     pub s3_access_key_id: Option<String>,
     pub s3_secret_access_key: Option<SecretString>,
     /// Limits per kind of file.

@@ -50,7 +50,8 @@ impl Objects {
                 ConfigError::invalid("media.store_url", "s3:// needs a bucket: s3://bucket").into(),
             );
         }
-        let mut builder = object_store::aws::AmazonS3Builder::new()
+        // The usual AWS_* variables first (credentials, web identity, region); settings win.
+        let mut builder = object_store::aws::AmazonS3Builder::from_env()
             .with_bucket_name(bucket)
             .with_region(&settings.s3_region);
         if let Some(endpoint) = &settings.s3_endpoint {
@@ -126,6 +127,18 @@ impl Objects {
             .await?;
         paths.sort();
         Ok(paths)
+    }
+
+    /// Every object under `prefix` with when it was last written.
+    pub async fn list_with_times(
+        &self,
+        prefix: &str,
+    ) -> object_store::Result<Vec<(Path, std::time::SystemTime)>> {
+        self.store
+            .list(Some(&Path::from(prefix)))
+            .map_ok(|meta| (meta.location, std::time::SystemTime::from(meta.last_modified)))
+            .try_collect()
+            .await
     }
 
     /// Whether the store answers (for readiness).

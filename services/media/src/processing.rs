@@ -207,18 +207,25 @@ impl Processor {
 
 /// The wait before retry `attempts + 1`: 1 s doubling, at most 5 min.
 fn backoff(attempts: u32) -> Duration {
-    Duration::from_secs(1u64 << attempts.min(8)).min(Duration::from_secs(300))
+    Duration::from_secs(1u64 << attempts.min(9)).min(Duration::from_secs(300))
 }
 
-/// Sweeps what nothing will finish: resumable uploads past their expiry, with their pieces.
-/// Also reports how many images wait for their variants.
+/// Sweeps what nothing will finish or serve: resumable uploads past their expiry, and objects
+/// no row names (a crash between storing bytes and recording them, or between deleting a
+/// row and its bytes) once they are older than [`ORPHAN_AGE`]. Also reports how many images
+/// wait for their variants.
 #[derive(Debug, Clone)]
 pub struct Sweeper {
     pub library: Library,
     pub interval: Duration,
 }
 
+/// How old an object no row names must be before it is swept: older than any upload that is
+/// still being recorded.
+pub const ORPHAN_AGE: Duration = Duration::from_secs(3600);
+
 impl Sweeper {
+    /// One sweep; how many uploads and objects went.
     pub async fn sweep_once(&self) -> anyhow::Result<usize> {
         let library = &self.library;
         let expired = library.store.expired_uploads(SystemTime::now()).await?;
@@ -229,8 +236,43 @@ impl Sweeper {
         if !expired.is_empty() {
             tracing::info!(count = expired.len(), "swept expired uploads");
         }
+        let orphans = self.sweep_orphans(SystemTime::now() - ORPHAN_AGE).await?;
         metrics::gauge!("media_jobs_waiting").set(library.store.waiting_jobs().await? as f64);
-        Ok(expired.len())
+        Ok(expired.len() + orphans)
+    }
+
+    /// Deletes objects last written before `before` whose media or upload has no row.
+    pub async fn sweep_orphans(&self, before: SystemTime) -> anyhow::Result<usize> {
+        let library = &self.library;
+        let mut swept = 0;
+        for (prefix, is_upload) in [("originals", false), ("variants", false), ("uploads", true)] {
+            for (path, written) in library.objects.list_with_times(prefix).await? {
+                if written >= before {
+                    continue;
+                }
+                // `<prefix>/<id>` or `<prefix>/<id>/<file>`.
+                let Some(id) = path
+                    .parts()
+                    .nth(1)
+                    .and_then(|part| Uuid::parse_str(part.as_ref()).ok())
+                else {
+                    continue;
+                };
+                let known = if is_upload {
+                    library.store.upload(id).await?.is_some()
+                } else {
+                    library.store.media(id).await?.is_some()
+                };
+                if !known {
+                    library.objects.delete(&path).await?;
+                    swept += 1;
+                }
+            }
+        }
+        if swept > 0 {
+            tracing::info!(count = swept, "swept objects nothing records");
+        }
+        Ok(swept)
     }
 
     pub async fn run(self) {
@@ -239,7 +281,7 @@ impl Sweeper {
         loop {
             ticks.tick().await;
             if let Err(err) = self.sweep_once().await {
-                tracing::warn!("sweeping uploads: {err:#}");
+                tracing::warn!("sweeping uploads and orphaned objects: {err:#}");
             }
         }
     }

@@ -466,8 +466,8 @@ impl MediaService for MediaHandlers {
             Err(DeleteError::NotFound) => return Err(ApiError::not_found(DOMAIN, name).into()),
             Err(DeleteError::Database(err)) => return Err(storage_error(err).into()),
         }
-        // The row is gone, so nothing serves these any more; the orphan sweep retries a
-        // failure.
+        // The row is gone, so nothing serves these any more; the sweeper removes what a
+        // failure here leaves.
         let objects = &self.library.objects;
         for result in [
             objects.delete(&objects::original(id)).await,
@@ -484,11 +484,11 @@ impl MediaService for MediaHandlers {
         &self,
         request: Request<pb::GetMediaContentRequest>,
     ) -> Result<Response<estospaces_proto::google::api::HttpBody>, Status> {
-        let content = &request.get_ref().name;
-        let (media_name, file) = content
-            .split_once("/content/")
-            .ok_or_else(|| invalid("name", "must be a name like media/{media}/content/{file}"))?;
+        let media_name = &request.get_ref().name;
+        let file = &request.get_ref().file;
         let id = media_id("name", media_name)?;
+        // What a signed URL signs.
+        let content = &format!("{media_name}/content/{file}");
         let library = &self.library;
         let media = library
             .store
@@ -532,7 +532,7 @@ impl MediaService for MediaHandlers {
         let variant = media
             .variants
             .iter()
-            .find(|variant| variant.file == file)
+            .find(|variant| &variant.file == file)
             .ok_or_else(|| ApiError::not_found(DOMAIN, content))?;
         self.serve(&media, variant, cache_control, request.metadata())
             .await

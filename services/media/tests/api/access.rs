@@ -15,8 +15,13 @@ fn get(name: &str) -> pb::GetMediaRequest {
 /// `uri`'s name, expiry and signature, as `GetMediaContent` takes them.
 fn signed_request(uri: &str) -> pb::GetMediaContentRequest {
     let (path, query) = uri.split_once('?').expect("a signed URL has a query");
+    let (name, file) = path
+        .trim_start_matches("/v1/")
+        .split_once("/content/")
+        .expect("a content URL");
     let mut request = pb::GetMediaContentRequest {
-        name: path.trim_start_matches("/v1/").to_owned(),
+        name: name.to_owned(),
+        file: file.to_owned(),
         ..Default::default()
     };
     for pair in query.split('&') {
@@ -44,7 +49,8 @@ on_both_backends! {
         let err = app.media.get_media(get(&passport.name)).await.expect_err("anonymous");
         assert_eq!(err.code(), Code::PermissionDenied);
         let content = pb::GetMediaContentRequest {
-            name: format!("{}/content/original", passport.name),
+            name: passport.name.clone(),
+            file: "original".to_owned(),
             ..Default::default()
         };
         let err = app.content(content.clone(), Some(&bob.token), &[]).await.expect_err("bob reads");
@@ -115,7 +121,7 @@ on_both_backends! {
         );
 
         let mut swapped = signed_request(&card.uri);
-        swapped.name = signed_request(&thumbnail.uri).name;
+        swapped.file = signed_request(&thumbnail.uri).file;
         let err = app.content(swapped, None, &[]).await.expect_err("another file's signature");
         assert_eq!(reason(&err), "SIGNATURE_INVALID");
         let mut extended = signed_request(&card.uri);

@@ -22,7 +22,8 @@ async fn on_s3_a_photo_is_stored_processed_served_and_deleted() {
         let (bytes, _) = app
             .content(
                 pb::GetMediaContentRequest {
-                    name: format!("{}/content/{file}", media.name),
+                    name: media.name.clone(),
+                    file: file.to_owned(),
                     ..Default::default()
                 },
                 None,
@@ -44,7 +45,8 @@ async fn on_s3_a_photo_is_stored_processed_served_and_deleted() {
     let err = app
         .content(
             pb::GetMediaContentRequest {
-                name: format!("{}/content/card.jpg", media.name),
+                name: media.name.clone(),
+                file: "card.jpg".to_owned(),
                 ..Default::default()
             },
             None,

@@ -8,7 +8,8 @@ use crate::helpers::{
 
 fn content(name: &str, file: &str) -> pb::GetMediaContentRequest {
     pb::GetMediaContentRequest {
-        name: format!("{name}/content/{file}"),
+        name: name.to_owned(),
+        file: file.to_owned(),
         ..Default::default()
     }
 }
@@ -305,4 +306,53 @@ async fn assert_nothing_stored(app: &mut crate::helpers::TestApp, user: &crate::
         .into_inner();
     assert!(listed.media.is_empty(), "{:?}", listed.media);
     assert_eq!(app.stored_files(), Vec::<std::path::PathBuf>::new());
+}
+
+on_both_backends! {
+    async fn objects_nothing_records_are_swept_and_recorded_ones_kept(backend: Backend) {
+        use estospaces_media::library::Library;
+        use estospaces_media::objects::{self, Objects};
+        use estospaces_media::processing::Sweeper;
+
+        let mut app = spawn_app(backend, Store::Directory, |_| {}).await;
+        let ann = app.user("ann@example.com").await;
+        let kept = app
+            .upload(&ann, "kept.pdf", pb::Visibility::Public, &pdf())
+            .await
+            .expect("uploaded");
+        let objects = Objects::from_settings(&Default::default(), app.media_dir.parent().expect("the data dir"))
+            .expect("the directory store");
+        // What a crash between storing bytes and recording them leaves.
+        let stray = uuid::Uuid::now_v7();
+        objects
+            .put(&objects::original(stray), bytes::Bytes::from_static(b"stray"))
+            .await
+            .expect("written");
+        objects
+            .put(&objects::upload_piece(stray, 0), bytes::Bytes::from_static(b"piece"))
+            .await
+            .expect("written");
+        let sweeper = Sweeper {
+            library: Library {
+                store: app.store.clone(),
+                objects,
+                signer: estospaces_media::signing::UrlSigner::new(vec![0; 32], std::time::Duration::from_secs(60)),
+                limits: Default::default(),
+            },
+            interval: std::time::Duration::from_secs(60),
+        };
+        let young = sweeper
+            .sweep_orphans(std::time::SystemTime::now() - std::time::Duration::from_secs(3600))
+            .await
+            .expect("swept");
+        assert_eq!(young, 0, "objects younger than an hour may still be being recorded");
+        let swept = sweeper
+            .sweep_orphans(std::time::SystemTime::now() + std::time::Duration::from_secs(1))
+            .await
+            .expect("swept");
+        assert_eq!(swept, 2);
+        let left = app.stored_files();
+        assert_eq!(left.len(), 1, "{left:?}");
+        assert!(left[0].to_string_lossy().contains(kept.name.trim_start_matches("media/")));
+    }
 }
