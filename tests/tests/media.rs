@@ -33,10 +33,19 @@ async fn login(tour: &Tour, email: &str) -> String {
 }
 
 /// Uploads `bytes` as the raw body of `POST /v1/media:upload`.
-async fn upload(tour: &Tour, token: &str, filename: &str, visibility: &str, bytes: Vec<u8>) -> (u16, Value) {
+async fn upload(
+    tour: &Tour,
+    token: &str,
+    filename: &str,
+    visibility: &str,
+    bytes: Vec<u8>,
+) -> (u16, Value) {
     let response = tour
         .http
-        .post(format!("{}/v1/media:upload?filename={filename}&visibility={visibility}", tour.base))
+        .post(format!(
+            "{}/v1/media:upload?filename={filename}&visibility={visibility}",
+            tour.base
+        ))
         .bearer_auth(token)
         .header("content-type", "image/jpeg")
         .body(bytes)
@@ -68,7 +77,10 @@ async fn a_photo_uploaded_through_rest_is_served_with_cache_headers_ranges_and_r
     let (status, media) = upload(&tour, &token, "balcony.jpg", "VISIBILITY_PUBLIC", photo()).await;
     assert_eq!(status, 201, "{media}");
     let media = ready(&tour, &token, media["name"].as_str().expect("a name")).await;
-    assert_eq!((media["width"].as_i64(), media["height"].as_i64()), (Some(1200), Some(800)));
+    assert_eq!(
+        (media["width"].as_i64(), media["height"].as_i64()),
+        (Some(1200), Some(800))
+    );
     let card = media["variants"]
         .as_array()
         .expect("variants")
@@ -82,18 +94,39 @@ async fn a_photo_uploaded_through_rest_is_served_with_cache_headers_ranges_and_r
     assert_eq!(response.status(), 200);
     let headers = response.headers().clone();
     assert_eq!(headers["content-type"], "image/webp");
-    assert_eq!(headers["cache-control"], "public, max-age=31536000, immutable");
+    assert_eq!(
+        headers["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
     assert_eq!(headers["accept-ranges"], "bytes");
     let etag = headers["etag"].to_str().expect("an ETag").to_owned();
     let bytes = response.bytes().await.expect("a body");
-    assert_eq!(bytes.len() as i64, card["sizeBytes"].as_str().and_then(|s| s.parse::<i64>().ok()).expect("a size"));
+    assert_eq!(
+        bytes.len() as i64,
+        card["sizeBytes"]
+            .as_str()
+            .and_then(|s| s.parse::<i64>().ok())
+            .expect("a size")
+    );
     assert_eq!(&bytes[8..12], b"WEBP");
 
-    let response = tour.http.get(&url).header("if-none-match", &etag).send().await.expect("revalidated");
+    let response = tour
+        .http
+        .get(&url)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .expect("revalidated");
     assert_eq!(response.status(), 304);
     assert!(response.bytes().await.expect("a body").is_empty());
 
-    let response = tour.http.get(&url).header("range", "bytes=0-99").send().await.expect("a range");
+    let response = tour
+        .http
+        .get(&url)
+        .header("range", "bytes=0-99")
+        .send()
+        .await
+        .expect("a range");
     assert_eq!(response.status(), 206);
     assert_eq!(
         response.headers()["content-range"],
@@ -101,7 +134,14 @@ async fn a_photo_uploaded_through_rest_is_served_with_cache_headers_ranges_and_r
     );
     assert_eq!(response.bytes().await.expect("a body"), bytes.slice(0..100));
 
-    let (status, err) = upload(&tour, &token, "notes.jpg", "VISIBILITY_PUBLIC", b"just some text".to_vec()).await;
+    let (status, err) = upload(
+        &tour,
+        &token,
+        "notes.jpg",
+        "VISIBILITY_PUBLIC",
+        b"just some text".to_vec(),
+    )
+    .await;
     assert_eq!(status, 400, "{err}");
     assert_eq!(err["details"][0]["reason"], "UNSUPPORTED_TYPE", "{err}");
 }
@@ -110,15 +150,22 @@ async fn a_photo_uploaded_through_rest_is_served_with_cache_headers_ranges_and_r
 async fn a_host_cannot_show_another_users_photo_and_cannot_delete_one_a_listing_shows() {
     let tour = start_seeded_platform(2).await;
     let ann = tour.sign_up("ann@example.com").await;
-    let (status, private) = upload(&tour, &ann, "passport.jpg", "VISIBILITY_PRIVATE", photo()).await;
+    let (status, private) =
+        upload(&tour, &ann, "passport.jpg", "VISIBILITY_PRIVATE", photo()).await;
     assert_eq!(status, 201, "{private}");
     let (status, public) = upload(&tour, &ann, "garden.jpg", "VISIBILITY_PUBLIC", photo()).await;
     assert_eq!(status, 201, "{public}");
     ready(&tour, &ann, public["name"].as_str().expect("a name")).await;
 
     let host = login(&tour, &seed::demo_email("host", 1)).await;
-    for (media, why) in [(&public, "was uploaded by someone else"), (&private, "is not an uploaded public image")] {
-        let id = media["name"].as_str().expect("a name").trim_start_matches("media/");
+    for (media, why) in [
+        (&public, "was uploaded by someone else"),
+        (&private, "is not an uploaded public image"),
+    ] {
+        let id = media["name"]
+            .as_str()
+            .expect("a name")
+            .trim_start_matches("media/");
         let (status, err) = tour
             .post(
                 "/v1/properties",
@@ -133,11 +180,21 @@ async fn a_host_cannot_show_another_users_photo_and_cannot_delete_one_a_listing_
             )
             .await;
         assert_eq!(status, 400, "{err}");
-        let violation = &err["details"].as_array().expect("details").iter().find(|d| d["fieldViolations"].is_array()).expect("a BadRequest")["fieldViolations"][0];
+        let violation = &err["details"]
+            .as_array()
+            .expect("details")
+            .iter()
+            .find(|d| d["fieldViolations"].is_array())
+            .expect("a BadRequest")["fieldViolations"][0];
         assert_eq!(violation["field"], "property.photos[0].media_id", "{err}");
         assert_eq!(violation["description"], why);
     }
-    let (status, _) = tour.get(&format!("/v1/{}", private["name"].as_str().expect("a name")), Some(&host)).await;
+    let (status, _) = tour
+        .get(
+            &format!("/v1/{}", private["name"].as_str().expect("a name")),
+            Some(&host),
+        )
+        .await;
     assert_eq!(status, 403, "another user's private media");
 
     // The seed's second listing belongs to host 1 and shows host 1's photos.
@@ -157,7 +214,12 @@ async fn a_host_cannot_show_another_users_photo_and_cannot_delete_one_a_listing_
     let mut last = Value::Null;
     for _ in 0..100 {
         let (status, body) = tour
-            .call(reqwest::Method::DELETE, &format!("/v1/media/{shown}"), Some(&host), None)
+            .call(
+                reqwest::Method::DELETE,
+                &format!("/v1/media/{shown}"),
+                Some(&host),
+                None,
+            )
             .await;
         assert_ne!(status, 200, "a photo a published listing shows was deleted");
         if body["details"][0]["reason"] == "MEDIA_IN_USE" {
@@ -176,7 +238,10 @@ async fn openapi_documents_uploads_as_raw_bodies_and_content_as_files() {
     let (status, spec) = tour.get("/openapi.json", None).await;
     assert_eq!(status, 200);
     let upload = &spec["paths"]["/v1/media:upload"]["post"];
-    assert_eq!(upload["requestBody"]["content"]["*/*"]["schema"]["format"], "binary", "{upload}");
+    assert_eq!(
+        upload["requestBody"]["content"]["*/*"]["schema"]["format"], "binary",
+        "{upload}"
+    );
     let parameters: Vec<&str> = upload["parameters"]
         .as_array()
         .expect("parameters")
@@ -189,7 +254,16 @@ async fn openapi_documents_uploads_as_raw_bodies_and_content_as_files() {
         .expect("paths")
         .iter()
         .find(|(path, _)| path.starts_with("/v1/media/") && path.contains("/content/"))
-        .unwrap_or_else(|| panic!("the content route: {:?}", spec["paths"].as_object().map(|p| p.keys().filter(|k| k.contains("media")).cloned().collect::<Vec<_>>())));
+        .unwrap_or_else(|| {
+            panic!(
+                "the content route: {:?}",
+                spec["paths"].as_object().map(|p| p
+                    .keys()
+                    .filter(|k| k.contains("media"))
+                    .cloned()
+                    .collect::<Vec<_>>())
+            )
+        });
     assert_eq!(
         content.1["get"]["responses"]["200"]["content"]["*/*"]["schema"]["format"],
         "binary"

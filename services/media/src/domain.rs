@@ -323,7 +323,10 @@ pub fn too_large(kind: Kind, max: u64) -> Refusal {
 fn is_whole(bytes: &[u8], file_type: FileType) -> bool {
     let trimmed = {
         // Some cameras pad after the end marker.
-        let end = bytes.iter().rposition(|byte| *byte != 0).map_or(0, |i| i + 1);
+        let end = bytes
+            .iter()
+            .rposition(|byte| *byte != 0)
+            .map_or(0, |i| i + 1);
         &bytes[..end]
     };
     match file_type {
@@ -409,10 +412,10 @@ mod tests {
     #[test]
     fn a_name_that_disagrees_with_the_bytes_is_refused() {
         let png = b"\x89PNG\r\n\x1a\n....IEND\xAE\x42\x60\x82";
-        let refusal = check_upload("photo.jpg", "", png, &limits()).unwrap_err();
+        let refusal = check_upload("photo.jpg", "", png, &limits()).expect_err("refused");
         assert_eq!(refusal.reason, "TYPE_MISMATCH");
         assert_eq!(refusal.field, "filename");
-        let refusal = check_upload("photo.png", "image/jpeg", png, &limits()).unwrap_err();
+        let refusal = check_upload("photo.png", "image/jpeg", png, &limits()).expect_err("refused");
         assert_eq!(refusal.field, "content_type");
     }
 
@@ -428,9 +431,9 @@ mod tests {
     #[test]
     fn cut_off_files_are_refused() {
         let refusal = check_upload("a.jpg", "", b"\xFF\xD8\xFF\xE0\0\x10JFIF", &limits());
-        assert_eq!(refusal.unwrap_err().reason, "TRUNCATED");
+        assert_eq!(refusal.expect_err("refused").reason, "TRUNCATED");
         let refusal = check_upload("a.pdf", "", b"%PDF-1.4\n1 0 obj", &limits());
-        assert_eq!(refusal.unwrap_err().reason, "TRUNCATED");
+        assert_eq!(refusal.expect_err("refused").reason, "TRUNCATED");
     }
 
     #[test]

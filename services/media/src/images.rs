@@ -144,13 +144,13 @@ mod tests {
         let mut out = Vec::new();
         image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
             .encode_image(&image)
-            .unwrap();
+            .expect("works");
         out
     }
 
     #[test]
     fn variants_keep_the_aspect_ratio_and_never_grow() {
-        let processed = process(&jpeg(2000, 1000), &Limits::default()).unwrap();
+        let processed = process(&jpeg(2000, 1000), &Limits::default()).expect("works");
         let sizes: Vec<(String, u32, u32)> = processed
             .variants
             .iter()
@@ -167,7 +167,7 @@ mod tests {
                 ("large.jpg".to_owned(), 1600, 800),
             ]
         );
-        let small = process(&jpeg(200, 100), &Limits::default()).unwrap();
+        let small = process(&jpeg(200, 100), &Limits::default()).expect("works");
         assert!(small.variants.iter().all(|(v, _)| v.width == 200));
         assert_eq!(processed.blurhash.len(), 4 + 2 * 4 * 3);
     }

@@ -109,15 +109,14 @@ impl Library {
             Kind::Image => objects::original(id),
             Kind::Document | Kind::Video => objects::variant(id, "original"),
         };
-        self.objects
-            .put(&path, bytes)
-            .await
-            .map_err(object_error)?;
+        self.objects.put(&path, bytes).await.map_err(object_error)?;
         let mut events = vec![event("media.uploaded", &record, |media| {
             pb::MediaUploaded { media }
         })];
         if state == State::Ready {
-            events.push(event("media.ready", &record, |media| pb::MediaReady { media }));
+            events.push(event("media.ready", &record, |media| pb::MediaReady {
+                media,
+            }));
         }
         if let Err(err) = self.store.insert_media(&record, events).await {
             // Not recorded: the bytes would be reachable by nothing.

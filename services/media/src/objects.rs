@@ -46,9 +46,11 @@ impl Objects {
         };
         let (bucket, prefix) = location.split_once('/').unwrap_or((location, ""));
         if bucket.is_empty() {
-            return Err(
-                ConfigError::invalid("media.store_url", "s3:// needs a bucket: s3://bucket").into(),
-            );
+            return Err(ConfigError::invalid(
+                "media.store_url",
+                "s3:// needs a bucket: s3://bucket",
+            )
+            .into());
         }
         // The usual AWS_* variables first (credentials, web identity, region); settings win.
         let mut builder = object_store::aws::AmazonS3Builder::from_env()
@@ -136,7 +138,12 @@ impl Objects {
     ) -> object_store::Result<Vec<(Path, std::time::SystemTime)>> {
         self.store
             .list(Some(&Path::from(prefix)))
-            .map_ok(|meta| (meta.location, std::time::SystemTime::from(meta.last_modified)))
+            .map_ok(|meta| {
+                (
+                    meta.location,
+                    std::time::SystemTime::from(meta.last_modified),
+                )
+            })
             .try_collect()
             .await
     }

@@ -191,7 +191,10 @@ impl Processor {
                 let recorded = library.store.finish_processing(&media, rejected).await?;
                 if recorded {
                     library.objects.delete(&objects::original(id)).await?;
-                    library.objects.delete_prefix(&objects::variants(id)).await?;
+                    library
+                        .objects
+                        .delete_prefix(&objects::variants(id))
+                        .await?;
                 }
                 recorded
             }
@@ -230,7 +233,10 @@ impl Sweeper {
         let library = &self.library;
         let expired = library.store.expired_uploads(SystemTime::now()).await?;
         for id in &expired {
-            library.objects.delete_prefix(&objects::upload_pieces(*id)).await?;
+            library
+                .objects
+                .delete_prefix(&objects::upload_pieces(*id))
+                .await?;
             library.store.delete_upload(*id).await?;
         }
         if !expired.is_empty() {

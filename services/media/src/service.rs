@@ -102,7 +102,11 @@ impl MediaService for MediaHandlers {
                 part: Some(pb::upload_media_request::Part::Metadata(metadata)),
             })) => metadata,
             Some(Err(status)) => return Err(status),
-            _ => return Err(invalid("metadata", "the first message must carry the metadata").into()),
+            _ => {
+                return Err(
+                    invalid("metadata", "the first message must carry the metadata").into(),
+                );
+            }
         };
         let visibility = visibility(metadata.visibility)?;
         domain::check_filename(&metadata.filename).map_err(refused)?;
@@ -123,7 +127,11 @@ impl MediaService for MediaHandlers {
                         break;
                     }
                 }
-                _ => return Err(invalid("metadata", "only the first message carries metadata").into()),
+                _ => {
+                    return Err(
+                        invalid("metadata", "only the first message carries metadata").into(),
+                    );
+                }
             }
         }
         let media = self
@@ -375,7 +383,11 @@ impl MediaService for MediaHandlers {
             match self.library.readable(caller, id, name).await {
                 Ok(found) => media.push(self.library.to_pb(&found)),
                 // Left out: what does not exist or is not the caller's to read.
-                Err(err) if matches!(err.code(), tonic::Code::NotFound | tonic::Code::PermissionDenied) => {}
+                Err(err)
+                    if matches!(
+                        err.code(),
+                        tonic::Code::NotFound | tonic::Code::PermissionDenied
+                    ) => {}
                 Err(err) => return Err(err.into()),
             }
         }
@@ -421,7 +433,10 @@ impl MediaService for MediaHandlers {
             String::new()
         };
         Ok(Response::new(pb::ListMediaResponse {
-            media: found.iter().map(|media| self.library.to_pb(media)).collect(),
+            media: found
+                .iter()
+                .map(|media| self.library.to_pb(media))
+                .collect(),
             next_page_token,
         }))
     }

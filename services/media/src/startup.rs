@@ -11,6 +11,7 @@ use estospaces_host::{Application, ServiceHost};
 use estospaces_proto::media_v1::media_service_server::MediaServiceServer;
 use tokio::sync::Notify;
 
+use crate::SERVICE_NAME;
 use crate::config::MediaConfig;
 use crate::library::Library;
 use crate::listings::{ListingUsesHandler, PROPERTY_TOPIC};
@@ -19,7 +20,6 @@ use crate::processing::{Processor, Sweeper, UploadedHandler};
 use crate::service::MediaHandlers;
 use crate::signing::UrlSigner;
 use crate::store::{MIGRATIONS, MediaStore};
-use crate::SERVICE_NAME;
 
 /// Builds the service trusting the keys of the identity service at `auth.identity_url`.
 pub async fn build(config: MediaConfig) -> anyhow::Result<Application> {

@@ -60,7 +60,9 @@ impl PhotoCheck {
         }
         let found = client
             .clone()
-            .batch_get_media(media::BatchGetMediaRequest { names: names.clone() })
+            .batch_get_media(media::BatchGetMediaRequest {
+                names: names.clone(),
+            })
             .await
             .map_err(|status| {
                 ApiError::unavailable(

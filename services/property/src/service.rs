@@ -15,9 +15,9 @@ use tonic::{Request, Response, Status};
 
 use crate::DOMAIN;
 use crate::domain::{self, PropertyId, Transition, day_key, days, parse_date, to_pb_date};
+use crate::photos::PhotoCheck;
 use crate::pricing;
 use crate::store::{CalendarChange, ListFilter, PropertyRecord, PropertyStore, StoreError};
-use crate::photos::PhotoCheck;
 use crate::views::ViewCounter;
 
 /// The longest range `GetAvailability`, `BlockDates` and `UnblockDates` take, in days.

@@ -160,6 +160,7 @@ impl SearchService for SearchHandlers {
                     distance_meters: found.hit.distance,
                     stay_total: price.map_or(0, |price| price.total),
                     stay_nights_subtotal: price.map_or(0, |price| price.nights_subtotal),
+                    cover_photo_uri: cover_photo_uri(&property),
                     property: Some(property),
                 }
             })
@@ -391,4 +392,15 @@ fn decode_token(token: &str, fingerprint: u64) -> Option<usize> {
     let (offset, bound) = text.split_once(':')?;
     (u64::from_str_radix(bound, 16).ok()? == fingerprint).then_some(())?;
     offset.parse().ok()
+}
+
+/// Where the media service serves the card variant of the listing's cover photo.
+fn cover_photo_uri(property: &estospaces_proto::property_v1::Property) -> String {
+    property
+        .photos
+        .iter()
+        .find(|photo| photo.cover)
+        .or_else(|| property.photos.first())
+        .map(|photo| format!("/v1/media/{}/content/card.webp", photo.media_id))
+        .unwrap_or_default()
 }

@@ -195,7 +195,7 @@ on_both_backends! {
         let listing = "properties/0190b6a0-0000-7000-8000-000000000001";
         {
             let mut conn = app.store.database().pool().acquire().await.expect("a connection");
-            MediaStore::replace_uses(&mut conn, listing, &[id.clone()]).await.expect("recorded");
+            MediaStore::replace_uses(&mut conn, listing, std::slice::from_ref(&id)).await.expect("recorded");
         }
         let delete = pb::DeleteMediaRequest { name: photo.name.clone() };
         let err = app

@@ -95,7 +95,8 @@ impl Drop for S3Server {
 
 impl S3Server {
     async fn start(bucket: &str) -> Self {
-        let program = std::env::var("ESTOSPACES_TEST_S3_SERVER").unwrap_or_else(|_| "moto_server".to_owned());
+        let program =
+            std::env::var("ESTOSPACES_TEST_S3_SERVER").unwrap_or_else(|_| "moto_server".to_owned());
         let port = estospaces_testing::free_port();
         let child = Command::new(&program)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
@@ -103,7 +104,9 @@ impl S3Server {
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|err| {
-                panic!("starting {program} ({err}); install it with build-support/dev/tools.sh moto")
+                panic!(
+                    "starting {program} ({err}); install it with build-support/dev/tools.sh moto"
+                )
             });
         let endpoint = format!("http://127.0.0.1:{port}");
         let http = reqwest::Client::new();
@@ -224,11 +227,13 @@ impl TestApp {
         bytes: &[u8],
     ) -> Result<pb::Media, tonic::Status> {
         let mut messages = vec![pb::UploadMediaRequest {
-            part: Some(pb::upload_media_request::Part::Metadata(pb::UploadMetadata {
-                filename: filename.to_owned(),
-                content_type: String::new(),
-                visibility: visibility as i32,
-            })),
+            part: Some(pb::upload_media_request::Part::Metadata(
+                pb::UploadMetadata {
+                    filename: filename.to_owned(),
+                    content_type: String::new(),
+                    visibility: visibility as i32,
+                },
+            )),
         }];
         messages.extend(bytes.chunks(64 * 1024).map(|chunk| pb::UploadMediaRequest {
             part: Some(pb::upload_media_request::Part::Chunk(chunk.to_vec())),
@@ -404,7 +409,11 @@ pub fn png_bomb(width: u32, height: u32) -> Vec<u8> {
     header.extend(height.to_be_bytes());
     header.extend([8, 0, 0, 0, 0]); // 8-bit greyscale
     chunk(&mut out, b"IHDR", &header);
-    chunk(&mut out, b"IDAT", &[0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
+    chunk(
+        &mut out,
+        b"IDAT",
+        &[0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+    );
     chunk(&mut out, b"IEND", &[]);
     out
 }

@@ -11,11 +11,21 @@ async fn on_s3_a_photo_is_stored_processed_served_and_deleted() {
     assert!(app.on_s3());
     let ann = app.user("ann@example.com").await;
     let uploaded = app
-        .upload(&ann, "terrace.jpg", pb::Visibility::Public, &jpeg_with_exif_gps(1200, 800))
+        .upload(
+            &ann,
+            "terrace.jpg",
+            pb::Visibility::Public,
+            &jpeg_with_exif_gps(1200, 800),
+        )
         .await
         .expect("accepted");
     let media = app.processed(&ann, &uploaded.name).await;
-    assert_eq!(media.state, pb::media::State::Ready as i32, "{}", media.rejection_reason);
+    assert_eq!(
+        media.state,
+        pb::media::State::Ready as i32,
+        "{}",
+        media.rejection_reason
+    );
     assert_eq!((media.width, media.height), (800, 1200));
     for variant in &media.variants {
         let file = variant.uri.rsplit('/').next().expect("a file");
@@ -39,7 +49,12 @@ async fn on_s3_a_photo_is_stored_processed_served_and_deleted() {
     assert_eq!(keys.len(), 7, "the upload and six variants: {keys:?}");
 
     app.media
-        .delete_media(authorized(pb::DeleteMediaRequest { name: media.name.clone() }, &ann.token))
+        .delete_media(authorized(
+            pb::DeleteMediaRequest {
+                name: media.name.clone(),
+            },
+            &ann.token,
+        ))
         .await
         .expect("deleted");
     let err = app
@@ -55,7 +70,11 @@ async fn on_s3_a_photo_is_stored_processed_served_and_deleted() {
         .await
         .expect_err("gone");
     assert_eq!(err.code(), Code::NotFound);
-    assert_eq!(app.s3_keys().await, Vec::<String>::new(), "its objects are gone");
+    assert_eq!(
+        app.s3_keys().await,
+        Vec::<String>::new(),
+        "its objects are gone"
+    );
 }
 
 #[tokio::test]
@@ -63,7 +82,12 @@ async fn on_s3_a_refused_upload_leaves_no_object() {
     let mut app = spawn_app(Backend::Sqlite, Store::S3, |_| {}).await;
     let ann = app.user("ann@example.com").await;
     let err = app
-        .upload(&ann, "photo.png", pb::Visibility::Public, b"\x7FELF\x02\x01\x01\0")
+        .upload(
+            &ann,
+            "photo.png",
+            pb::Visibility::Public,
+            b"\x7FELF\x02\x01\x01\0",
+        )
         .await
         .expect_err("an executable");
     assert_eq!(err.code(), Code::InvalidArgument);

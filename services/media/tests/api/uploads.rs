@@ -2,8 +2,8 @@ use estospaces_proto::media_v1 as pb;
 use tonic::Code;
 
 use crate::helpers::{
-    Store, authorized, bad_fields, has_metadata, jpeg, jpeg_with_exif_gps,
-    on_both_backends, pdf, png, png_bomb, reason, spawn_app,
+    Store, authorized, bad_fields, has_metadata, jpeg, jpeg_with_exif_gps, on_both_backends, pdf,
+    png, png_bomb, reason, spawn_app,
 };
 
 fn content(name: &str, file: &str) -> pb::GetMediaContentRequest {
