@@ -70,6 +70,20 @@ async fn a_newcomer_registers_finds_a_stay_books_it_with_a_test_card_and_the_sag
     assert_eq!(listing["bookingMode"], "BOOKING_MODE_INSTANT");
     assert_eq!(listing["state"], "STATE_PUBLISHED");
 
+    // The result's cover photo is a real image, served by the media service.
+    let cover = result["coverPhotoUri"].as_str().expect("a cover photo");
+    let response = tour
+        .http
+        .get(format!("{}{cover}", tour.base))
+        .send()
+        .await
+        .expect("the gateway answers");
+    assert_eq!(response.status(), 200, "{cover}");
+    assert_eq!(response.headers()["content-type"], "image/webp");
+    let cover_bytes = response.bytes().await.expect("a body");
+    let photo = image::load_from_memory(&cover_bytes).expect("the cover decodes");
+    assert_eq!(photo.width(), 800, "the card variant");
+
     let name = listing["name"].as_str().expect("a name");
     let (status, quote) = tour
         .post(
@@ -142,6 +156,37 @@ async fn a_newcomer_registers_finds_a_stay_books_it_with_a_test_card_and_the_sag
         feed.starts_with("BEGIN:VCALENDAR") && feed.contains("DTSTART;VALUE=DATE:20270310"),
         "{feed}"
     );
+
+    // A photo of one's own, uploaded as a raw body: its variants are made in the background.
+    let uploaded: Value = tour
+        .http
+        .post(format!("{}/v1/media:upload?filename=cover.webp", tour.base))
+        .bearer_auth(&token)
+        .header("content-type", "image/webp")
+        .body(cover_bytes.clone())
+        .send()
+        .await
+        .expect("the gateway answers")
+        .json()
+        .await
+        .expect("the media");
+    let media = uploaded["name"].as_str().expect("a media name").to_owned();
+    let mut state = Value::Null;
+    for _ in 0..300 {
+        let (status, current) = tour.get(&format!("/v1/{media}"), Some(&token)).await;
+        assert_eq!(status, 200, "{current}");
+        state = current["state"].clone();
+        if state != "STATE_PROCESSING" {
+            assert_eq!(
+                current["variants"].as_array().map(Vec::len),
+                Some(6),
+                "{current}"
+            );
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(state, "STATE_READY");
 
     // The same nights again are refused: they are the first guest's now.
     let (status, refused) = tour

@@ -173,6 +173,8 @@ const NOT_SETTINGS: &[&str] = &[
     "tansu",
     "grpcurl",
     "aiosmtpd",
+    "moto_server",
+    "moto_version",
     "services_timeout",
     "event_log",
 ];

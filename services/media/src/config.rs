@@ -85,7 +85,7 @@ pub struct MediaSettings {
     pub upload_ttl: Duration,
     /// Images processed at once; 0 means one per CPU.
     pub processing_concurrency: usize,
-    /// How often expired uploads are swept and waiting jobs counted.
+    /// How often expired uploads and objects no row names are swept, and waiting jobs counted.
     #[serde(with = "humantime_serde")]
     pub sweep_interval: Duration,
     /// The consumer group `media.uploaded` is read as to queue processing.

@@ -5,5 +5,6 @@
 mod helpers;
 
 mod access;
+mod binary;
 mod s3;
 mod uploads;
