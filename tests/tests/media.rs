@@ -134,6 +134,47 @@ async fn a_photo_uploaded_through_rest_is_served_with_cache_headers_ranges_and_r
     );
     assert_eq!(response.bytes().await.expect("a body"), bytes.slice(0..100));
 
+    // The same photo in two pieces, as a resumable upload.
+    let whole = photo();
+    let (status, started) = tour
+        .post(
+            "/v1/uploads",
+            Some(&token),
+            json!({"filename": "balcony.jpg", "sizeBytes": whole.len().to_string()}),
+        )
+        .await;
+    assert_eq!(status, 201, "{started}");
+    let upload_name = started["name"].as_str().expect("an upload");
+    let half = whole.len() / 2;
+    for (offset, piece) in [(0, &whole[..half]), (half, &whole[half..])] {
+        let response = tour
+            .http
+            .post(format!(
+                "{}/v1/{upload_name}:append?offset={offset}",
+                tour.base
+            ))
+            .bearer_auth(&token)
+            .header("content-type", "application/octet-stream")
+            .body(piece.to_vec())
+            .send()
+            .await
+            .expect("the gateway answers");
+        assert_eq!(response.status(), 200);
+    }
+    let (status, completed) = tour
+        .post(
+            &format!("/v1/{upload_name}:complete"),
+            Some(&token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{completed}");
+    let completed = ready(&tour, &token, completed["name"].as_str().expect("a name")).await;
+    assert_eq!(
+        completed["sha256"], media["sha256"],
+        "the same bytes arrived"
+    );
+
     let (status, err) = upload(
         &tour,
         &token,

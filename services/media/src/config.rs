@@ -92,6 +92,8 @@ pub struct MediaSettings {
     pub processing_group: String,
     /// The consumer group the property service's events are read as.
     pub property_events_group: String,
+    /// The consumer group the identity service's events (deleted accounts) are read as.
+    pub identity_events_group: String,
 }
 
 impl Default for MediaSettings {
@@ -110,6 +112,7 @@ impl Default for MediaSettings {
             sweep_interval: Duration::from_secs(600),
             processing_group: "media.processing".to_owned(),
             property_events_group: "media.property-events".to_owned(),
+            identity_events_group: "media.identity-events".to_owned(),
         }
     }
 }

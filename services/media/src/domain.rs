@@ -150,6 +150,9 @@ const WEBM: FileType = FileType {
     extensions: &["webm"],
 };
 
+/// How many first bytes [`sniff`] needs to recognise every accepted type.
+pub const SNIFF_BYTES: usize = 12;
+
 /// What the types the platform accepts are called in errors.
 pub const ACCEPTED: &str = "JPEG, PNG, WebP, PDF, MP4 or WebM";
 

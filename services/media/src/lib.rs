@@ -10,11 +10,13 @@
 //! - [`processing`]: the job queue fed by `media.uploaded`, its worker and the sweeper.
 //! - [`signing`]: signed URLs for private media.
 //! - [`listings`]: which published listings show which media, from property's events.
+//! - [`accounts`]: a deleted account's uploads erased, from identity's events.
 //! - [`service`]: the `estospaces.media.v1.MediaService` gRPC handlers.
 //! - [`startup`]: the service declared to the service host ([`build`]).
 
 #![forbid(unsafe_code)]
 
+pub mod accounts;
 pub mod config;
 pub mod domain;
 pub mod images;

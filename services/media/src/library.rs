@@ -147,47 +147,23 @@ impl Library {
         }
     }
 
-    /// The media as `caller` sees it: private variants come with URLs signed for them.
+    /// The media as a reader allowed to see it sees it: private variants come with URLs
+    /// signed for them.
     pub fn to_pb(&self, media: &MediaRecord) -> pb::Media {
-        let now = SystemTime::now();
-        let name = format!("media/{}", media.id);
-        let variants = if media.state == State::Ready {
-            media
-                .variants
-                .iter()
-                .map(|variant| {
-                    let content = format!("{name}/content/{}", variant.file);
-                    let (uri, expire_time) = match media.visibility {
-                        Visibility::Public => (format!("/v1/{content}"), None),
-                        Visibility::Private => {
-                            let (expires, signature) = self.signer.sign(&content, now);
-                            (
-                                format!("/v1/{content}?expires={expires}&signature={signature}"),
-                                Some(prost_types::Timestamp {
-                                    seconds: expires,
-                                    nanos: 0,
-                                }),
-                            )
-                        }
-                    };
-                    pb::Variant {
-                        name: variant.name.clone(),
-                        content_type: variant.content_type.clone(),
-                        width: i32::try_from(variant.width).unwrap_or(0),
-                        height: i32::try_from(variant.height).unwrap_or(0),
-                        size_bytes: i64::try_from(variant.size_bytes).unwrap_or(0),
-                        uri,
-                        expire_time,
-                    }
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        pb::Media {
-            variants,
-            ..public_view(media)
+        let mut view = public_view(media);
+        if media.visibility == Visibility::Private {
+            let now = SystemTime::now();
+            for variant in &mut view.variants {
+                let content = variant.uri.trim_start_matches("/v1/");
+                let (expires, signature) = self.signer.sign(content, now);
+                variant.uri = format!("{}?expires={expires}&signature={signature}", variant.uri);
+                variant.expire_time = Some(prost_types::Timestamp {
+                    seconds: expires,
+                    nanos: 0,
+                });
+            }
         }
+        view
     }
 }
 
@@ -196,7 +172,7 @@ pub fn owns(caller: Option<&Caller>, media: &MediaRecord) -> bool {
     caller.is_some_and(|caller| caller.is_admin() || caller.user_id == media.owner.to_string())
 }
 
-/// The media without variant URLs: what events carry.
+/// The media with unsigned variant URLs: what events carry.
 pub fn public_view(media: &MediaRecord) -> pb::Media {
     pb::Media {
         name: format!("media/{}", media.id),

@@ -22,8 +22,9 @@ use crate::library::{Library, event};
 use crate::objects;
 use crate::store::{Job, MediaStore};
 
-/// How long a claimed job is left to its worker before another may take it.
-pub const LEASE: Duration = Duration::from_secs(300);
+/// How long a claimed job is left to its worker before another may take it: after a crash,
+/// how long an image waits. Far longer than processing the largest image takes.
+pub const LEASE: Duration = Duration::from_secs(60);
 
 /// Jobs looked at per pass.
 const BATCH: i64 = 16;
@@ -118,8 +119,9 @@ impl Processor {
                 () = tokio::time::sleep(self.poll) => {}
             }
         }
-        // What is half done stays claimed and is taken again after the lease.
-        running.shutdown().await;
+        // Images in hand are finished (seconds at most); what the host cuts short stays
+        // claimed and is taken again after the lease.
+        while running.join_next().await.is_some() {}
     }
 
     async fn take(&self, job: Job) {

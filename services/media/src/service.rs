@@ -117,14 +117,19 @@ impl MediaService for MediaHandlers {
             match message?.part {
                 Some(pb::upload_media_request::Part::Chunk(chunk)) => {
                     bytes.extend_from_slice(&chunk);
-                    // Once the type shows, its own limit applies.
-                    if let Some(file_type) = domain::sniff(&bytes) {
-                        max = limits.max_bytes(file_type.kind);
-                        if bytes.len() as u64 > max {
-                            return Err(refused(too_large(file_type.kind, max)).into());
+                    // Once the type shows, its own limit applies; bytes of no accepted type
+                    // are refused without reading the rest.
+                    match domain::sniff(&bytes) {
+                        Some(file_type) => {
+                            max = limits.max_bytes(file_type.kind);
+                            if bytes.len() as u64 > max {
+                                return Err(refused(too_large(file_type.kind, max)).into());
+                            }
                         }
-                    } else if bytes.len() as u64 > max {
-                        break;
+                        None if bytes.len() >= domain::SNIFF_BYTES || bytes.len() as u64 > max => {
+                            break;
+                        }
+                        None => {}
                     }
                 }
                 _ => {

@@ -12,6 +12,7 @@ use estospaces_proto::media_v1::media_service_server::MediaServiceServer;
 use tokio::sync::Notify;
 
 use crate::SERVICE_NAME;
+use crate::accounts::{DeletedAccountsHandler, IDENTITY_TOPIC};
 use crate::config::MediaConfig;
 use crate::library::Library;
 use crate::listings::{ListingUsesHandler, PROPERTY_TOPIC};
@@ -66,6 +67,13 @@ async fn assemble(mut host: ServiceHost, config: MediaConfig) -> anyhow::Result<
         ConsumerConfig::new(settings.property_events_group.clone()),
         &[&property_topic],
         ListingUsesHandler,
+    )
+    .await?;
+    let identity_topic = topic_for(IDENTITY_TOPIC);
+    host.consume(
+        ConsumerConfig::new(settings.identity_events_group.clone()),
+        &[&identity_topic],
+        DeletedAccountsHandler,
     )
     .await?;
     let processor = Processor::new(library.clone(), wake, settings.processing_concurrency);

@@ -251,6 +251,38 @@ impl MediaStore {
         Ok(())
     }
 
+    /// Erases everything `owner` uploaded: media (with `event(id)` for each), their jobs and
+    /// uses, and unfinished resumable uploads; how many media. The bytes are left to the
+    /// sweeper.
+    pub async fn erase_owner(
+        tx: &mut AnyConnection,
+        owner: Uuid,
+        event: impl Fn(&str) -> NewEvent,
+    ) -> Result<usize, sqlx::Error> {
+        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM media WHERE owner_id = $1")
+            .bind(owner.to_string())
+            .fetch_all(&mut *tx)
+            .await?;
+        for id in &ids {
+            for table in ["media_jobs", "media_uses"] {
+                sqlx::query(&format!("DELETE FROM {table} WHERE media_id = $1"))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query("DELETE FROM media WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            OUTBOX.append(tx, event(id)).await?;
+        }
+        sqlx::query("DELETE FROM uploads WHERE owner_id = $1")
+            .bind(owner.to_string())
+            .execute(&mut *tx)
+            .await?;
+        Ok(ids.len())
+    }
+
     // === Processing jobs ===
 
     /// Queues processing of `media` unless it is queued already (a redelivered event).

@@ -216,4 +216,29 @@ on_both_backends! {
         assert_eq!(err.code(), Code::NotFound);
         assert_eq!(app.stored_files(), Vec::<std::path::PathBuf>::new(), "its bytes are gone too");
     }
+
+    async fn a_deleted_accounts_uploads_are_erased(backend: Backend) {
+        let mut app = spawn_app(backend, Store::Directory, |_| {}).await;
+        let ann = app.user("ann@example.com").await;
+        let bob = app.user("bob@example.com").await;
+        let hers = app.upload(&ann, "plan.pdf", pb::Visibility::Public, &pdf()).await.expect("uploaded");
+        let his = app.upload(&bob, "plan.pdf", pb::Visibility::Public, &pdf()).await.expect("uploaded");
+        app.identity
+            .delete_user(authorized(
+                estospaces_proto::identity_v1::DeleteUserRequest { name: ann.name.clone() },
+                &ann.token,
+            ))
+            .await
+            .expect("ann deletes her account");
+        let mut erased = false;
+        for _ in 0..100 {
+            if app.media.get_media(get(&hers.name)).await.is_err_and(|err| err.code() == Code::NotFound) {
+                erased = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(erased, "ann's upload is gone within 10 s");
+        app.media.get_media(get(&his.name)).await.expect("bob's stays");
+    }
 }

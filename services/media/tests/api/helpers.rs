@@ -162,7 +162,8 @@ pub async fn spawn_app(
         }
     };
     settings(&mut media_settings);
-    let mut media_common = common(&media_db, media_db.data_dir());
+    // One data directory for both: one embedded event log, as in the single binary.
+    let mut media_common = common(&media_db, identity_db.data_dir());
     media_common.auth.identity_url = Some(format!("http://{identity_addr}"));
     let media_app = estospaces_media::build(MediaConfig {
         common: media_common,
@@ -183,7 +184,7 @@ pub async fn spawn_app(
             .max_decoding_message_size(64 << 20)
             .max_encoding_message_size(64 << 20),
         store: MediaStore::new(media_db.database.clone()),
-        media_dir: media_db.data_dir().join("media"),
+        media_dir: identity_db.data_dir().join("media"),
         s3,
         shutdown,
         _databases: [identity_db, media_db],
