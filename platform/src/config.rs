@@ -29,6 +29,7 @@ pub type PlatformConfig = estospaces_config::Config<PlatformSettings>;
 #[serde(default)]
 pub struct PlatformSettings {
     pub identity: IdentitySettings,
+    /// Profile's `media_url` is filled in: the platform's own media service.
     pub profile: ProfileSettings,
     pub media: MediaSettings,
     /// Property's `media_url` is filled in: the platform's own media service.

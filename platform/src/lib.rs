@@ -56,20 +56,24 @@ impl Platform {
             }
         };
 
-        let profile = estospaces_profile::build(Config {
-            common: common_for(estospaces_profile::SERVICE_NAME).await?,
-            service: settings.profile.clone(),
-        })
-        .await?;
         let media = estospaces_media::build(Config {
             common: common_for(estospaces_media::SERVICE_NAME).await?,
             service: settings.media.clone(),
         })
         .await?;
+        let media_url = format!("http://{}", media.local_addr());
+        let profile = estospaces_profile::build(Config {
+            common: common_for(estospaces_profile::SERVICE_NAME).await?,
+            service: estospaces_profile::ProfileSettings {
+                media_url: Some(media_url.clone()),
+                ..settings.profile.clone()
+            },
+        })
+        .await?;
         let property = estospaces_property::build(Config {
             common: common_for(estospaces_property::SERVICE_NAME).await?,
             service: estospaces_property::PropertySettings {
-                media_url: Some(format!("http://{}", media.local_addr())),
+                media_url: Some(media_url),
                 ..settings.property.clone()
             },
         })
@@ -106,8 +110,8 @@ impl Platform {
         .await?;
         let services = vec![
             identity,
-            profile,
             media,
+            profile,
             property,
             payment,
             booking,

@@ -230,6 +230,53 @@ async fn a_host_cannot_show_another_users_photo_and_cannot_delete_one_a_listing_
         assert_eq!(violation["field"], "property.photos[0].media_id", "{err}");
         assert_eq!(violation["description"], why);
     }
+    // Nor make it their profile picture; their own photo they may.
+    let (status, session) = tour
+        .post(
+            "/v1/sessions:login",
+            None,
+            json!({"email": seed::demo_email("host", 1), "password": seed::DEMO_PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, 200, "{session}");
+    let host_name = session["user"]
+        .as_str()
+        .expect("the host's name")
+        .to_owned();
+    let ann_photo = public["name"]
+        .as_str()
+        .expect("a name")
+        .trim_start_matches("media/");
+    let (status, err) = tour
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/v1/{host_name}/profile"),
+            Some(&host),
+            Some(json!({"avatarMediaId": ann_photo})),
+        )
+        .await;
+    assert_eq!(status, 400, "{err}");
+    assert!(
+        err.to_string().contains("was uploaded by someone else"),
+        "{err}"
+    );
+    let (status, own) = upload(&tour, &host, "me.jpg", "VISIBILITY_PUBLIC", photo()).await;
+    assert_eq!(status, 201, "{own}");
+    let own_id = own["name"]
+        .as_str()
+        .expect("a name")
+        .trim_start_matches("media/");
+    let (status, profile) = tour
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/v1/{host_name}/profile"),
+            Some(&host),
+            Some(json!({"avatarMediaId": own_id})),
+        )
+        .await;
+    assert_eq!(status, 200, "{profile}");
+    assert_eq!(profile["avatarMediaId"], own_id);
+
     let (status, _) = tour
         .get(
             &format!("/v1/{}", private["name"].as_str().expect("a name")),

@@ -138,6 +138,7 @@ impl Mesh {
                     url("property"),
                 )),
                 "property" => env.push(("ESTOSPACES_PROPERTY__MEDIA_URL".to_owned(), url("media"))),
+                "profile" => env.push(("ESTOSPACES_PROFILE__MEDIA_URL".to_owned(), url("media"))),
                 "notification" => env.push((
                     "ESTOSPACES_NOTIFICATION__PUBLIC_BASE_URL".to_owned(),
                     url("gateway"),

@@ -3,6 +3,7 @@
 use std::time::SystemTime;
 
 use estospaces_auth::{Caller, Role, policy};
+use estospaces_media_check::OwnImages;
 use estospaces_proto::profile_v1 as pb;
 use estospaces_proto::profile_v1::profile_service_server::ProfileService;
 use estospaces_status::{ApiError, FieldViolation, violation};
@@ -19,11 +20,12 @@ use crate::store::{
 #[derive(Debug, Clone)]
 pub struct ProfileHandlers {
     store: ProfileStore,
+    avatars: OwnImages,
 }
 
 impl ProfileHandlers {
-    pub fn new(store: ProfileStore) -> Self {
-        Self { store }
+    pub fn new(store: ProfileStore, avatars: OwnImages) -> Self {
+        Self { store, avatars }
     }
 }
 
@@ -342,6 +344,21 @@ impl ProfileService for ProfileHandlers {
         policy::owner_or_admin(&request, &user.to_string())?;
         let paths = mask_paths(request.get_ref().update_mask.as_ref(), PROFILE_PATHS)?;
         let incoming = parse_profile(&profile, &paths)?;
+        if paths.iter().any(|path| path == "avatar_media_id")
+            && !incoming.avatar_media_id.is_empty()
+        {
+            // Shown as soon as its variants are made.
+            self.avatars
+                .check(
+                    &user.to_string(),
+                    &[(
+                        "profile.avatar_media_id".to_owned(),
+                        incoming.avatar_media_id.as_str(),
+                    )],
+                    false,
+                )
+                .await?;
+        }
 
         let record = self
             .store

@@ -15,7 +15,6 @@
 pub mod bookings;
 pub mod config;
 pub mod domain;
-pub mod photos;
 pub mod pricing;
 pub mod service;
 pub mod startup;

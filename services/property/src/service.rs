@@ -15,10 +15,10 @@ use tonic::{Request, Response, Status};
 
 use crate::DOMAIN;
 use crate::domain::{self, PropertyId, Transition, day_key, days, parse_date, to_pb_date};
-use crate::photos::PhotoCheck;
 use crate::pricing;
 use crate::store::{CalendarChange, ListFilter, PropertyRecord, PropertyStore, StoreError};
 use crate::views::ViewCounter;
+use estospaces_media_check::OwnImages;
 
 /// The longest range `GetAvailability`, `BlockDates` and `UnblockDates` take, in days.
 const MAX_RANGE_DAYS: i64 = 366;
@@ -28,11 +28,11 @@ const MAX_RANGE_DAYS: i64 = 366;
 pub struct PropertyHandlers {
     store: PropertyStore,
     views: ViewCounter,
-    photos: PhotoCheck,
+    photos: OwnImages,
 }
 
 impl PropertyHandlers {
-    pub fn new(store: PropertyStore, views: ViewCounter, photos: PhotoCheck) -> Self {
+    pub fn new(store: PropertyStore, views: ViewCounter, photos: OwnImages) -> Self {
         Self {
             store,
             views,
@@ -77,6 +77,29 @@ impl PropertyHandlers {
             .ok_or_else(|| ApiError::not_found(DOMAIN, name))
     }
 
+    /// Whether the listing's photos are `owner`'s public images at the media service, and
+    /// ready when `need_ready` (publishing, or changing a published listing's photos).
+    async fn check_photos(
+        &self,
+        owner: &str,
+        listing: &pb::Property,
+        need_ready: bool,
+        field_prefix: &str,
+    ) -> Result<(), ApiError> {
+        let images: Vec<(String, &str)> = listing
+            .photos
+            .iter()
+            .enumerate()
+            .map(|(i, photo)| {
+                (
+                    format!("{field_prefix}photos[{i}].media_id"),
+                    photo.media_id.as_str(),
+                )
+            })
+            .collect();
+        self.photos.check(owner, &images, need_ready).await
+    }
+
     /// Saves `next` over `current` with `events` built from the saved listing.
     async fn save(
         &self,
@@ -113,8 +136,7 @@ impl PropertyHandlers {
             if !missing.is_empty() {
                 return Err(incomplete(&missing).into());
             }
-            self.photos
-                .check(&current.owner_id, &current.document.photos, true, "")
+            self.check_photos(&current.owner_id, &current.document, true, "")
                 .await?;
         }
         let from = current.state;
@@ -514,8 +536,7 @@ impl PropertyService for PropertyHandlers {
         if !violations.is_empty() {
             return Err(ApiError::invalid_argument(DOMAIN, violations).into());
         }
-        self.photos
-            .check(&caller.user_id, &document.photos, false, "property.")
+        self.check_photos(&caller.user_id, &document, false, "property.")
             .await?;
         let now = now();
         let record = PropertyRecord {
@@ -590,14 +611,13 @@ impl PropertyService for PropertyHandlers {
             }
         }
         if paths.iter().any(|path| path == "photos") {
-            self.photos
-                .check(
-                    &next.owner_id,
-                    &next.document.photos,
-                    current.state == State::Published,
-                    "property.",
-                )
-                .await?;
+            self.check_photos(
+                &next.owner_id,
+                &next.document,
+                current.state == State::Published,
+                "property.",
+            )
+            .await?;
         }
         let changed: Vec<String> = paths
             .iter()

@@ -5,15 +5,15 @@ use anyhow::Context as _;
 use estospaces_auth::KeySet;
 use estospaces_events::{ConsumerConfig, topic_for};
 use estospaces_host::{Application, ServiceHost};
+use estospaces_media_check::OwnImages;
 use estospaces_proto::property_v1::property_service_server::PropertyServiceServer;
 
-use crate::SERVICE_NAME;
 use crate::bookings::{BookingEventsHandler, CONSUMER_GROUP};
 use crate::config::PropertyConfig;
-use crate::photos::PhotoCheck;
 use crate::service::PropertyHandlers;
 use crate::store::{MIGRATIONS, PropertyStore};
 use crate::views::{self, ViewCounter};
+use crate::{DOMAIN, SERVICE_NAME};
 
 /// Builds the service trusting the keys of the identity service at `auth.identity_url`.
 pub async fn build(config: PropertyConfig) -> anyhow::Result<Application> {
@@ -53,10 +53,10 @@ async fn assemble(mut host: ServiceHost, config: PropertyConfig) -> anyhow::Resu
         }
     });
     let photos = match &config.service.media_url {
-        Some(url) => PhotoCheck::connect_lazy(url).context("property.media_url")?,
+        Some(url) => OwnImages::connect_lazy(url, DOMAIN).context("property.media_url")?,
         None => {
             tracing::warn!("property.media_url is not set: listing photos are not checked");
-            PhotoCheck::default()
+            OwnImages::unchecked(DOMAIN)
         }
     };
     host.add_service(PropertyServiceServer::with_interceptor(

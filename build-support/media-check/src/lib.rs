@@ -1,62 +1,71 @@
-//! A listing's photos checked with the media service: each must be an image its owner uploaded,
-//! public and not rejected, and ready before the listing is published.
+//! For services that show a user's images (listing photos, profile pictures): a check that
+//! each image is one the user uploaded to the media service, public, an image, not rejected,
+//! and, where it must be shown at once, ready.
+
+#![forbid(unsafe_code)]
 
 use std::time::Duration;
 
 use estospaces_proto::media_v1 as media;
 use estospaces_proto::media_v1::media_service_client::MediaServiceClient;
-use estospaces_proto::property_v1 as pb;
 use estospaces_status::{ApiError, FieldViolation, violation};
 use tonic::transport::{Channel, Endpoint};
 
-use crate::DOMAIN;
-
-/// Checks photos against the media service; without one configured, photos are taken as
-/// they come (services tested on their own).
-#[derive(Debug, Clone, Default)]
-pub struct PhotoCheck {
+/// Checks images against the media service; without one configured, every id passes (a
+/// service tested on its own).
+#[derive(Debug, Clone)]
+pub struct OwnImages {
     client: Option<MediaServiceClient<Channel>>,
+    /// The `ErrorInfo` domain of the calling service's errors.
+    domain: &'static str,
 }
 
-impl PhotoCheck {
+impl OwnImages {
     /// A check against the media service at `url`; connects on first use.
-    pub fn connect_lazy(url: &str) -> anyhow::Result<Self> {
+    pub fn connect_lazy(url: &str, domain: &'static str) -> anyhow::Result<Self> {
         let channel = Endpoint::from_shared(url.to_owned())?
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(10))
             .connect_lazy();
         Ok(Self {
             client: Some(MediaServiceClient::new(channel)),
+            domain,
         })
     }
 
-    /// Whether `photos` may be shown on a listing of `owner` (a user id): INVALID_ARGUMENT
-    /// naming each photo that is not one of the owner's public images; with `need_ready`,
-    /// FAILED_PRECONDITION while any is still being processed.
+    /// A check that lets every id pass.
+    pub fn unchecked(domain: &'static str) -> Self {
+        Self {
+            client: None,
+            domain,
+        }
+    }
+
+    /// Whether every `(field, media id)` in `images` names a public image `owner` (a user id)
+    /// uploaded: INVALID_ARGUMENT naming each that does not; with `need_ready`,
+    /// FAILED_PRECONDITION (`MEDIA_NOT_READY`) while any is still being processed.
     pub async fn check(
         &self,
         owner: &str,
-        photos: &[pb::Photo],
+        images: &[(String, &str)],
         need_ready: bool,
-        field_prefix: &str,
     ) -> Result<(), ApiError> {
         let Some(client) = &self.client else {
             return Ok(());
         };
-        if photos.is_empty() {
+        if images.is_empty() {
             return Ok(());
         }
         let mut violations: Vec<FieldViolation> = Vec::new();
-        let field = |i: usize| format!("{field_prefix}photos[{i}].media_id");
         let mut names = Vec::new();
-        for (i, photo) in photos.iter().enumerate() {
-            match uuid::Uuid::parse_str(&photo.media_id) {
-                Ok(id) if id.to_string() == photo.media_id => names.push(format!("media/{id}")),
-                _ => violations.push(violation(field(i), "is not a media id (a UUID)")),
+        for (field, id) in images {
+            match uuid::Uuid::parse_str(id) {
+                Ok(parsed) if parsed.to_string() == *id => names.push(format!("media/{id}")),
+                _ => violations.push(violation(field, "is not a media id (a UUID)")),
             }
         }
         if !violations.is_empty() {
-            return Err(ApiError::invalid_argument(DOMAIN, violations));
+            return Err(ApiError::invalid_argument(self.domain, violations));
         }
         let found = client
             .clone()
@@ -66,7 +75,7 @@ impl PhotoCheck {
             .await
             .map_err(|status| {
                 ApiError::unavailable(
-                    DOMAIN,
+                    self.domain,
                     anyhow::anyhow!("the media service: {}", status.message()),
                 )
             })?
@@ -74,39 +83,34 @@ impl PhotoCheck {
             .media;
         let owner_name = format!("users/{owner}");
         let mut processing = Vec::new();
-        for (i, name) in names.iter().enumerate() {
+        for ((field, _), name) in images.iter().zip(&names) {
             let Some(found) = found.iter().find(|media| &media.name == name) else {
-                violations.push(violation(field(i), "is not an uploaded public image"));
+                violations.push(violation(field, "is not an uploaded public image"));
                 continue;
             };
             if found.owner != owner_name {
-                violations.push(violation(field(i), "was uploaded by someone else"));
+                violations.push(violation(field, "was uploaded by someone else"));
             } else if found.kind != media::MediaKind::Image as i32 {
-                violations.push(violation(field(i), "is not an image"));
+                violations.push(violation(field, "is not an image"));
             } else if found.state == media::media::State::Rejected as i32 {
                 violations.push(violation(
-                    field(i),
+                    field,
                     format!("was rejected: {}", found.rejection_reason),
                 ));
             } else if found.state != media::media::State::Ready as i32 {
-                processing.push(field(i));
+                processing.push(violation(field, "is still being processed"));
             }
         }
         if !violations.is_empty() {
-            return Err(ApiError::invalid_argument(DOMAIN, violations));
+            return Err(ApiError::invalid_argument(self.domain, violations));
         }
         if need_ready && !processing.is_empty() {
             return Err(ApiError::failed_precondition(
-                DOMAIN,
-                "PHOTOS_NOT_READY",
-                "some photos are still being processed; publish again in a moment",
+                self.domain,
+                "MEDIA_NOT_READY",
+                "some images are still being processed; try again in a moment",
             )
-            .with_field_violations(
-                processing
-                    .into_iter()
-                    .map(|field| violation(field, "is still being processed"))
-                    .collect(),
-            ));
+            .with_field_violations(processing));
         }
         Ok(())
     }
