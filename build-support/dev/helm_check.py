@@ -376,7 +376,7 @@ def main() -> int:
                 },
                 "profile": {
                     "database": {"url": "postgres://profile@postgres:5432/profile"},
-                    "calls": ["identity"],
+                    "calls": ["identity", "media"],
                     "env": {"ESTOSPACES_REQUEST_TIMEOUT": "10s"},
                 },
                 # Files in S3 named in the config file: several replicas may share them.

@@ -62,12 +62,11 @@ impl Platform {
         })
         .await?;
         let media_url = format!("http://{}", media.local_addr());
+        let mut profile_settings = settings.profile.clone();
+        profile_settings.media_url = Some(media_url.clone());
         let profile = estospaces_profile::build(Config {
             common: common_for(estospaces_profile::SERVICE_NAME).await?,
-            service: estospaces_profile::ProfileSettings {
-                media_url: Some(media_url.clone()),
-                ..settings.profile.clone()
-            },
+            service: profile_settings,
         })
         .await?;
         let property = estospaces_property::build(Config {
