@@ -229,7 +229,7 @@ impl Gateway {
 /// A `google.api.HttpBody` response is the HTTP body itself, as grpc-gateway serves it (an
 /// iCal feed as `text/calendar`, not as JSON describing it).
 fn http_body(message: &DynamicMessage) -> Option<(HeaderValue, Bytes)> {
-    if message.descriptor().full_name() != "google.api.HttpBody" {
+    if message.descriptor().full_name() != crate::catalog::HTTP_BODY {
         return None;
     }
     let content_type = match message.get_field_by_name("content_type").as_deref() {

@@ -214,13 +214,13 @@ pub fn check_filename(filename: &str) -> Result<(), Refusal> {
 
 /// The checks made on every upload before it is stored: a type the platform accepts, agreeing
 /// with the name and the declared type, within its kind's limits, whole, and for images of a
-/// size that may safely be decoded. Returns the type.
+/// size that may safely be decoded. Returns the type, and an image's width and height.
 pub fn check_upload(
     filename: &str,
     declared_type: &str,
     bytes: &[u8],
     limits: &Limits,
-) -> Result<FileType, Refusal> {
+) -> Result<(FileType, (u32, u32)), Refusal> {
     check_filename(filename)?;
     if bytes.is_empty() {
         return Err(Refusal::new("content", "EMPTY_UPLOAD", "the file is empty"));
@@ -282,6 +282,7 @@ pub fn check_upload(
             format!("the {} file is cut short", file_type.content_type),
         ));
     }
+    let mut size = (0, 0);
     if file_type.kind == Kind::Image {
         let (width, height) = dimensions(bytes).map_err(|err| {
             Refusal::new(
@@ -303,8 +304,9 @@ pub fn check_upload(
                 ),
             ));
         }
+        size = (width, height);
     }
-    Ok(file_type)
+    Ok((file_type, size))
 }
 
 /// The refusal of a file of `kind` over `max` bytes.

@@ -61,14 +61,10 @@ impl Library {
         visibility: Visibility,
         bytes: Bytes,
     ) -> Result<MediaRecord, ApiError> {
-        let file_type =
+        let (file_type, (width, height)) =
             domain::check_upload(filename, declared_type, &bytes, &self.limits).map_err(refused)?;
         let id = Uuid::now_v7();
         let now = SystemTime::now();
-        let (width, height) = match file_type.kind {
-            Kind::Image => domain::dimensions(&bytes).unwrap_or((0, 0)),
-            _ => (0, 0),
-        };
         // Images wait for their variants; other kinds are served as they are.
         let (state, variants, ready_at) = match file_type.kind {
             Kind::Image => (State::Processing, Vec::new(), None),
@@ -210,6 +206,7 @@ pub fn public_view(media: &MediaRecord) -> pb::Media {
     }
 }
 
+/// `time` to the microsecond, as the database keeps it: a fresh record reads back the same.
 pub fn timestamp(time: SystemTime) -> prost_types::Timestamp {
     let micros = estospaces_storage::unix_micros(time);
     prost_types::Timestamp {

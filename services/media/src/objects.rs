@@ -100,13 +100,7 @@ impl Objects {
 
     /// Deletes everything under `prefix`; whether it is gone (absent objects are no error).
     pub async fn delete_prefix(&self, prefix: &Path) -> object_store::Result<()> {
-        let paths: Vec<Path> = self
-            .store
-            .list(Some(prefix))
-            .map_ok(|meta| meta.location)
-            .try_collect()
-            .await?;
-        for path in paths {
+        for path in self.list(prefix).await? {
             self.delete(&path).await?;
         }
         Ok(())
