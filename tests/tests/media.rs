@@ -201,7 +201,7 @@ async fn a_host_cannot_show_another_users_photo_and_cannot_delete_one_a_listing_
     let host = login(&tour, &seed::demo_email("host", 1)).await;
     for (media, why) in [
         (&public, "was uploaded by someone else"),
-        (&private, "is not an uploaded public image"),
+        (&private, "is not a public upload"),
     ] {
         let id = media["name"]
             .as_str()

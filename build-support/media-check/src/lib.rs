@@ -1,6 +1,6 @@
-//! For services that show a user's images (listing photos, profile pictures): a check that
-//! each image is one the user uploaded to the media service, public, an image, not rejected,
-//! and, where it must be shown at once, ready.
+//! For services that show what a user uploaded (listing photos, profile pictures, message
+//! attachments): a check that each is the user's own public upload to the media service, not
+//! rejected, of the right kind and, where it must be shown at once, ready.
 
 #![forbid(unsafe_code)]
 
@@ -11,16 +11,16 @@ use estospaces_proto::media_v1::media_service_client::MediaServiceClient;
 use estospaces_status::{ApiError, FieldViolation, violation};
 use tonic::transport::{Channel, Endpoint};
 
-/// Checks images against the media service; without one configured, every id passes (a
+/// Checks media ids against the media service; without one configured, every id passes (a
 /// service tested on its own).
 #[derive(Debug, Clone)]
-pub struct OwnImages {
+pub struct OwnMedia {
     client: Option<MediaServiceClient<Channel>>,
     /// The `ErrorInfo` domain of the calling service's errors.
     domain: &'static str,
 }
 
-impl OwnImages {
+impl OwnMedia {
     /// A check against the media service at `url`; connects on first use.
     pub fn connect_lazy(url: &str, domain: &'static str) -> anyhow::Result<Self> {
         let channel = Endpoint::from_shared(url.to_owned())?
@@ -44,10 +44,27 @@ impl OwnImages {
     /// Whether every `(field, media id)` in `images` names a public image `owner` (a user id)
     /// uploaded: INVALID_ARGUMENT naming each that does not; with `need_ready`,
     /// FAILED_PRECONDITION (`MEDIA_NOT_READY`) while any is still being processed.
-    pub async fn check(
+    pub async fn check_images(
         &self,
         owner: &str,
         images: &[(String, &str)],
+        need_ready: bool,
+    ) -> Result<(), ApiError> {
+        self.check(owner, images, Some(media::MediaKind::Image), need_ready)
+            .await
+    }
+
+    /// Whether every `(field, media id)` in `files` names a public upload of `owner` of any
+    /// kind that was not rejected: INVALID_ARGUMENT naming each that does not.
+    pub async fn check_files(&self, owner: &str, files: &[(String, &str)]) -> Result<(), ApiError> {
+        self.check(owner, files, None, false).await
+    }
+
+    async fn check(
+        &self,
+        owner: &str,
+        images: &[(String, &str)],
+        kind: Option<media::MediaKind>,
         need_ready: bool,
     ) -> Result<(), ApiError> {
         let Some(client) = &self.client else {
@@ -85,12 +102,12 @@ impl OwnImages {
         let mut processing = Vec::new();
         for ((field, _), name) in images.iter().zip(&names) {
             let Some(found) = found.iter().find(|media| &media.name == name) else {
-                violations.push(violation(field, "is not an uploaded public image"));
+                violations.push(violation(field, "is not a public upload"));
                 continue;
             };
             if found.owner != owner_name {
                 violations.push(violation(field, "was uploaded by someone else"));
-            } else if found.kind != media::MediaKind::Image as i32 {
+            } else if kind.is_some_and(|kind| found.kind != kind as i32) {
                 violations.push(violation(field, "is not an image"));
             } else if found.state == media::media::State::Rejected as i32 {
                 violations.push(violation(

@@ -3,7 +3,7 @@
 use std::time::SystemTime;
 
 use estospaces_auth::{Caller, Role, policy};
-use estospaces_media_check::OwnImages;
+use estospaces_media_check::OwnMedia;
 use estospaces_proto::profile_v1 as pb;
 use estospaces_proto::profile_v1::profile_service_server::ProfileService;
 use estospaces_status::{ApiError, FieldViolation, violation};
@@ -20,11 +20,11 @@ use crate::store::{
 #[derive(Debug, Clone)]
 pub struct ProfileHandlers {
     store: ProfileStore,
-    avatars: OwnImages,
+    avatars: OwnMedia,
 }
 
 impl ProfileHandlers {
-    pub fn new(store: ProfileStore, avatars: OwnImages) -> Self {
+    pub fn new(store: ProfileStore, avatars: OwnMedia) -> Self {
         Self { store, avatars }
     }
 }
@@ -349,7 +349,7 @@ impl ProfileService for ProfileHandlers {
         {
             // Shown as soon as its variants are made.
             self.avatars
-                .check(
+                .check_images(
                     &user.to_string(),
                     &[(
                         "profile.avatar_media_id".to_owned(),

@@ -5,7 +5,7 @@ use anyhow::Context as _;
 use estospaces_auth::KeySet;
 use estospaces_events::{ConsumerConfig, topic_for};
 use estospaces_host::{Application, ServiceHost};
-use estospaces_media_check::OwnImages;
+use estospaces_media_check::OwnMedia;
 use estospaces_proto::profile_v1::profile_service_server::ProfileServiceServer;
 
 use crate::config::ProfileConfig;
@@ -28,10 +28,10 @@ pub async fn build_with_keys(config: ProfileConfig, keys: KeySet) -> anyhow::Res
 
 async fn assemble(mut host: ServiceHost, config: ProfileConfig) -> anyhow::Result<Application> {
     let avatars = match &config.service.media_url {
-        Some(url) => OwnImages::connect_lazy(url, DOMAIN).context("profile.media_url")?,
+        Some(url) => OwnMedia::connect_lazy(url, DOMAIN).context("profile.media_url")?,
         None => {
             tracing::warn!("profile.media_url is not set: profile pictures are not checked");
-            OwnImages::unchecked(DOMAIN)
+            OwnMedia::unchecked(DOMAIN)
         }
     };
     let auth = host.auth()?;

@@ -18,7 +18,7 @@ use crate::domain::{self, PropertyId, Transition, day_key, days, parse_date, to_
 use crate::pricing;
 use crate::store::{CalendarChange, ListFilter, PropertyRecord, PropertyStore, StoreError};
 use crate::views::ViewCounter;
-use estospaces_media_check::OwnImages;
+use estospaces_media_check::OwnMedia;
 
 /// The longest range `GetAvailability`, `BlockDates` and `UnblockDates` take, in days.
 const MAX_RANGE_DAYS: i64 = 366;
@@ -28,11 +28,11 @@ const MAX_RANGE_DAYS: i64 = 366;
 pub struct PropertyHandlers {
     store: PropertyStore,
     views: ViewCounter,
-    photos: OwnImages,
+    photos: OwnMedia,
 }
 
 impl PropertyHandlers {
-    pub fn new(store: PropertyStore, views: ViewCounter, photos: OwnImages) -> Self {
+    pub fn new(store: PropertyStore, views: ViewCounter, photos: OwnMedia) -> Self {
         Self {
             store,
             views,
@@ -97,7 +97,7 @@ impl PropertyHandlers {
                 )
             })
             .collect();
-        self.photos.check(owner, &images, need_ready).await
+        self.photos.check_images(owner, &images, need_ready).await
     }
 
     /// Saves `next` over `current` with `events` built from the saved listing.

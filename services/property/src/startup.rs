@@ -5,7 +5,7 @@ use anyhow::Context as _;
 use estospaces_auth::KeySet;
 use estospaces_events::{ConsumerConfig, topic_for};
 use estospaces_host::{Application, ServiceHost};
-use estospaces_media_check::OwnImages;
+use estospaces_media_check::OwnMedia;
 use estospaces_proto::property_v1::property_service_server::PropertyServiceServer;
 
 use crate::bookings::{BookingEventsHandler, CONSUMER_GROUP};
@@ -53,10 +53,10 @@ async fn assemble(mut host: ServiceHost, config: PropertyConfig) -> anyhow::Resu
         }
     });
     let photos = match &config.service.media_url {
-        Some(url) => OwnImages::connect_lazy(url, DOMAIN).context("property.media_url")?,
+        Some(url) => OwnMedia::connect_lazy(url, DOMAIN).context("property.media_url")?,
         None => {
             tracing::warn!("property.media_url is not set: listing photos are not checked");
-            OwnImages::unchecked(DOMAIN)
+            OwnMedia::unchecked(DOMAIN)
         }
     };
     host.add_service(PropertyServiceServer::with_interceptor(
