@@ -14,6 +14,7 @@ use estospaces_config::SecretString;
 use estospaces_gateway::GatewaySettings;
 use estospaces_identity::IdentitySettings;
 use estospaces_media::MediaSettings;
+use estospaces_messaging::MessagingSettings;
 use estospaces_notification::NotificationSettings;
 use estospaces_payment::PaymentSettings;
 use estospaces_profile::ProfileSettings;
@@ -40,6 +41,8 @@ pub struct PlatformSettings {
     pub search: SearchSettings,
     /// Notification's `public_base_url` defaults to the gateway's address.
     pub notification: NotificationSettings,
+    /// Messaging's `property_url` and `media_url` are filled in: the platform's own services.
+    pub messaging: MessagingSettings,
     pub gateway: GatewaySettings,
     /// A database URL per service, overriding the one derived from `database_url`
     /// (`ESTOSPACES_DATABASES__PROPERTY=postgres://…/listings`).

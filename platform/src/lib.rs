@@ -107,6 +107,15 @@ impl Platform {
             },
         })
         .await?;
+        let messaging = estospaces_messaging::build(Config {
+            common: common_for(estospaces_messaging::SERVICE_NAME).await?,
+            service: estospaces_messaging::MessagingSettings {
+                property_url: Some(format!("http://{}", property.local_addr())),
+                media_url: Some(format!("http://{}", media.local_addr())),
+                ..settings.messaging.clone()
+            },
+        })
+        .await?;
         let services = vec![
             identity,
             media,
@@ -116,6 +125,7 @@ impl Platform {
             booking,
             search,
             notification,
+            messaging,
         ];
 
         let mut gateway_settings = settings.gateway.clone();

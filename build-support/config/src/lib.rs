@@ -157,6 +157,7 @@ pub const SECTIONS: &[&str] = &[
     "booking",
     "search",
     "notification",
+    "messaging",
     "gateway",
     // The single binary's per-service database URLs.
     "databases",

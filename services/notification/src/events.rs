@@ -10,6 +10,7 @@ use std::time::SystemTime;
 use estospaces_events::{Event, EventHandler, HandlerError, Outbox};
 use estospaces_proto::booking_v1 as booking;
 use estospaces_proto::identity_v1 as identity;
+use estospaces_proto::messaging_v1 as messaging;
 use estospaces_proto::payment_v1 as payment;
 use estospaces_proto::property_v1 as property;
 use estospaces_proto::search_v1 as search;
@@ -25,7 +26,14 @@ use crate::store::{self, AlertMatch, Reminder};
 pub const OUTBOX: Outbox = Outbox::new("notification");
 
 /// The topics the service reads.
-pub const TOPICS: [&str; 5] = ["identity", "property", "booking", "payment", "search"];
+pub const TOPICS: [&str; 6] = [
+    "identity",
+    "property",
+    "booking",
+    "payment",
+    "search",
+    "messaging",
+];
 
 /// Why an event could not be handled.
 #[derive(Debug, thiserror::Error)]
@@ -148,6 +156,8 @@ impl EventHandler for PlatformEventsHandler {
                 json!({"when": when(p.change_time)}),
             )
         });
+        on!(event, messaging::UnreadReminder, |p| self
+            .unread_messages(tx, id, p));
         on!(event, property::PropertyListed, |p| self
             .listing(tx, p.property));
         on!(event, property::PropertyUpdated, |p| self
@@ -315,6 +325,32 @@ impl PlatformEventsHandler {
             link: "/account/security".to_owned(),
             subject: user.name(),
             only: Some(&[Channel::Email, Channel::InApp]),
+            cause: event_id.to_owned(),
+        };
+        Ok(self.notifier.notify(tx, notice).await?)
+    }
+
+    /// Someone not connected has unread messages (the messaging service decides when, at
+    /// most once per conversation every few minutes).
+    async fn unread_messages(
+        &self,
+        tx: &mut AnyConnection,
+        event_id: &str,
+        reminder: messaging::UnreadReminder,
+    ) -> Result<(), EventError> {
+        let recipient = user(&reminder.recipient)?;
+        let notice = Notice {
+            user: recipient,
+            category: Category::Messages,
+            template: "unread_messages",
+            context: json!({
+                "unread_count": reminder.unread_count,
+                "preview": reminder.preview,
+                "listing_title": reminder.listing_title,
+            }),
+            link: format!("/{}", reminder.conversation),
+            subject: reminder.conversation,
+            only: None,
             cause: event_id.to_owned(),
         };
         Ok(self.notifier.notify(tx, notice).await?)

@@ -89,6 +89,10 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../templates/en/alert_matched.txt"),
     ),
     (
+        "en/unread_messages.txt",
+        include_str!("../templates/en/unread_messages.txt"),
+    ),
+    (
         "en/alert_digest.txt",
         include_str!("../templates/en/alert_digest.txt"),
     ),
