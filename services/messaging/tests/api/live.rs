@@ -1,0 +1,150 @@
+//! The per-user stream: messages, typing and read receipts as they happen, and a reconnect
+//! that resumes from a cursor with nothing lost or repeated.
+
+use std::time::Duration;
+
+use estospaces_proto::messaging_v1 as pb;
+use pb::stream_conversation_events_response::Event;
+use tonic::Streaming;
+
+use crate::helpers::*;
+
+async fn open(
+    app: &TestApp,
+    user: &User,
+    after: &str,
+) -> Streaming<pb::StreamConversationEventsResponse> {
+    app.messaging
+        .clone()
+        .stream_conversation_events(authorized(
+            pb::StreamConversationEventsRequest {
+                parent: user.name.clone(),
+                after_cursor: after.to_owned(),
+            },
+            &user.token,
+        ))
+        .await
+        .expect("the stream opens")
+        .into_inner()
+}
+
+async fn next(
+    stream: &mut Streaming<pb::StreamConversationEventsResponse>,
+) -> pb::StreamConversationEventsResponse {
+    tokio::time::timeout(Duration::from_secs(10), stream.message())
+        .await
+        .expect("an event within 10 s")
+        .expect("the stream is healthy")
+        .expect("the stream is open")
+}
+
+on_both_backends! {
+    async fn a_stream_carries_messages_typing_and_read_receipts_as_they_happen(backend: Backend) {
+        let mut app = spawn_app(backend).await;
+        let (guest, host, conversation) = app.conversation().await;
+        let mut guest_stream = open(&app, &guest, "").await;
+        let mut host_stream = open(&app, &host, "").await;
+
+        app.messaging
+            .send_typing_indicator(authorized(pb::SendTypingIndicatorRequest { name: conversation.name.clone() }, &host.token))
+            .await
+            .expect("typing");
+        let typing = next(&mut guest_stream).await;
+        assert!(typing.cursor.is_empty(), "typing is not replayed");
+        match typing.event {
+            Some(Event::TypingIndicator(t)) => assert_eq!(t.user, host.name),
+            other => panic!("expected typing, got {other:?}"),
+        }
+
+        let sent = app.send(&host, &conversation.name, text("Yes, May is free")).await.expect("sent");
+        let heard = next(&mut guest_stream).await;
+        assert!(!heard.cursor.is_empty());
+        assert_eq!(heard.conversation, conversation.name);
+        assert_eq!(heard.unread_count, 1);
+        assert_eq!(heard.total_unread_count, 1);
+        match heard.event {
+            Some(Event::MessageSent(m)) => assert_eq!(m.name, sent.name),
+            other => panic!("expected the message, got {other:?}"),
+        }
+        // The sender's own stream has it too (their other devices).
+        match next(&mut host_stream).await.event {
+            Some(Event::MessageSent(m)) => assert_eq!(m.name, sent.name),
+            other => panic!("expected the host's own message, got {other:?}"),
+        }
+
+        app.messaging
+            .mark_conversation_read(authorized(pb::MarkConversationReadRequest { name: conversation.name.clone(), last_read_message: sent.name.clone() }, &guest.token))
+            .await
+            .expect("read");
+        match next(&mut host_stream).await.event {
+            Some(Event::ReadReceipt(r)) => {
+                assert_eq!(r.reader, guest.name);
+                assert_eq!(r.last_read_message, sent.name);
+            }
+            other => panic!("expected a read receipt, got {other:?}"),
+        }
+        let own_receipt = next(&mut guest_stream).await;
+        assert_eq!(own_receipt.total_unread_count, 0, "the guest's other devices see it read");
+    }
+
+    async fn a_reconnect_from_the_last_cursor_loses_nothing_and_repeats_nothing(backend: Backend) {
+        let mut app = spawn_app(backend).await;
+        let (guest, host, conversation) = app.conversation().await;
+        let mut stream = open(&app, &guest, "").await;
+        app.send(&host, &conversation.name, text("one")).await.expect("sent");
+        let first = next(&mut stream).await;
+        drop(stream); // the guest's connection drops
+
+        for words in ["two", "three", "four"] {
+            app.send(&host, &conversation.name, text(words)).await.expect("sent");
+        }
+        let mut resumed = open(&app, &guest, &first.cursor).await;
+        let mut texts = Vec::new();
+        for _ in 0..3 {
+            match next(&mut resumed).await.event {
+                Some(Event::MessageSent(m)) => texts.push(m.text),
+                other => panic!("expected a message, got {other:?}"),
+            }
+        }
+        assert_eq!(texts, ["two", "three", "four"]);
+        app.send(&host, &conversation.name, text("five")).await.expect("sent");
+        match next(&mut resumed).await.event {
+            Some(Event::MessageSent(m)) => assert_eq!(m.text, "five", "live again, nothing twice"),
+            other => panic!("expected five, got {other:?}"),
+        }
+
+        let bad = app
+            .messaging
+            .clone()
+            .stream_conversation_events(authorized(pb::StreamConversationEventsRequest { parent: guest.name.clone(), after_cursor: "999999".to_owned() }, &guest.token))
+            .await
+            .expect_err("a cursor from nowhere");
+        assert_eq!(bad_fields(&bad), ["after_cursor"]);
+    }
+
+    async fn many_senders_at_once_reach_a_stream_in_order_with_none_missing(backend: Backend) {
+        let mut app = spawn_app(backend).await;
+        let (guest, host, conversation) = app.conversation().await;
+        let mut stream = open(&app, &host, "").await;
+        let mut sends = Vec::new();
+        for index in 0..20 {
+            let mut client = app.messaging.clone();
+            let request = pb::SendMessageRequest { parent: conversation.name.clone(), message: Some(text(&format!("m{index}"))) };
+            let token = guest.token.clone();
+            sends.push(tokio::spawn(async move { client.send_message(authorized(request, &token)).await }));
+        }
+        for send in sends {
+            send.await.expect("ran").expect("sent");
+        }
+        let mut cursors = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        while seen.len() < 20 {
+            let event = next(&mut stream).await;
+            cursors.push(event.cursor.parse::<i64>().expect("a number"));
+            if let Some(Event::MessageSent(m)) = event.event {
+                assert!(seen.insert(m.text.clone()), "{} twice", m.text);
+            }
+        }
+        assert!(cursors.windows(2).all(|w| w[1] == w[0] + 1), "no gaps: {cursors:?}");
+    }
+}
