@@ -140,6 +140,26 @@ impl Tour {
         panic!("the booking did not reach {state} within 30 s; it is {last}");
     }
 
+    /// The demo host who owns `listing`: their name, email and an access token.
+    pub async fn host_of(&self, listing: &Value) -> (String, String, String) {
+        let owner = listing["owner"].as_str().expect("an owner");
+        for index in 0..20 {
+            let email = seed::demo_email("host", index);
+            let (status, session) = self
+                .post(
+                    "/v1/sessions:login",
+                    None,
+                    json!({"email": email, "password": seed::DEMO_PASSWORD}),
+                )
+                .await;
+            if status == 200 && session["user"] == owner {
+                let token = session["accessToken"].as_str().expect("a token").to_owned();
+                return (owner.to_owned(), email, token);
+            }
+        }
+        panic!("no demo host owns {listing}");
+    }
+
     pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
         self.call(reqwest::Method::POST, path, token, Some(body))
             .await

@@ -16,6 +16,7 @@ const BINARIES: &[&str] = &[
     "estospaces-search",
     "estospaces-notification",
     "estospaces-media",
+    "estospaces-messaging",
     "estospaces-gateway",
     "estospaces-events",
 ];

@@ -84,6 +84,7 @@ async fn on_postgres_and_kafka_every_acknowledged_booking_is_confirmed_and_captu
         "search",
         "notification",
         "media",
+        "messaging",
     ] {
         let database = estospaces_testing::TestDatabase::postgres(&[])
             .await

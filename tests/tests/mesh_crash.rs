@@ -23,7 +23,7 @@ const BOOKINGS: usize = 40;
 
 /// The services, each its own binary `estospaces-<name>` with its own database, in the order
 /// they start: identity first, whose key set the others verify tokens with.
-const SERVICES: [&str; 8] = [
+const SERVICES: [&str; 9] = [
     "identity",
     "profile",
     "media",
@@ -32,6 +32,7 @@ const SERVICES: [&str; 8] = [
     "booking",
     "search",
     "notification",
+    "messaging",
 ];
 
 /// When the victim dies.
@@ -139,6 +140,13 @@ impl Mesh {
                 )),
                 "property" => env.push(("ESTOSPACES_PROPERTY__MEDIA_URL".to_owned(), url("media"))),
                 "profile" => env.push(("ESTOSPACES_PROFILE__MEDIA_URL".to_owned(), url("media"))),
+                "messaging" => env.extend([
+                    (
+                        "ESTOSPACES_MESSAGING__PROPERTY_URL".to_owned(),
+                        url("property"),
+                    ),
+                    ("ESTOSPACES_MESSAGING__MEDIA_URL".to_owned(), url("media")),
+                ]),
                 "notification" => env.push((
                     "ESTOSPACES_NOTIFICATION__PUBLIC_BASE_URL".to_owned(),
                     url("gateway"),

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use estospaces::seed::{DEMO_PASSWORD, demo_email};
+use estospaces::seed::DEMO_PASSWORD;
 use estospaces_platform_tests::tour::{Tour, start_seeded_platform_with};
 use estospaces_testing::{free_port, wait_until_listening};
 use serde_json::{Value, json};
@@ -277,26 +277,6 @@ async fn the_verification_email_link_verifies_the_address_and_the_reset_email_li
     );
 }
 
-/// Signs in as the demo host who owns `listing`.
-async fn host_of(tour: &Tour, listing: &Value) -> (String, String, String) {
-    let owner = listing["owner"].as_str().expect("an owner");
-    for index in 0..20 {
-        let email = demo_email("host", index);
-        let (status, session) = tour
-            .post(
-                "/v1/sessions:login",
-                None,
-                json!({"email": email, "password": DEMO_PASSWORD}),
-            )
-            .await;
-        if status == 200 && session["user"] == owner {
-            let token = session["accessToken"].as_str().expect("a token").to_owned();
-            return (owner.to_owned(), email, token);
-        }
-    }
-    panic!("no demo host owns {listing}");
-}
-
 #[tokio::test]
 async fn a_confirmed_booking_mails_guest_and_host_reaches_the_hosts_inbox_live_and_one_click_unsubscribes()
  {
@@ -317,7 +297,7 @@ async fn a_confirmed_booking_mails_guest_and_host_reaches_the_hosts_inbox_live_a
         })
         .expect("an instantly bookable stay")
         .clone();
-    let (host, host_email, host_token) = host_of(&tour, &listing).await;
+    let (host, host_email, host_token) = tour.host_of(&listing).await;
 
     // The host's page listens for notifications as server-sent events through the gateway.
     let mut stream = tour
@@ -493,7 +473,7 @@ async fn a_hosts_browser_page_hears_of_a_booking_of_their_listing_over_grpc_web_
         })
         .expect("an instantly bookable stay")
         .clone();
-    let (_, host_email, _) = host_of(&tour, &listing).await;
+    let (_, host_email, _) = tour.host_of(&listing).await;
 
     let scratch = tempfile::tempdir().expect("a temporary directory");
     let descriptors = scratch.path().join("descriptors.binpb");

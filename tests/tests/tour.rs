@@ -105,6 +105,24 @@ async fn a_newcomer_registers_finds_a_stay_books_it_with_a_test_card_and_the_sag
     assert!(total > 0);
     assert_eq!(quote["currencyCode"], listing["currencyCode"]);
 
+    // A question for the host first: the phone number is hidden until a booking is confirmed.
+    let (status, inquiry) = tour
+        .post(
+            "/v1/conversations:inquire",
+            Some(&token),
+            json!({"listing": name, "message": {"text": "Is late check-in fine? Call me on +351 912 345 678"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "asking: {inquiry}");
+    assert_eq!(
+        inquiry["message"]["text"],
+        "Is late check-in fine? Call me on [hidden]"
+    );
+    let conversation = inquiry["conversation"]["name"]
+        .as_str()
+        .expect("a conversation")
+        .to_owned();
+
     let (status, booking) = tour
         .post(
             "/v1/bookings",
@@ -137,6 +155,29 @@ async fn a_newcomer_registers_finds_a_stay_books_it_with_a_test_card_and_the_sag
         .filter_map(|step| step["step"].as_str())
         .collect();
     assert!(steps.len() >= 2, "the saga recorded its steps: {saga}");
+
+    // The booking's progress is written into the conversation with the host.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (status, thread) = tour
+            .get(&format!("/v1/{conversation}/messages"), Some(&token))
+            .await;
+        assert_eq!(status, 200, "{thread}");
+        let events: Vec<&str> = thread["messages"]
+            .as_array()
+            .expect("messages")
+            .iter()
+            .filter_map(|message| message["systemEvent"].as_str())
+            .collect();
+        if events.contains(&"booking.confirmed") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no confirmation in the thread: {thread}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 
     // The listing's iCal feed, served as text/calendar, shows the booked nights.
     let feed = tour
@@ -261,4 +302,28 @@ async fn seeding_twice_adds_nothing() {
     let count = |page: &Value| page["properties"].as_array().map_or(0, Vec::len);
     assert_eq!(count(&before), 6);
     assert_eq!(count(&after), 6);
+
+    // The demo guest's conversation was found again, its messages not sent twice.
+    let (_, session) = tour
+        .post(
+            "/v1/sessions:login",
+            None,
+            json!({"email": seed::demo_email("guest", 0), "password": seed::DEMO_PASSWORD}),
+        )
+        .await;
+    let token = session["accessToken"].as_str().expect("a token");
+    let user = session["user"].as_str().expect("a user");
+    let (status, conversations) = tour
+        .get(&format!("/v1/{user}/conversations"), Some(token))
+        .await;
+    assert_eq!(status, 200, "{conversations}");
+    let all = conversations["conversations"].as_array().expect("a list");
+    assert_eq!(all.len(), 1, "{conversations}");
+    let name = all[0]["name"].as_str().expect("a name");
+    let (_, thread) = tour.get(&format!("/v1/{name}/messages"), Some(token)).await;
+    assert_eq!(
+        thread["messages"].as_array().map_or(0, Vec::len),
+        3,
+        "{thread}"
+    );
 }

@@ -9,6 +9,7 @@
 //! with fixed request ids, so identity and property recognise them.
 
 mod catalog;
+mod conversations;
 mod photos;
 
 use std::future::Future;
@@ -42,6 +43,8 @@ const HOSTS: usize = 12;
 const AGENTS: usize = 3;
 /// Guests have accounts to log into.
 const GUESTS: usize = 10;
+/// Guests who ask an owner something, so inboxes are not empty.
+const TALKING_GUESTS: usize = 4;
 
 /// What `estospaces seed` loads.
 #[derive(Debug, Clone)]
@@ -154,28 +157,43 @@ pub async fn seed(
     for host in &hosts {
         set_host_notifications(&notifications, host).await?;
     }
-    let properties = PropertyServiceClient::new(channel);
+    let properties = PropertyServiceClient::new(channel.clone());
+    let owner_of = |index: usize| match catalog::kind_of(index) {
+        property::ListingKind::Sale => agents[index % agents.len()],
+        _ => hosts[index % hosts.len()],
+    };
     // A few owners at a time: each has a rate limit of its own at the gateway.
-    let listed = futures::stream::iter(0..options.listings)
+    let mut listed: Vec<(usize, String)> = futures::stream::iter(0..options.listings)
         .map(|index| {
-            let owner = match catalog::kind_of(index) {
-                property::ListingKind::Sale => agents[index % agents.len()],
-                _ => hosts[index % hosts.len()],
-            };
             let properties = properties.clone();
             let progress = progress.clone();
+            let owner = owner_of(index);
             async move {
-                list(properties, owner, index).await?;
+                let name = list(properties, owner, index).await?;
                 progress.inc(1);
-                anyhow::Ok(())
+                anyhow::Ok((index, name))
             }
         })
         .buffer_unordered(4)
-        .try_fold(0, |listed, ()| async move { Ok(listed + 1) })
+        .try_collect()
         .await?;
+    listed.sort();
+
+    progress.set_message("conversations");
+    for (guest_index, (index, listing)) in listed.iter().take(TALKING_GUESTS).enumerate() {
+        let guest = accounts.login(&demo_email("guest", guest_index)).await?;
+        conversations::talk(
+            channel.clone(),
+            &guest,
+            owner_of(*index),
+            listing,
+            guest_index,
+        )
+        .await?;
+    }
     progress.finish_with_message("done");
     Ok(SeedReport {
-        listings: listed,
+        listings: listed.len(),
         accounts: 1 + HOSTS + AGENTS + GUESTS,
     })
 }
@@ -354,12 +372,12 @@ struct LoggedIn {
 }
 
 /// Creates and publishes the `index`th listing as `owner`; a listing already there (same
-/// request id) is found instead, and one already published stays as it is.
+/// request id) is found instead, and one already published stays as it is. Its name.
 async fn list(
     properties: PropertyServiceClient<Channel>,
     owner: &LoggedIn,
     index: usize,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<String> {
     let created = patiently(|| {
         let mut properties = properties.clone();
         async move {
@@ -392,7 +410,7 @@ async fn list(
         .await
         .with_context(|| format!("publishing demo listing {index}"))?;
     }
-    Ok(())
+    Ok(created.name)
 }
 
 /// The fixed request id of the `index`th listing's creation.
