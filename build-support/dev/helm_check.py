@@ -81,6 +81,7 @@ PLATFORM_TABLES = (
     "booking",
     "search",
     "notification",
+    "messaging",
     "gateway",
     "databases",
 )
@@ -202,8 +203,9 @@ def check_service_urls(
     case: str, name: str, env: dict[str, str], by_kind: dict[str, dict[str, dict]]
 ) -> None:
     """A variable naming another service of the release (ESTOSPACES_BOOKING__PROPERTY_URL,
-    ESTOSPACES_PROPERTY__MEDIA_URL, ...) names a rendered Service and one of its ports, and the
-    pod's NetworkPolicy lets it reach that service's pods on it."""
+    ESTOSPACES_PROPERTY__MEDIA_URL, ESTOSPACES_MESSAGING__PROPERTY_URL, ...) names a rendered
+    Service and one of its ports, and the pod's NetworkPolicy lets it reach that service's pods
+    on it."""
     for variable, value in env.items():
         match = SERVICE_URL.match(value)
         if not match:
@@ -386,6 +388,13 @@ def main() -> int:
                     "config": {
                         "media": {"store_url": "s3://media/dev", "s3_endpoint": "http://minio:9000"}
                     },
+                },
+                # Several replicas on one database, its own table in the config file: streams on
+                # other replicas than the writer's poll, so the poll is shorter here.
+                "messaging": {
+                    "replicas": 2,
+                    "database": {"url": "postgres://messaging@postgres:5432/messaging"},
+                    "config": {"messaging": {"stream_poll_interval": "2s"}},
                 },
                 "gateway": {"service": {"type": "LoadBalancer"}},
             },

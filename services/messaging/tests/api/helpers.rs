@@ -30,6 +30,8 @@ pub struct User {
 /// test's data directory, or Kafka), clients for both, and a token issuer both trust. Stops
 /// both when dropped.
 pub struct TestApp {
+    /// The messaging service's address, `http://127.0.0.1:port`.
+    pub messaging_url: String,
     pub messaging: MessagingServiceClient<Channel>,
     pub properties: PropertyServiceClient<Channel>,
     pub store: MessagingStore,
@@ -151,6 +153,7 @@ pub async fn spawn_app_with(
         )
     };
     TestApp {
+        messaging_url: format!("http://{addr}"),
         messaging: MessagingServiceClient::new(connect(addr).await),
         properties: PropertyServiceClient::new(connect(property_addr).await),
         store: MessagingStore::new(messaging_db.database.clone()),

@@ -9,13 +9,18 @@ use tonic::Streaming;
 
 use crate::helpers::*;
 
+/// Opens `user`'s stream on a connection of its own, as a device would.
 async fn open(
     app: &TestApp,
     user: &User,
     after: &str,
 ) -> Streaming<pb::StreamConversationEventsResponse> {
-    app.messaging
-        .clone()
+    let channel = tonic::transport::Channel::from_shared(app.messaging_url.clone())
+        .expect("a URL")
+        .connect()
+        .await
+        .expect("connected");
+    estospaces_proto::messaging_v1::messaging_service_client::MessagingServiceClient::new(channel)
         .stream_conversation_events(authorized(
             pb::StreamConversationEventsRequest {
                 parent: user.name.clone(),
