@@ -327,10 +327,13 @@ impl MessagingHandlers {
 
     /// Checks a participant's draft: blocks, the rate, attachments; masks what the
     /// conversation does not allow yet; sends it.
+    /// With `start`, `conversation` is one to find or start, in the same transaction as the
+    /// message.
     async fn deliver(
         &self,
         sender: Uuid,
         conversation: &ConversationRecord,
+        start: Option<&(dyn Fn(&ConversationRecord) -> Vec<NewEvent> + Sync)>,
         draft: Draft,
         field: &str,
     ) -> Result<Sent, ApiError> {
@@ -382,7 +385,7 @@ impl MessagingHandlers {
         };
         let sent = self
             .store
-            .send(conversation.id, &new, |message, conversation| {
+            .send(conversation, start, &new, |message, conversation| {
                 let event = pb::MessageSent {
                     conversation: conversation_resource(conversation.id),
                     message: message_resource(message),
@@ -526,28 +529,29 @@ impl MessagingService for MessagingHandlers {
             .await
             .map_err(storage_error)?;
         drop(db);
-        if existing.is_none() {
-            self.check_first_message(user, &draft.text).await?;
-        }
-        let (conversation, created) = match existing {
-            Some(conversation) => (conversation, false),
-            None => self
-                .store
-                .find_or_start(&new, |conversation| {
-                    let inquiry = pb::InquiryCreated {
-                        conversation: Some(conversation_to_proto(conversation, &[], None, 0)),
-                    };
-                    vec![NewEvent::new(
-                        "messaging.inquiry_created",
-                        "conversation",
-                        conversation.id.to_string(),
-                        &inquiry,
-                    )]
-                })
-                .await
-                .map_err(storage_error)?,
+        let inquiry_events = |conversation: &ConversationRecord| {
+            let inquiry = pb::InquiryCreated {
+                conversation: Some(conversation_to_proto(conversation, &[], None, 0)),
+            };
+            vec![NewEvent::new(
+                "messaging.inquiry_created",
+                "conversation",
+                conversation.id.to_string(),
+                &inquiry,
+            )]
         };
-        let sent = self.deliver(user, &conversation, draft, "message").await?;
+        let sent = match &existing {
+            Some(conversation) => {
+                self.deliver(user, conversation, None, draft, "message")
+                    .await?
+            }
+            None => {
+                self.check_first_message(user, &draft.text).await?;
+                self.deliver(user, &new, Some(&inquiry_events), draft, "message")
+                    .await?
+            }
+        };
+        let created = existing.is_none() && sent.message.seq == 1;
         let conversation = self.to_proto(&sent.conversation, user).await?;
         Ok(Response::new(pb::CreateInquiryResponse {
             conversation: Some(conversation),
@@ -613,7 +617,9 @@ impl MessagingService for MessagingHandlers {
         let id = conversation_name("parent", &request.get_ref().parent)?;
         let draft = draft_of("message", request.get_ref().message.as_ref())?;
         let (user, conversation) = self.participating(&request, id).await?;
-        let sent = self.deliver(user, &conversation, draft, "message").await?;
+        let sent = self
+            .deliver(user, &conversation, None, draft, "message")
+            .await?;
         Ok(Response::new(pb::SendMessageResponse {
             message: Some(message_to_proto(&sent.message)),
         }))

@@ -360,23 +360,6 @@ impl MessagingStore {
         Ok((conversation_from_row(&found)?, started))
     }
 
-    /// Starts `new` and records `events` when it is new; the conversation found or started.
-    pub async fn find_or_start(
-        &self,
-        new: &ConversationRecord,
-        events: impl FnOnce(&ConversationRecord) -> Vec<NewEvent>,
-    ) -> Result<(ConversationRecord, bool), sqlx::Error> {
-        let mut tx = self.db.begin().await?;
-        let (conversation, started) = Self::find_or_start_in(&mut tx, new).await?;
-        if started {
-            for event in events(&conversation) {
-                OUTBOX.append(&mut tx, event).await?;
-            }
-        }
-        tx.commit().await?;
-        Ok((conversation, started))
-    }
-
     pub async fn conversation(&self, id: Uuid) -> Result<Option<ConversationRecord>, sqlx::Error> {
         sqlx::query(&format!(
             "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1"
@@ -613,17 +596,29 @@ impl MessagingStore {
         }))
     }
 
-    /// [`Self::send_in`] in its own transaction. Two sends with one request id at once: the
-    /// loser finds the winner's message.
+    /// [`Self::send_in`] in its own transaction; with `start`, the conversation is found or
+    /// started (with its events) in the same one, so a refused message starts nothing. Two
+    /// sends with one request id at once: the loser finds the winner's message.
     pub async fn send(
         &self,
-        conversation: Uuid,
+        conversation: &ConversationRecord,
+        start: Option<&(dyn Fn(&ConversationRecord) -> Vec<NewEvent> + Sync)>,
         new: &NewMessage,
         events: impl Fn(&MessageRecord, &ConversationRecord) -> Vec<NewEvent>,
     ) -> Result<Option<Sent>, sqlx::Error> {
         for attempt in 0.. {
             let mut tx = self.db.begin().await?;
-            match Self::send_in(&mut tx, conversation, new, SystemTime::now(), &events).await {
+            let mut id = conversation.id;
+            if let Some(started_events) = start {
+                let (found, started) = Self::find_or_start_in(&mut tx, conversation).await?;
+                if started {
+                    for event in started_events(&found) {
+                        OUTBOX.append(&mut tx, event).await?;
+                    }
+                }
+                id = found.id;
+            }
+            match Self::send_in(&mut tx, id, new, SystemTime::now(), &events).await {
                 Ok(sent) => {
                     tx.commit().await?;
                     return Ok(sent);

@@ -133,6 +133,19 @@ on_both_backends! {
         assert!(estospaces_testing::retry_delay(&err).is_some(), "says when to retry");
         assert_eq!(app.messages(&host, &conversation.name).await.len(), 3);
         app.send(&host, &conversation.name, text("the other side still writes")).await.expect("per sender");
+
+        // A refused first message starts no conversation either.
+        let (_, other_listing) = app.listing().await;
+        let err = app.inquire(&guest, &other_listing, "and this one?").await.expect_err("too many");
+        assert_eq!(reason(&err), "TOO_MANY_MESSAGES");
+        let listed = app
+            .messaging
+            .list_conversations(authorized(pb::ListConversationsRequest { parent: guest.name.clone(), ..Default::default() }, &guest.token))
+            .await
+            .expect("listed")
+            .into_inner()
+            .conversations;
+        assert_eq!(listed.len(), 1, "no empty conversation was left behind");
     }
 
     async fn the_same_first_message_to_many_listings_is_refused_as_spam(backend: Backend) {
