@@ -241,3 +241,50 @@ async fn two_browser_pages_talk_over_grpc_web_live_and_a_reconnect_loses_and_rep
         result["receiptMs"].as_f64().unwrap_or_default()
     );
 }
+
+#[tokio::test]
+async fn a_host_who_is_not_connected_finds_the_unread_message_in_their_notifications() {
+    let (tour, listing, _, host) = platform_with_a_stay(|config| {
+        config.service.messaging.reminder_delay = Duration::from_millis(200);
+        config.service.messaging.reminder_check_interval = Duration::from_millis(100);
+    })
+    .await;
+    let owner = listing["owner"].as_str().expect("an owner");
+    let guest = tour.sign_up("cleo@example.com").await;
+    let (status, inquiry) = tour
+        .post(
+            "/v1/conversations:inquire",
+            Some(&guest),
+            json!({"listing": listing["name"], "message": {"text": "Is there a cot for a baby?"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{inquiry}");
+    let conversation = inquiry["conversation"]["name"].as_str().expect("a name");
+
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let reminder = loop {
+        let (status, inbox) = tour
+            .get(&format!("/v1/{owner}/notifications"), Some(&host))
+            .await;
+        assert_eq!(status, 200, "{inbox}");
+        if let Some(found) = inbox["notifications"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|n| n["template"] == "unread_messages")
+        {
+            break found.clone();
+        }
+        assert!(std::time::Instant::now() < deadline, "no reminder: {inbox}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(reminder["subject"], conversation, "{reminder}");
+    assert_eq!(reminder["category"], "CATEGORY_MESSAGES", "{reminder}");
+    assert!(
+        reminder["body"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Is there a cot for a baby?"),
+        "{reminder}"
+    );
+}
