@@ -69,6 +69,23 @@ pub async fn talk(
         .name;
     for (n, sender) in [(1, owner), (2, guest)] {
         let conversation = conversation.clone();
+        // Each reads what the other wrote before answering it.
+        patiently(|| {
+            let mut client = client.clone();
+            let name = conversation.clone();
+            async move {
+                client
+                    .mark_conversation_read(sender.session.authorize(
+                        messaging::MarkConversationReadRequest {
+                            name,
+                            last_read_message: String::new(),
+                        },
+                    ))
+                    .await
+            }
+        })
+        .await
+        .with_context(|| format!("reading {conversation}"))?;
         patiently(|| {
             let mut client = client.clone();
             let conversation = conversation.clone();
