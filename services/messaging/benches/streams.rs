@@ -177,7 +177,7 @@ async fn run() -> anyhow::Result<()> {
     for k in 0..total {
         tokio::time::sleep_until((send_start + interval * k as u32).into()).await;
         let pair = &made[k as usize % made.len()];
-        let sender = if (k as usize / made.len()) % 2 == 0 {
+        let sender = if (k as usize / made.len()).is_multiple_of(2) {
             &pair.guest
         } else {
             &pair.host

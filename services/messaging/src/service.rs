@@ -24,7 +24,7 @@ use crate::hub::{Hub, Signal};
 use crate::listings::Listings;
 use crate::store::{
     ConversationRecord, FeedEvent, FeedKind, MINUTE, MessageRecord, MessagingStore, NewMessage,
-    ParticipantRecord, Sent,
+    ParticipantRecord, Sent, StartEvents,
 };
 
 /// The gRPC handlers.
@@ -333,7 +333,7 @@ impl MessagingHandlers {
         &self,
         sender: Uuid,
         conversation: &ConversationRecord,
-        start: Option<&(dyn Fn(&ConversationRecord) -> Vec<NewEvent> + Sync)>,
+        start: Option<&StartEvents>,
         draft: Draft,
         field: &str,
     ) -> Result<Sent, ApiError> {

@@ -166,6 +166,9 @@ pub struct FeedEvent {
     pub created_at: SystemTime,
 }
 
+/// The events of a conversation being started, made once it is.
+pub type StartEvents = dyn Fn(&ConversationRecord) -> Vec<NewEvent> + Sync;
+
 /// Users whose streams grew, with their newest number: who to wake once committed.
 pub type Wakeups = Vec<(Uuid, i64)>;
 
@@ -602,7 +605,7 @@ impl MessagingStore {
     pub async fn send(
         &self,
         conversation: &ConversationRecord,
-        start: Option<&(dyn Fn(&ConversationRecord) -> Vec<NewEvent> + Sync)>,
+        start: Option<&StartEvents>,
         new: &NewMessage,
         events: impl Fn(&MessageRecord, &ConversationRecord) -> Vec<NewEvent>,
     ) -> Result<Option<Sent>, sqlx::Error> {
