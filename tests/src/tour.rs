@@ -160,6 +160,40 @@ impl Tour {
         panic!("no demo host owns {listing}");
     }
 
+    /// Runs the page `gateway/web-test/src/<page>.ts` in headless Chromium against this
+    /// platform's gateway over grpc-web, with `query` (`&a=b`) added to its URL; what the page
+    /// reported, which says it succeeded.
+    pub async fn run_browser_page(&self, page: &str, query: String) -> Value {
+        let scratch = tempfile::tempdir().expect("a temporary directory");
+        let descriptors = scratch.path().join("descriptors.binpb");
+        std::fs::write(&descriptors, estospaces_proto::FILE_DESCRIPTOR_SET).expect("written");
+        let script =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../gateway/web-test/run.sh");
+        let gateway = self.base.clone();
+        let page = page.to_owned();
+        let output = tokio::task::spawn_blocking(move || {
+            std::process::Command::new(script)
+                .arg(&descriptors)
+                .arg(gateway)
+                .arg(page)
+                .arg(query)
+                .output()
+                .expect("run.sh starts")
+        })
+        .await
+        .expect("the browser run completes");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            output.status.success(),
+            "the browser page failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
+        );
+        let result: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
+            .unwrap_or_else(|err| panic!("a JSON result ({err}) in\n{stdout}\nstderr:\n{stderr}"));
+        assert_eq!(result["ok"], true, "{result}");
+        result
+    }
+
     pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
         self.call(reqwest::Method::POST, path, token, Some(body))
             .await

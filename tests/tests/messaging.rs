@@ -1,8 +1,6 @@
 //! Messaging through the gateway as users see it: REST and server-sent events on the single
 //! binary, and two browser pages talking over grpc-web.
 
-use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use estospaces::seed::DEMO_PASSWORD;
@@ -191,35 +189,11 @@ async fn two_browser_pages_talk_over_grpc_web_live_and_a_reconnect_loses_and_rep
         config.service.gateway.cors_allowed_origins = vec!["*".to_owned()];
     })
     .await;
-    let scratch = tempfile::tempdir().expect("a temporary directory");
-    let descriptors = scratch.path().join("descriptors.binpb");
-    std::fs::write(&descriptors, estospaces_proto::FILE_DESCRIPTOR_SET).expect("written");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../gateway/web-test/run.sh");
     let query = format!(
         "&listing={}&hostEmail={host_email}&hostPassword={DEMO_PASSWORD}",
         listing["name"].as_str().expect("a name"),
     );
-    let gateway = tour.base.clone();
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(script)
-            .arg(&descriptors)
-            .arg(gateway)
-            .arg("messaging")
-            .arg(query)
-            .output()
-            .expect("run.sh starts")
-    })
-    .await
-    .expect("the browser run completes");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "the browser pages failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
-    );
-    let result: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
-        .unwrap_or_else(|err| panic!("a JSON result ({err}) in\n{stdout}\nstderr:\n{stderr}"));
-    assert_eq!(result["ok"], true, "{result}");
+    let result = tour.run_browser_page("messaging", query).await;
     for (what, key) in [
         ("typing indicator", "typingMs"),
         ("message", "messageMs"),

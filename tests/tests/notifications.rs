@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use estospaces::seed::DEMO_PASSWORD;
 use estospaces_platform_tests::tour::{Tour, start_seeded_platform_with};
 use estospaces_testing::{free_port, wait_until_listening};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// An SMTP server that keeps every message it receives in a Maildir. Stops when dropped.
 struct SmtpSink {
@@ -475,37 +475,13 @@ async fn a_hosts_browser_page_hears_of_a_booking_of_their_listing_over_grpc_web_
         .clone();
     let (_, host_email, _) = tour.host_of(&listing).await;
 
-    let scratch = tempfile::tempdir().expect("a temporary directory");
-    let descriptors = scratch.path().join("descriptors.binpb");
-    std::fs::write(&descriptors, estospaces_proto::FILE_DESCRIPTOR_SET).expect("written");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../gateway/web-test/run.sh");
     let query = format!(
         "&listing={}&hostEmail={}&hostPassword={}",
         listing["name"].as_str().expect("a name"),
         host_email,
         DEMO_PASSWORD
     );
-    let gateway = tour.base.clone();
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(script)
-            .arg(&descriptors)
-            .arg(gateway)
-            .arg("notifications")
-            .arg(query)
-            .output()
-            .expect("run.sh starts")
-    })
-    .await
-    .expect("the browser run completes");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "the browser page failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
-    );
-    let result: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
-        .unwrap_or_else(|err| panic!("a JSON result ({err}) in\n{stdout}\nstderr:\n{stderr}"));
-    assert_eq!(result["ok"], true, "{result}");
+    let result = tour.run_browser_page("notifications", query).await;
     assert_eq!(result["template"], "booking_confirmed_host");
     let heard = result["heardAfterMs"].as_f64().expect("a time");
     // From the guest's CreateBooking answer, through the saga (payment authorized, booking

@@ -130,6 +130,17 @@ fn page_size(requested: i32, default: i64, max: i64) -> Result<i64, ApiError> {
     }
 }
 
+/// The page's token: made from the last record kept, when there were more than `limit`.
+fn next_page_token<T>(records: &mut Vec<T>, limit: i64, token: impl Fn(&T) -> String) -> String {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    if records.len() > limit {
+        records.truncate(limit);
+        records.last().map(token).unwrap_or_default()
+    } else {
+        String::new()
+    }
+}
+
 /// A `{micros}_{uuid}` page token.
 fn time_token(token: &str) -> Result<Option<(SystemTime, Uuid)>, ApiError> {
     if token.is_empty() {
@@ -585,15 +596,9 @@ impl MessagingService for MessagingHandlers {
             .conversations_of(user, after, message.unread_only, limit + 1)
             .await
             .map_err(storage_error)?;
-        let next_page_token = if records.len() > usize::try_from(limit).unwrap_or(usize::MAX) {
-            records.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-            records
-                .last()
-                .map(|last| make_time_token(last.updated_at, last.id))
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let next_page_token = next_page_token(&mut records, limit, |last| {
+            make_time_token(last.updated_at, last.id)
+        });
         let mut conversations = Vec::with_capacity(records.len());
         for record in &records {
             conversations.push(self.to_proto(record, user).await?);
@@ -647,15 +652,7 @@ impl MessagingService for MessagingHandlers {
             .messages(conversation.id, before, limit + 1)
             .await
             .map_err(storage_error)?;
-        let next_page_token = if records.len() > usize::try_from(limit).unwrap_or(usize::MAX) {
-            records.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-            records
-                .last()
-                .map(|last| last.seq.to_string())
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let next_page_token = next_page_token(&mut records, limit, |last| last.seq.to_string());
         Ok(Response::new(pb::ListMessagesResponse {
             messages: records.iter().map(message_to_proto).collect(),
             next_page_token,
@@ -918,15 +915,9 @@ impl MessagingService for MessagingHandlers {
             .search(user, &words, after, limit + 1)
             .await
             .map_err(storage_error)?;
-        let next_page_token = if records.len() > usize::try_from(limit).unwrap_or(usize::MAX) {
-            records.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-            records
-                .last()
-                .map(|last| make_time_token(last.created_at, last.id))
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let next_page_token = next_page_token(&mut records, limit, |last| {
+            make_time_token(last.created_at, last.id)
+        });
         Ok(Response::new(pb::SearchMessagesResponse {
             messages: records.iter().map(message_to_proto).collect(),
             next_page_token,
@@ -990,15 +981,7 @@ impl MessagingService for MessagingHandlers {
             .blocks(user, after, limit + 1)
             .await
             .map_err(storage_error)?;
-        let next_page_token = if records.len() > usize::try_from(limit).unwrap_or(usize::MAX) {
-            records.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-            records
-                .last()
-                .map(|(id, _)| id.to_string())
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let next_page_token = next_page_token(&mut records, limit, |(id, _)| id.to_string());
         Ok(Response::new(pb::ListBlocksResponse {
             blocks: records
                 .iter()
