@@ -3,11 +3,12 @@
 
 use anyhow::Context as _;
 use estospaces_auth::KeySet;
-use estospaces_config::ConfigError;
+use estospaces_config::{ConfigError, ExposeSecret as _};
 use estospaces_events::{ConsumerConfig, topic_for};
 use estospaces_host::{Application, ServiceHost};
 use estospaces_media_check::OwnMedia;
 use estospaces_proto::messaging_v1::messaging_service_server::MessagingServiceServer;
+use estospaces_storage::Backend;
 
 use crate::bookings::{BOOKING_TOPIC, BookingMessagesHandler};
 use crate::config::MessagingConfig;
@@ -41,14 +42,28 @@ async fn assemble(mut host: ServiceHost, config: MessagingConfig) -> anyhow::Res
     let listings = Listings::connect_lazy(&property_url).context("messaging.property_url")?;
     let attachments = match &settings.media_url {
         Some(url) => OwnMedia::connect_lazy(url, DOMAIN).context("messaging.media_url")?,
-        None => OwnMedia::unchecked(DOMAIN),
+        None => {
+            tracing::warn!("messaging.media_url is not set: attachments are not checked");
+            OwnMedia::unchecked(DOMAIN)
+        }
     };
     let auth = host.auth()?;
     let db = host.database(MIGRATIONS).await?;
     let store = MessagingStore::new(db);
     host.relay_outbox().await?;
 
-    let hub = Hub::default();
+    // On PostgreSQL, replicas share signals: a message stored by one wakes streams on all.
+    let hub = match (&config.common.database_url, store.database().backend()) {
+        (Some(url), Backend::Postgres) => {
+            let (hub, bridge) = Hub::default()
+                .bridge(url.expose_secret())
+                .await
+                .context("listening for the other replicas on PostgreSQL")?;
+            host.task("replica signals", bridge);
+            hub
+        }
+        _ => Hub::default(),
+    };
     let booking_topic = topic_for(BOOKING_TOPIC);
     host.consume(
         ConsumerConfig::new(settings.booking_events_group.clone()),

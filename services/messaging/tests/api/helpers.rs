@@ -35,6 +35,9 @@ pub struct TestApp {
     pub messaging: MessagingServiceClient<Channel>,
     pub properties: PropertyServiceClient<Channel>,
     pub store: MessagingStore,
+    /// What the messaging service was built with, to start another replica of it.
+    config: MessagingConfig,
+    keys: KeySet,
     issuer: TokenIssuer,
     log: Option<EventLog>,
     kafka: Option<KafkaConfig>,
@@ -127,20 +130,11 @@ pub async fn spawn_app_with(
         ..MessagingSettings::default()
     };
     settings(&mut service);
-    let app = estospaces_messaging::build_with_keys(
-        MessagingConfig {
-            common: common(&messaging_db.url),
-            service,
-        },
-        keys(),
-    )
-    .await
-    .expect("the messaging service builds");
-    let addr = app.local_addr();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.run(async {
-        let _ = stopped.await;
-    }));
+    let config = MessagingConfig {
+        common: common(&messaging_db.url),
+        service,
+    };
+    let (addr, stop) = start_messaging(config.clone(), keys()).await;
     shutdown.push(stop);
 
     let log = if kafka {
@@ -157,6 +151,8 @@ pub async fn spawn_app_with(
         messaging: MessagingServiceClient::new(connect(addr).await),
         properties: PropertyServiceClient::new(connect(property_addr).await),
         store: MessagingStore::new(messaging_db.database.clone()),
+        config,
+        keys: keys(),
         issuer,
         log,
         kafka: brokers.map(KafkaConfig::new),
@@ -164,6 +160,22 @@ pub async fn spawn_app_with(
         _databases: [messaging_db, property_db],
         _data_dir: data_dir,
     }
+}
+
+/// Starts a messaging service; its address and the sender that stops it.
+async fn start_messaging(
+    config: MessagingConfig,
+    keys: KeySet,
+) -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>) {
+    let app = estospaces_messaging::build_with_keys(config, keys)
+        .await
+        .expect("the messaging service builds");
+    let addr = app.local_addr();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run(async {
+        let _ = stopped.await;
+    }));
+    (addr, stop)
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
@@ -228,6 +240,14 @@ impl TestApp {
             name: format!("users/{id}"),
             id,
         }
+    }
+
+    /// Starts another replica of the messaging service on the same database and transport;
+    /// its URL. It stops with the app.
+    pub async fn replica(&mut self) -> String {
+        let (addr, stop) = start_messaging(self.config.clone(), self.keys.clone()).await;
+        self.shutdown.push(stop);
+        format!("http://{addr}")
     }
 
     pub fn user(&self) -> User {

@@ -15,7 +15,16 @@ async fn open(
     user: &User,
     after: &str,
 ) -> Streaming<pb::StreamConversationEventsResponse> {
-    let channel = tonic::transport::Channel::from_shared(app.messaging_url.clone())
+    open_at(&app.messaging_url, user, after).await
+}
+
+/// Opens `user`'s stream at the replica at `url`.
+async fn open_at(
+    url: &str,
+    user: &User,
+    after: &str,
+) -> Streaming<pb::StreamConversationEventsResponse> {
+    let channel = tonic::transport::Channel::from_shared(url.to_owned())
         .expect("a URL")
         .connect()
         .await
@@ -152,4 +161,52 @@ on_both_backends! {
         }
         assert!(cursors.windows(2).all(|w| w[1] == w[0] + 1), "no gaps: {cursors:?}");
     }
+}
+
+/// On PostgreSQL replicas tell each other: a message stored by one reaches a stream open on
+/// another at once, not at the next poll, and so does a typing indicator.
+#[tokio::test]
+async fn a_message_sent_to_one_replica_reaches_a_stream_on_another_at_once() {
+    let mut app = spawn_app_with(Backend::Postgres, false, |settings| {
+        settings.stream_poll_interval = Duration::from_secs(60);
+    })
+    .await;
+    let (guest, host, conversation) = app.conversation().await;
+    let other = app.replica().await;
+    let mut host_stream = open_at(&other, &host, "").await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    app.messaging
+        .send_typing_indicator(authorized(
+            pb::SendTypingIndicatorRequest {
+                name: conversation.name.clone(),
+            },
+            &guest.token,
+        ))
+        .await
+        .expect("typing");
+    let started = std::time::Instant::now();
+    let sent = app
+        .send(&guest, &conversation.name, text("Across replicas"))
+        .await
+        .expect("sent");
+    let mut saw_typing = false;
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(3), host_stream.message())
+            .await
+            .expect("well before the 60 s poll")
+            .expect("healthy")
+            .expect("open");
+        match event.event {
+            Some(Event::TypingIndicator(t)) => saw_typing = t.user == guest.name,
+            Some(Event::MessageSent(m)) if m.name == sent.name => break,
+            _ => {}
+        }
+    }
+    assert!(saw_typing, "the typing indicator crossed too");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
 }
