@@ -314,6 +314,7 @@ mod tests {
             "payment": {"refunded_amount": 500, "currency_code": "EUR"},
             "payout": {"amount": 22500, "currency_code": "EUR"},
             "device": "Firefox on Linux", "address": "203.0.113.7", "when": "2027-01-01 10:00 UTC",
+            "unread_count": 2, "preview": "Is there a <cot>?", "listing_title": "Sea <view> & sun",
         })
     }
 
