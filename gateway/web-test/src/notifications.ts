@@ -37,12 +37,13 @@ async function main() {
   const first = iterator.next(); // starts the call
   await new Promise((resolve) => setTimeout(resolve, 300));
 
+  // Four nights: demo listings ask for up to three.
   const created = await bookings.createBooking(
     {
       booking: {
         property: listing,
         checkIn: { year: 2027, month: 9, day: 7 },
-        checkOut: { year: 2027, month: 9, day: 9 },
+        checkOut: { year: 2027, month: 9, day: 11 },
         guests: 1,
       },
       paymentMethod: "4242424242424242",
