@@ -19,6 +19,7 @@ use estospaces_notification::NotificationSettings;
 use estospaces_payment::PaymentSettings;
 use estospaces_profile::ProfileSettings;
 use estospaces_property::PropertySettings;
+use estospaces_review::ReviewSettings;
 use estospaces_search::SearchSettings;
 use serde::Deserialize;
 
@@ -43,6 +44,8 @@ pub struct PlatformSettings {
     pub notification: NotificationSettings,
     /// Messaging's `property_url` and `media_url` are filled in: the platform's own services.
     pub messaging: MessagingSettings,
+    /// Review's `property_url` is filled in: the platform's own property service.
+    pub review: ReviewSettings,
     pub gateway: GatewaySettings,
     /// A database URL per service, overriding the one derived from `database_url`
     /// (`ESTOSPACES_DATABASES__PROPERTY=postgres://…/listings`).

@@ -116,6 +116,14 @@ impl Platform {
             },
         })
         .await?;
+        let review = estospaces_review::build(Config {
+            common: common_for(estospaces_review::SERVICE_NAME).await?,
+            service: estospaces_review::ReviewSettings {
+                property_url: Some(format!("http://{}", property.local_addr())),
+                ..settings.review.clone()
+            },
+        })
+        .await?;
         let services = vec![
             identity,
             media,
@@ -126,6 +134,7 @@ impl Platform {
             search,
             notification,
             messaging,
+            review,
         ];
 
         let mut gateway_settings = settings.gateway.clone();

@@ -17,6 +17,7 @@ const BINARIES: &[&str] = &[
     "estospaces-notification",
     "estospaces-media",
     "estospaces-messaging",
+    "estospaces-review",
     "estospaces-gateway",
     "estospaces-events",
 ];

@@ -85,6 +85,7 @@ async fn on_postgres_and_kafka_every_acknowledged_booking_is_confirmed_and_captu
         "notification",
         "media",
         "messaging",
+        "review",
     ] {
         let database = estospaces_testing::TestDatabase::postgres(&[])
             .await

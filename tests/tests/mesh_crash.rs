@@ -23,7 +23,7 @@ const BOOKINGS: usize = 40;
 
 /// The services, each its own binary `estospaces-<name>` with its own database, in the order
 /// they start: identity first, whose key set the others verify tokens with.
-const SERVICES: [&str; 9] = [
+const SERVICES: [&str; 10] = [
     "identity",
     "profile",
     "media",
@@ -33,6 +33,7 @@ const SERVICES: [&str; 9] = [
     "search",
     "notification",
     "messaging",
+    "review",
 ];
 
 /// When the victim dies.
@@ -147,6 +148,10 @@ impl Mesh {
                     ),
                     ("ESTOSPACES_MESSAGING__MEDIA_URL".to_owned(), url("media")),
                 ]),
+                "review" => env.push((
+                    "ESTOSPACES_REVIEW__PROPERTY_URL".to_owned(),
+                    url("property"),
+                )),
                 "notification" => env.push((
                     "ESTOSPACES_NOTIFICATION__PUBLIC_BASE_URL".to_owned(),
                     url("gateway"),

@@ -326,4 +326,15 @@ async fn seeding_twice_adds_nothing() {
         3,
         "{thread}"
     );
+
+    // The demo guest's review of a past stay was found again, not written twice.
+    let (status, reviews) = tour
+        .get(&format!("/v1/{user}/reviews?authored=true"), Some(token))
+        .await;
+    assert_eq!(status, 200, "{reviews}");
+    assert_eq!(
+        reviews["reviews"].as_array().map_or(0, Vec::len),
+        1,
+        "{reviews}"
+    );
 }

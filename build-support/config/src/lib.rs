@@ -158,6 +158,7 @@ pub const SECTIONS: &[&str] = &[
     "search",
     "notification",
     "messaging",
+    "review",
     "gateway",
     // The single binary's per-service database URLs.
     "databases",

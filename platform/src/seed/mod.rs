@@ -11,6 +11,7 @@
 mod catalog;
 mod conversations;
 mod photos;
+mod reviews;
 
 use std::future::Future;
 use std::time::Duration;
@@ -45,6 +46,10 @@ const AGENTS: usize = 3;
 const GUESTS: usize = 10;
 /// Guests who ask an owner something, so inboxes are not empty.
 const TALKING_GUESTS: usize = 4;
+/// Short stays with reviews of past stays, so ratings show and "best rated" has an order.
+const REVIEWED_LISTINGS: usize = 8;
+/// Each reviewed listing's guests' ratings, in turn: some many and high, some few.
+const RATINGS: [&[i32]; 4] = [&[5, 5, 4, 5], &[5], &[4, 3, 4], &[3, 2]];
 
 /// What `estospaces seed` loads.
 #[derive(Debug, Clone)]
@@ -191,6 +196,30 @@ pub async fn seed(
         )
         .await?;
     }
+
+    progress.set_message("reviews");
+    let mut guests = Vec::new();
+    for index in 0..GUESTS {
+        guests.push(accounts.login(&demo_email("guest", index)).await?);
+    }
+    let short_stays: Vec<&(usize, String)> = listed
+        .iter()
+        .filter(|(index, _)| catalog::kind_of(*index) == property::ListingKind::ShortStay)
+        .take(REVIEWED_LISTINGS)
+        .collect();
+    let mut stays = Vec::new();
+    for (position, (index, listing)) in short_stays.iter().enumerate() {
+        for (turn, rating) in RATINGS[position % RATINGS.len()].iter().enumerate() {
+            stays.push(reviews::PastStay {
+                listing,
+                host: owner_of(*index),
+                guest: &guests[(position + turn) % guests.len()],
+                rating: *rating,
+                number: stays.len(),
+            });
+        }
+    }
+    reviews::write(config, channel.clone(), &stays).await?;
     progress.finish_with_message("done");
     Ok(SeedReport {
         listings: listed.len(),
