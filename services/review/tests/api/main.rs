@@ -6,4 +6,5 @@
 mod helpers;
 
 mod binary;
+mod kafka;
 mod reviews;
