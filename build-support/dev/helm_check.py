@@ -82,6 +82,7 @@ PLATFORM_TABLES = (
     "search",
     "notification",
     "messaging",
+    "review",
     "gateway",
     "databases",
 )
@@ -203,7 +204,7 @@ def check_service_urls(
     case: str, name: str, env: dict[str, str], by_kind: dict[str, dict[str, dict]]
 ) -> None:
     """A variable naming another service of the release (ESTOSPACES_BOOKING__PROPERTY_URL,
-    ESTOSPACES_PROPERTY__MEDIA_URL, ESTOSPACES_MESSAGING__PROPERTY_URL, ...) names a rendered
+    ESTOSPACES_PROPERTY__MEDIA_URL, ESTOSPACES_REVIEW__PROPERTY_URL, ...) names a rendered
     Service and one of its ports, and the pod's NetworkPolicy lets it reach that service's pods
     on it."""
     for variable, value in env.items():
@@ -395,6 +396,13 @@ def main() -> int:
                     "replicas": 2,
                     "database": {"url": "postgres://messaging@postgres:5432/messaging"},
                     "config": {"messaging": {"stream_poll_interval": "2s"}},
+                },
+                # Several replicas on one database, each looking for reviews whose window
+                # closed: every review is published once whichever replica finds it.
+                "review": {
+                    "replicas": 2,
+                    "database": {"url": "postgres://review@postgres:5432/review"},
+                    "config": {"review": {"release_check_interval": "30s"}},
                 },
                 "gateway": {"service": {"type": "LoadBalancer"}},
             },

@@ -7,6 +7,7 @@
 //!   commits with its events in the outbox.
 //! - [`views`]: view counts kept in memory and added to the store periodically.
 //! - [`bookings`]: how booking events mark nights booked.
+//! - [`ratings`]: listings' ratings from the review service's events.
 //! - [`service`]: the `estospaces.property.v1.PropertyService` gRPC handlers.
 //! - [`startup`]: the service declared to the service host ([`build`]).
 
@@ -16,6 +17,7 @@ pub mod bookings;
 pub mod config;
 pub mod domain;
 pub mod pricing;
+pub mod ratings;
 pub mod service;
 pub mod startup;
 pub mod store;

@@ -109,12 +109,10 @@ impl PropertyHandlers {
     ) -> Result<pb::Property, ApiError> {
         next.revision = current.revision + 1;
         next.updated_at = now();
-        let property = next.to_proto();
         self.store
-            .replace(current.revision, &next, events(&property))
+            .replace(current.revision, &next, events)
             .await
-            .map_err(storage_error)?;
-        Ok(property)
+            .map_err(storage_error)
     }
 
     async fn transition<T>(
@@ -400,6 +398,7 @@ fn client_fields(mut property: pb::Property) -> pb::Property {
     property.create_time = None;
     property.update_time = None;
     property.etag.clear();
+    property.rating = None;
     property.title = property.title.trim().to_owned();
     property
 }
@@ -547,6 +546,7 @@ impl PropertyService for PropertyHandlers {
             created_at: now,
             updated_at: now,
             views: 0,
+            rating: None,
             document,
         };
         let earlier = self

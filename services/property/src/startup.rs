@@ -1,5 +1,6 @@
-//! The property service declared to the service host: its database, the outbox, the consumer
-//! of booking's events (booked nights), the view counter and the gRPC service.
+//! The property service declared to the service host: its database, the outbox, the consumers
+//! of booking's events (booked nights) and review's (ratings), the view counter and the gRPC
+//! service.
 
 use anyhow::Context as _;
 use estospaces_auth::KeySet;
@@ -8,8 +9,9 @@ use estospaces_host::{Application, ServiceHost};
 use estospaces_media_check::OwnMedia;
 use estospaces_proto::property_v1::property_service_server::PropertyServiceServer;
 
-use crate::bookings::{BookingEventsHandler, CONSUMER_GROUP};
+use crate::bookings::{self, BookingEventsHandler};
 use crate::config::PropertyConfig;
+use crate::ratings::{self, ReviewEventsHandler};
 use crate::service::PropertyHandlers;
 use crate::store::{MIGRATIONS, PropertyStore};
 use crate::views::{self, ViewCounter};
@@ -34,9 +36,15 @@ async fn assemble(mut host: ServiceHost, config: PropertyConfig) -> anyhow::Resu
     let store = PropertyStore::new(db);
     host.relay_outbox().await?;
     host.consume(
-        ConsumerConfig::new(CONSUMER_GROUP),
+        ConsumerConfig::new(bookings::CONSUMER_GROUP),
         &[&topic_for("booking")],
         BookingEventsHandler,
+    )
+    .await?;
+    host.consume(
+        ConsumerConfig::new(ratings::CONSUMER_GROUP),
+        &[&topic_for("review")],
+        ReviewEventsHandler,
     )
     .await?;
     // View counts are kept in memory and written now and then; the last ones at shutdown.

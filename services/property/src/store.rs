@@ -1,9 +1,10 @@
 //! Listings, calendars and view counts, in one SQL dialect that runs on PostgreSQL and SQLite.
 //!
 //! A listing is stored as its encoded protobuf `document` beside the columns queries need; the
-//! output-only fields (name, owner, state, etag, times, views) live in columns and are filled in
-//! on the way out. Every write is a compare-and-swap on `revision`, and commits the events that
-//! describe it through the outbox in the same transaction.
+//! output-only fields (name, owner, state, etag, times, views, rating) live in columns and are
+//! filled in on the way out. Every write is a compare-and-swap on `revision`, and commits the
+//! events that describe it through the outbox in the same transaction. A rating is not the
+//! owner's write: it changes neither the revision nor `updated_at`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::SystemTime;
@@ -28,7 +29,7 @@ pub static MIGRATIONS: Migrations = Migrations {
     sqlite: &sqlx::migrate!("migrations/sqlite"),
 };
 
-const OUTBOX: Outbox = Outbox::new(SERVICE_NAME);
+pub(crate) const OUTBOX: Outbox = Outbox::new(SERVICE_NAME);
 
 /// A stored listing.
 #[derive(Debug, Clone)]
@@ -40,6 +41,8 @@ pub struct PropertyRecord {
     pub created_at: SystemTime,
     pub updated_at: SystemTime,
     pub views: i64,
+    /// What guests' reviews say; `None` until the first.
+    pub rating: Option<pb::Rating>,
     /// The client-set fields; output-only fields are empty here.
     pub document: pb::Property,
 }
@@ -59,6 +62,7 @@ impl PropertyRecord {
         property.view_count = self.views;
         property.create_time = Some(self.created_at.into());
         property.update_time = Some(self.updated_at.into());
+        property.rating = self.rating;
         property.refund_schedule = crate::domain::refund_schedule(
             pb::CancellationPolicy::try_from(property.cancellation_policy).unwrap_or_default(),
         );
@@ -95,7 +99,8 @@ pub struct PropertyStore {
 }
 
 const SELECT: &str = "SELECT p.id, p.owner_id, p.state, p.revision, p.document, p.created_at, \
-     p.updated_at, COALESCE(v.views, 0) AS views FROM properties p \
+     p.updated_at, p.rating_average, p.rating_count, p.rating_score, \
+     COALESCE(v.views, 0) AS views FROM properties p \
      LEFT JOIN property_view_counts v ON v.property_id = p.id";
 
 impl PropertyStore {
@@ -157,13 +162,17 @@ impl PropertyStore {
     }
 
     /// Replaces the listing stored at revision `expected_revision` with `record` and records
-    /// `events`, atomically. [`StoreError::Conflict`] when another write came first.
+    /// the `events` of the listing as stored, atomically; returns that listing.
+    /// [`StoreError::Conflict`] when another write came first.
+    ///
+    /// The listing is read back after the write, under its row lock: its rating may have
+    /// changed since `record` was read, and the events must carry the current one.
     pub async fn replace(
         &self,
         expected_revision: i64,
         record: &PropertyRecord,
-        events: Vec<NewEvent>,
-    ) -> Result<(), StoreError> {
+        events: impl FnOnce(&pb::Property) -> Vec<NewEvent>,
+    ) -> Result<pb::Property, StoreError> {
         let mut tx = self.db.begin().await?;
         let updated = sqlx::query(
             "UPDATE properties SET state = $1, country_code = $2, revision = $3, document = $4, \
@@ -181,11 +190,15 @@ impl PropertyStore {
         if updated.rows_affected() != 1 {
             return Err(StoreError::Conflict);
         }
-        for event in events {
+        let property = find_in(&mut tx, record.id)
+            .await?
+            .ok_or(StoreError::Conflict)?
+            .to_proto();
+        for event in events(&property) {
             OUTBOX.append(&mut tx, event).await?;
         }
         tx.commit().await?;
-        Ok(())
+        Ok(property)
     }
 
     /// A page of listings, newest first.
@@ -371,6 +384,32 @@ pub async fn find_in(
     row.map(|row| decode(&row)).transpose()
 }
 
+/// Sets listing `id`'s rating (`None`: no reviews) without touching its revision or
+/// `updated_at`, and returns the listing as stored afterwards; `None` when there is no such
+/// listing or the rating is the one it has.
+pub async fn set_rating_in(
+    conn: &mut AnyConnection,
+    id: PropertyId,
+    rating: Option<&pb::Rating>,
+) -> Result<Option<PropertyRecord>, StoreError> {
+    let rating = rating.copied().unwrap_or_default();
+    // The row lock taken here orders this write, and its event, with the owner's writes.
+    let updated = sqlx::query(
+        "UPDATE properties SET rating_average = $1, rating_count = $2, rating_score = $3 \
+         WHERE id = $4 AND NOT (rating_average = $1 AND rating_count = $2 AND rating_score = $3)",
+    )
+    .bind(rating.average)
+    .bind(i64::from(rating.review_count))
+    .bind(rating.score)
+    .bind(id.to_string())
+    .execute(&mut *conn)
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Ok(None);
+    }
+    find_in(conn, id).await
+}
+
 /// A change to a calendar.
 #[derive(Debug, Clone, Copy)]
 pub enum CalendarChange<'a> {
@@ -403,6 +442,19 @@ fn calendar_row(row: &sqlx::any::AnyRow) -> Result<(Date, pb::calendar_day::Stat
     Ok((day, status))
 }
 
+/// The stored rating: `None` without reviews.
+fn rating_of(row: &sqlx::any::AnyRow) -> Result<Option<pb::Rating>, sqlx::Error> {
+    let review_count: i64 = row.try_get("rating_count")?;
+    if review_count <= 0 {
+        return Ok(None);
+    }
+    Ok(Some(pb::Rating {
+        average: row.try_get("rating_average")?,
+        review_count: i32::try_from(review_count).unwrap_or(i32::MAX),
+        score: row.try_get("rating_score")?,
+    }))
+}
+
 fn decode(row: &sqlx::any::AnyRow) -> Result<PropertyRecord, StoreError> {
     let id: String = row.try_get("id")?;
     let document: Vec<u8> = row.try_get("document")?;
@@ -415,6 +467,7 @@ fn decode(row: &sqlx::any::AnyRow) -> Result<PropertyRecord, StoreError> {
         created_at: from_unix_micros(row.try_get("created_at")?),
         updated_at: from_unix_micros(row.try_get("updated_at")?),
         views: row.try_get("views")?,
+        rating: rating_of(row)?,
         document: pb::Property::decode(document.as_slice())
             .map_err(|_| corrupt("property document"))?,
     })

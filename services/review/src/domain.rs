@@ -241,15 +241,16 @@ mod tests {
 
     #[test]
     fn a_rating_outside_one_to_five_and_categories_from_a_host_are_refused() {
-        let err = check_draft("review.", 6, None, "Fine", Kind::Guest).unwrap_err();
+        let err = check_draft("review.", 6, None, "Fine", Kind::Guest).expect_err("rating 6");
         assert_eq!(err[0].field, "review.rating");
         let categories = pb::CategoryRatings {
             cleanliness: 4,
             ..Default::default()
         };
-        let err = check_draft("review.", 4, Some(&categories), "Fine", Kind::Host).unwrap_err();
+        let err = check_draft("review.", 4, Some(&categories), "Fine", Kind::Host)
+            .expect_err("host categories");
         assert_eq!(err[0].field, "review.category_ratings");
-        let err = check_draft("review.", 4, None, "   ", Kind::Host).unwrap_err();
+        let err = check_draft("review.", 4, None, "   ", Kind::Host).expect_err("blank text");
         assert_eq!(err[0].field, "review.text");
     }
 

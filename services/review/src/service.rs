@@ -447,7 +447,7 @@ impl pb::review_service_server::ReviewService for ReviewHandlers {
             i32::try_from(old.rating).unwrap_or_default()
         };
         let categories = if has("category_ratings") {
-            changes.category_ratings.clone()
+            changes.category_ratings
         } else {
             Some(domain::category_ratings(&old.categories))
         };
@@ -561,6 +561,14 @@ impl pb::review_service_server::ReviewService for ReviewHandlers {
         let review = visible(&self.store, Some(caller), id).await?;
         if review.author == caller.user_id {
             return Err(denied("OWN_REVIEW", "authors do not report their own reviews").into());
+        }
+        if review.state != State::Published {
+            return Err(ApiError::failed_precondition(
+                DOMAIN,
+                "REVIEW_NOT_PUBLISHED",
+                "only published reviews are reported",
+            )
+            .into());
         }
         let reason = match pb::report_review_request::Reason::try_from(message.reason) {
             Ok(pb::report_review_request::Reason::Unspecified) | Err(_) => {

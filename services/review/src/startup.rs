@@ -7,7 +7,6 @@ use estospaces_auth::KeySet;
 use estospaces_config::ConfigError;
 use estospaces_events::{ConsumerConfig, topic_for};
 use estospaces_host::{Application, ServiceHost};
-#[allow(unused_imports)]
 use estospaces_proto::review_v1::collection_service_server::CollectionServiceServer;
 use estospaces_proto::review_v1::review_service_server::ReviewServiceServer;
 
@@ -72,7 +71,9 @@ async fn assemble(mut host: ServiceHost, config: ReviewConfig) -> anyhow::Result
         ReviewHandlers::new(store.clone(), settings.review_window),
         auth.clone(),
     ));
-    // TODO(collections): registered once CollectionHandlers implements the service.
-    let _ = (CollectionHandlers::new(db, store, listings), auth);
+    host.add_service(CollectionServiceServer::with_interceptor(
+        CollectionHandlers::new(db, store, listings),
+        auth,
+    ));
     host.bind().await
 }

@@ -106,6 +106,8 @@ pub struct Numbers {
     pub min_bedrooms: u64,
     pub min_bathrooms: u64,
     pub min_guests: u64,
+    /// The lowest average rating, as indexed; 0 lets listings without reviews through.
+    pub min_rating: u64,
 }
 
 impl Default for Numbers {
@@ -116,6 +118,7 @@ impl Default for Numbers {
             min_bedrooms: 0,
             min_bathrooms: 0,
             min_guests: 0,
+            min_rating: 0,
         }
     }
 }
@@ -129,6 +132,7 @@ pub struct SegmentChecks {
     bedrooms: Values<u64>,
     bathrooms: Values<u64>,
     guests: Values<u64>,
+    rating_average: Values<u64>,
     lat: Values<f64>,
     lon: Values<f64>,
     min_nights: Values<u64>,
@@ -146,6 +150,7 @@ impl SegmentChecks {
             bedrooms: Values(fast.column_opt("bedrooms")?),
             bathrooms: Values(fast.column_opt("bathrooms")?),
             guests: Values(fast.column_opt("guests")?),
+            rating_average: Values(fast.column_opt("rating_average")?),
             lat: Values(fast.column_opt("lat")?),
             lon: Values(fast.column_opt("lon")?),
             min_nights: Values(fast.column_opt("min_nights")?),
@@ -168,6 +173,7 @@ impl SegmentChecks {
             || self.bedrooms.first(doc).unwrap_or(0) < numbers.min_bedrooms
             || self.bathrooms.first(doc).unwrap_or(0) < numbers.min_bathrooms
             || self.guests.first(doc).unwrap_or(0) < numbers.min_guests
+            || self.rating_average.first(doc).unwrap_or(0) < numbers.min_rating
         {
             return None;
         }
@@ -226,7 +232,7 @@ impl Collector for SearchCollector {
             property_type: Values(fast.column_opt("property_type")?),
             amenities: Values(fast.column_opt("amenities")?),
             created: Values(fast.column_opt("created")?),
-            rating: Values(fast.column_opt("rating")?),
+            rating_score: Values(fast.column_opt("rating_score")?),
             tiebreak: Values(fast.column_opt("tiebreak")?),
             found: Found::default(),
             heap: BinaryHeap::with_capacity(self.limit + 1),
@@ -289,7 +295,7 @@ pub struct SegmentSearchCollector {
     property_type: Values<u64>,
     amenities: Values<u64>,
     created: Values<i64>,
-    rating: Values<u64>,
+    rating_score: Values<u64>,
     tiebreak: Values<u64>,
     found: Found,
     /// The best `limit` hits so far, worst on top.
@@ -337,7 +343,8 @@ impl SegmentCollector for SegmentSearchCollector {
             Order::PriceDescending => (price as f64, created),
             Order::Distance => (-distance, created),
             Order::Newest => (created, 0.0),
-            Order::Rating => (self.rating.first(doc).unwrap_or(0) as f64, created),
+            // Listings without reviews score 0: last.
+            Order::Rating => (self.rating_score.first(doc).unwrap_or(0) as f64, created),
         };
         let hit = Hit {
             primary,

@@ -66,8 +66,11 @@ pub struct Fields {
     pub lon: Field,
     /// Unix microseconds of the listing's creation.
     pub created: Field,
-    /// Average rating × 100; 0 until ratings exist.
-    pub rating: Field,
+    /// `rating.score` × [`RATING_SCALE`], what "best rated" orders by; 0 without reviews
+    /// (last).
+    pub rating_score: Field,
+    /// `rating.average` × [`RATING_SCALE`], what `min_rating` filters on; 0 without reviews.
+    pub rating_average: Field,
     pub min_nights: Field,
     pub max_nights: Field,
     /// Nights that cannot be booked, as day numbers (multi-valued).
@@ -124,7 +127,8 @@ fn schema() -> (Schema, Fields) {
         lat: builder.add_f64_field("lat", FAST),
         lon: builder.add_f64_field("lon", FAST),
         created: builder.add_i64_field("created", FAST),
-        rating: builder.add_u64_field("rating", FAST),
+        rating_score: builder.add_u64_field("rating_score", FAST),
+        rating_average: builder.add_u64_field("rating_average", FAST),
         min_nights: builder.add_u64_field("min_nights", FAST),
         max_nights: builder.add_u64_field("max_nights", FAST),
         unavailable: builder.add_u64_field("unavailable", FAST),
@@ -416,7 +420,12 @@ impl SearchIndex {
             time.seconds * 1_000_000 + i64::from(time.nanos / 1_000)
         });
         doc.add_i64(f.created, created);
-        doc.add_u64(f.rating, 0);
+        let rating = property.rating.filter(|rating| rating.review_count > 0);
+        doc.add_u64(f.rating_score, rating.map_or(0, |r| scaled_rating(r.score)));
+        doc.add_u64(
+            f.rating_average,
+            rating.map_or(0, |r| scaled_rating(r.average)),
+        );
         doc.add_u64(
             f.min_nights,
             non_negative(i64::from(property.min_nights.max(1))),
@@ -437,6 +446,16 @@ pub fn commit(writer: &mut IndexWriter, positions: &Positions) -> Result<u64, In
     let mut prepared = writer.prepare_commit()?;
     prepared.set_payload(&payload);
     Ok(prepared.commit()?)
+}
+
+/// Ratings (0 to 5) are indexed as integers to four decimals: 4.8 is 48,000.
+pub const RATING_SCALE: f64 = 10_000.0;
+
+/// A rating as the integer its fast field holds.
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // ratings are 0 to 5
+pub fn scaled_rating(rating: f64) -> u64 {
+    // `as` saturates, and makes NaN 0.
+    (rating * RATING_SCALE).round().max(0.0) as u64
 }
 
 fn non_negative(value: i64) -> u64 {

@@ -4,7 +4,7 @@
 //! of which the numbers (price, kind, rooms) and the exact area keep a fraction. Reading those
 //! from tantivy's columns costs a dynamically dispatched, bit-unpacking read per column per
 //! candidate, which was most of a query's time. Each segment therefore gets a compact copy of
-//! just those values ([`SegmentTable`], 20 bytes a listing), built when the searcher is reloaded
+//! just those values ([`SegmentTable`], 24 bytes a listing), built when the searcher is reloaded
 //! (a tantivy [`Warmer`]), and [`CheckedQuery`] filters the cells' documents through it before
 //! the text and term clauses are seeked.
 //!
@@ -39,6 +39,9 @@ struct Row {
     small: [u8; 4],
     /// Minimum and maximum nights (0: none), saturated at `u16::MAX`.
     nights: [u16; 2],
+    /// The average rating as indexed (0: no reviews; at most 50,000), saturated at
+    /// `u16::MAX`.
+    rating: u16,
 }
 
 /// The values the checks read, for every document of one segment.
@@ -53,7 +56,7 @@ impl SegmentTable {
     fn build(segment: &SegmentReader) -> tantivy::Result<Self> {
         let fast = segment.fast_fields();
         let u64s = |name: &str| fast.column_opt::<u64>(name);
-        let (price, kind, bedrooms, bathrooms, guests, min_nights, max_nights) = (
+        let (price, kind, bedrooms, bathrooms, guests, min_nights, max_nights, rating) = (
             u64s("price")?,
             u64s("kind")?,
             u64s("bedrooms")?,
@@ -61,6 +64,7 @@ impl SegmentTable {
             u64s("guests")?,
             u64s("min_nights")?,
             u64s("max_nights")?,
+            u64s("rating_average")?,
         );
         let (lat, lon) = (
             fast.column_opt::<f64>("lat")?,
@@ -86,6 +90,7 @@ impl SegmentTable {
                     narrow_u16(value(&min_nights, doc)),
                     narrow_u16(value(&max_nights, doc)),
                 ],
+                rating: narrow_u16(value(&rating, doc)),
             })
             .collect();
         let coordinate = |column: &Option<tantivy::columnar::Column<f64>>, doc: DocId| {
@@ -113,6 +118,7 @@ impl SegmentTable {
                 price: 0,
                 small: [u8::MAX; 4],
                 nights: [0, 0],
+                rating: u16::MAX,
             });
         }
         let mut kept = 0;
@@ -176,6 +182,13 @@ fn numbers_may_pass(checks: &Checks, row: &Row) -> bool {
         if below(u64::from(value), value == u8::MAX, bound) {
             return false;
         }
+    }
+    if below(
+        u64::from(row.rating),
+        row.rating == u16::MAX,
+        numbers.min_rating,
+    ) {
+        return false;
     }
     if let Some(nights) = checks.nights
         && (nights < u64::from(min) || (max > 0 && max < u16::MAX && nights > u64::from(max)))
@@ -463,6 +476,11 @@ mod tests {
                 sale_pricing: (kind == pb::ListingKind::Sale).then_some(pb::SalePricing {
                     asking_price: price,
                 }),
+                rating: rng.gen_bool(0.7).then(|| pb::Rating {
+                    average: rng.gen_range(1.0..=5.0),
+                    review_count: rng.gen_range(1..300),
+                    score: rng.gen_range(1.0..=5.0),
+                }),
                 ..Default::default()
             }),
         }
@@ -498,6 +516,10 @@ mod tests {
                     && price >= query.min_price
                     && query.max_price.is_none_or(|max| price <= max)
                     && property.bedrooms as u64 >= query.min_bedrooms
+                    && property
+                        .rating
+                        .map_or(0, |rating| crate::index::scaled_rating(rating.average))
+                        >= query.min_rating
                     && query
                         .terms
                         .iter()
@@ -558,6 +580,7 @@ mod tests {
                 min_price,
                 max_price: [0, min_price + 20_000, 8_000_000_000][rng.gen_range(0..3)],
                 min_bedrooms: [0, 2, 300][rng.gen_range(0..3)],
+                min_rating: [0.0, 3.5, 4.5][rng.gen_range(0..3)],
                 area: Some(area),
                 ..Default::default()
             };

@@ -19,7 +19,7 @@ use tantivy::schema::{Field, IndexRecordOption};
 use time::Date;
 
 use crate::collect::{Checks, Numbers};
-use crate::index::{Fields, geo_cell_position, tokens};
+use crate::index::{Fields, geo_cell_position, scaled_rating, tokens};
 use crate::listing::{day_number, parse_date};
 use crate::prefilter::{CheckedQuery, ListingTables};
 use crate::word::{WordField, WordQuery};
@@ -97,6 +97,8 @@ pub struct ListingQuery {
     pub min_bedrooms: u64,
     pub min_bathrooms: u64,
     pub guests: u64,
+    /// The lowest average rating, as indexed (× `RATING_SCALE`); 0: no limit.
+    pub min_rating: u64,
     pub amenities: Vec<u64>,
     pub instant_book: bool,
     pub area: Option<Area>,
@@ -156,6 +158,10 @@ impl ListingQuery {
             if value < 0 {
                 bad.push(violation(field(name), "must not be negative"));
             }
+        }
+        // NaN fails this too.
+        if !(0.0..=5.0).contains(&query.min_rating) {
+            bad.push(violation(field("min_rating"), "must be from 0 to 5"));
         }
         let area = match &query.area {
             None => None,
@@ -245,6 +251,12 @@ impl ListingQuery {
             min_bedrooms: as_u64(query.min_bedrooms),
             min_bathrooms: as_u64(query.min_bathrooms),
             guests: as_u64(query.guests),
+            // Any limit leaves out listings without reviews (indexed as 0).
+            min_rating: if query.min_rating > 0.0 {
+                scaled_rating(query.min_rating).max(1)
+            } else {
+                0
+            },
             amenities,
             instant_book: query.instant_book,
             area,
@@ -272,6 +284,7 @@ impl ListingQuery {
                 min_bedrooms: self.min_bedrooms,
                 min_bathrooms: self.min_bathrooms,
                 min_guests: self.guests,
+                min_rating: self.min_rating,
             },
             area: self.area,
             nights: self
@@ -355,6 +368,7 @@ impl ListingQuery {
             (f.bedrooms, self.min_bedrooms),
             (f.bathrooms, self.min_bathrooms),
             (f.guests, self.guests),
+            (f.rating_average, self.min_rating),
         ] {
             if min > 0 && !has_lead {
                 clauses.push((
@@ -544,5 +558,27 @@ mod tests {
         };
         let bad = ListingQuery::parse(&query, "query.").expect_err("no nights");
         assert_eq!(bad[0].field, "query.check_out");
+    }
+
+    #[test]
+    fn a_minimum_rating_is_from_0_to_5_and_any_leaves_out_listings_without_reviews() {
+        let min_rating = |min_rating| {
+            ListingQuery::parse(
+                &spb::PropertyQuery {
+                    min_rating,
+                    ..Default::default()
+                },
+                "query.",
+            )
+            .map(|query| query.min_rating)
+            .map_err(|bad| bad[0].field.clone())
+        };
+        assert_eq!(min_rating(0.0), Ok(0));
+        assert_eq!(min_rating(4.9), Ok(49_000));
+        assert_eq!(min_rating(0.00001), Ok(1));
+        assert_eq!(min_rating(5.0), Ok(50_000));
+        for bad in [-0.5, 5.01, f64::NAN] {
+            assert_eq!(min_rating(bad), Err("query.min_rating".to_owned()), "{bad}");
+        }
     }
 }

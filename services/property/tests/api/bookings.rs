@@ -1,51 +1,26 @@
 //! The booking service's events reach the listing's calendar through the consumer property runs
 //! at startup (`property.booking-events` on `estospaces.booking.v1`).
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use estospaces_auth::Role;
-use estospaces_events::{EventLog, EventSink, OutgoingRecord};
+use estospaces_events::EventLog;
 use estospaces_proto::booking_v1 as booking;
-use estospaces_proto::events_v1::EventEnvelope;
 use estospaces_proto::property_v1 as pb;
 use pb::calendar_day::Status;
-use prost::{Message, Name};
 
 use crate::helpers::{TestApp, date, on_both_backends, spawn_app};
 
 /// Publishes a `booking.*` event into the app's embedded event log, as the booking service's
 /// relay would.
-async fn publish<P: Name>(
+async fn publish<P: prost::Name>(
     log: &EventLog,
     event_id: &str,
     event_type: &str,
     booking_id: &str,
     payload: &P,
 ) {
-    let envelope = EventEnvelope {
-        event_id: event_id.to_owned(),
-        event_type: event_type.to_owned(),
-        source: "booking".to_owned(),
-        aggregate_type: "booking".to_owned(),
-        aggregate_id: booking_id.to_owned(),
-        aggregate_sequence: 1,
-        occurred_at: Some(SystemTime::now().into()),
-        correlation_id: event_id.to_owned(),
-        payload: Some(prost_types::Any {
-            type_url: P::type_url(),
-            value: payload.encode_to_vec(),
-        }),
-        ..EventEnvelope::default()
-    };
-    let record = OutgoingRecord {
-        topic: "estospaces.booking.v1".to_owned(),
-        key: booking_id.to_owned(),
-        payload: envelope.encode_to_vec(),
-        headers: Vec::new(),
-    };
-    for result in log.publish(std::slice::from_ref(&record)).await {
-        result.expect("the log takes the event");
-    }
+    crate::helpers::publish(log, "booking", event_id, event_type, booking_id, payload).await;
 }
 
 /// Waits until the nights of 10 and 11 June 2027 have `status`.

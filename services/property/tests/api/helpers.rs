@@ -2,11 +2,13 @@ use std::time::Duration;
 
 use estospaces_auth::{KeySet, Role, SigningKey, TokenIssuer};
 use estospaces_config::CommonConfig;
-use estospaces_events::Event;
+use estospaces_events::{Event, EventLog, EventSink, OutgoingRecord};
 use estospaces_property::{PropertyConfig, PropertySettings};
+use estospaces_proto::events_v1::EventEnvelope;
 use estospaces_proto::property_v1 as pb;
 use estospaces_proto::property_v1::property_service_client::PropertyServiceClient;
 use estospaces_storage::testing::TestDatabase;
+use prost::{Message as _, Name};
 use sqlx::Row;
 use tonic::transport::Channel;
 
@@ -159,6 +161,42 @@ impl TestApp {
             .iter()
             .map(|event| event.event_type().to_owned())
             .collect()
+    }
+}
+
+/// Publishes an event of service `source` (on its topic, keyed by `key`) into an app's
+/// embedded event log, as that service's relay would.
+pub async fn publish<P: Name>(
+    log: &EventLog,
+    source: &str,
+    event_id: &str,
+    event_type: &str,
+    key: &str,
+    payload: &P,
+) {
+    let envelope = EventEnvelope {
+        event_id: event_id.to_owned(),
+        event_type: event_type.to_owned(),
+        source: source.to_owned(),
+        aggregate_type: source.to_owned(),
+        aggregate_id: key.to_owned(),
+        aggregate_sequence: 1,
+        occurred_at: Some(std::time::SystemTime::now().into()),
+        correlation_id: event_id.to_owned(),
+        payload: Some(prost_types::Any {
+            type_url: P::type_url(),
+            value: payload.encode_to_vec(),
+        }),
+        ..EventEnvelope::default()
+    };
+    let record = OutgoingRecord {
+        topic: estospaces_events::topic_for(source),
+        key: key.to_owned(),
+        payload: envelope.encode_to_vec(),
+        headers: Vec::new(),
+    };
+    for result in log.publish(std::slice::from_ref(&record)).await {
+        result.expect("the log takes the event");
     }
 }
 

@@ -9,5 +9,6 @@ mod calendar;
 mod lifecycle;
 mod permissions;
 mod quote;
+mod ratings;
 mod server;
 mod update;

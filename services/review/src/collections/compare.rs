@@ -85,7 +85,9 @@ pub fn check(comparison: &pb::Comparison) -> Result<Contents, Vec<FieldViolation
                 None => {
                     violations.push(violation(
                         "comparison.listings",
-                        format!("listings[{index}] must be a resource name like properties/{{property}}"),
+                        format!(
+                            "listings[{index}] must be a resource name like properties/{{property}}"
+                        ),
                     ));
                     break;
                 }
@@ -102,7 +104,10 @@ pub fn check(comparison: &pb::Comparison) -> Result<Contents, Vec<FieldViolation
     }
     let check_in = parse_day(&comparison.check_in);
     let check_out = parse_day(&comparison.check_out);
-    match (comparison.check_in.is_empty(), comparison.check_out.is_empty()) {
+    match (
+        comparison.check_in.is_empty(),
+        comparison.check_out.is_empty(),
+    ) {
         (true, true) => {}
         (false, true) => violations.push(violation(
             "comparison.check_out",
@@ -190,9 +195,10 @@ async fn compared(
             found.long_term_pricing.as_ref().map(|p| p.monthly_rent),
             "monthly_rent",
         ),
-        property::ListingKind::Sale => {
-            Price::of(found.sale_pricing.as_ref().map(|p| p.asking_price), "sale_price")
-        }
+        property::ListingKind::Sale => Price::of(
+            found.sale_pricing.as_ref().map(|p| p.asking_price),
+            "sale_price",
+        ),
         property::ListingKind::Unspecified => Price::of(None, ""),
     };
     let summary = reviews
@@ -217,7 +223,9 @@ async fn compared(
             .filter_map(|amenity| property::Amenity::try_from(*amenity).ok())
             .map(|amenity| amenity.as_str_name().to_owned())
             .collect(),
-        average_rating: summary.as_ref().map_or(0.0, |summary| summary.average_rating),
+        average_rating: summary
+            .as_ref()
+            .map_or(0.0, |summary| summary.average_rating),
         review_count: summary.map_or(0, |summary| {
             i32::try_from(summary.review_count).unwrap_or(i32::MAX)
         }),
@@ -256,7 +264,10 @@ async fn stay_price(
     let nightly = |note: String| Price {
         note,
         ..Price::of(
-            found.short_stay_pricing.as_ref().map(|p| p.base_nightly_price),
+            found
+                .short_stay_pricing
+                .as_ref()
+                .map(|p| p.base_nightly_price),
             "nightly",
         )
     };
@@ -270,7 +281,10 @@ async fn stay_price(
         )));
     }
     Ok(
-        match listings.quote(&found.name, *check_in, *check_out, guests).await? {
+        match listings
+            .quote(&found.name, *check_in, *check_out, guests)
+            .await?
+        {
             Ok(quote) => Price {
                 amount: quote.total,
                 basis: "stay_total",
@@ -317,7 +331,14 @@ mod tests {
                 day: 29
             })
         );
-        for bad in ["2027-02-29", "2026-13-01", "2026-04-31", "2026-4-01", "+026-04-01", ""] {
+        for bad in [
+            "2027-02-29",
+            "2026-13-01",
+            "2026-04-31",
+            "2026-4-01",
+            "+026-04-01",
+            "",
+        ] {
             assert_eq!(parse_day(bad), None, "{bad}");
         }
     }

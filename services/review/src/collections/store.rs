@@ -404,7 +404,10 @@ impl CollectionStore {
         save_count_in(&mut conn, listing).await
     }
 
-    pub async fn create_comparison(&self, comparison: &ComparisonRecord) -> Result<(), sqlx::Error> {
+    pub async fn create_comparison(
+        &self,
+        comparison: &ComparisonRecord,
+    ) -> Result<(), sqlx::Error> {
         sqlx::query(&format!(
             "INSERT INTO comparisons ({COMPARISON_COLUMNS}) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"

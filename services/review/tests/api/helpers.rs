@@ -32,8 +32,6 @@ pub struct User {
 /// test's data directory, or Kafka), clients for both, and a token issuer both trust. Stops
 /// both when dropped.
 pub struct TestApp {
-    /// The review service's address, `http://127.0.0.1:port`.
-    pub review_url: String,
     pub reviews: ReviewServiceClient<Channel>,
     pub collections: CollectionServiceClient<Channel>,
     pub properties: PropertyServiceClient<Channel>,
@@ -156,7 +154,6 @@ pub async fn spawn_app_with(
     };
     let channel = connect(addr).await;
     TestApp {
-        review_url: format!("http://{addr}"),
         reviews: ReviewServiceClient::new(channel.clone()),
         collections: CollectionServiceClient::new(channel),
         properties: PropertyServiceClient::new(connect(property_addr).await),
@@ -226,7 +223,6 @@ pub fn for_sale() -> property::Property {
         short_stay_pricing: None,
         sale_pricing: Some(property::SalePricing {
             asking_price: 45_000_000,
-            ..Default::default()
         }),
         cancellation_policy: 0,
         booking_mode: 0,

@@ -6,5 +6,6 @@
 mod helpers;
 
 mod binary;
+mod collections;
 mod kafka;
 mod reviews;

@@ -117,6 +117,36 @@ async fn a_listing_published_through_the_property_service_becomes_searchable() {
         )
         .await;
     assert_eq!(names(&found), [created.name.as_str()]);
+
+    // Its rating comes from the review service, through property's `property.updated`.
+    let changed = estospaces_proto::review_v1::RatingChanged {
+        rating_summary: Some(estospaces_proto::review_v1::RatingSummary {
+            name: format!("{}/ratingSummary", created.name),
+            review_count: 2,
+            average_rating: 5.0,
+            score: 3.93,
+            ..Default::default()
+        }),
+    };
+    let mut review_event = envelope("review.rating_changed", &created.name, 1, &changed);
+    review_event.source = "review".to_owned();
+    let mut record = records(vec![review_event]).remove(0);
+    record.topic = "estospaces.review.v1".to_owned();
+    let log = search.log.as_ref().expect("the embedded log");
+    for result in log.publish(&[record]).await {
+        result.expect("the log takes the event");
+    }
+    let rated = search
+        .search_until(
+            query_by(spb::PropertyQuery {
+                min_rating: 4.9,
+                ..Default::default()
+            }),
+            |response| response.total_size == 1,
+        )
+        .await;
+    let rating = rated.results[0].property.as_ref().and_then(|p| p.rating);
+    assert_eq!(rating.map(|r| r.review_count), Some(2));
     let _ = stop.send(());
 }
 

@@ -73,3 +73,25 @@ async fn a_restarted_replica_resumes_after_its_last_commit_without_duplicates() 
     app.until_indexed(&second).await;
     assert_eq!(app.search(query_by(Default::default())).await.total_size, 2);
 }
+
+#[tokio::test]
+async fn an_index_left_with_another_schema_is_rebuilt_from_the_topic_at_start() {
+    let mut app = spawn_app(Backend::Sqlite).await;
+    let flat = short_stay("Flat before the upgrade", "Porto", PORTO.0, PORTO.1, 9_000);
+    app.list(&flat).await;
+    app.until_indexed(&flat).await;
+    let generation = app.index_generation();
+    app.stop().await;
+
+    // As an older version left it: another schema (one field, say, where ratings now have two).
+    let dir = estospaces_search::index::index_dir(app.data_dir.path());
+    estospaces_search::index::SearchIndex::destroy(&dir).expect("the old index goes");
+    std::fs::create_dir_all(&dir).expect("a dir");
+    let mut schema = tantivy::schema::Schema::builder();
+    schema.add_u64_field("rating", tantivy::schema::FAST);
+    tantivy::Index::create_in_dir(&dir, schema.build()).expect("an index of another schema");
+
+    app.start(|_| {}).await;
+    assert_ne!(app.index_generation(), generation, "a new index");
+    app.until_indexed(&flat).await;
+}
