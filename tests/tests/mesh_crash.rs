@@ -218,10 +218,13 @@ impl Mesh {
     fn seed_config(&self) -> PlatformConfig {
         let mut config = PlatformConfig::default();
         config.common.data_dir = self.dir.path().join("seed");
-        config.service.databases.insert(
-            "identity".to_owned(),
-            self.databases["identity"].url.clone().into(),
-        );
+        // The seed signs users in through identity's store and writes past stays into review's.
+        for service in ["identity", "review"] {
+            config.service.databases.insert(
+                service.to_owned(),
+                self.databases[service].url.clone().into(),
+            );
+        }
         config
     }
 
