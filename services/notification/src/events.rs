@@ -13,6 +13,7 @@ use estospaces_proto::identity_v1 as identity;
 use estospaces_proto::messaging_v1 as messaging;
 use estospaces_proto::payment_v1 as payment;
 use estospaces_proto::property_v1 as property;
+use estospaces_proto::review_v1 as review;
 use estospaces_proto::search_v1 as search;
 use serde_json::{Value, json};
 use sqlx::AnyConnection;
@@ -26,13 +27,14 @@ use crate::store::{self, AlertMatch, Reminder};
 pub const OUTBOX: Outbox = Outbox::new("notification");
 
 /// The topics the service reads.
-pub const TOPICS: [&str; 6] = [
+pub const TOPICS: [&str; 7] = [
     "identity",
     "property",
     "booking",
     "payment",
     "search",
     "messaging",
+    "review",
 ];
 
 /// Why an event could not be handled.
@@ -221,6 +223,12 @@ impl EventHandler for PlatformEventsHandler {
             .refunded(tx, id, p));
         on!(event, payment::PayoutPaid, |p| self.payout(tx, id, p));
         on!(event, search::AlertMatched, |p| self.alert(tx, id, p));
+        on!(event, review::ReviewPublished, |p| {
+            self.review(tx, id, p.review, Reader::Reviewee, "review_received")
+        });
+        on!(event, review::ReviewResponded, |p| {
+            self.review(tx, id, p.review, Reader::Author, "review_responded")
+        });
         Ok(())
     }
 }
@@ -229,6 +237,32 @@ impl EventHandler for PlatformEventsHandler {
 enum Party {
     Guest,
     Host,
+}
+
+/// Who hears about a review.
+#[derive(Debug, Clone, Copy)]
+enum Reader {
+    /// Whom it is about.
+    Reviewee,
+    /// Who wrote it.
+    Author,
+}
+
+/// How much of a review's text a notice quotes, in characters.
+const REVIEW_EXCERPT: usize = 200;
+
+/// The start of `text`, cut at a word where it is longer than [`REVIEW_EXCERPT`].
+fn excerpt(text: &str) -> String {
+    let text = text.trim();
+    if text.chars().count() <= REVIEW_EXCERPT {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(REVIEW_EXCERPT).collect();
+    let cut = match cut.rfind(char::is_whitespace) {
+        Some(space) if space > cut.len() / 2 => &cut[..space],
+        _ => cut.as_str(),
+    };
+    format!("{}…", cut.trim_end())
 }
 
 impl PlatformEventsHandler {
@@ -629,5 +663,74 @@ impl PlatformEventsHandler {
             cause: event_id.to_owned(),
         };
         Ok(self.notifier.notify(tx, notice).await?)
+    }
+
+    /// A review published (to its reviewee) or answered (to its author).
+    async fn review(
+        &self,
+        tx: &mut AnyConnection,
+        event_id: &str,
+        review: Option<review::Review>,
+        reader: Reader,
+        template: &'static str,
+    ) -> Result<(), EventError> {
+        let review = review.ok_or_else(|| EventError::Malformed("no review".to_owned()))?;
+        let recipient = match reader {
+            Reader::Reviewee => &review.reviewee,
+            Reader::Author => &review.author,
+        };
+        if recipient.is_empty() {
+            tracing::debug!(
+                review = review.name,
+                ?reader,
+                "nobody to tell about the review"
+            );
+            return Ok(());
+        }
+        let recipient = user(recipient)?;
+        let kind = match review.kind() {
+            review::review::Kind::Host => "host",
+            review::review::Kind::Agent => "agent",
+            _ => "guest",
+        };
+        let listing_title = if review.listing.is_empty() {
+            None
+        } else {
+            store::listing_title_in(tx, &review.listing).await?
+        };
+        let notice = Notice {
+            user: recipient,
+            category: Category::Bookings,
+            template,
+            context: json!({"review": {
+                "id": review.name.rsplit('/').next().unwrap_or_default(),
+                "kind": kind,
+                "rating": review.rating,
+                "listing_title": listing_title.unwrap_or_default(),
+                "excerpt": excerpt(&review.text),
+                "response": review.response.map(|r| excerpt(&r.text)).unwrap_or_default(),
+            }}),
+            link: format!("/{}", review.name),
+            subject: review.name,
+            only: None,
+            cause: event_id.to_owned(),
+        };
+        Ok(self.notifier.notify(tx, notice).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_review_is_quoted_up_to_a_word_and_a_short_one_whole() {
+        assert_eq!(excerpt("  Lovely place.  "), "Lovely place.");
+        let long = "word ".repeat(100);
+        let quoted = excerpt(&long);
+        assert!(quoted.ends_with("word…"), "{quoted}");
+        assert!(quoted.chars().count() <= REVIEW_EXCERPT + 1, "{quoted}");
+        let unbroken = "é".repeat(300);
+        assert_eq!(excerpt(&unbroken).chars().count(), REVIEW_EXCERPT + 1);
     }
 }

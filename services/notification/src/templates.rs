@@ -97,6 +97,14 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../templates/en/alert_digest.txt"),
     ),
     (
+        "en/review_received.txt",
+        include_str!("../templates/en/review_received.txt"),
+    ),
+    (
+        "en/review_responded.txt",
+        include_str!("../templates/en/review_responded.txt"),
+    ),
+    (
         "pt/email_verification.txt",
         include_str!("../templates/pt/email_verification.txt"),
     ),
@@ -315,6 +323,8 @@ mod tests {
             "payout": {"amount": 22500, "currency_code": "EUR"},
             "device": "Firefox on Linux", "address": "203.0.113.7", "when": "2027-01-01 10:00 UTC",
             "unread_count": 2, "preview": "Is there a <cot>?", "listing_title": "Sea <view> & sun",
+            "review": {"id": "r-1", "kind": "guest", "rating": 4, "listing_title": "Sea <view> & sun",
+                       "excerpt": "Lovely <b>view</b>", "response": "Thank you & welcome back"},
         })
     }
 
@@ -399,6 +409,63 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn review_notices_say_what_was_reviewed_and_who_replied() {
+        let templates = Templates::new();
+        let render = |template: &str, kind: &str, title: &str| {
+            let context = json!({
+                "base_url": "https://stays.example",
+                "link": "https://stays.example/reviews/r-1",
+                "unsubscribe_url": "",
+                "review": {"id": "r-1", "kind": kind, "rating": 5, "listing_title": title,
+                           "excerpt": "Great", "response": ""},
+            });
+            templates
+                .render(template, "en", &context)
+                .unwrap_or_else(|err| panic!("{template} {kind}: {err}"))
+        };
+        let received = |kind, title| render("review_received", kind, title).title;
+        assert_eq!(received("guest", "Loft"), "New review of Loft: 5 out of 5");
+        assert_eq!(
+            received("host", "Loft"),
+            "Your host reviewed your stay at Loft: 5 out of 5"
+        );
+        assert_eq!(
+            received("host", ""),
+            "Your host reviewed your stay: 5 out of 5"
+        );
+        assert_eq!(
+            received("agent", "Loft"),
+            "New review about Loft: 5 out of 5"
+        );
+        let body = render("review_received", "agent", "Loft").body;
+        assert!(
+            body.starts_with("Someone who asked about Loft rated you 5 out of 5"),
+            "{body}"
+        );
+        assert!(
+            body.ends_with("https://stays.example/reviews/r-1"),
+            "{body}"
+        );
+
+        let replied = |kind, title| render("review_responded", kind, title).title;
+        assert_eq!(
+            replied("guest", "Loft"),
+            "The host of Loft replied to your review"
+        );
+        assert_eq!(
+            replied("host", "Loft"),
+            "Your guest at Loft replied to your review"
+        );
+        assert_eq!(
+            replied("agent", ""),
+            "The agent or landlord of the listing replied to your review"
+        );
+        // No reply text (an event without one): no empty quotes.
+        let body = render("review_responded", "guest", "Loft").body;
+        assert!(body.starts_with("Your review, 5 out of 5"), "{body}");
     }
 
     #[test]

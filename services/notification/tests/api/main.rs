@@ -11,3 +11,4 @@ mod deliveries;
 mod inbox;
 mod preferences;
 mod push;
+mod reviews;
