@@ -32,11 +32,11 @@ impl ReviewHandlers {
     }
 }
 
-fn db(err: sqlx::Error) -> ApiError {
+pub(crate) fn db(err: sqlx::Error) -> ApiError {
     estospaces_storage::api_error(DOMAIN, err)
 }
 
-fn invalid(field: &str, description: &str) -> ApiError {
+pub(crate) fn invalid(field: &str, description: impl Into<String>) -> ApiError {
     ApiError::invalid_argument(DOMAIN, vec![violation(field, description)])
 }
 
@@ -242,7 +242,7 @@ impl ReviewHandlers {
     }
 }
 
-fn page_size(requested: i32) -> Result<i64, ApiError> {
+pub(crate) fn page_size(requested: i32) -> Result<i64, ApiError> {
     match i64::from(requested) {
         0 => Ok(20),
         n if n < 0 => Err(invalid("page_size", "must not be negative")),
@@ -250,7 +250,8 @@ fn page_size(requested: i32) -> Result<i64, ApiError> {
     }
 }
 
-fn cursor(token: &str) -> Result<Option<Cursor>, ApiError> {
+/// A `{micros}.{id}` page token.
+pub(crate) fn cursor(token: &str) -> Result<Option<Cursor>, ApiError> {
     if token.is_empty() {
         return Ok(None);
     }
@@ -435,7 +436,7 @@ impl pb::review_service_server::ReviewService for ReviewHandlers {
         {
             return Err(invalid(
                 "update_mask",
-                &format!("`{unknown}` cannot be changed; rating, category_ratings and text can"),
+                format!("`{unknown}` cannot be changed; rating, category_ratings and text can"),
             )
             .into());
         }

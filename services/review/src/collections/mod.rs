@@ -10,7 +10,7 @@ mod store;
 use estospaces_auth::policy::{self, Caller};
 use estospaces_proto::review_v1 as pb;
 use estospaces_proto::review_v1::collection_service_server::CollectionService;
-use estospaces_status::{ApiError, violation};
+use estospaces_status::ApiError;
 use estospaces_storage::Database;
 use prost_types::FieldMask;
 use tonic::{Request, Response, Status};
@@ -20,6 +20,7 @@ use self::compare::listing_name;
 use self::store::{CollectionStore, ComparisonRecord, Saved, Sharing, WishlistRecord};
 use crate::DOMAIN;
 use crate::listings::Listings;
+use crate::service::{cursor, db, invalid, page_size};
 use crate::store::{Cursor, ReviewStore};
 
 /// How long a wishlist's title is at most, in characters.
@@ -41,14 +42,6 @@ impl CollectionHandlers {
             listings,
         }
     }
-}
-
-fn db(err: sqlx::Error) -> ApiError {
-    estospaces_storage::api_error(DOMAIN, err)
-}
-
-fn invalid(field: &str, why: impl Into<String>) -> ApiError {
-    ApiError::invalid_argument(DOMAIN, vec![violation(field, why)])
 }
 
 /// `user`'s id, when `caller` is them.
@@ -95,26 +88,6 @@ fn own_item<T>(
 fn listing_field(field: &str, name: &str) -> Result<String, ApiError> {
     listing_name(name)
         .ok_or_else(|| invalid(field, "must be a resource name like properties/{property}"))
-}
-
-fn page_size(requested: i32) -> Result<i64, ApiError> {
-    match i64::from(requested) {
-        0 => Ok(20),
-        n if n < 0 => Err(invalid("page_size", "must not be negative")),
-        n => Ok(n.min(100)),
-    }
-}
-
-/// A `{micros}.{id}` page token.
-fn cursor(token: &str) -> Result<Option<Cursor>, ApiError> {
-    if token.is_empty() {
-        return Ok(None);
-    }
-    token
-        .split_once('.')
-        .and_then(|(at, id)| Some((at.parse().ok()?, Uuid::parse_str(id).ok()?.to_string())))
-        .map(Some)
-        .ok_or_else(|| invalid("page_token", "not a token this list returned"))
 }
 
 /// Keeps the first `limit` of `records` (fetched one over); the token of the next page.
