@@ -159,6 +159,7 @@ pub const SECTIONS: &[&str] = &[
     "notification",
     "messaging",
     "review",
+    "moderation",
     "gateway",
     // The single binary's per-service database URLs.
     "databases",
