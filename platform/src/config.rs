@@ -19,6 +19,7 @@ use estospaces_notification::NotificationSettings;
 use estospaces_payment::PaymentSettings;
 use estospaces_profile::ProfileSettings;
 use estospaces_property::PropertySettings;
+use estospaces_moderation::ModerationSettings;
 use estospaces_review::ReviewSettings;
 use estospaces_search::SearchSettings;
 use serde::Deserialize;
@@ -46,6 +47,8 @@ pub struct PlatformSettings {
     pub messaging: MessagingSettings,
     /// Review's `property_url` is filled in: the platform's own property service.
     pub review: ReviewSettings,
+    /// Moderation's `property_url` and `review_url` are filled in: the platform's own services.
+    pub moderation: ModerationSettings,
     pub gateway: GatewaySettings,
     /// A database URL per service, overriding the one derived from `database_url`
     /// (`ESTOSPACES_DATABASES__PROPERTY=postgres://…/listings`).

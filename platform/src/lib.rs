@@ -124,6 +124,15 @@ impl Platform {
             },
         })
         .await?;
+        let moderation = estospaces_moderation::build(Config {
+            common: common_for(estospaces_moderation::SERVICE_NAME).await?,
+            service: estospaces_moderation::ModerationSettings {
+                property_url: Some(format!("http://{}", property.local_addr())),
+                review_url: Some(format!("http://{}", review.local_addr())),
+                ..settings.moderation.clone()
+            },
+        })
+        .await?;
         let services = vec![
             identity,
             media,
@@ -135,6 +144,7 @@ impl Platform {
             notification,
             messaging,
             review,
+            moderation,
         ];
 
         let mut gateway_settings = settings.gateway.clone();

@@ -16,6 +16,8 @@ pub struct Tour {
     pub http: reqwest::Client,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     pub data_dir: tempfile::TempDir,
+    /// Each service's own gRPC address, by name, for calls that must reach one service.
+    pub services: std::collections::BTreeMap<&'static str, std::net::SocketAddr>,
 }
 
 impl Drop for Tour {
@@ -48,6 +50,7 @@ pub async fn start_seeded_platform_with(
         .await
         .expect("the platform builds");
     let addr = platform.local_addr();
+    let services = platform.service_addrs();
     config.common.listen = addr;
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(platform.run(async {
@@ -59,6 +62,7 @@ pub async fn start_seeded_platform_with(
         http: reqwest::Client::new(),
         shutdown: Some(shutdown),
         data_dir,
+        services,
     };
     tour.wait_until_ready().await;
     let options = SeedOptions {

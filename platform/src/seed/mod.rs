@@ -10,6 +10,7 @@
 
 mod catalog;
 mod conversations;
+mod moderation;
 mod photos;
 mod reviews;
 
@@ -220,10 +221,16 @@ pub async fn seed(
         }
     }
     reviews::write(config, channel.clone(), &stays).await?;
+
+    progress.set_message("moderation");
+    if let Some((_, reported)) = listed.last() {
+        moderation::seed(channel.clone(), &accounts, &operator, &guests, reported).await?;
+    }
     progress.finish_with_message("done");
     Ok(SeedReport {
         listings: listed.len(),
-        accounts: 1 + HOSTS + AGENTS + GUESTS,
+        // The operator and the moderator, hosts, agents and guests.
+        accounts: 2 + HOSTS + AGENTS + GUESTS,
     })
 }
 

@@ -18,8 +18,8 @@ pub struct ModerationSettings {
     pub review_url: Option<String>,
     /// Content whose automatic score reaches this is held for review (1 to 1000).
     pub hold_threshold: i32,
-    /// The consumer group prefix: each producer's events are read as `<prefix>.<producer>-events`.
-    pub events_group_prefix: String,
+    /// The consumer group every producer's events are read as.
+    pub events_group: String,
 }
 
 impl Default for ModerationSettings {
@@ -28,7 +28,7 @@ impl Default for ModerationSettings {
             property_url: None,
             review_url: None,
             hold_threshold: 50,
-            events_group_prefix: "moderation".to_owned(),
+            events_group: "moderation.events".to_owned(),
         }
     }
 }

@@ -62,18 +62,17 @@ async fn assemble(mut host: ServiceHost, config: ModerationConfig) -> anyhow::Re
     let store = ModerationStore::new(db);
     host.relay_outbox().await?;
 
-    // One group per producer: each keeps its own position.
-    let handler = ModerationEvents {
-        hold_threshold: i64::from(settings.hold_threshold),
-    };
-    for source in SOURCES {
-        host.consume(
-            ConsumerConfig::new(format!("{}.{source}-events", settings.events_group_prefix)),
-            &[&topic_for(source)],
-            handler,
-        )
-        .await?;
-    }
+    // One group for every producer: it keeps a position per topic and partition all the same.
+    let topics: Vec<String> = SOURCES.iter().map(|source| topic_for(source)).collect();
+    let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
+    host.consume(
+        ConsumerConfig::new(settings.events_group.clone()),
+        &topics,
+        ModerationEvents {
+            hold_threshold: i64::from(settings.hold_threshold),
+        },
+    )
+    .await?;
 
     host.add_service(ModerationServiceServer::with_interceptor(
         ModerationHandlers::new(store, owners),
