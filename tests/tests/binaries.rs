@@ -18,6 +18,7 @@ const BINARIES: &[&str] = &[
     "estospaces-media",
     "estospaces-messaging",
     "estospaces-review",
+    "estospaces-moderation",
     "estospaces-gateway",
     "estospaces-events",
 ];

@@ -86,6 +86,7 @@ async fn on_postgres_and_kafka_every_acknowledged_booking_is_confirmed_and_captu
         "media",
         "messaging",
         "review",
+        "moderation",
     ] {
         let database = estospaces_testing::TestDatabase::postgres(&[])
             .await

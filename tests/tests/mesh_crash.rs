@@ -23,7 +23,7 @@ const BOOKINGS: usize = 40;
 
 /// The services, each its own binary `estospaces-<name>` with its own database, in the order
 /// they start: identity first, whose key set the others verify tokens with.
-const SERVICES: [&str; 10] = [
+const SERVICES: [&str; 11] = [
     "identity",
     "profile",
     "media",
@@ -34,6 +34,7 @@ const SERVICES: [&str; 10] = [
     "notification",
     "messaging",
     "review",
+    "moderation",
 ];
 
 /// When the victim dies.
@@ -152,6 +153,13 @@ impl Mesh {
                     "ESTOSPACES_REVIEW__PROPERTY_URL".to_owned(),
                     url("property"),
                 )),
+                "moderation" => env.extend([
+                    (
+                        "ESTOSPACES_MODERATION__PROPERTY_URL".to_owned(),
+                        url("property"),
+                    ),
+                    ("ESTOSPACES_MODERATION__REVIEW_URL".to_owned(), url("review")),
+                ]),
                 "notification" => env.push((
                     "ESTOSPACES_NOTIFICATION__PUBLIC_BASE_URL".to_owned(),
                     url("gateway"),

@@ -327,6 +327,15 @@ async fn seeding_twice_adds_nothing() {
         "{thread}"
     );
 
+    // The demo guest's report joined the open case again, not a second time.
+    let (status, reports) = tour.get("/v1/reports", Some(token)).await;
+    assert_eq!(status, 200, "{reports}");
+    assert_eq!(
+        reports["reports"].as_array().map_or(0, Vec::len),
+        1,
+        "{reports}"
+    );
+
     // The demo guest's review of a past stay was found again, not written twice.
     let (status, reviews) = tour
         .get(&format!("/v1/{user}/reviews?authored=true"), Some(token))

@@ -7,6 +7,7 @@
 mod helpers;
 
 mod admin;
+mod binary;
 mod checks;
 mod kafka;
 mod reports;
