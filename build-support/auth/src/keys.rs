@@ -147,11 +147,14 @@ pub struct UnsupportedKey {
     pub kid: String,
 }
 
-/// The public keys a verifier trusts, by key id. Cheap to clone; [`KeySet::replace`] swaps the
-/// keys for every clone at once, so a refresher can rotate them under running servers.
+/// The public keys a verifier trusts, by key id, and the accounts whose earlier tokens it no
+/// longer trusts (suspended or banned: user id -> the Unix second up to which their tokens are
+/// refused). Cheap to clone; [`KeySet::replace`] and [`KeySet::replace_revocations`] swap them
+/// for every clone at once, so a refresher can update them under running servers.
 #[derive(Clone, Default)]
 pub struct KeySet {
     keys: Arc<RwLock<HashMap<String, DecodingKey>>>,
+    revoked: Arc<RwLock<HashMap<String, u64>>>,
 }
 
 impl std::fmt::Debug for KeySet {
@@ -167,6 +170,34 @@ impl KeySet {
         let set = Self::default();
         set.replace(jwks)?;
         Ok(set)
+    }
+
+    /// Refuses, from now on, exactly the tokens these revocations name: `(user id, Unix second)`
+    /// refuses every token of the user issued at or before that second.
+    pub fn replace_revocations(&self, revocations: impl IntoIterator<Item = (String, u64)>) {
+        *self
+            .revoked
+            .write()
+            .unwrap_or_else(|poison| poison.into_inner()) = revocations.into_iter().collect();
+    }
+
+    /// Refuses `user`'s tokens issued at or before `second` too.
+    pub fn revoke(&self, user: &str, second: u64) {
+        let mut revoked = self
+            .revoked
+            .write()
+            .unwrap_or_else(|poison| poison.into_inner());
+        let entry = revoked.entry(user.to_owned()).or_default();
+        *entry = (*entry).max(second);
+    }
+
+    /// Whether a token of `user` issued at `issued_at` (Unix seconds) was revoked.
+    pub fn is_revoked(&self, user: &str, issued_at: u64) -> bool {
+        self.revoked
+            .read()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .get(user)
+            .is_some_and(|until| issued_at <= *until)
     }
 
     /// Trusts exactly `jwks` from now on; on error the previous keys stay.

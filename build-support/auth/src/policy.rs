@@ -24,6 +24,8 @@ pub enum Role {
     Host,
     Agent,
     Admin,
+    /// Works the moderation queue; cannot grant roles.
+    Moderator,
 }
 
 impl Role {
@@ -34,6 +36,7 @@ impl Role {
             Self::Host => "host",
             Self::Agent => "agent",
             Self::Admin => "admin",
+            Self::Moderator => "moderator",
         }
     }
 
@@ -44,6 +47,7 @@ impl Role {
             "host" => Some(Self::Host),
             "agent" => Some(Self::Agent),
             "admin" => Some(Self::Admin),
+            "moderator" => Some(Self::Moderator),
             _ => None,
         }
     }

@@ -24,6 +24,10 @@ use tonic::transport::Channel;
 /// The shortest time between two fetches.
 pub const MIN_FETCH_GAP: Duration = Duration::from_millis(500);
 
+/// How often identity's revocations are fetched: a suspended or banned account's tokens stop
+/// working everywhere within about this long.
+pub const REVOCATION_REFRESH: Duration = Duration::from_secs(2);
+
 /// Identity's key set, as this service trusts it.
 #[derive(Debug, Clone)]
 pub struct IdentityKeys {
@@ -114,8 +118,42 @@ impl IdentityKeys {
         Ok(())
     }
 
-    /// Fetches every `every`, for as long as the task runs.
+    /// Fetches identity's token revocations now and refuses exactly those.
+    pub async fn fetch_revocations(&self) -> anyhow::Result<()> {
+        let mut request = tonic::Request::new(identity::ListTokenRevocationsRequest {});
+        request.set_timeout(Duration::from_secs(5));
+        let revocations = self
+            .client
+            .clone()
+            .list_token_revocations(request)
+            .await
+            .context("calling identity ListTokenRevocations")?
+            .into_inner()
+            .revocations;
+        self.key_set
+            .replace_revocations(revocations.into_iter().filter_map(|revocation| {
+                let user = revocation.user.strip_prefix("users/")?.to_owned();
+                let second = u64::try_from(revocation.revoke_time?.seconds).ok()?;
+                Some((user, second))
+            }));
+        Ok(())
+    }
+
+    /// Fetches the key set every `every` and the revocations every [`REVOCATION_REFRESH`], for
+    /// as long as the task runs.
     pub async fn refresh_every(self, every: Duration) {
+        let revocations = self.clone();
+        tokio::join!(self.refresh_keys_every(every), async move {
+            loop {
+                if let Err(err) = revocations.fetch_revocations().await {
+                    tracing::debug!("fetching identity's token revocations: {err:#}");
+                }
+                tokio::time::sleep(REVOCATION_REFRESH).await;
+            }
+        });
+    }
+
+    async fn refresh_keys_every(&self, every: Duration) {
         loop {
             // Until a fetch succeeds, try again soon: every token is refused meanwhile.
             let pause = match self.fetch().await {

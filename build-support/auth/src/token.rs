@@ -87,6 +87,8 @@ pub enum AuthError {
     Expired,
     #[error("the token was issued by someone else or for someone else")]
     WrongIssuerOrAudience,
+    #[error("the account's tokens were revoked (a suspension or a ban)")]
+    Revoked,
 }
 
 impl AuthError {
@@ -99,6 +101,7 @@ impl AuthError {
             Self::BadSignature => "TOKEN_SIGNATURE_INVALID",
             Self::Expired => "TOKEN_EXPIRED",
             Self::WrongIssuerOrAudience => "TOKEN_NOT_FOR_THIS_SERVICE",
+            Self::Revoked => "TOKEN_REVOKED",
         }
     }
 }
@@ -143,6 +146,9 @@ impl TokenVerifier {
                 _ => AuthError::Malformed,
             },
         )?;
+        if self.keys.is_revoked(&data.claims.sub, data.claims.iat) {
+            return Err(AuthError::Revoked);
+        }
         Ok(Caller {
             user_id: data.claims.sub,
             roles: data.claims.roles,
@@ -192,6 +198,27 @@ mod tests {
         let caller = verifier.verify(&issued.token).expect("valid token");
         assert_eq!(caller.user_id, "user-1");
         assert_eq!(caller.roles, [Role::Guest, Role::Host]);
+    }
+
+    #[test]
+    fn a_token_issued_before_its_accounts_revocation_is_refused_and_a_later_one_accepted() {
+        let key = SigningKey::generate();
+        let keys = KeySet::new(&[key.public_jwk().clone()]).expect("Ed25519 key");
+        let issuer = TokenIssuer::new(key, ISSUER, AUDIENCE, Duration::from_secs(900));
+        let verifier = TokenVerifier::new(keys.clone(), ISSUER, AUDIENCE);
+        let now = SystemTime::now();
+        let second = now.duration_since(UNIX_EPOCH).expect("after 1970").as_secs();
+        let before = issuer.issue_at("u1", &[Role::Guest], now).token;
+        let other = issuer.issue_at("u2", &[Role::Guest], now).token;
+        keys.revoke("u1", second);
+        assert_eq!(verifier.verify(&before), Err(AuthError::Revoked));
+        assert!(verifier.verify(&other).is_ok(), "other accounts are untouched");
+        let after = issuer
+            .issue_at("u1", &[Role::Guest], now + Duration::from_secs(1))
+            .token;
+        assert!(verifier.verify(&after).is_ok(), "a token issued after the revocation");
+        keys.replace_revocations([]);
+        assert!(verifier.verify(&before).is_ok(), "lifted");
     }
 
     #[test]

@@ -28,7 +28,7 @@ pub async fn grant_admin(config: &IdentityConfig, email: &str) -> anyhow::Result
         .await?
         .with_context(|| format!("no account is registered with {}", email.as_str()))?;
     let (user, emitted) = store
-        .grant_role(user.id, Role::Admin, SystemTime::now())
+        .grant_role(user.id, Role::Admin, "", SystemTime::now())
         .await?;
     tracing::info!(user = %user.id, events = emitted.events().len(), "granted admin from the command line");
     Ok(user)

@@ -21,7 +21,8 @@ use prost_types::Timestamp;
 use sqlx::AnyConnection;
 
 use crate::domain::UserId;
-use crate::service::role_to_proto;
+use crate::service::{role_to_proto, state_to_proto};
+use crate::store::AccountState;
 
 /// One event, by type. The two mail events hold the raw token in memory only.
 #[derive(Clone, PartialEq)]
@@ -33,6 +34,7 @@ pub enum IdentityEvent {
     UserDeleted(pb::UserDeleted),
     SignedIn(pb::SignedIn),
     MfaChanged(pb::MfaChanged),
+    UserStateChanged(pb::UserStateChanged),
 }
 
 /// A one-time token on its way to its owner's mailbox.
@@ -65,6 +67,7 @@ impl IdentityEvent {
             Self::UserDeleted(_) => "identity.user_deleted",
             Self::SignedIn(_) => "identity.signed_in",
             Self::MfaChanged(_) => "identity.mfa_changed",
+            Self::UserStateChanged(_) => "identity.user_state_changed",
         }
     }
 
@@ -98,6 +101,7 @@ impl IdentityEvent {
             Self::UserDeleted(payload) => NewEvent::new(event_type, "user", key, payload),
             Self::SignedIn(payload) => NewEvent::new(event_type, "user", key, payload),
             Self::MfaChanged(payload) => NewEvent::new(event_type, "user", key, payload),
+            Self::UserStateChanged(payload) => NewEvent::new(event_type, "user", key, payload),
         }
     }
 
@@ -122,6 +126,7 @@ impl IdentityEvent {
             Self::UserDeleted(event) => &event.user,
             Self::SignedIn(event) => &event.user,
             Self::MfaChanged(event) => &event.user,
+            Self::UserStateChanged(event) => &event.user,
         }
     }
 }
@@ -222,11 +227,45 @@ pub fn password_reset_requested(
 }
 
 /// `identity.roles_changed`, with every role held after the change.
-pub fn roles_changed(user: UserId, now_held: &[Role], changed_at: SystemTime) -> IdentityEvent {
+/// `actor` is the admin's user id, empty for the bootstrap admin.
+pub fn roles_changed(
+    user: UserId,
+    now_held: &[Role],
+    actor: &str,
+    changed_at: SystemTime,
+) -> IdentityEvent {
     IdentityEvent::RolesChanged(pb::RolesChanged {
         user: user.name(),
         roles: roles(now_held),
         change_time: timestamp(changed_at),
+        actor: if actor.is_empty() {
+            String::new()
+        } else {
+            format!("users/{actor}")
+        },
+    })
+}
+
+/// `identity.user_state_changed`: `actor` suspended, banned or reinstated `user`.
+pub fn user_state_changed(
+    user: UserId,
+    before: AccountState,
+    after: AccountState,
+    actor: UserId,
+    reason: &str,
+    at: SystemTime,
+) -> IdentityEvent {
+    IdentityEvent::UserStateChanged(pb::UserStateChanged {
+        user: user.name(),
+        previous_state: state_to_proto(before) as i32,
+        state: state_to_proto(after) as i32,
+        suspend_end_time: match after {
+            AccountState::Suspended { until } => timestamp(until),
+            _ => None,
+        },
+        actor: actor.name(),
+        reason: reason.to_owned(),
+        change_time: timestamp(at),
     })
 }
 
@@ -311,7 +350,7 @@ mod tests {
     fn roles_changed_lists_every_role_held_and_user_deleted_names_the_account() {
         let user = UserId::new();
         let IdentityEvent::RolesChanged(changed) =
-            roles_changed(user, &[Role::Guest, Role::Host], at(7))
+            roles_changed(user, &[Role::Guest, Role::Host], "", at(7))
         else {
             panic!("wrong event");
         };

@@ -19,8 +19,8 @@ use crate::events::{Emitted, IdentityEvent};
 use crate::keys::{self, KeyRing};
 use crate::secrets::{self, OpaqueToken};
 use crate::store::{
-    IdentityStore, NewToken, RefreshOutcome, SessionMeta, SessionRecord, StoreError, ThrottleRule,
-    UserRecord,
+    AccountState, IdentityStore, NewToken, RefreshOutcome, SessionMeta, SessionRecord,
+    StoreError, ThrottleRule, UserFilter, UserRecord,
 };
 use crate::{mfa, password};
 
@@ -272,6 +272,75 @@ impl IdentityHandlers {
             session: session.id.name(user.id),
         }
     }
+
+    /// Suspends, bans or reinstates the account `name` for the staff member calling, refusing
+    /// to act on oneself or an admin; the account after.
+    async fn change_state<T>(
+        &self,
+        request: &Request<T>,
+        name: &str,
+        state: AccountState,
+        reason: &str,
+    ) -> Result<pb::User, ApiError> {
+        let caller = staff(request)?;
+        let id = parse_user("name", name)?;
+        if caller.user_id == id.to_string() {
+            return Err(ApiError::permission_denied(DOMAIN, "not:self"));
+        }
+        let actor = UserId::parse(&caller.user_id)
+            .map_err(|_| ApiError::permission_denied(DOMAIN, "user"))?;
+        let reason = reason_text(reason)?;
+        let target = self
+            .store
+            .find_user(id)
+            .await
+            .map_err(storage_error)?
+            .ok_or_else(|| ApiError::not_found(DOMAIN, &id.name()))?;
+        if target.roles.contains(&Role::Admin) {
+            return Err(ApiError::permission_denied(DOMAIN, "not:admin"));
+        }
+        // Lifting a ban is for admins only.
+        if state == AccountState::Active
+            && target.state == AccountState::Banned
+            && !caller.is_admin()
+        {
+            return Err(ApiError::permission_denied(DOMAIN, "role:admin"));
+        }
+        let now = SystemTime::now();
+        let (_, after, emitted) = self
+            .store
+            .set_state(id, state, actor, &reason, now)
+            .await
+            .map_err(|err| match err {
+                StoreError::UserNotFound => ApiError::not_found(DOMAIN, &id.name()),
+                other => storage_error(other),
+            })?;
+        self.deliver(&emitted);
+        if state != AccountState::Active {
+            // This service refuses the tokens at once; the others within a poll of
+            // ListTokenRevocations.
+            self.key_set.revoke(&id.to_string(), unix_seconds(now));
+        }
+        tracing::info!(user = %id, actor = %caller.user_id, state = ?after.state, "account state changed");
+        Ok(to_proto(&after))
+    }
+
+    /// Loads the recent revocations into this service's own key set (other replicas' too).
+    pub async fn load_revocations(&self) -> Result<(), StoreError> {
+        let since = SystemTime::now() - self.settings.access_token_ttl;
+        let revocations = self.store.revocations(since).await?;
+        self.key_set.replace_revocations(
+            revocations
+                .into_iter()
+                .map(|(id, at)| (id.to_string(), unix_seconds(at))),
+        );
+        Ok(())
+    }
+}
+
+fn unix_seconds(time: SystemTime) -> u64 {
+    time.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// A new one-time token and when it expires.
@@ -355,6 +424,12 @@ fn to_proto(user: &UserRecord) -> pb::User {
         email_verified: user.email_verified,
         create_time: Some(Timestamp::from(user.created_at)),
         mfa_enabled: user.mfa_enabled,
+        state: state_to_proto(user.state) as i32,
+        suspend_end_time: match user.state {
+            AccountState::Suspended { until } => Some(Timestamp::from(until)),
+            _ => None,
+        },
+        state_reason: user.state_reason.clone(),
     }
 }
 
@@ -376,7 +451,62 @@ pub fn role_to_proto(role: Role) -> pb::Role {
         Role::Host => pb::Role::Host,
         Role::Agent => pb::Role::Agent,
         Role::Admin => pb::Role::Admin,
+        Role::Moderator => pb::Role::Moderator,
     }
+}
+
+/// The protobuf form of an account's state.
+pub fn state_to_proto(state: AccountState) -> pb::user::State {
+    match state {
+        AccountState::Active => pb::user::State::Active,
+        AccountState::Suspended { .. } => pb::user::State::Suspended,
+        AccountState::Banned => pb::user::State::Banned,
+    }
+}
+
+/// Refuses sign-in and refresh to a suspended or banned account, saying until when.
+fn refuse_if_barred(user: &UserRecord) -> Result<(), ApiError> {
+    match user.state {
+        AccountState::Active => Ok(()),
+        AccountState::Suspended { until } => Err(ApiError::new(
+            tonic::Code::PermissionDenied,
+            DOMAIN,
+            "ACCOUNT_SUSPENDED",
+            format!("the account is suspended: {}", user.state_reason),
+        )
+        .with_metadata("suspend_end_time", &Timestamp::from(until).to_string())),
+        AccountState::Banned => Err(ApiError::new(
+            tonic::Code::PermissionDenied,
+            DOMAIN,
+            "ACCOUNT_BANNED",
+            format!("the account is banned: {}", user.state_reason),
+        )),
+    }
+}
+
+/// Admins and moderators.
+fn staff<T>(request: &Request<T>) -> Result<&Caller, ApiError> {
+    let caller = policy::authenticated(request)?;
+    if caller.is_admin() || caller.has_role(Role::Moderator) {
+        Ok(caller)
+    } else {
+        Err(ApiError::permission_denied(DOMAIN, "role:moderator"))
+    }
+}
+
+fn reason_text(reason: &str) -> Result<String, ApiError> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 1_000 {
+        return Err(ApiError::invalid_argument(
+            DOMAIN,
+            vec![violation("reason", "1 to 1,000 characters")],
+        ));
+    }
+    Ok(reason.to_owned())
+}
+
+fn invalid(field: &str, why: &str) -> ApiError {
+    ApiError::invalid_argument(DOMAIN, vec![violation(field, why)])
 }
 
 fn role_from_proto(role: i32) -> Result<Role, ApiError> {
@@ -385,6 +515,7 @@ fn role_from_proto(role: i32) -> Result<Role, ApiError> {
         Ok(pb::Role::Host) => Ok(Role::Host),
         Ok(pb::Role::Agent) => Ok(Role::Agent),
         Ok(pb::Role::Admin) => Ok(Role::Admin),
+        Ok(pb::Role::Moderator) => Ok(Role::Moderator),
         Ok(pb::Role::Unspecified) | Err(_) => Err(ApiError::invalid_argument(
             DOMAIN,
             vec![violation(
@@ -470,6 +601,8 @@ impl IdentityService for IdentityHandlers {
             self.record_failure(&throttle).await?;
             return Err(ApiError::unauthenticated(DOMAIN, "INVALID_CREDENTIALS").into());
         };
+        // Only with the right password: the refusal must not tell strangers about the account.
+        refuse_if_barred(&user)?;
 
         // With a second factor, the count is cleared only once that factor is right too: a
         // known password must not reset the budget for guessing codes.
@@ -533,6 +666,7 @@ impl IdentityService for IdentityHandlers {
             .ok_or_else(mfa_challenge_invalid)?;
         let throttle = ThrottleKeys::new(&user.email, &meta);
         self.refuse_if_throttled(&throttle).await?;
+        refuse_if_barred(&user)?;
 
         if !self
             .second_factor_accepted(user.id, &request.code, &throttle)
@@ -582,6 +716,7 @@ impl IdentityService for IdentityHandlers {
             .await
             .map_err(storage_error)?
             .ok_or_else(|| ApiError::unauthenticated(DOMAIN, "REFRESH_TOKEN_INVALID"))?;
+        refuse_if_barred(&user)?;
         let tokens = self.tokens(&user, &session, next);
         Ok(Response::new(pb::RefreshSessionResponse {
             user: tokens.user,
@@ -691,7 +826,7 @@ impl IdentityService for IdentityHandlers {
 
         let (user, emitted) = self
             .store
-            .grant_role(id, role, SystemTime::now())
+            .grant_role(id, role, &admin, SystemTime::now())
             .await
             .map_err(|err| match err {
                 StoreError::UserNotFound => ApiError::not_found(DOMAIN, &id.name()),
@@ -721,7 +856,7 @@ impl IdentityService for IdentityHandlers {
 
         let (user, emitted) = self
             .store
-            .revoke_role(id, role, SystemTime::now())
+            .revoke_role(id, role, &admin, SystemTime::now())
             .await
             .map_err(|err| match err {
                 StoreError::UserNotFound => ApiError::not_found(DOMAIN, &id.name()),
@@ -964,6 +1099,140 @@ impl IdentityService for IdentityHandlers {
         self.store.disable_mfa(id).await.map_err(storage_error)?;
         tracing::info!(user = %id, "second factor removed");
         Ok(Response::new(pb::DisableMfaResponse {}))
+    }
+
+    async fn list_users(
+        &self,
+        request: Request<pb::ListUsersRequest>,
+    ) -> Result<Response<pb::ListUsersResponse>, Status> {
+        staff(&request)?;
+        let m = request.get_ref();
+        let limit = match m.page_size {
+            0 => 50,
+            n if n < 0 => return Err(invalid("page_size", "must not be negative").into()),
+            n => i64::from(n.min(100)),
+        };
+        let after = if m.page_token.is_empty() {
+            None
+        } else {
+            let (at, id) = m
+                .page_token
+                .split_once('.')
+                .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, UserId::parse(id).ok()?)))
+                .ok_or_else(|| invalid("page_token", "not a token this list returned"))?;
+            Some((at, id.to_string()))
+        };
+        let role = match m.role {
+            0 => None,
+            role => Some(role_from_proto(role)?),
+        };
+        let state = match pb::user::State::try_from(m.state) {
+            Ok(pb::user::State::Unspecified) => None,
+            Ok(pb::user::State::Active) => Some("active"),
+            Ok(pb::user::State::Suspended) => Some("suspended"),
+            Ok(pb::user::State::Banned) => Some("banned"),
+            Err(_) => return Err(invalid("state", "not an account state").into()),
+        };
+        let time = |field: &str, t: Option<&Timestamp>| {
+            t.map(|t| SystemTime::try_from(*t).map_err(|_| invalid(field, "not a valid time")))
+                .transpose()
+        };
+        let query = m.query.trim().to_lowercase();
+        if query.chars().count() > 320 {
+            return Err(invalid("query", "at most 320 characters").into());
+        }
+        let filter = UserFilter {
+            query,
+            role,
+            state,
+            created_after: time("create_time_after", m.create_time_after.as_ref())?,
+            created_before: time("create_time_before", m.create_time_before.as_ref())?,
+        };
+        let mut users = self
+            .store
+            .list_users(&filter, after, limit)
+            .await
+            .map_err(storage_error)?;
+        let next_page_token = if users.len() > usize::try_from(limit).unwrap_or(100) {
+            users.truncate(usize::try_from(limit).unwrap_or(100));
+            users.last().map_or_else(String::new, |last| {
+                format!("{}.{}", estospaces_storage::unix_micros(last.created_at), last.id)
+            })
+        } else {
+            String::new()
+        };
+        Ok(Response::new(pb::ListUsersResponse {
+            users: users.iter().map(to_proto).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn suspend_user(
+        &self,
+        request: Request<pb::SuspendUserRequest>,
+    ) -> Result<Response<pb::SuspendUserResponse>, Status> {
+        staff(&request)?;
+        let m = request.get_ref();
+        let now = SystemTime::now();
+        let until = m
+            .end_time
+            .and_then(|t| SystemTime::try_from(t).ok())
+            .filter(|until| {
+                *until > now && *until <= now + std::time::Duration::from_secs(366 * 86_400)
+            })
+            .ok_or_else(|| invalid("end_time", "in the future, at most a year away"))?;
+        let user = self
+            .change_state(
+                &request,
+                &m.name,
+                AccountState::Suspended { until },
+                &m.reason,
+            )
+            .await?;
+        Ok(Response::new(pb::SuspendUserResponse { user: Some(user) }))
+    }
+
+    async fn ban_user(
+        &self,
+        request: Request<pb::BanUserRequest>,
+    ) -> Result<Response<pb::BanUserResponse>, Status> {
+        let m = request.get_ref();
+        let user = self
+            .change_state(&request, &m.name, AccountState::Banned, &m.reason)
+            .await?;
+        Ok(Response::new(pb::BanUserResponse { user: Some(user) }))
+    }
+
+    async fn reinstate_user(
+        &self,
+        request: Request<pb::ReinstateUserRequest>,
+    ) -> Result<Response<pb::ReinstateUserResponse>, Status> {
+        let m = request.get_ref();
+        let user = self
+            .change_state(&request, &m.name, AccountState::Active, &m.reason)
+            .await?;
+        Ok(Response::new(pb::ReinstateUserResponse { user: Some(user) }))
+    }
+
+    async fn list_token_revocations(
+        &self,
+        _request: Request<pb::ListTokenRevocationsRequest>,
+    ) -> Result<Response<pb::ListTokenRevocationsResponse>, Status> {
+        // Public, like the key set: verifiers everywhere poll it. Older revocations are left
+        // out: every token they covered has expired.
+        let since = SystemTime::now() - self.settings.access_token_ttl;
+        let revocations = self
+            .store
+            .revocations(since)
+            .await
+            .map_err(storage_error)?
+            .into_iter()
+            .map(|(id, at)| pb::TokenRevocation {
+                user: id.name(),
+                revoke_time: Some(Timestamp::from(at)),
+            })
+            .collect();
+        Ok(Response::new(pb::ListTokenRevocationsResponse { revocations }))
     }
 
     async fn get_jwks(

@@ -62,6 +62,7 @@ pub async fn build_with_delivery(
         delivery,
     )?;
     host.task("purge", purge_expired(store.clone(), throttle_window));
+    host.task("token revocations", load_revocations(handlers.clone()));
     host.task(
         "signing key reload",
         refresh_keys(store, handlers.clone(), key_refresh_interval, retention),
@@ -91,6 +92,17 @@ async fn refresh_keys(
             Ok(None) => tracing::warn!("no signing key in the store"),
             Err(err) => tracing::warn!("refreshing signing keys: {err:#}"),
         }
+    }
+}
+
+/// Keeps this service's own verifier refusing what every replica revoked, as the other
+/// services' verifiers do through `ListTokenRevocations`.
+async fn load_revocations(handlers: IdentityHandlers) {
+    loop {
+        if let Err(err) = handlers.load_revocations().await {
+            tracing::warn!("loading token revocations: {err:#}");
+        }
+        tokio::time::sleep(estospaces_auth::remote::REVOCATION_REFRESH).await;
     }
 }
 

@@ -45,6 +45,47 @@ pub struct UserRecord {
     pub email_verified: bool,
     pub mfa_enabled: bool,
     pub created_at: SystemTime,
+    pub state: AccountState,
+    pub state_reason: String,
+}
+
+/// Whether an account may sign in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountState {
+    Active,
+    Suspended { until: SystemTime },
+    Banned,
+}
+
+impl AccountState {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Suspended { .. } => "suspended",
+            Self::Banned => "banned",
+        }
+    }
+
+    /// The state as read at `now`: a suspension whose end passed is over.
+    fn read(name: &str, until: Option<i64>, now: SystemTime) -> Self {
+        match (name, until.map(from_unix_micros)) {
+            ("banned", _) => Self::Banned,
+            ("suspended", Some(until)) if until > now => Self::Suspended { until },
+            _ => Self::Active,
+        }
+    }
+}
+
+/// Which accounts `ListUsers` returns.
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    /// Text the email contains, lower-case.
+    pub query: String,
+    pub role: Option<Role>,
+    /// `active`, `suspended` or `banned`.
+    pub state: Option<&'static str>,
+    pub created_after: Option<SystemTime>,
+    pub created_before: Option<SystemTime>,
 }
 
 /// A token to store by its digest, with its raw value for the event that delivers it.
@@ -83,7 +124,7 @@ pub struct IdentityStore {
 }
 
 const USER_COLUMNS: &str = "u.id, u.email, u.password_hash, u.email_verified_at, u.created_at, \
-     m.confirmed_at AS mfa_confirmed_at \
+     u.state, u.suspended_until, u.state_reason, m.confirmed_at AS mfa_confirmed_at \
      FROM users u LEFT JOIN mfa_factors m ON m.user_id = u.id";
 
 impl IdentityStore {
@@ -157,6 +198,8 @@ impl IdentityStore {
             email_verified: false,
             mfa_enabled: false,
             created_at: from_unix_micros(created_at),
+            state: AccountState::Active,
+            state_reason: String::new(),
         };
         Ok((user, emitted))
     }
@@ -203,6 +246,7 @@ impl IdentityStore {
         &self,
         id: UserId,
         role: Role,
+        actor: &str,
         now: SystemTime,
     ) -> Result<(UserRecord, Emitted), StoreError> {
         let mut emitted = Emitted::default();
@@ -215,7 +259,7 @@ impl IdentityStore {
                 .await?
                 .ok_or(StoreError::UserNotFound)?;
             emitted
-                .record(&mut tx, events::roles_changed(id, &user.roles, now))
+                .record(&mut tx, events::roles_changed(id, &user.roles, actor, now))
                 .await?;
         }
         let user = find_user_in(&mut tx, id)
@@ -230,6 +274,7 @@ impl IdentityStore {
         &self,
         id: UserId,
         role: Role,
+        actor: &str,
         now: SystemTime,
     ) -> Result<(UserRecord, Emitted), StoreError> {
         let mut emitted = Emitted::default();
@@ -247,11 +292,142 @@ impl IdentityStore {
             .ok_or(StoreError::UserNotFound)?;
         if revoked.rows_affected() > 0 {
             emitted
-                .record(&mut tx, events::roles_changed(id, &user.roles, now))
+                .record(&mut tx, events::roles_changed(id, &user.roles, actor, now))
                 .await?;
         }
         tx.commit().await?;
         Ok((user, emitted))
+    }
+
+    /// Suspends (until `state`'s end), bans or reinstates an account, as `actor` for `reason`.
+    /// A suspension or a ban revokes every session and every access token issued until now, in
+    /// the same transaction as its `identity.user_state_changed` event. The account before and
+    /// after.
+    pub async fn set_state(
+        &self,
+        id: UserId,
+        state: AccountState,
+        actor: UserId,
+        reason: &str,
+        now: SystemTime,
+    ) -> Result<(UserRecord, UserRecord, Emitted), StoreError> {
+        let mut emitted = Emitted::default();
+        let mut tx = self.db.begin().await?;
+        let before = find_user_in(&mut tx, id)
+            .await?
+            .ok_or(StoreError::UserNotFound)?;
+        let until = match state {
+            AccountState::Suspended { until } => Some(unix_micros(until)),
+            _ => None,
+        };
+        let revokes = state != AccountState::Active;
+        sqlx::query(
+            "UPDATE users SET state = $2, suspended_until = $3, state_reason = $4, \
+             tokens_revoked_at = CASE WHEN $5 = 1 THEN $6 ELSE tokens_revoked_at END \
+             WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .bind(state.as_str())
+        .bind(until)
+        .bind(reason)
+        .bind(i64::from(revokes))
+        .bind(unix_micros(now))
+        .execute(&mut *tx)
+        .await?;
+        if revokes {
+            sqlx::query(
+                "UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+            )
+            .bind(id.to_string())
+            .bind(unix_micros(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        let after = find_user_in(&mut tx, id)
+            .await?
+            .ok_or(StoreError::UserNotFound)?;
+        emitted
+            .record(
+                &mut tx,
+                events::user_state_changed(id, before.state, state, actor, reason, now),
+            )
+            .await?;
+        tx.commit().await?;
+        Ok((before, after, emitted))
+    }
+
+    /// Accounts matching `filter`, newest first, after `(created_at micros, id)`.
+    pub async fn list_users(
+        &self,
+        filter: &UserFilter,
+        after: Option<(i64, String)>,
+        limit: i64,
+    ) -> Result<Vec<UserRecord>, StoreError> {
+        let (at, after_id) = after.unwrap_or((i64::MAX, String::new()));
+        let now = unix_micros(SystemTime::now());
+        // A suspension whose end passed counts as active.
+        let sql = format!(
+            "SELECT {USER_COLUMNS} WHERE ($1 = '' OR LOWER(u.email) LIKE $1) \
+             AND ($2 = '' OR EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role = $2)) \
+             AND ($3 = '' \
+                  OR ($3 = 'banned' AND u.state = 'banned') \
+                  OR ($3 = 'suspended' AND u.state = 'suspended' AND u.suspended_until > $4) \
+                  OR ($3 = 'active' AND (u.state = 'active' OR (u.state = 'suspended' AND u.suspended_until <= $4)))) \
+             AND u.created_at >= $5 AND u.created_at < $6 \
+             AND (u.created_at < $7 OR (u.created_at = $7 AND ($8 = '' OR u.id < $8))) \
+             ORDER BY u.created_at DESC, u.id DESC LIMIT $9"
+        );
+        let pattern = if filter.query.is_empty() {
+            String::new()
+        } else {
+            let escaped: String = filter
+                .query
+                .chars()
+                .filter(|c| !matches!(c, '%' | '_' | '\\'))
+                .collect();
+            format!("%{escaped}%")
+        };
+        let rows = sqlx::query(&sql)
+            .bind(pattern)
+            .bind(filter.role.map_or("", Role::as_str))
+            .bind(filter.state.unwrap_or(""))
+            .bind(now)
+            .bind(filter.created_after.map_or(i64::MIN, unix_micros))
+            .bind(filter.created_before.map_or(i64::MAX, unix_micros))
+            .bind(at)
+            .bind(after_id)
+            .bind(limit + 1)
+            .fetch_all(self.db.pool())
+            .await?;
+        let mut conn = self.db.pool().acquire().await?;
+        let mut users = Vec::with_capacity(rows.len());
+        for row in rows {
+            if let Some(user) = user_with_roles(&mut conn, Some(row)).await? {
+                users.push(user);
+            }
+        }
+        Ok(users)
+    }
+
+    /// Accounts whose tokens were revoked since `since`, with when.
+    pub async fn revocations(
+        &self,
+        since: SystemTime,
+    ) -> Result<Vec<(UserId, SystemTime)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, tokens_revoked_at FROM users WHERE tokens_revoked_at >= $1 \
+             ORDER BY tokens_revoked_at",
+        )
+        .bind(unix_micros(since))
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let id: String = row.try_get("id")?;
+                let id = UserId::parse(&id).map_err(|err| sqlx::Error::Decode(Box::new(err)))?;
+                Ok((id, from_unix_micros(row.try_get("tokens_revoked_at")?)))
+            })
+            .collect()
     }
 }
 
@@ -310,5 +486,11 @@ async fn user_with_roles(
         email_verified: verified_at.is_some(),
         mfa_enabled: mfa_confirmed_at.is_some(),
         created_at: from_unix_micros(row.try_get("created_at")?),
+        state: AccountState::read(
+            &row.try_get::<String, _>("state")?,
+            row.try_get("suspended_until")?,
+            SystemTime::now(),
+        ),
+        state_reason: row.try_get("state_reason")?,
     }))
 }

@@ -129,7 +129,7 @@ impl IdentityStore {
                 .ok_or(StoreError::UserNotFound)?;
             tracing::info!(user = %id, "bootstrap admin verified their email: granted admin");
             emitted
-                .record(&mut tx, events::roles_changed(id, &user.roles, now))
+                .record(&mut tx, events::roles_changed(id, &user.roles, "", now))
                 .await?;
         }
         tx.commit().await?;

@@ -40,12 +40,12 @@ on_both_backends! {
         let IdentityEvent::EmailVerificationRequested(mail) = &registered.events()[1] else { panic!("wrong event") };
         assert_eq!(mail.token, token.expose(), "the raw token travels in the event");
 
-        let (_, granted) = store.grant_role(user.id, Role::Host, now).await.expect("granted");
+        let (_, granted) = store.grant_role(user.id, Role::Host, "", now).await.expect("granted");
         let IdentityEvent::RolesChanged(changed) = &granted.events()[0] else { panic!("wrong event") };
         assert_eq!(changed.roles.len(), 2);
-        let (_, again) = store.grant_role(user.id, Role::Host, now).await.expect("no-op");
+        let (_, again) = store.grant_role(user.id, Role::Host, "", now).await.expect("no-op");
         assert!(again.events().is_empty());
-        let (_, revoked) = store.revoke_role(user.id, Role::Host, now).await.expect("revoked");
+        let (_, revoked) = store.revoke_role(user.id, Role::Host, "", now).await.expect("revoked");
         assert_eq!(types(revoked.events()), ["identity.roles_changed"]);
 
         let deleted = store.delete_user(user.id, now).await.expect("deleted");

@@ -15,5 +15,6 @@ mod register;
 mod roles;
 mod server;
 mod sessions;
+mod suspensions;
 mod throttle;
 mod verification;
