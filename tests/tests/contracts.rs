@@ -68,6 +68,34 @@ fn every_rpc_has_an_http_binding_for_the_gateway() {
 }
 
 #[test]
+fn no_two_rpcs_share_a_route() {
+    // The gateway routes by verb and path: a second binding of a route would send one service's
+    // calls to another (two services' `POST /v1/reports`).
+    let pool = pool();
+    let http = pool
+        .get_extension_by_name("google.api.http")
+        .expect("google/api/annotations.proto is compiled in");
+    let mut seen = std::collections::BTreeMap::new();
+    for method in our_methods(&pool) {
+        let options = method.options();
+        let rule = options.get_extension(&http);
+        let Value::Message(rule) = rule.as_ref() else {
+            continue;
+        };
+        for verb in ["get", "put", "post", "delete", "patch"] {
+            if let Some(Value::String(path)) = rule.get_field_by_name(verb).as_deref()
+                && !path.is_empty()
+            {
+                let route = format!("{} {path}", verb.to_uppercase());
+                if let Some(other) = seen.insert(route.clone(), method.full_name().to_owned()) {
+                    panic!("{route} is bound by both {other} and {}", method.full_name());
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn every_rpc_is_documented() {
     let pool = pool();
     for method in our_methods(&pool) {

@@ -49,7 +49,7 @@ async fn me(tour: &Tour, email: &str, password: &str) -> (String, String) {
 async fn report(tour: &Tour, token: &str, target: &str, reason: &str) -> String {
     let (status, made) = tour
         .post(
-            "/v1/reports",
+            "/v1/moderationReports",
             Some(token),
             json!({"target": target, "reason": reason, "details": "Seen in the app."}),
         )

@@ -328,7 +328,7 @@ async fn seeding_twice_adds_nothing() {
     );
 
     // The demo guest's report joined the open case again, not a second time.
-    let (status, reports) = tour.get("/v1/reports", Some(token)).await;
+    let (status, reports) = tour.get("/v1/moderationReports", Some(token)).await;
     assert_eq!(status, 200, "{reports}");
     assert_eq!(
         reports["reports"].as_array().map_or(0, Vec::len),

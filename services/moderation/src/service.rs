@@ -365,7 +365,7 @@ impl pb::moderation_service_server::ModerationService for ModerationHandlers {
         request: Request<pb::GetReportRequest>,
     ) -> Result<Response<pb::GetReportResponse>, Status> {
         let caller = policy::authenticated(&request)?;
-        let id = resource_id("name", &request.get_ref().name, "reports")?;
+        let id = resource_id("name", &request.get_ref().name, "moderationReports")?;
         let report = self.store.report(&id).await.map_err(db)?;
         match report {
             Some(report) if is_staff(caller) || report.reporter == caller.user_id => {

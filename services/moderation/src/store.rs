@@ -142,7 +142,7 @@ impl ReportRecord {
 
     pub fn proto(&self) -> pb::Report {
         pb::Report {
-            name: format!("reports/{}", self.id),
+            name: format!("moderationReports/{}", self.id),
             target: self.target.clone(),
             reason: domain::reason_from_name(&self.reason) as i32,
             details: self.details.clone(),

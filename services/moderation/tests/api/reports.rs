@@ -87,7 +87,7 @@ on_both_backends! {
         let missing = app
             .moderation
             .get_report(authorized(
-                pb::GetReportRequest { name: format!("reports/{}", uuid::Uuid::now_v7()) },
+                pb::GetReportRequest { name: format!("moderationReports/{}", uuid::Uuid::now_v7()) },
                 &stranger.token,
             ))
             .await
