@@ -88,7 +88,10 @@ fn no_two_rpcs_share_a_route() {
             {
                 let route = format!("{} {path}", verb.to_uppercase());
                 if let Some(other) = seen.insert(route.clone(), method.full_name().to_owned()) {
-                    panic!("{route} is bound by both {other} and {}", method.full_name());
+                    panic!(
+                        "{route} is bound by both {other} and {}",
+                        method.full_name()
+                    );
                 }
             }
         }

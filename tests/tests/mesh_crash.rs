@@ -158,7 +158,10 @@ impl Mesh {
                         "ESTOSPACES_MODERATION__PROPERTY_URL".to_owned(),
                         url("property"),
                     ),
-                    ("ESTOSPACES_MODERATION__REVIEW_URL".to_owned(), url("review")),
+                    (
+                        "ESTOSPACES_MODERATION__REVIEW_URL".to_owned(),
+                        url("review"),
+                    ),
                 ]),
                 "notification" => env.push((
                     "ESTOSPACES_NOTIFICATION__PUBLIC_BASE_URL".to_owned(),

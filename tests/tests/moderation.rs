@@ -115,7 +115,10 @@ async fn a_report_ends_in_a_ban_that_every_service_enforces_within_five_seconds_
     assert_eq!(status, 200, "{queue}");
     let seeded = &queue["cases"][0];
     assert_eq!(seeded["reportCount"], 2, "{queue}");
-    assert_eq!(seeded["priority"], 75, "a scam (70) and a second report: {queue}");
+    assert_eq!(
+        seeded["priority"], 75,
+        "a scam (70) and a second report: {queue}"
+    );
 
     // A guest reports an abusive account.
     let reporter = tour.sign_up("rita@example.com").await;
@@ -130,7 +133,11 @@ async fn a_report_ends_in_a_ban_that_every_service_enforces_within_five_seconds_
 
     // A guest cannot work the queue; a moderator cannot grant roles.
     let (status, _) = tour
-        .post(&format!("/v1/{case}:decide"), Some(&reporter), json!({"decision": "DECISION_BAN_USER", "reason": "x"}))
+        .post(
+            &format!("/v1/{case}:decide"),
+            Some(&reporter),
+            json!({"decision": "DECISION_BAN_USER", "reason": "x"}),
+        )
         .await;
     assert_eq!(status, 403);
     let (status, _) = tour
@@ -191,7 +198,9 @@ async fn a_report_ends_in_a_ban_that_every_service_enforces_within_five_seconds_
     assert_eq!(status, 403);
     let mut actions = Vec::new();
     for _ in 0..100 {
-        let (status, trail) = tour.get("/v1/auditEntries?pageSize=100", Some(&operator)).await;
+        let (status, trail) = tour
+            .get("/v1/auditEntries?pageSize=100", Some(&operator))
+            .await;
         assert_eq!(status, 200, "{trail}");
         actions = trail["auditEntries"]
             .as_array()
@@ -210,17 +219,30 @@ async fn a_report_ends_in_a_ban_that_every_service_enforces_within_five_seconds_
         "moderation.assign_case",
         "identity.change_roles",
     ] {
-        assert!(actions.iter().any(|a| a == action), "{action} in {actions:?}");
+        assert!(
+            actions.iter().any(|a| a == action),
+            "{action} in {actions:?}"
+        );
     }
     // No route changes or removes an entry.
     let (status, _) = tour
-        .call(reqwest::Method::DELETE, "/v1/auditEntries", Some(&operator), None)
+        .call(
+            reqwest::Method::DELETE,
+            "/v1/auditEntries",
+            Some(&operator),
+            None,
+        )
         .await;
     assert!(status == 404 || status == 405, "no delete: {status}");
 
     let (status, metrics) = tour.get("/v1/platformMetrics", Some(&operator)).await;
     assert_eq!(status, 200, "{metrics}");
-    assert!(metrics["totalUsers"].as_str().is_some_and(|n| n.parse::<i64>().unwrap_or(0) > 10), "{metrics}");
+    assert!(
+        metrics["totalUsers"]
+            .as_str()
+            .is_some_and(|n| n.parse::<i64>().unwrap_or(0) > 10),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]
@@ -256,7 +278,7 @@ async fn a_suspended_account_signs_in_again_once_the_suspension_ends() {
 
 #[tokio::test]
 async fn a_listing_held_by_the_automatic_checks_stays_out_of_search_until_a_moderator_lets_it_back()
- {
+{
     let tour = start_seeded_platform(6).await;
     let moderator = demo_token(&tour, &demo_email("moderator", 0)).await;
     let (status, listings) = tour.get("/v1/properties?pageSize=50", None).await;
@@ -272,11 +294,21 @@ async fn a_listing_held_by_the_automatic_checks_stays_out_of_search_until_a_mode
 
     // A copy with a way around the platform in its description.
     let mut draft = template.clone();
-    for field in ["name", "owner", "state", "createTime", "updateTime", "etag", "rating", "publishTime"] {
+    for field in [
+        "name",
+        "owner",
+        "state",
+        "createTime",
+        "updateTime",
+        "etag",
+        "rating",
+        "publishTime",
+    ] {
         draft.as_object_mut().expect("an object").remove(field);
     }
     draft["title"] = json!("Sunny loft near the beach");
-    draft["description"] = json!("Skip the fees: book at www.example.com or mail loft@example.com.");
+    draft["description"] =
+        json!("Skip the fees: book at www.example.com or mail loft@example.com.");
     let (status, created) = tour.post("/v1/properties", Some(&host), draft).await;
     assert_eq!(status, 201, "{created}");
     let name = created["name"].as_str().expect("a name").to_owned();
@@ -295,7 +327,9 @@ async fn a_listing_held_by_the_automatic_checks_stays_out_of_search_until_a_mode
     let mut held = false;
     for _ in 0..100 {
         let (_, listing) = tour.get(&format!("/v1/{name}"), Some(&host)).await;
-        let (_, page) = tour.post("/v1/properties:search", None, search.clone()).await;
+        let (_, page) = tour
+            .post("/v1/properties:search", None, search.clone())
+            .await;
         if listing["state"] == "STATE_PENDING_REVIEW" && !found(&page) {
             held = true;
             break;
@@ -322,7 +356,9 @@ async fn a_listing_held_by_the_automatic_checks_stays_out_of_search_until_a_mode
     assert_eq!(status, 200, "{decided}");
     let mut back = false;
     for _ in 0..100 {
-        let (_, page) = tour.post("/v1/properties:search", None, search.clone()).await;
+        let (_, page) = tour
+            .post("/v1/properties:search", None, search.clone())
+            .await;
         if found(&page) {
             back = true;
             break;

@@ -207,16 +207,25 @@ mod tests {
         let issuer = TokenIssuer::new(key, ISSUER, AUDIENCE, Duration::from_secs(900));
         let verifier = TokenVerifier::new(keys.clone(), ISSUER, AUDIENCE);
         let now = SystemTime::now();
-        let second = now.duration_since(UNIX_EPOCH).expect("after 1970").as_secs();
+        let second = now
+            .duration_since(UNIX_EPOCH)
+            .expect("after 1970")
+            .as_secs();
         let before = issuer.issue_at("u1", &[Role::Guest], now).token;
         let other = issuer.issue_at("u2", &[Role::Guest], now).token;
         keys.revoke("u1", second);
         assert_eq!(verifier.verify(&before), Err(AuthError::Revoked));
-        assert!(verifier.verify(&other).is_ok(), "other accounts are untouched");
+        assert!(
+            verifier.verify(&other).is_ok(),
+            "other accounts are untouched"
+        );
         let after = issuer
             .issue_at("u1", &[Role::Guest], now + Duration::from_secs(1))
             .token;
-        assert!(verifier.verify(&after).is_ok(), "a token issued after the revocation");
+        assert!(
+            verifier.verify(&after).is_ok(),
+            "a token issued after the revocation"
+        );
         keys.replace_revocations([]);
         assert!(verifier.verify(&before).is_ok(), "lifted");
     }

@@ -19,8 +19,8 @@ use crate::events::{Emitted, IdentityEvent};
 use crate::keys::{self, KeyRing};
 use crate::secrets::{self, OpaqueToken};
 use crate::store::{
-    AccountState, IdentityStore, NewToken, RefreshOutcome, SessionMeta, SessionRecord,
-    StoreError, ThrottleRule, UserFilter, UserRecord,
+    AccountState, IdentityStore, NewToken, RefreshOutcome, SessionMeta, SessionRecord, StoreError,
+    ThrottleRule, UserFilter, UserRecord,
 };
 use crate::{mfa, password};
 
@@ -474,7 +474,7 @@ fn refuse_if_barred(user: &UserRecord) -> Result<(), ApiError> {
             "ACCOUNT_SUSPENDED",
             format!("the account is suspended: {}", user.state_reason),
         )
-        .with_metadata("suspend_end_time", &Timestamp::from(until).to_string())),
+        .with_metadata("suspend_end_time", Timestamp::from(until).to_string())),
         AccountState::Banned => Err(ApiError::new(
             tonic::Code::PermissionDenied,
             DOMAIN,
@@ -1156,7 +1156,11 @@ impl IdentityService for IdentityHandlers {
         let next_page_token = if users.len() > usize::try_from(limit).unwrap_or(100) {
             users.truncate(usize::try_from(limit).unwrap_or(100));
             users.last().map_or_else(String::new, |last| {
-                format!("{}.{}", estospaces_storage::unix_micros(last.created_at), last.id)
+                format!(
+                    "{}.{}",
+                    estospaces_storage::unix_micros(last.created_at),
+                    last.id
+                )
             })
         } else {
             String::new()
@@ -1211,7 +1215,9 @@ impl IdentityService for IdentityHandlers {
         let user = self
             .change_state(&request, &m.name, AccountState::Active, &m.reason)
             .await?;
-        Ok(Response::new(pb::ReinstateUserResponse { user: Some(user) }))
+        Ok(Response::new(pb::ReinstateUserResponse {
+            user: Some(user),
+        }))
     }
 
     async fn list_token_revocations(
@@ -1232,7 +1238,9 @@ impl IdentityService for IdentityHandlers {
                 revoke_time: Some(Timestamp::from(at)),
             })
             .collect();
-        Ok(Response::new(pb::ListTokenRevocationsResponse { revocations }))
+        Ok(Response::new(pb::ListTokenRevocationsResponse {
+            revocations,
+        }))
     }
 
     async fn get_jwks(

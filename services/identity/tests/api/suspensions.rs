@@ -13,7 +13,10 @@ async fn moderator(app: &mut TestApp, admin_token: &str) -> (pb::User, String) {
     let user = app.register("mo@example.com").await;
     app.client
         .grant_role(authorized(
-            pb::GrantRoleRequest { name: user.name.clone(), role: pb::Role::Moderator as i32 },
+            pb::GrantRoleRequest {
+                name: user.name.clone(),
+                role: pb::Role::Moderator as i32,
+            },
             admin_token,
         ))
         .await

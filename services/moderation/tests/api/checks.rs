@@ -121,7 +121,7 @@ on_both_backends! {
 
         let (_, listing) = app.publish(short_stay("Deposit in Bitcoin, please.")).await;
         let case = app.case_about(&listing.name).await;
-        assert_eq!(case.fired_rules, [created.name.clone()]);
+        assert_eq!(case.fired_rules, std::slice::from_ref(&created.name));
 
         let disabled = app
             .moderation

@@ -311,7 +311,11 @@ impl TestApp {
     /// The cases about `target`, in every state, as `user` lists them.
     pub async fn cases_about(&mut self, user: &User, target: &str) -> Vec<pb::Case> {
         let mut all = Vec::new();
-        for state in [pb::case::State::Open, pb::case::State::Assigned, pb::case::State::Decided] {
+        for state in [
+            pb::case::State::Open,
+            pb::case::State::Assigned,
+            pb::case::State::Decided,
+        ] {
             all.extend(
                 self.moderation
                     .list_cases(authorized(

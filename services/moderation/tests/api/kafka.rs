@@ -11,9 +11,14 @@ async fn on_kafka_a_listing_sent_for_review_is_queued_and_a_dismissal_publishes_
     let (host, listing) = app.publish(short_stay("Two rooms and a balcony.")).await;
     let case = app.case_about(&listing.name).await;
     assert_eq!(case.origin, pb::case::Origin::ListingReview as i32);
-    app.decide(&app.moderator(), &case.name, pb::Decision::Dismiss, "Looks right.")
-        .await
-        .expect("approved");
+    app.decide(
+        &app.moderator(),
+        &case.name,
+        pb::Decision::Dismiss,
+        "Looks right.",
+    )
+    .await
+    .expect("approved");
     let published = app.listing(&host, &listing.name).await;
     assert_eq!(
         published.state,
