@@ -7,6 +7,21 @@ use serde::Deserialize;
 /// The property service's configuration: the shared settings plus [`PropertySettings`].
 pub type PropertyConfig = estospaces_config::Config<PropertySettings>;
 
+/// Which listings wait for a moderator before they go public (`listing_review`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ListingReview {
+    /// None: publishing publishes (the automatic checks may still hold a listing).
+    #[default]
+    Off,
+    /// The first publication of a listing whose owner has never had one published (or
+    /// approved) before.
+    NewHosts,
+    /// The first publication of every listing. A paused listing that was live before comes
+    /// back without another review.
+    All,
+}
+
 /// Settings only the property service reads.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
@@ -18,6 +33,12 @@ pub struct PropertySettings {
     /// The media service's gRPC URL: listing photos must be their owner's images there, and
     /// ready before a listing is published. Unset, photos are not checked (a warning says so).
     pub media_url: Option<String>,
+    /// Which listings `PublishProperty` sends to a moderator (`STATE_PENDING_REVIEW`, event
+    /// `property.review_requested`) instead of publishing them.
+    pub listing_review: ListingReview,
+    /// The consumer group the moderation service's events are read as (listings held by the
+    /// automatic checks).
+    pub moderation_events_group: String,
 }
 
 impl Default for PropertySettings {
@@ -25,6 +46,8 @@ impl Default for PropertySettings {
         Self {
             view_flush_interval: Duration::from_secs(10),
             media_url: None,
+            listing_review: ListingReview::Off,
+            moderation_events_group: crate::moderation::CONSUMER_GROUP.to_owned(),
         }
     }
 }

@@ -108,6 +108,9 @@ pub fn state_key(state: State) -> &'static str {
         State::Archived => "archived",
         State::Sold => "sold",
         State::Rented => "rented",
+        State::PendingReview => "pending_review",
+        State::Rejected => "rejected",
+        State::TakenDown => "taken_down",
     }
 }
 
@@ -119,6 +122,9 @@ pub fn state_from_key(key: &str) -> State {
         "archived" => State::Archived,
         "sold" => State::Sold,
         "rented" => State::Rented,
+        "pending_review" => State::PendingReview,
+        "rejected" => State::Rejected,
+        "taken_down" => State::TakenDown,
         _ => State::Unspecified,
     }
 }
@@ -132,9 +138,29 @@ pub fn kind_key(kind: pb::ListingKind) -> &'static str {
     }
 }
 
-/// Whether anyone may read a listing in `state`; the rest only its owner and admins may.
+/// Whether anyone may read a listing in `state`; the rest only its owner, admins and
+/// moderators may.
 pub fn is_public(state: State) -> bool {
     matches!(state, State::Published | State::Sold | State::Rented)
+}
+
+/// Every state a listing can be in, for lists that show them all.
+pub const ALL_STATES: [State; 9] = [
+    State::Draft,
+    State::Published,
+    State::Paused,
+    State::Archived,
+    State::Sold,
+    State::Rented,
+    State::PendingReview,
+    State::Rejected,
+    State::TakenDown,
+];
+
+/// Whether a listing in `state` is live or about to be (published, or waiting for a moderator
+/// whose approval publishes it): it must stay complete, its photos ready.
+pub fn must_stay_complete(state: State) -> bool {
+    matches!(state, State::Published | State::PendingReview)
 }
 
 // === Validation ===
@@ -469,16 +495,37 @@ pub enum Transition {
     Archive,
     MarkSold,
     MarkRented,
+    /// A moderator publishes a listing waiting for review, or brings back one taken down.
+    Approve,
+    /// A moderator refuses a listing waiting for review.
+    Reject,
+    /// A moderator takes a listing off the market.
+    TakeDown,
 }
 
 impl Transition {
     /// The state after the transition, or why it cannot happen from `from` for a `kind` listing.
+    ///
+    /// Publishing a draft or paused listing gives `Published`, which the service turns into
+    /// `PendingReview` when the listing needs a moderator's review first; publishing a rejected
+    /// listing always asks for another review. A listing waiting for review cannot be paused
+    /// (it would come back without one), only withdrawn for good (archived).
     pub fn apply(self, from: State, kind: pb::ListingKind) -> Result<State, String> {
         use State::*;
         let to = match (self, from) {
             (Self::Publish, Draft | Paused) => Published,
+            (Self::Publish, Rejected) => PendingReview,
             (Self::Pause, Published) => Paused,
-            (Self::Archive, Draft | Published | Paused | Sold | Rented) => Archived,
+            (
+                Self::Archive,
+                Draft | Published | Paused | Sold | Rented | PendingReview | Rejected | TakenDown,
+            ) => Archived,
+            (Self::Approve, PendingReview | TakenDown) => Published,
+            (Self::Reject, PendingReview) => Rejected,
+            (
+                Self::TakeDown,
+                Draft | Published | Paused | Sold | Rented | PendingReview | Rejected,
+            ) => TakenDown,
             (Self::MarkSold, Published) if kind == pb::ListingKind::Sale => Sold,
             (Self::MarkRented, Published) if kind == pb::ListingKind::LongTermRental => Rented,
             (Self::MarkSold, _) | (Self::MarkRented, _) if from == Published => {
@@ -526,5 +573,32 @@ mod tests {
         );
         assert!(Transition::Pause.apply(State::Draft, kind).is_err());
         assert!(Transition::MarkSold.apply(State::Published, kind).is_err());
+    }
+
+    #[test]
+    fn moderators_decide_only_where_a_decision_is_due() {
+        let kind = pb::ListingKind::ShortStay;
+        assert_eq!(
+            Transition::Publish.apply(State::Rejected, kind),
+            Ok(State::PendingReview)
+        );
+        assert!(
+            Transition::Publish
+                .apply(State::PendingReview, kind)
+                .is_err()
+        );
+        assert!(Transition::Publish.apply(State::TakenDown, kind).is_err());
+        assert!(Transition::Pause.apply(State::PendingReview, kind).is_err());
+        assert_eq!(
+            Transition::Approve.apply(State::TakenDown, kind),
+            Ok(State::Published)
+        );
+        assert!(Transition::Approve.apply(State::Rejected, kind).is_err());
+        assert!(Transition::Reject.apply(State::Published, kind).is_err());
+        assert!(Transition::TakeDown.apply(State::Archived, kind).is_err());
+        assert!(Transition::TakeDown.apply(State::TakenDown, kind).is_err());
+        for state in ALL_STATES {
+            assert_eq!(state_from_key(state_key(state)), state);
+        }
     }
 }

@@ -8,6 +8,7 @@
 //! - [`views`]: view counts kept in memory and added to the store periodically.
 //! - [`bookings`]: how booking events mark nights booked.
 //! - [`ratings`]: listings' ratings from the review service's events.
+//! - [`moderation`]: listings held by the moderation service's automatic checks.
 //! - [`service`]: the `estospaces.property.v1.PropertyService` gRPC handlers.
 //! - [`startup`]: the service declared to the service host ([`build`]).
 
@@ -16,6 +17,7 @@
 pub mod bookings;
 pub mod config;
 pub mod domain;
+pub mod moderation;
 pub mod pricing;
 pub mod ratings;
 pub mod service;
@@ -23,7 +25,7 @@ pub mod startup;
 pub mod store;
 pub mod views;
 
-pub use config::{PropertyConfig, PropertySettings};
+pub use config::{ListingReview, PropertyConfig, PropertySettings};
 pub use estospaces_host::Application;
 pub use startup::{build, build_with_keys};
 

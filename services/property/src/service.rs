@@ -14,6 +14,7 @@ use time::Date;
 use tonic::{Request, Response, Status};
 
 use crate::DOMAIN;
+use crate::config::ListingReview;
 use crate::domain::{self, PropertyId, Transition, day_key, days, parse_date, to_pb_date};
 use crate::pricing;
 use crate::store::{CalendarChange, ListFilter, PropertyRecord, PropertyStore, StoreError};
@@ -23,20 +24,30 @@ use estospaces_media_check::OwnMedia;
 /// The longest range `GetAvailability`, `BlockDates` and `UnblockDates` take, in days.
 const MAX_RANGE_DAYS: i64 = 366;
 
+/// The longest reason a moderator gives, in characters.
+const MAX_REASON_CHARS: usize = 1_000;
+
 /// The gRPC handlers, holding what they share.
 #[derive(Debug, Clone)]
 pub struct PropertyHandlers {
     store: PropertyStore,
     views: ViewCounter,
     photos: OwnMedia,
+    listing_review: ListingReview,
 }
 
 impl PropertyHandlers {
-    pub fn new(store: PropertyStore, views: ViewCounter, photos: OwnMedia) -> Self {
+    pub fn new(
+        store: PropertyStore,
+        views: ViewCounter,
+        photos: OwnMedia,
+        listing_review: ListingReview,
+    ) -> Self {
         Self {
             store,
             views,
             photos,
+            listing_review,
         }
     }
 
@@ -59,8 +70,8 @@ impl PropertyHandlers {
         }
     }
 
-    /// The listing `name` for a reader: public listings to anyone, the rest to their owner and
-    /// admins, and NOT_FOUND for everyone else.
+    /// The listing `name` for a reader: public listings to anyone, the rest to their owner,
+    /// admins and moderators, and NOT_FOUND for everyone else.
     async fn for_read<T>(
         &self,
         request: &Request<T>,
@@ -73,7 +84,7 @@ impl PropertyHandlers {
             .find(id)
             .await
             .map_err(storage_error)?
-            .filter(|record| domain::is_public(record.state) || may_change(caller, record))
+            .filter(|record| domain::is_public(record.state) || may_read(caller, record))
             .ok_or_else(|| ApiError::not_found(DOMAIN, name))
     }
 
@@ -109,6 +120,9 @@ impl PropertyHandlers {
     ) -> Result<pb::Property, ApiError> {
         next.revision = current.revision + 1;
         next.updated_at = now();
+        if next.state == State::Published && next.first_published_at.is_none() {
+            next.first_published_at = Some(next.updated_at);
+        }
         self.store
             .replace(current.revision, &next, events)
             .await
@@ -124,7 +138,15 @@ impl PropertyHandlers {
     ) -> Result<pb::Property, Status> {
         let current = self.for_change(&request, "name", name).await?;
         check_etag(&current, etag)?;
-        let to = transition
+        if transition == Transition::Publish && current.state == State::TakenDown {
+            return Err(ApiError::failed_precondition(
+                DOMAIN,
+                "LISTING_TAKEN_DOWN",
+                "a moderator took the listing down; only a moderator's approval brings it back",
+            )
+            .into());
+        }
+        let mut to = transition
             .apply(current.state, current.kind())
             .map_err(|why| {
                 ApiError::failed_precondition(DOMAIN, "INVALID_STATE_TRANSITION", why)
@@ -136,15 +158,27 @@ impl PropertyHandlers {
             }
             self.check_photos(&current.owner_id, &current.document, true, "")
                 .await?;
+            if to == State::Published && self.needs_review(&current).await? {
+                to = State::PendingReview;
+            }
         }
         let from = current.state;
         let mut next = current.clone();
         next.state = to;
+        // A moderator's reason belongs to the rejection or takedown the listing leaves.
+        next.moderation_reason.clear();
         let id = current.id.to_string();
         let property = self
             .save(&current, next, |property| {
                 let snapshot = Some(property.clone());
-                if to == State::Published {
+                if to == State::PendingReview {
+                    vec![NewEvent::new(
+                        "property.review_requested",
+                        "property",
+                        &id,
+                        &pb::PropertyReviewRequested { property: snapshot },
+                    )]
+                } else if to == State::Published {
                     vec![NewEvent::new(
                         "property.listed",
                         "property",
@@ -164,6 +198,121 @@ impl PropertyHandlers {
             })
             .await?;
         tracing::info!(property = %current.id, ?from, ?to, "state changed");
+        Ok(property)
+    }
+
+    /// Whether publishing `record` (a draft or paused listing) waits for a moderator first,
+    /// as `listing_review` says. A listing published before never does.
+    async fn needs_review(&self, record: &PropertyRecord) -> Result<bool, ApiError> {
+        if record.first_published_at.is_some() {
+            return Ok(false);
+        }
+        Ok(match self.listing_review {
+            ListingReview::Off => false,
+            ListingReview::All => true,
+            ListingReview::NewHosts => !self
+                .store
+                .owner_has_published(&record.owner_id)
+                .await
+                .map_err(storage_error)?,
+        })
+    }
+
+    /// A moderator's decision about listing `name`: admins and moderators only
+    /// (PERMISSION_DENIED for everyone else, before anything is looked up), a reason of at
+    /// most 1,000 characters (required unless approving), then the state change with
+    /// `property.moderated` (and `property.listed` or `property.unlisted` when the listing
+    /// goes public or stops being public), all in one transaction.
+    async fn moderate<T>(
+        &self,
+        request: Request<T>,
+        name: &str,
+        reason: &str,
+        transition: Transition,
+    ) -> Result<pb::Property, Status> {
+        let actor = moderator(&request)?.user_id.clone();
+        let reason = reason.trim();
+        let mut violations = Vec::new();
+        let id = parse_name("name", name)
+            .map_err(|_| violations.push(violation("name", "must be `properties/{uuid}`")))
+            .ok();
+        if reason.chars().count() > MAX_REASON_CHARS {
+            violations.push(violation("reason", "at most 1000 characters"));
+        } else if reason.is_empty() && transition != Transition::Approve {
+            violations.push(violation(
+                "reason",
+                "required: why, as the owner will read it",
+            ));
+        }
+        let (Some(id), true) = (id, violations.is_empty()) else {
+            return Err(ApiError::invalid_argument(DOMAIN, violations).into());
+        };
+        let current = self
+            .store
+            .find(id)
+            .await
+            .map_err(storage_error)?
+            .ok_or_else(|| ApiError::not_found(DOMAIN, name))?;
+        let to = transition
+            .apply(current.state, current.kind())
+            .map_err(|why| {
+                ApiError::failed_precondition(DOMAIN, "INVALID_STATE_TRANSITION", why)
+            })?;
+        if to == State::Published {
+            // The owner may have changed a taken-down listing since: it must still be complete.
+            let missing = domain::missing_for_publish(&current.document);
+            if !missing.is_empty() {
+                return Err(incomplete(&missing).into());
+            }
+            self.check_photos(&current.owner_id, &current.document, true, "")
+                .await?;
+        }
+        let from = current.state;
+        let mut next = current.clone();
+        next.state = to;
+        next.moderation_reason = match transition {
+            Transition::Approve => String::new(),
+            _ => reason.to_owned(),
+        };
+        let key = current.id.to_string();
+        let property = self
+            .save(&current, next, |property| {
+                let snapshot = Some(property.clone());
+                let mut events = Vec::new();
+                if to == State::Published {
+                    events.push(NewEvent::new(
+                        "property.listed",
+                        "property",
+                        &key,
+                        &pb::PropertyListed {
+                            property: snapshot.clone(),
+                        },
+                    ));
+                } else if domain::is_public(from) {
+                    events.push(NewEvent::new(
+                        "property.unlisted",
+                        "property",
+                        &key,
+                        &pb::PropertyUnlisted {
+                            property: snapshot.clone(),
+                        },
+                    ));
+                }
+                events.push(NewEvent::new(
+                    "property.moderated",
+                    "property",
+                    &key,
+                    &pb::PropertyModerated {
+                        property: snapshot,
+                        previous_state: from as i32,
+                        actor: domain::user_name(&actor),
+                        reason: reason.to_owned(),
+                    },
+                ));
+                events
+            })
+            .await?;
+        tracing::info!(property = %current.id, ?from, ?to, %actor, "moderated");
         Ok(property)
     }
 
@@ -283,8 +432,24 @@ fn now() -> SystemTime {
     from_unix_micros(unix_micros(SystemTime::now()))
 }
 
-fn may_change(caller: Option<&Caller>, record: &PropertyRecord) -> bool {
-    caller.is_some_and(|caller| caller.user_id == record.owner_id || caller.is_admin())
+/// Whether `caller` may read `record` whatever its state: its owner, admins and moderators.
+fn may_read(caller: Option<&Caller>, record: &PropertyRecord) -> bool {
+    caller.is_some_and(|caller| caller.user_id == record.owner_id || is_moderator(caller))
+}
+
+/// Admins and moderators: they read every listing and decide about them.
+fn is_moderator(caller: &Caller) -> bool {
+    caller.is_admin() || caller.has_role(Role::Moderator)
+}
+
+/// An admin or a moderator; PERMISSION_DENIED for every other user.
+fn moderator<T>(request: &Request<T>) -> Result<&Caller, ApiError> {
+    let caller = policy::authenticated(request)?;
+    if is_moderator(caller) {
+        Ok(caller)
+    } else {
+        Err(ApiError::permission_denied(DOMAIN, "role:moderator"))
+    }
 }
 
 fn parse_name(field: &str, name: &str) -> Result<PropertyId, ApiError> {
@@ -399,6 +564,7 @@ fn client_fields(mut property: pb::Property) -> pb::Property {
     property.update_time = None;
     property.etag.clear();
     property.rating = None;
+    property.moderation_reason.clear();
     property.title = property.title.trim().to_owned();
     property
 }
@@ -422,7 +588,7 @@ impl PropertyService for PropertyHandlers {
         let mut record = self
             .for_read(&request, "name", &request.get_ref().name)
             .await?;
-        if record.state == State::Published && !may_change(policy::caller(&request), &record) {
+        if record.state == State::Published && !may_read(policy::caller(&request), &record) {
             record.views += self.views.record(record.id);
         }
         Ok(Response::new(pb::GetPropertyResponse {
@@ -434,7 +600,7 @@ impl PropertyService for PropertyHandlers {
         &self,
         request: Request<pb::ListPropertiesRequest>,
     ) -> Result<Response<pb::ListPropertiesResponse>, Status> {
-        // Public; non-public states only for the owner's own listings or an admin.
+        // Public; non-public states only for the owner's own listings, admins and moderators.
         let caller = policy::caller(&request).cloned();
         let request = request.into_inner();
         let limit = page_size(request.page_size)?;
@@ -449,18 +615,11 @@ impl PropertyService for PropertyHandlers {
             ),
         };
         let privileged = caller.as_ref().is_some_and(|caller| {
-            caller.is_admin() || owner_id.as_deref() == Some(caller.user_id.as_str())
+            is_moderator(caller) || owner_id.as_deref() == Some(caller.user_id.as_str())
         });
         let state = State::try_from(request.state).unwrap_or_default();
         let states = match state {
-            State::Unspecified if privileged => vec![
-                State::Draft,
-                State::Published,
-                State::Paused,
-                State::Archived,
-                State::Sold,
-                State::Rented,
-            ],
+            State::Unspecified if privileged => domain::ALL_STATES.to_vec(),
             State::Unspecified => vec![State::Published],
             state if privileged || domain::is_public(state) => vec![state],
             _ => return Err(ApiError::permission_denied(DOMAIN, "owner").into()),
@@ -547,6 +706,8 @@ impl PropertyService for PropertyHandlers {
             updated_at: now,
             views: 0,
             rating: None,
+            moderation_reason: String::new(),
+            first_published_at: None,
             document,
         };
         let earlier = self
@@ -604,7 +765,7 @@ impl PropertyService for PropertyHandlers {
         if !violations.is_empty() {
             return Err(ApiError::invalid_argument(DOMAIN, violations).into());
         }
-        if current.state == State::Published {
+        if domain::must_stay_complete(current.state) {
             let missing = domain::missing_for_publish(&next.document);
             if !missing.is_empty() {
                 return Err(incomplete(&missing).into());
@@ -614,7 +775,7 @@ impl PropertyService for PropertyHandlers {
             self.check_photos(
                 &next.owner_id,
                 &next.document,
-                current.state == State::Published,
+                domain::must_stay_complete(current.state),
                 "property.",
             )
             .await?;
@@ -741,6 +902,48 @@ impl PropertyService for PropertyHandlers {
             .transition(request, &name, &etag, Transition::MarkRented)
             .await?;
         Ok(Response::new(pb::MarkPropertyRentedResponse {
+            property: Some(property),
+        }))
+    }
+
+    async fn approve_property(
+        &self,
+        request: Request<pb::ApprovePropertyRequest>,
+    ) -> Result<Response<pb::ApprovePropertyResponse>, Status> {
+        // Admins and moderators (checked first in `moderate`).
+        let pb::ApprovePropertyRequest { name, reason } = request.get_ref().clone();
+        let property = self
+            .moderate(request, &name, &reason, Transition::Approve)
+            .await?;
+        Ok(Response::new(pb::ApprovePropertyResponse {
+            property: Some(property),
+        }))
+    }
+
+    async fn reject_property(
+        &self,
+        request: Request<pb::RejectPropertyRequest>,
+    ) -> Result<Response<pb::RejectPropertyResponse>, Status> {
+        // Admins and moderators (checked first in `moderate`).
+        let pb::RejectPropertyRequest { name, reason } = request.get_ref().clone();
+        let property = self
+            .moderate(request, &name, &reason, Transition::Reject)
+            .await?;
+        Ok(Response::new(pb::RejectPropertyResponse {
+            property: Some(property),
+        }))
+    }
+
+    async fn take_down_property(
+        &self,
+        request: Request<pb::TakeDownPropertyRequest>,
+    ) -> Result<Response<pb::TakeDownPropertyResponse>, Status> {
+        // Admins and moderators (checked first in `moderate`).
+        let pb::TakeDownPropertyRequest { name, reason } = request.get_ref().clone();
+        let property = self
+            .moderate(request, &name, &reason, Transition::TakeDown)
+            .await?;
+        Ok(Response::new(pb::TakeDownPropertyResponse {
             property: Some(property),
         }))
     }

@@ -1,6 +1,6 @@
 //! The property service declared to the service host: its database, the outbox, the consumers
-//! of booking's events (booked nights) and review's (ratings), the view counter and the gRPC
-//! service.
+//! of booking's events (booked nights), review's (ratings) and moderation's (held listings),
+//! the view counter and the gRPC service.
 
 use anyhow::Context as _;
 use estospaces_auth::KeySet;
@@ -11,6 +11,7 @@ use estospaces_proto::property_v1::property_service_server::PropertyServiceServe
 
 use crate::bookings::{self, BookingEventsHandler};
 use crate::config::PropertyConfig;
+use crate::moderation::ModerationEventsHandler;
 use crate::ratings::{self, ReviewEventsHandler};
 use crate::service::PropertyHandlers;
 use crate::store::{MIGRATIONS, PropertyStore};
@@ -47,6 +48,12 @@ async fn assemble(mut host: ServiceHost, config: PropertyConfig) -> anyhow::Resu
         ReviewEventsHandler,
     )
     .await?;
+    host.consume(
+        ConsumerConfig::new(config.service.moderation_events_group.clone()),
+        &[&topic_for("moderation")],
+        ModerationEventsHandler,
+    )
+    .await?;
     // View counts are kept in memory and written now and then; the last ones at shutdown.
     let views = ViewCounter::default();
     let (counter, flushed) = (views.clone(), store.clone());
@@ -68,7 +75,7 @@ async fn assemble(mut host: ServiceHost, config: PropertyConfig) -> anyhow::Resu
         }
     };
     host.add_service(PropertyServiceServer::with_interceptor(
-        PropertyHandlers::new(store, views, photos),
+        PropertyHandlers::new(store, views, photos, config.service.listing_review),
         auth,
     ));
     host.bind().await

@@ -1,10 +1,11 @@
 //! Listings, calendars and view counts, in one SQL dialect that runs on PostgreSQL and SQLite.
 //!
 //! A listing is stored as its encoded protobuf `document` beside the columns queries need; the
-//! output-only fields (name, owner, state, etag, times, views, rating) live in columns and are
-//! filled in on the way out. Every write is a compare-and-swap on `revision`, and commits the
-//! events that describe it through the outbox in the same transaction. A rating is not the
-//! owner's write: it changes neither the revision nor `updated_at`.
+//! output-only fields (name, owner, state, etag, times, views, rating, moderation reason) live
+//! in columns and are filled in on the way out. Every write is a compare-and-swap on
+//! `revision`, and commits the events that describe it through the outbox in the same
+//! transaction. A rating is not the owner's write: it changes neither the revision nor
+//! `updated_at`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::SystemTime;
@@ -43,6 +44,10 @@ pub struct PropertyRecord {
     pub views: i64,
     /// What guests' reviews say; `None` until the first.
     pub rating: Option<pb::Rating>,
+    /// Why a moderator rejected or took down the listing; empty otherwise.
+    pub moderation_reason: String,
+    /// When the listing was first published (directly or by approval); `None` if never.
+    pub first_published_at: Option<SystemTime>,
     /// The client-set fields; output-only fields are empty here.
     pub document: pb::Property,
 }
@@ -63,6 +68,7 @@ impl PropertyRecord {
         property.create_time = Some(self.created_at.into());
         property.update_time = Some(self.updated_at.into());
         property.rating = self.rating;
+        property.moderation_reason = self.moderation_reason.clone();
         property.refund_schedule = crate::domain::refund_schedule(
             pb::CancellationPolicy::try_from(property.cancellation_policy).unwrap_or_default(),
         );
@@ -99,7 +105,8 @@ pub struct PropertyStore {
 }
 
 const SELECT: &str = "SELECT p.id, p.owner_id, p.state, p.revision, p.document, p.created_at, \
-     p.updated_at, p.rating_average, p.rating_count, p.rating_score, \
+     p.updated_at, p.rating_average, p.rating_count, p.rating_score, p.moderation_reason, \
+     p.first_published_at, \
      COALESCE(v.views, 0) AS views FROM properties p \
      LEFT JOIN property_view_counts v ON v.property_id = p.id";
 
@@ -176,13 +183,16 @@ impl PropertyStore {
         let mut tx = self.db.begin().await?;
         let updated = sqlx::query(
             "UPDATE properties SET state = $1, country_code = $2, revision = $3, document = $4, \
-             updated_at = $5 WHERE id = $6 AND revision = $7",
+             updated_at = $5, moderation_reason = $6, first_published_at = $7 \
+             WHERE id = $8 AND revision = $9",
         )
         .bind(state_key(record.state))
         .bind(country_code(&record.document))
         .bind(record.revision)
         .bind(record.document.encode_to_vec())
         .bind(unix_micros(record.updated_at))
+        .bind(&record.moderation_reason)
+        .bind(record.first_published_at.map(unix_micros))
         .bind(record.id.to_string())
         .bind(expected_revision)
         .execute(&mut *tx)
@@ -199,6 +209,18 @@ impl PropertyStore {
         }
         tx.commit().await?;
         Ok(property)
+    }
+
+    /// Whether any listing of `owner_id` was ever published (directly or by approval).
+    pub async fn owner_has_published(&self, owner_id: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "SELECT 1 AS found FROM properties \
+             WHERE owner_id = $1 AND first_published_at IS NOT NULL LIMIT 1",
+        )
+        .bind(owner_id)
+        .fetch_optional(self.db.pool())
+        .await?;
+        Ok(row.is_some())
     }
 
     /// A page of listings, newest first.
@@ -410,6 +432,31 @@ pub async fn set_rating_in(
     find_in(conn, id).await
 }
 
+/// Holds published listing `id` for review (the automatic checks flagged it): it goes to
+/// `pending_review` as a new revision, and is returned as stored afterwards; `None` when there
+/// is no such listing or it is not published (a hold replayed, or the owner paused it first).
+pub async fn hold_in(
+    conn: &mut AnyConnection,
+    id: PropertyId,
+    now: SystemTime,
+) -> Result<Option<PropertyRecord>, StoreError> {
+    // The row lock taken here orders the hold, and its events, with the owner's writes.
+    let updated = sqlx::query(
+        "UPDATE properties SET state = $1, revision = revision + 1, updated_at = $2 \
+         WHERE id = $3 AND state = $4",
+    )
+    .bind(state_key(pb::property::State::PendingReview))
+    .bind(unix_micros(now))
+    .bind(id.to_string())
+    .bind(state_key(pb::property::State::Published))
+    .execute(&mut *conn)
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Ok(None);
+    }
+    find_in(conn, id).await
+}
+
 /// A change to a calendar.
 #[derive(Debug, Clone, Copy)]
 pub enum CalendarChange<'a> {
@@ -468,6 +515,10 @@ fn decode(row: &sqlx::any::AnyRow) -> Result<PropertyRecord, StoreError> {
         updated_at: from_unix_micros(row.try_get("updated_at")?),
         views: row.try_get("views")?,
         rating: rating_of(row)?,
+        moderation_reason: row.try_get("moderation_reason")?,
+        first_published_at: row
+            .try_get::<Option<i64>, _>("first_published_at")?
+            .map(from_unix_micros),
         document: pb::Property::decode(document.as_slice())
             .map_err(|_| corrupt("property document"))?,
     })

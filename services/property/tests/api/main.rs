@@ -7,6 +7,7 @@ mod binary;
 mod bookings;
 mod calendar;
 mod lifecycle;
+mod moderation;
 mod permissions;
 mod quote;
 mod ratings;

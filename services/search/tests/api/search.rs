@@ -450,6 +450,75 @@ async fn an_old_event_replayed_after_a_newer_one_changes_nothing() {
     assert_eq!(titles(&app.search(text("title")).await), ["Second title"]);
 }
 
+/// Moderation's states: a listing waiting for review, rejected or taken down is never found,
+/// whatever event carries it (an owner's update included), and the moderation events between
+/// them do not disturb the per-listing order.
+#[tokio::test]
+async fn listings_waiting_for_review_rejected_or_taken_down_are_never_found() {
+    use pb::property::State;
+
+    let mut app = spawn_app(Backend::Sqlite).await;
+    let mut listing = short_stay("Quiet studio", "Porto", PORTO.0, PORTO.1, 9_000);
+    listing.state = State::PendingReview as i32;
+    let requested = app.envelope(
+        "property.review_requested",
+        &listing,
+        &pb::PropertyReviewRequested {
+            property: Some(listing.clone()),
+        },
+    );
+    app.publish(vec![requested]).await;
+    // The owner edits it while it waits, then a moderator rejects it and the owner edits again.
+    listing.title = "Quiet studio with a view".to_owned();
+    app.publish_snapshot("property.updated", &listing).await;
+    listing.state = State::Rejected as i32;
+    let rejected = moderated(&mut app, &listing, State::PendingReview);
+    app.publish(vec![rejected]).await;
+    app.publish_snapshot("property.updated", &listing).await;
+    let marker = short_stay("First marker", "Porto", PORTO.0, PORTO.1, 9_000);
+    app.list(&marker).await;
+    app.until_indexed(&marker).await;
+    assert!(app.search(text("studio")).await.results.is_empty());
+
+    // Approved: listed.
+    listing.state = State::Published as i32;
+    app.list(&listing).await;
+    let approved = moderated(&mut app, &listing, State::PendingReview);
+    app.publish(vec![approved]).await;
+    app.until_indexed(&listing).await;
+
+    // Taken down: unlisted, and an update while it is down does not bring it back.
+    listing.state = State::TakenDown as i32;
+    app.publish_snapshot("property.unlisted", &listing).await;
+    let taken_down = moderated(&mut app, &listing, State::Published);
+    app.publish(vec![taken_down]).await;
+    listing.title = "Quiet studio, new photos".to_owned();
+    app.publish_snapshot("property.updated", &listing).await;
+    let second = short_stay("Second marker", "Porto", PORTO.0, PORTO.1, 9_000);
+    app.list(&second).await;
+    app.until_indexed(&second).await;
+    assert!(app.search(text("studio")).await.results.is_empty());
+    assert_eq!(app.search(query_by(Default::default())).await.total_size, 2);
+}
+
+/// The `property.moderated` envelope of `listing`'s next event.
+fn moderated(
+    app: &mut crate::helpers::TestApp,
+    listing: &pb::Property,
+    previous: pb::property::State,
+) -> estospaces_proto::events_v1::EventEnvelope {
+    app.envelope(
+        "property.moderated",
+        listing,
+        &pb::PropertyModerated {
+            property: Some(listing.clone()),
+            previous_state: previous as i32,
+            actor: "users/moderator".to_owned(),
+            reason: "checked".to_owned(),
+        },
+    )
+}
+
 #[tokio::test]
 async fn sorting_by_price_puts_the_cheapest_or_the_dearest_first() {
     let mut app = spawn_app(Backend::Sqlite).await;
