@@ -69,6 +69,11 @@ impl Caller {
     pub fn is_admin(&self) -> bool {
         self.has_role(Role::Admin)
     }
+
+    /// Admins and moderators: the staff who work the moderation queue.
+    pub fn is_staff(&self) -> bool {
+        self.is_admin() || self.has_role(Role::Moderator)
+    }
 }
 
 /// The caller, if the request carried a valid token.
@@ -91,6 +96,16 @@ pub fn role<T>(request: &tonic::Request<T>, role: Role) -> Result<&Caller, ApiEr
             DOMAIN,
             &format!("role:{}", role.as_str()),
         ))
+    }
+}
+
+/// An admin or a moderator; PERMISSION_DENIED for other users.
+pub fn staff<T>(request: &tonic::Request<T>) -> Result<&Caller, ApiError> {
+    let caller = authenticated(request)?;
+    if caller.is_staff() {
+        Ok(caller)
+    } else {
+        Err(ApiError::permission_denied(DOMAIN, "role:moderator"))
     }
 }
 

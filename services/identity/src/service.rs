@@ -282,7 +282,7 @@ impl IdentityHandlers {
         state: AccountState,
         reason: &str,
     ) -> Result<pb::User, ApiError> {
-        let caller = staff(request)?;
+        let caller = policy::staff(request)?;
         let id = parse_user("name", name)?;
         if caller.user_id == id.to_string() {
             return Err(ApiError::permission_denied(DOMAIN, "not:self"));
@@ -481,16 +481,6 @@ fn refuse_if_barred(user: &UserRecord) -> Result<(), ApiError> {
             "ACCOUNT_BANNED",
             format!("the account is banned: {}", user.state_reason),
         )),
-    }
-}
-
-/// Admins and moderators.
-fn staff<T>(request: &Request<T>) -> Result<&Caller, ApiError> {
-    let caller = policy::authenticated(request)?;
-    if caller.is_admin() || caller.has_role(Role::Moderator) {
-        Ok(caller)
-    } else {
-        Err(ApiError::permission_denied(DOMAIN, "role:moderator"))
     }
 }
 
@@ -1105,7 +1095,7 @@ impl IdentityService for IdentityHandlers {
         &self,
         request: Request<pb::ListUsersRequest>,
     ) -> Result<Response<pb::ListUsersResponse>, Status> {
-        staff(&request)?;
+        policy::staff(&request)?;
         let m = request.get_ref();
         let limit = match m.page_size {
             0 => 50,
@@ -1175,7 +1165,7 @@ impl IdentityService for IdentityHandlers {
         &self,
         request: Request<pb::SuspendUserRequest>,
     ) -> Result<Response<pb::SuspendUserResponse>, Status> {
-        staff(&request)?;
+        policy::staff(&request)?;
         let m = request.get_ref();
         let now = SystemTime::now();
         let until = m

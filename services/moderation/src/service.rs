@@ -7,7 +7,7 @@
 use std::time::{Duration, SystemTime};
 
 use estospaces_auth::Role;
-use estospaces_auth::policy::{self, Caller};
+use estospaces_auth::policy;
 use estospaces_proto::google::api::HttpBody;
 use estospaces_proto::moderation_v1 as pb;
 use estospaces_status::{ApiError, violation};
@@ -50,20 +50,6 @@ fn db(err: sqlx::Error) -> ApiError {
 
 fn invalid(field: &str, description: impl Into<String>) -> ApiError {
     ApiError::invalid_argument(DOMAIN, vec![violation(field, description)])
-}
-
-/// Moderators and admins.
-fn staff<T>(request: &Request<T>) -> Result<&Caller, ApiError> {
-    let caller = policy::authenticated(request)?;
-    if caller.is_admin() || caller.has_role(Role::Moderator) {
-        Ok(caller)
-    } else {
-        Err(ApiError::permission_denied(DOMAIN, "role:moderator"))
-    }
-}
-
-fn is_staff(caller: &Caller) -> bool {
-    caller.is_admin() || caller.has_role(Role::Moderator)
 }
 
 /// The `{id}` of `{collection}/{id}` as a UUID's text.
@@ -368,13 +354,13 @@ impl pb::moderation_service_server::ModerationService for ModerationHandlers {
         let id = resource_id("name", &request.get_ref().name, "moderationReports")?;
         let report = self.store.report(&id).await.map_err(db)?;
         match report {
-            Some(report) if is_staff(caller) || report.reporter == caller.user_id => {
+            Some(report) if caller.is_staff() || report.reporter == caller.user_id => {
                 Ok(Response::new(pb::GetReportResponse {
                     report: Some(report.proto()),
                 }))
             }
             // Strangers learn nothing, not even whether the report exists.
-            _ if !is_staff(caller) => Err(ApiError::permission_denied(DOMAIN, "reporter").into()),
+            _ if !caller.is_staff() => Err(ApiError::permission_denied(DOMAIN, "reporter").into()),
             _ => Err(ApiError::not_found(DOMAIN, &request.get_ref().name).into()),
         }
     }
@@ -386,7 +372,7 @@ impl pb::moderation_service_server::ModerationService for ModerationHandlers {
         let caller = policy::authenticated(&request)?;
         let message = request.get_ref();
         let mut reporter = optional_user("reporter", &message.reporter)?;
-        if !is_staff(caller) {
+        if !caller.is_staff() {
             if reporter.is_empty() {
                 reporter.clone_from(&caller.user_id);
             } else if reporter != caller.user_id {
@@ -423,7 +409,7 @@ impl pb::moderation_service_server::ModerationService for ModerationHandlers {
         &self,
         request: Request<pb::GetCaseRequest>,
     ) -> Result<Response<pb::GetCaseResponse>, Status> {
-        staff(&request)?;
+        policy::staff(&request)?;
         let id = resource_id("name", &request.get_ref().name, "cases")?;
         let case = self
             .store
@@ -440,7 +426,7 @@ impl pb::moderation_service_server::ModerationService for ModerationHandlers {
         &self,
         request: Request<pb::ListCasesRequest>,
     ) -> Result<Response<pb::ListCasesResponse>, Status> {
-        staff(&request)?;
+        policy::staff(&request)?;
         let message = request.get_ref();
         let state = pb::case::State::try_from(message.state)
             .map_err(|_| invalid("state", "not a case state"))?;
@@ -471,7 +457,7 @@ impl pb::moderation_service_server::ModerationService for ModerationHandlers {
         &self,
         request: Request<pb::AssignCaseRequest>,
     ) -> Result<Response<pb::AssignCaseResponse>, Status> {
-        let caller = staff(&request)?;
+        let caller = policy::staff(&request)?;
         let message = request.get_ref();
         let id = resource_id("name", &message.name, "cases")?;
         let assignee = match optional_user("assignee", &message.assignee)? {
@@ -498,7 +484,7 @@ impl pb::moderation_service_server::ModerationService for ModerationHandlers {
         &self,
         request: Request<pb::DecideCaseRequest>,
     ) -> Result<Response<pb::DecideCaseResponse>, Status> {
-        let caller = staff(&request)?.clone();
+        let caller = policy::staff(&request)?.clone();
         let message = request.get_ref();
         let id = resource_id("name", &message.name, "cases")?;
         let decision = pb::Decision::try_from(message.decision)
@@ -557,7 +543,7 @@ impl pb::moderation_service_server::ModerationService for ModerationHandlers {
         &self,
         request: Request<pb::ListContentChecksRequest>,
     ) -> Result<Response<pb::ListContentChecksResponse>, Status> {
-        staff(&request)?;
+        policy::staff(&request)?;
         let message = request.get_ref();
         let limit = page_size(message.page_size)?;
         let mut checks = self
@@ -578,7 +564,7 @@ impl pb::moderation_service_server::ModerationService for ModerationHandlers {
         &self,
         request: Request<pb::ListRulesRequest>,
     ) -> Result<Response<pb::ListRulesResponse>, Status> {
-        staff(&request)?;
+        policy::staff(&request)?;
         let message = request.get_ref();
         let limit = page_size(message.page_size)?;
         let offset: usize = if message.page_token.is_empty() {

@@ -230,7 +230,7 @@ impl PropertyHandlers {
         reason: &str,
         transition: Transition,
     ) -> Result<pb::Property, Status> {
-        let actor = moderator(&request)?.user_id.clone();
+        let actor = policy::staff(&request)?.user_id.clone();
         let reason = reason.trim();
         let mut violations = Vec::new();
         let id = parse_name("name", name)
@@ -434,22 +434,7 @@ fn now() -> SystemTime {
 
 /// Whether `caller` may read `record` whatever its state: its owner, admins and moderators.
 fn may_read(caller: Option<&Caller>, record: &PropertyRecord) -> bool {
-    caller.is_some_and(|caller| caller.user_id == record.owner_id || is_moderator(caller))
-}
-
-/// Admins and moderators: they read every listing and decide about them.
-fn is_moderator(caller: &Caller) -> bool {
-    caller.is_admin() || caller.has_role(Role::Moderator)
-}
-
-/// An admin or a moderator; PERMISSION_DENIED for every other user.
-fn moderator<T>(request: &Request<T>) -> Result<&Caller, ApiError> {
-    let caller = policy::authenticated(request)?;
-    if is_moderator(caller) {
-        Ok(caller)
-    } else {
-        Err(ApiError::permission_denied(DOMAIN, "role:moderator"))
-    }
+    caller.is_some_and(|caller| caller.user_id == record.owner_id || caller.is_staff())
 }
 
 fn parse_name(field: &str, name: &str) -> Result<PropertyId, ApiError> {
@@ -615,7 +600,7 @@ impl PropertyService for PropertyHandlers {
             ),
         };
         let privileged = caller.as_ref().is_some_and(|caller| {
-            is_moderator(caller) || owner_id.as_deref() == Some(caller.user_id.as_str())
+            caller.is_staff() || owner_id.as_deref() == Some(caller.user_id.as_str())
         });
         let state = State::try_from(request.state).unwrap_or_default();
         let states = match state {
