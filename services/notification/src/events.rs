@@ -11,6 +11,7 @@ use estospaces_events::{Event, EventHandler, HandlerError, Outbox};
 use estospaces_proto::booking_v1 as booking;
 use estospaces_proto::identity_v1 as identity;
 use estospaces_proto::messaging_v1 as messaging;
+use estospaces_proto::moderation_v1 as moderation;
 use estospaces_proto::payment_v1 as payment;
 use estospaces_proto::property_v1 as property;
 use estospaces_proto::review_v1 as review;
@@ -27,7 +28,7 @@ use crate::store::{self, AlertMatch, Reminder};
 pub const OUTBOX: Outbox = Outbox::new("notification");
 
 /// The topics the service reads.
-pub const TOPICS: [&str; 7] = [
+pub const TOPICS: [&str; 8] = [
     "identity",
     "property",
     "booking",
@@ -35,6 +36,7 @@ pub const TOPICS: [&str; 7] = [
     "search",
     "messaging",
     "review",
+    "moderation",
 ];
 
 /// Why an event could not be handled.
@@ -143,6 +145,15 @@ impl EventHandler for PlatformEventsHandler {
             )
         });
         on!(event, identity::UserDeleted, |p| self.deleted(tx, p));
+        on!(event, identity::UserStateChanged, |p| {
+            let template = match identity::user::State::try_from(p.state) {
+                Ok(identity::user::State::Suspended) => "account_suspended",
+                Ok(identity::user::State::Banned) => "account_banned",
+                _ => "account_reinstated",
+            };
+            let context = json!({"until": when(p.suspend_end_time), "reason": p.reason});
+            self.security(tx, id, &p.user, template, context)
+        });
         on!(event, identity::SignedIn, |p| self.signed_in(tx, id, p));
         on!(event, identity::MfaChanged, |p| {
             let template = if p.enabled {
@@ -164,6 +175,10 @@ impl EventHandler for PlatformEventsHandler {
             .listing(tx, p.property));
         on!(event, property::PropertyUpdated, |p| self
             .listing(tx, p.property));
+        on!(event, property::PropertyModerated, |p| self
+            .listing_moderated(tx, id, p));
+        on!(event, moderation::CaseDecided, |p| self
+            .case_decided(tx, id, p));
         on!(event, booking::BookingRequested, |p| self
             .requested(tx, id, p));
         on!(event, booking::BookingConfirmed, |p| self
@@ -716,6 +731,97 @@ impl PlatformEventsHandler {
             cause: event_id.to_owned(),
         };
         Ok(self.notifier.notify(tx, notice).await?)
+    }
+
+    /// A moderator's decision about a listing, told to its owner; holds by the automatic
+    /// checks are not (the owner hears the moderator's decision instead).
+    async fn listing_moderated(
+        &self,
+        tx: &mut AnyConnection,
+        event_id: &str,
+        event: property::PropertyModerated,
+    ) -> Result<(), EventError> {
+        let listing = event
+            .property
+            .ok_or_else(|| EventError::Malformed("no listing".to_owned()))?;
+        let decision = match property::property::State::try_from(listing.state) {
+            Ok(property::property::State::Published) => "approved",
+            Ok(property::property::State::Rejected) => "rejected",
+            Ok(property::property::State::TakenDown) => "taken_down",
+            _ => return Ok(()),
+        };
+        let notice = Notice {
+            user: user(&listing.owner)?,
+            category: Category::Account,
+            template: "listing_moderated",
+            context: json!({"listing": {
+                "title": listing.title, "decision": decision, "reason": event.reason,
+            }}),
+            link: format!("/{}", listing.name),
+            subject: listing.name,
+            only: Some(&[Channel::Email, Channel::InApp]),
+            cause: event_id.to_owned(),
+        };
+        Ok(self.notifier.notify(tx, notice).await?)
+    }
+
+    /// A decided moderation case: each reporter hears the outcome, and a warned account the
+    /// warning.
+    async fn case_decided(
+        &self,
+        tx: &mut AnyConnection,
+        event_id: &str,
+        event: moderation::CaseDecided,
+    ) -> Result<(), EventError> {
+        let case = event
+            .case
+            .ok_or_else(|| EventError::Malformed("no case".to_owned()))?;
+        let target_kind = match case.target.split('/').next().unwrap_or_default() {
+            "properties" => "a listing",
+            "users" => "an account",
+            "conversations" => "a conversation",
+            "reviews" => "a review",
+            _ => "a file",
+        };
+        let decision = moderation::Decision::try_from(case.decision)
+            .unwrap_or(moderation::Decision::Unspecified);
+        let outcome = match decision {
+            moderation::Decision::Dismiss => "found nothing against the rules",
+            moderation::Decision::Warn => "warned its author",
+            moderation::Decision::RemoveContent => "removed it",
+            moderation::Decision::SuspendUser => "suspended the account behind it",
+            moderation::Decision::BanUser => "closed the account behind it",
+            moderation::Decision::Unspecified => return Ok(()),
+        };
+        let context = json!({"moderation": {
+            "target_kind": target_kind,
+            "outcome": outcome,
+            "reason": case.decision_reason,
+        }});
+        let mut told = Vec::new();
+        if decision == moderation::Decision::Warn && !case.subject.is_empty() {
+            told.push((case.subject.clone(), "moderation_warning"));
+        }
+        told.extend(
+            event
+                .reporters
+                .iter()
+                .map(|reporter| (reporter.clone(), "report_decided")),
+        );
+        for (recipient, template) in told {
+            let notice = Notice {
+                user: user(&recipient)?,
+                category: Category::Account,
+                template,
+                context: context.clone(),
+                link: "/account/reports".to_owned(),
+                subject: case.name.clone(),
+                only: Some(&[Channel::Email, Channel::InApp]),
+                cause: event_id.to_owned(),
+            };
+            self.notifier.notify(tx, notice).await?;
+        }
+        Ok(())
     }
 }
 

@@ -105,6 +105,30 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../templates/en/review_responded.txt"),
     ),
     (
+        "en/report_decided.txt",
+        include_str!("../templates/en/report_decided.txt"),
+    ),
+    (
+        "en/moderation_warning.txt",
+        include_str!("../templates/en/moderation_warning.txt"),
+    ),
+    (
+        "en/account_suspended.txt",
+        include_str!("../templates/en/account_suspended.txt"),
+    ),
+    (
+        "en/account_banned.txt",
+        include_str!("../templates/en/account_banned.txt"),
+    ),
+    (
+        "en/account_reinstated.txt",
+        include_str!("../templates/en/account_reinstated.txt"),
+    ),
+    (
+        "en/listing_moderated.txt",
+        include_str!("../templates/en/listing_moderated.txt"),
+    ),
+    (
         "pt/email_verification.txt",
         include_str!("../templates/pt/email_verification.txt"),
     ),
@@ -325,6 +349,10 @@ mod tests {
             "unread_count": 2, "preview": "Is there a <cot>?", "listing_title": "Sea <view> & sun",
             "review": {"id": "r-1", "kind": "guest", "rating": 4, "listing_title": "Sea <view> & sun",
                        "excerpt": "Lovely <b>view</b>", "response": "Thank you & welcome back"},
+            "moderation": {"target_kind": "a listing", "outcome": "removed it",
+                           "reason": "Photos of <another> flat"},
+            "until": "2027-01-01 10:00 UTC", "reason": "Spam <links>",
+            "listing": {"title": "Sea <view> & sun", "decision": "rejected", "reason": "Add <photos>"},
         })
     }
 
