@@ -24,6 +24,9 @@ pub struct ReviewSettings {
     pub booking_events_group: String,
     /// The consumer group the messaging service's events are read as.
     pub messaging_events_group: String,
+    /// The consumer group the moderation service's events are read as (reviews held by the
+    /// automatic checks).
+    pub moderation_events_group: String,
 }
 
 impl Default for ReviewSettings {
@@ -34,6 +37,7 @@ impl Default for ReviewSettings {
             release_check_interval: Duration::from_secs(60),
             booking_events_group: "review.booking-events".to_owned(),
             messaging_events_group: "review.messaging-events".to_owned(),
+            moderation_events_group: "review.moderation-events".to_owned(),
         }
     }
 }

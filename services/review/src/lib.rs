@@ -5,6 +5,7 @@
 //! - [`store`]: stays and contacts that may be reviewed, reviews, votes, reports and rating
 //!   summaries, on PostgreSQL or SQLite.
 //! - [`eligibility`]: who may review whom, from the booking and messaging services' events.
+//! - [`held`]: reviews the moderation service's automatic checks hold, hidden.
 //! - [`history`]: past stays written directly, for the demo seed.
 //! - [`release`]: publishes the pending reviews of stays whose review window closed.
 //! - [`service`]: the `estospaces.review.v1.ReviewService` gRPC handlers.
@@ -18,6 +19,7 @@ pub mod collections;
 pub mod config;
 pub mod domain;
 pub mod eligibility;
+pub mod held;
 pub mod history;
 pub mod listings;
 pub mod release;

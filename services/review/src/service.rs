@@ -6,7 +6,6 @@
 
 use std::time::{Duration, SystemTime};
 
-use estospaces_auth::Role;
 use estospaces_auth::policy::{self, Caller};
 use estospaces_proto::review_v1 as pb;
 use estospaces_status::{ApiError, violation};
@@ -78,14 +77,14 @@ async fn visible(
     match review.state {
         State::Published => Ok(review),
         _ if author => Ok(review),
-        State::Hidden if caller.is_some_and(Caller::is_admin) => Ok(review),
+        State::Hidden if caller.is_some_and(Caller::is_staff) => Ok(review),
         State::Pending => Err(denied(
             "REVIEW_NOT_PUBLISHED",
             "the review waits for the other side or the end of the review window; only its author reads it",
         )),
         State::Hidden => Err(denied(
             "REVIEW_HIDDEN",
-            "a moderator hid the review; only its author and admins read it",
+            "a moderator hid the review; only its author, moderators and admins read it",
         )),
     }
 }
@@ -591,7 +590,7 @@ impl pb::review_service_server::ReviewService for ReviewHandlers {
         &self,
         request: Request<pb::HideReviewRequest>,
     ) -> Result<Response<pb::HideReviewResponse>, Status> {
-        let caller = policy::role(&request, Role::Admin)?;
+        let caller = policy::staff(&request)?;
         let message = request.get_ref();
         let id = review_name("name", &message.name)?;
         let reason = message.reason.trim();
@@ -611,7 +610,7 @@ impl pb::review_service_server::ReviewService for ReviewHandlers {
         &self,
         request: Request<pb::RestoreReviewRequest>,
     ) -> Result<Response<pb::RestoreReviewResponse>, Status> {
-        let caller = policy::role(&request, Role::Admin)?;
+        let caller = policy::staff(&request)?;
         let id = review_name("name", &request.get_ref().name)?;
         let restored = self.moderate(id, false, &caller.user_id, "").await?;
         Ok(Response::new(pb::RestoreReviewResponse {

@@ -14,6 +14,7 @@ use crate::SERVICE_NAME;
 use crate::collections::CollectionHandlers;
 use crate::config::ReviewConfig;
 use crate::eligibility::{BOOKING_TOPIC, MESSAGING_TOPIC, ReviewableHandler};
+use crate::held::{HeldReviewHandler, MODERATION_TOPIC};
 use crate::listings::Listings;
 use crate::release::Release;
 use crate::service::ReviewHandlers;
@@ -56,6 +57,12 @@ async fn assemble(mut host: ServiceHost, config: ReviewConfig) -> anyhow::Result
         ConsumerConfig::new(settings.messaging_events_group.clone()),
         &[&topic_for(MESSAGING_TOPIC)],
         ReviewableHandler,
+    )
+    .await?;
+    host.consume(
+        ConsumerConfig::new(settings.moderation_events_group.clone()),
+        &[&topic_for(MODERATION_TOPIC)],
+        HeldReviewHandler,
     )
     .await?;
     host.task(

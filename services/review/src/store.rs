@@ -885,13 +885,27 @@ impl ReviewStore {
         moderator: &str,
         reason: &str,
     ) -> Result<Option<ReviewRecord>, sqlx::Error> {
+        let mut tx = self.db.begin().await?;
+        let review = Self::moderate_in(&mut tx, id, hide, moderator, reason).await?;
+        tx.commit().await?;
+        Ok(review)
+    }
+
+    /// [`ReviewStore::moderate`] in the caller's transaction; an empty `moderator` is the
+    /// automatic checks.
+    pub async fn moderate_in(
+        tx: &mut AnyConnection,
+        id: Uuid,
+        hide: bool,
+        moderator: &str,
+        reason: &str,
+    ) -> Result<Option<ReviewRecord>, sqlx::Error> {
         let now = SystemTime::now();
         let (from, to, event_type) = if hide {
             (State::Published, State::Hidden, "review.hidden")
         } else {
             (State::Hidden, State::Published, "review.restored")
         };
-        let mut tx = self.db.begin().await?;
         let changed = sqlx::query(
             "UPDATE reviews SET state = $2, hidden_reason = $3, updated_at = $4 \
              WHERE id = $1 AND state = $5",
@@ -907,26 +921,29 @@ impl ReviewStore {
         if changed == 0 {
             return Ok(None);
         }
-        let review = Self::review_in(&mut tx, id)
+        let review = Self::review_in(tx, id)
             .await?
             .ok_or(sqlx::Error::RowNotFound)?;
         OUTBOX
             .append(
-                &mut tx,
+                tx,
                 NewEvent::new(
                     event_type,
                     "review",
                     id.to_string(),
                     &pb::ReviewModerated {
                         review: Some(review.proto(false)),
-                        moderator: format!("users/{moderator}"),
+                        moderator: if moderator.is_empty() {
+                            String::new()
+                        } else {
+                            format!("users/{moderator}")
+                        },
                         reason: reason.to_owned(),
                     },
                 ),
             )
             .await?;
-        Self::refresh_summaries_in(&mut tx, review.summaries(), now).await?;
-        tx.commit().await?;
+        Self::refresh_summaries_in(tx, review.summaries(), now).await?;
         Ok(Some(review))
     }
 

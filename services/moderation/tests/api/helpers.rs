@@ -127,7 +127,7 @@ pub async fn spawn_app_with(backend: Backend, kafka: bool, listing_review: &str)
                 property_url: Some(format!("http://{property_addr}")),
                 booking_events_group: format!("review.booking-events.{suffix}"),
                 messaging_events_group: format!("review.messaging-events.{suffix}"),
-                // REVIEW_GROUP moderation_events_group: format!("review.moderation-events.{suffix}"),
+                moderation_events_group: format!("review.moderation-events.{suffix}"),
                 ..estospaces_review::ReviewSettings::default()
             },
         },

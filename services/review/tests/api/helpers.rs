@@ -125,6 +125,7 @@ pub async fn spawn_app_with(
         property_url: Some(format!("http://{property_addr}")),
         booking_events_group: format!("review.booking-events.{suffix}"),
         messaging_events_group: format!("review.messaging-events.{suffix}"),
+        moderation_events_group: format!("review.moderation-events.{suffix}"),
         release_check_interval: Duration::from_millis(100),
         ..ReviewSettings::default()
     };

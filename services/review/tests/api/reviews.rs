@@ -337,7 +337,7 @@ on_both_backends! {
         assert_eq!(unvoted.into_inner().review.expect("a review").helpful_count, 0);
     }
 
-    async fn hidden_reviews_leave_the_ratings_and_only_admins_hide_them(backend: Backend) {
+    async fn hidden_reviews_leave_the_ratings_and_only_admins_and_moderators_hide_them(backend: Backend) {
         let mut app = spawn_app(backend).await;
         let (guest, host, listing, booking) = completed_stay(&mut app).await;
         let guests = app.write(&guest, of_stay(&booking, 1, "Call me on +351 910 000 000")).await.expect("written");
@@ -382,6 +382,45 @@ on_both_backends! {
             .await
             .expect("restored");
         assert_eq!(app.summary(&format!("{listing}/ratingSummary")).await.review_count, 1);
+
+        // Moderators too, and they read what they hid.
+        let moderator = app.user_with(&[Role::Guest, Role::Moderator]);
+        app.reviews.hide_review(hide(&moderator.token)).await.expect("a moderator hides");
+        app.read(Some(&moderator), &guests.name).await.expect("moderators read it");
+        app.reviews
+            .restore_review(authorized(pb::RestoreReviewRequest { name: guests.name.clone() }, &moderator.token))
+            .await
+            .expect("a moderator restores");
+    }
+
+    async fn a_review_the_automatic_checks_hold_is_hidden_once_however_often_the_event_comes(backend: Backend) {
+        let mut app = spawn_app(backend).await;
+        let (guest, host, listing, booking) = completed_stay(&mut app).await;
+        let guests = app.write(&guest, of_stay(&booking, 1, "Pay me at www.example.com")).await.expect("written");
+        app.write(&host, of_stay(&booking, 5, "Great guest.")).await.expect("written");
+        let held = estospaces_proto::moderation_v1::ContentHeld {
+            check: Some(estospaces_proto::moderation_v1::ContentCheck {
+                target: guests.name.clone(),
+                held: true,
+                score: 70,
+                ..Default::default()
+            }),
+        };
+        for _ in 0..2 {
+            app.publish_event("moderation", "moderation.content_held", &guests.name, &held).await;
+        }
+        let reader = app.user();
+        for _ in 0..400 {
+            if app.read(Some(&reader), &guests.name).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let refused = app.read(Some(&reader), &guests.name).await.expect_err("held");
+        assert_eq!(reason(&refused), "REVIEW_HIDDEN");
+        assert_eq!(app.summary(&format!("{listing}/ratingSummary")).await.review_count, 0);
+        let events = app.outbox_event_types().await;
+        assert_eq!(events.iter().filter(|e| *e == "review.hidden").count(), 1, "{events:?}");
     }
 
     async fn buyers_review_the_agent_they_asked_and_nobody_else_can(backend: Backend) {
