@@ -83,6 +83,7 @@ PLATFORM_TABLES = (
     "notification",
     "messaging",
     "review",
+    "moderation",
     "gateway",
     "databases",
 )
@@ -403,6 +404,11 @@ def main() -> int:
                     "replicas": 2,
                     "database": {"url": "postgres://review@postgres:5432/review"},
                     "config": {"review": {"release_check_interval": "30s"}},
+                },
+                "moderation": {
+                    "replicas": 2,
+                    "database": {"url": "postgres://moderation@postgres:5432/moderation"},
+                    "config": {"moderation": {"hold_threshold": 60}},
                 },
                 "gateway": {"service": {"type": "LoadBalancer"}},
             },
