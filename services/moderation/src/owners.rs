@@ -214,7 +214,11 @@ impl Owners {
                         .map_err(passed_on)
                 }
             }
-            (pb::Decision::Unspecified, _) => Err(Status::invalid_argument("decision")),
+            (pb::Decision::Unspecified, _) => Err(ApiError::invalid_argument(
+                DOMAIN,
+                vec![estospaces_status::violation("decision", "required")],
+            )
+            .into()),
         }
     }
 

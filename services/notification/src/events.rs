@@ -145,15 +145,8 @@ impl EventHandler for PlatformEventsHandler {
             )
         });
         on!(event, identity::UserDeleted, |p| self.deleted(tx, p));
-        on!(event, identity::UserStateChanged, |p| {
-            let template = match identity::user::State::try_from(p.state) {
-                Ok(identity::user::State::Suspended) => "account_suspended",
-                Ok(identity::user::State::Banned) => "account_banned",
-                _ => "account_reinstated",
-            };
-            let context = json!({"until": when(p.suspend_end_time), "reason": p.reason});
-            self.security(tx, id, &p.user, template, context)
-        });
+        on!(event, identity::UserStateChanged, |p| self
+            .account_state(tx, id, p));
         on!(event, identity::SignedIn, |p| self.signed_in(tx, id, p));
         on!(event, identity::MfaChanged, |p| {
             let template = if p.enabled {
@@ -733,30 +726,55 @@ impl PlatformEventsHandler {
         Ok(self.notifier.notify(tx, notice).await?)
     }
 
-    /// A moderator's decision about a listing, told to its owner; holds by the automatic
-    /// checks are not (the owner hears the moderator's decision instead).
+    /// An operator suspended (until when, why), banned or reinstated an account: a security
+    /// message to its owner, whatever the preferences.
+    async fn account_state(
+        &self,
+        tx: &mut AnyConnection,
+        event_id: &str,
+        event: identity::UserStateChanged,
+    ) -> Result<(), EventError> {
+        use identity::user::State;
+        let state = State::try_from(event.state).unwrap_or(State::Unspecified);
+        if event.previous_state == event.state {
+            return Ok(());
+        }
+        let template = match state {
+            State::Suspended => "account_suspended",
+            State::Banned => "account_banned",
+            State::Active => "account_reinstated",
+            State::Unspecified => return Ok(()),
+        };
+        let context = json!({"until": when(event.suspend_end_time), "reason": event.reason});
+        self.security(tx, event_id, &event.user, template, context)
+            .await
+    }
+
+    /// A moderator's decision about a listing, told to its owner: approved, rejected (why) or
+    /// taken down (why). A hold by the automatic checks (no actor, pending review) is not told:
+    /// the owner hears the moderator's decision instead.
     async fn listing_moderated(
         &self,
         tx: &mut AnyConnection,
         event_id: &str,
         event: property::PropertyModerated,
     ) -> Result<(), EventError> {
+        use property::property::State;
         let listing = event
             .property
             .ok_or_else(|| EventError::Malformed("no listing".to_owned()))?;
-        let decision = match property::property::State::try_from(listing.state) {
-            Ok(property::property::State::Published) => "approved",
-            Ok(property::property::State::Rejected) => "rejected",
-            Ok(property::property::State::TakenDown) => "taken_down",
+        let template = match State::try_from(listing.state) {
+            Ok(State::Published) => "listing_approved",
+            Ok(State::Rejected) => "listing_rejected",
+            Ok(State::TakenDown) => "listing_taken_down",
+            // Held for review by the automatic checks, or nothing an owner is told about.
             _ => return Ok(()),
         };
         let notice = Notice {
             user: user(&listing.owner)?,
             category: Category::Account,
-            template: "listing_moderated",
-            context: json!({"listing": {
-                "title": listing.title, "decision": decision, "reason": event.reason,
-            }}),
+            template,
+            context: json!({"listing": {"title": listing.title, "reason": event.reason}}),
             link: format!("/{}", listing.name),
             subject: listing.name,
             only: Some(&[Channel::Email, Channel::InApp]),
@@ -776,45 +794,57 @@ impl PlatformEventsHandler {
         let case = event
             .case
             .ok_or_else(|| EventError::Malformed("no case".to_owned()))?;
-        let target_kind = match case.target.split('/').next().unwrap_or_default() {
-            "properties" => "a listing",
-            "users" => "an account",
-            "conversations" => "a conversation",
-            "reviews" => "a review",
-            _ => "a file",
+        // What it is, with and without an article.
+        let (target_kind, target) = match case.target.split('/').next().unwrap_or_default() {
+            "properties" => ("a listing", "listing"),
+            "users" => ("an account", "account"),
+            "conversations" => ("a conversation", "conversation"),
+            "reviews" => ("a review", "review"),
+            _ => ("a file", "file"),
         };
+        let account = target == "account";
         let decision = moderation::Decision::try_from(case.decision)
             .unwrap_or(moderation::Decision::Unspecified);
         let outcome = match decision {
             moderation::Decision::Dismiss => "found nothing against the rules",
+            moderation::Decision::Warn if account => "warned its owner",
             moderation::Decision::Warn => "warned its author",
             moderation::Decision::RemoveContent => "removed it",
+            moderation::Decision::SuspendUser if account => "suspended it",
             moderation::Decision::SuspendUser => "suspended the account behind it",
+            moderation::Decision::BanUser if account => "closed it",
             moderation::Decision::BanUser => "closed the account behind it",
             moderation::Decision::Unspecified => return Ok(()),
         };
         let context = json!({"moderation": {
             "target_kind": target_kind,
+            "target": target,
             "outcome": outcome,
             "reason": case.decision_reason,
         }});
+        // The warned account is shown what it was warned about; reporters their reports.
         let mut told = Vec::new();
         if decision == moderation::Decision::Warn && !case.subject.is_empty() {
-            told.push((case.subject.clone(), "moderation_warning"));
+            told.push((
+                case.subject.clone(),
+                "moderation_warning",
+                format!("/{}", case.target),
+            ));
         }
-        told.extend(
-            event
-                .reporters
-                .iter()
-                .map(|reporter| (reporter.clone(), "report_decided")),
-        );
-        for (recipient, template) in told {
+        told.extend(event.reporters.iter().map(|reporter| {
+            (
+                reporter.clone(),
+                "report_decided",
+                "/account/reports".to_owned(),
+            )
+        }));
+        for (recipient, template, link) in told {
             let notice = Notice {
                 user: user(&recipient)?,
                 category: Category::Account,
                 template,
                 context: context.clone(),
-                link: "/account/reports".to_owned(),
+                link,
                 subject: case.name.clone(),
                 only: Some(&[Channel::Email, Channel::InApp]),
                 cause: event_id.to_owned(),

@@ -125,8 +125,16 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../templates/en/account_reinstated.txt"),
     ),
     (
-        "en/listing_moderated.txt",
-        include_str!("../templates/en/listing_moderated.txt"),
+        "en/listing_approved.txt",
+        include_str!("../templates/en/listing_approved.txt"),
+    ),
+    (
+        "en/listing_rejected.txt",
+        include_str!("../templates/en/listing_rejected.txt"),
+    ),
+    (
+        "en/listing_taken_down.txt",
+        include_str!("../templates/en/listing_taken_down.txt"),
     ),
     (
         "pt/email_verification.txt",
@@ -349,10 +357,10 @@ mod tests {
             "unread_count": 2, "preview": "Is there a <cot>?", "listing_title": "Sea <view> & sun",
             "review": {"id": "r-1", "kind": "guest", "rating": 4, "listing_title": "Sea <view> & sun",
                        "excerpt": "Lovely <b>view</b>", "response": "Thank you & welcome back"},
-            "moderation": {"target_kind": "a listing", "outcome": "removed it",
+            "moderation": {"target_kind": "a listing", "target": "listing", "outcome": "removed it",
                            "reason": "Photos of <another> flat"},
             "until": "2027-01-01 10:00 UTC", "reason": "Spam <links>",
-            "listing": {"title": "Sea <view> & sun", "decision": "rejected", "reason": "Add <photos>"},
+            "listing": {"title": "Sea <view> & sun", "reason": "Add <photos>"},
         })
     }
 
@@ -436,6 +444,68 @@ mod tests {
                     "{name} is not in FILES"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn moderation_notices_leave_out_what_they_were_not_given() {
+        let templates = Templates::new();
+        let render = |template: &str, context: serde_json::Value| {
+            let mut full = json!({
+                "base_url": "https://stays.example",
+                "link": "https://stays.example/account/security",
+                "unsubscribe_url": "",
+            });
+            full.as_object_mut()
+                .expect("an object")
+                .extend(context.as_object().expect("an object").clone());
+            templates
+                .render(template, "en", &full)
+                .unwrap_or_else(|err| panic!("{template}: {err}"))
+        };
+        let suspended = render("account_suspended", json!({"until": "", "reason": ""}));
+        assert!(
+            suspended
+                .body
+                .starts_with("Your account is suspended, and every session"),
+            "{}",
+            suspended.body
+        );
+        assert!(!suspended.body.contains("\"\""), "{}", suspended.body);
+        let suspended = render(
+            "account_suspended",
+            json!({"until": "2027-01-01 10:00 UTC", "reason": "Spam."}),
+        );
+        assert!(
+            suspended
+                .body
+                .contains("suspended until 2027-01-01 10:00 UTC")
+                && suspended.body.contains("\"Spam.\""),
+            "{}",
+            suspended.body
+        );
+        let warned = render(
+            "moderation_warning",
+            json!({"moderation": {"target_kind": "a review", "target": "review",
+                                  "outcome": "warned its author", "reason": ""}}),
+        );
+        assert!(
+            warned
+                .body
+                .starts_with("A moderator looked into your review and is warning you."),
+            "{}",
+            warned.body
+        );
+        for (template, title) in [
+            ("listing_approved", "Loft is live"),
+            ("listing_rejected", "Loft needs changes before it goes live"),
+            ("listing_taken_down", "Loft was taken off the market"),
+        ] {
+            let rendered = render(
+                template,
+                json!({"listing": {"title": "Loft", "reason": "Blurry photos."}}),
+            );
+            assert_eq!(rendered.title, title);
         }
     }
 

@@ -32,7 +32,7 @@ impl EventHandler for HeldReviewHandler {
         };
         let id = Uuid::parse_str(id)
             .map_err(|_| HandlerError::permanent(format!("not a review: {target:?}")))?;
-        ReviewStore::moderate_in(tx, id, true, "", HELD_REASON).await?;
+        ReviewStore::moderate_in(tx, id, true, "", HELD_REASON, Some(event)).await?;
         Ok(())
     }
 }

@@ -8,7 +8,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use estospaces_events::{NewEvent, Outbox};
+use estospaces_events::{Event, NewEvent, Outbox};
 use estospaces_proto::review_v1 as pb;
 use estospaces_storage::{Database, Migrations, from_unix_micros, unix_micros};
 use sqlx::any::AnyRow;
@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use crate::SERVICE_NAME;
 use crate::domain::{self, Categories, Draft, Kind, State};
+use crate::held::HELD_REASON;
 
 /// This service's schema, per backend.
 pub static MIGRATIONS: Migrations = Migrations {
@@ -877,7 +878,9 @@ impl ReviewStore {
     }
 
     /// Hides a published review (`hide`) or shows a hidden one again, recomputing the
-    /// summaries it counts in; `None` when it was not in the state to change.
+    /// summaries it counts in; `None` when it was not in the state to change. A moderator
+    /// hiding a review the automatic checks hold ([`HELD_REASON`]) confirms the hold: it stays
+    /// hidden, with the moderator's reason.
     pub async fn moderate(
         &self,
         id: Uuid,
@@ -886,19 +889,21 @@ impl ReviewStore {
         reason: &str,
     ) -> Result<Option<ReviewRecord>, sqlx::Error> {
         let mut tx = self.db.begin().await?;
-        let review = Self::moderate_in(&mut tx, id, hide, moderator, reason).await?;
+        let review = Self::moderate_in(&mut tx, id, hide, moderator, reason, None).await?;
         tx.commit().await?;
         Ok(review)
     }
 
     /// [`ReviewStore::moderate`] in the caller's transaction; an empty `moderator` is the
-    /// automatic checks.
+    /// automatic checks, which hide published reviews only. `cause` is the event being handled,
+    /// if any, which the recorded event follows.
     pub async fn moderate_in(
         tx: &mut AnyConnection,
         id: Uuid,
         hide: bool,
         moderator: &str,
         reason: &str,
+        cause: Option<&Event>,
     ) -> Result<Option<ReviewRecord>, sqlx::Error> {
         let now = SystemTime::now();
         let (from, to, event_type) = if hide {
@@ -906,43 +911,48 @@ impl ReviewStore {
         } else {
             (State::Hidden, State::Published, "review.restored")
         };
-        let changed = sqlx::query(
+        let confirms_hold = hide && !moderator.is_empty();
+        let sql = if confirms_hold {
             "UPDATE reviews SET state = $2, hidden_reason = $3, updated_at = $4 \
-             WHERE id = $1 AND state = $5",
-        )
-        .bind(id.to_string())
-        .bind(to.as_str())
-        .bind(reason)
-        .bind(unix_micros(now))
-        .bind(from.as_str())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+             WHERE id = $1 AND (state = $5 OR (state = $2 AND hidden_reason = $6))"
+        } else {
+            "UPDATE reviews SET state = $2, hidden_reason = $3, updated_at = $4 \
+             WHERE id = $1 AND state = $5"
+        };
+        let mut update = sqlx::query(sql)
+            .bind(id.to_string())
+            .bind(to.as_str())
+            .bind(reason)
+            .bind(unix_micros(now))
+            .bind(from.as_str());
+        if confirms_hold {
+            update = update.bind(HELD_REASON);
+        }
+        let changed = update.execute(&mut *tx).await?.rows_affected();
         if changed == 0 {
             return Ok(None);
         }
         let review = Self::review_in(tx, id)
             .await?
             .ok_or(sqlx::Error::RowNotFound)?;
-        OUTBOX
-            .append(
-                tx,
-                NewEvent::new(
-                    event_type,
-                    "review",
-                    id.to_string(),
-                    &pb::ReviewModerated {
-                        review: Some(review.proto(false)),
-                        moderator: if moderator.is_empty() {
-                            String::new()
-                        } else {
-                            format!("users/{moderator}")
-                        },
-                        reason: reason.to_owned(),
-                    },
-                ),
-            )
-            .await?;
+        let mut moderated = NewEvent::new(
+            event_type,
+            "review",
+            id.to_string(),
+            &pb::ReviewModerated {
+                review: Some(review.proto(false)),
+                moderator: if moderator.is_empty() {
+                    String::new()
+                } else {
+                    format!("users/{moderator}")
+                },
+                reason: reason.to_owned(),
+            },
+        );
+        if let Some(cause) = cause {
+            moderated = moderated.following(cause);
+        }
+        OUTBOX.append(tx, moderated).await?;
         Self::refresh_summaries_in(tx, review.summaries(), now).await?;
         Ok(Some(review))
     }

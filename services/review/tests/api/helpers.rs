@@ -497,6 +497,45 @@ impl TestApp {
             .expect("a summary")
     }
 
+    /// How many of the moderation service's events review's consumer has handled.
+    pub async fn moderation_events_handled(&self) -> usize {
+        use sqlx::Row;
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS handled FROM event_inbox \
+             WHERE consumer_group LIKE 'review.moderation-events%'",
+        )
+        .fetch_one(self.store.database().pool())
+        .await
+        .expect("the inbox is readable");
+        let handled: i64 = row.try_get("handled").expect("a count");
+        usize::try_from(handled).expect("a count")
+    }
+
+    /// The `review.hidden` and `review.restored` events this service recorded, oldest first,
+    /// with their type.
+    pub async fn moderations(&self) -> Vec<(String, pb::ReviewModerated)> {
+        use sqlx::Row;
+        sqlx::query("SELECT envelope FROM event_outbox ORDER BY id")
+            .fetch_all(self.store.database().pool())
+            .await
+            .expect("the outbox is readable")
+            .iter()
+            .map(|row| {
+                let bytes: Vec<u8> = row.try_get("envelope").expect("an envelope");
+                EventEnvelope::decode(bytes.as_slice()).expect("an envelope")
+            })
+            .filter(|envelope| {
+                envelope.event_type == "review.hidden" || envelope.event_type == "review.restored"
+            })
+            .map(|envelope| {
+                let payload = envelope.payload.expect("a payload");
+                let moderated =
+                    pb::ReviewModerated::decode(payload.value.as_slice()).expect("ReviewModerated");
+                (envelope.event_type, moderated)
+            })
+            .collect()
+    }
+
     /// The types of the events this service recorded in its outbox, oldest first.
     pub async fn outbox_event_types(&self) -> Vec<String> {
         use sqlx::Row;

@@ -24,6 +24,19 @@ fn of_stay(booking: &str, rating: i32, text: &str) -> pb::Review {
     }
 }
 
+/// `moderation.content_held` of `target`, as the moderation service's automatic checks send it.
+fn content_held(target: &str) -> estospaces_proto::moderation_v1::ContentHeld {
+    estospaces_proto::moderation_v1::ContentHeld {
+        check: Some(estospaces_proto::moderation_v1::ContentCheck {
+            name: "contentChecks/c-1".to_owned(),
+            target: target.to_owned(),
+            held: true,
+            score: 70,
+            ..Default::default()
+        }),
+    }
+}
+
 fn state(review: &pb::Review) -> pb::review::State {
     pb::review::State::try_from(review.state).expect("a known state")
 }
@@ -398,29 +411,71 @@ on_both_backends! {
         let (guest, host, listing, booking) = completed_stay(&mut app).await;
         let guests = app.write(&guest, of_stay(&booking, 1, "Pay me at www.example.com")).await.expect("written");
         app.write(&host, of_stay(&booking, 5, "Great guest.")).await.expect("written");
-        let held = estospaces_proto::moderation_v1::ContentHeld {
-            check: Some(estospaces_proto::moderation_v1::ContentCheck {
-                target: guests.name.clone(),
-                held: true,
-                score: 70,
-                ..Default::default()
-            }),
-        };
+        let held = content_held(&guests.name);
         for _ in 0..2 {
             app.publish_event("moderation", "moderation.content_held", &guests.name, &held).await;
         }
+        app.wait_until(|| async { app.moderation_events_handled().await == 2 }).await;
+
         let reader = app.user();
-        for _ in 0..400 {
-            if app.read(Some(&reader), &guests.name).await.is_err() {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
         let refused = app.read(Some(&reader), &guests.name).await.expect_err("held");
         assert_eq!(reason(&refused), "REVIEW_HIDDEN");
+        app.read(Some(&guest), &guests.name).await.expect("the author still reads it");
         assert_eq!(app.summary(&format!("{listing}/ratingSummary")).await.review_count, 0);
-        let events = app.outbox_event_types().await;
-        assert_eq!(events.iter().filter(|e| *e == "review.hidden").count(), 1, "{events:?}");
+        let moderations = app.moderations().await;
+        assert_eq!(moderations.len(), 1, "hidden once: {moderations:?}");
+        let (event_type, hidden) = &moderations[0];
+        assert_eq!(event_type, "review.hidden");
+        assert_eq!(hidden.moderator, "", "nobody: the automatic checks");
+        assert_eq!(hidden.reason, estospaces_review::held::HELD_REASON);
+
+        // A moderator removing it confirms the hold with their reason; once is enough.
+        let moderator = app.user_with(&[Role::Guest, Role::Moderator]);
+        let remove = || {
+            authorized(
+                pb::HideReviewRequest { name: guests.name.clone(), reason: "Asks to pay outside the platform.".to_owned() },
+                &moderator.token,
+            )
+        };
+        app.reviews.hide_review(remove()).await.expect("a moderator confirms the hold");
+        let again = app.reviews.hide_review(remove()).await.expect_err("hidden already");
+        assert_eq!(reason(&again), "REVIEW_HIDDEN");
+        let moderations = app.moderations().await;
+        assert_eq!(moderations.len(), 2, "{moderations:?}");
+        assert_eq!(moderations[1].1.moderator, moderator.name);
+        assert_eq!(moderations[1].1.reason, "Asks to pay outside the platform.");
+        app.read(Some(&reader), &guests.name).await.expect_err("still hidden");
+    }
+
+    async fn a_review_a_moderator_hid_keeps_the_moderators_reason_when_the_checks_hold_it_too(backend: Backend) {
+        let mut app = spawn_app(backend).await;
+        let (guest, host, _listing, booking) = completed_stay(&mut app).await;
+        let guests = app.write(&guest, of_stay(&booking, 1, "Call me on +351 910 000 000")).await.expect("written");
+        app.write(&host, of_stay(&booking, 5, "Great guest.")).await.expect("written");
+        let moderator = app.user_with(&[Role::Guest, Role::Moderator]);
+        app.reviews
+            .hide_review(authorized(
+                pb::HideReviewRequest { name: guests.name.clone(), reason: "phone number".to_owned() },
+                &moderator.token,
+            ))
+            .await
+            .expect("hidden");
+
+        app.publish_event("moderation", "moderation.content_held", &guests.name, &content_held(&guests.name)).await;
+        app.wait_until(|| async { app.moderation_events_handled().await == 1 }).await;
+        let moderations = app.moderations().await;
+        assert_eq!(moderations.len(), 1, "the hold changes nothing: {moderations:?}");
+        assert_eq!(moderations[0].1.reason, "phone number");
+        let reader = app.user();
+        let refused = app.read(Some(&reader), &guests.name).await.expect_err("still hidden");
+        assert_eq!(reason(&refused), "REVIEW_HIDDEN");
+
+        // Neither do holds of other content (listings) or of reviews never heard of.
+        for target in ["properties/0190a000-0000-7000-8000-000000000001", "reviews/0190a000-0000-7000-8000-000000000002"] {
+            app.publish_event("moderation", "moderation.content_held", target, &content_held(target)).await;
+        }
+        app.wait_until(|| async { app.moderation_events_handled().await == 3 }).await;
+        assert_eq!(app.moderations().await.len(), 1);
     }
 
     async fn buyers_review_the_agent_they_asked_and_nobody_else_can(backend: Backend) {
