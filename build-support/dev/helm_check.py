@@ -5,8 +5,9 @@ lints the chart (strict, Kubernetes 1.31), renders it, validates every manifest 
 Kubernetes 1.31 schemas with `kubernetes-validate --strict`, and checks what the chart promises
 (hardened pods, a Service, ServiceAccount, PodDisruptionBudget and NetworkPolicy per service, a
 drain that fits the grace period, gateway upstreams, configuration names each binary reads, URLs
-of other services of the release that name a rendered Service the pod may reach). Then checks
-that bad values are refused.
+of other services of the release that name a rendered Service the pod may reach and whose
+NetworkPolicy admits the pod, the calls services need open at both ends). Then checks that bad
+values are refused.
 Exits non-zero on the first kind of failure found, after printing every problem.
 """
 
@@ -198,16 +199,80 @@ def check_settings(case: str, name: str, container: dict, config_maps: dict[str,
         problem(case, f"{name}: config.toml key {key!r} is neither shared nor its own table")
 
 
+# The calls the services cannot run without (their required `*_url` settings, and
+# moderation's SuspendUser and BanUser at identity, made with the moderator's token): where both
+# ends are rendered, the caller's NetworkPolicy lets it out and the callee's lets it in, whatever
+# the values' env says. Optional calls (photos and attachments checked at media) are checked
+# through their URL variables only; every pod's calls to identity (key set, token revocations)
+# through ESTOSPACES_AUTH__IDENTITY_URL, the gateway's through its upstreams.
+CALLS = {
+    "booking": ("property",),
+    "messaging": ("property",),
+    "moderation": ("identity", "property", "review"),
+    "review": ("property",),
+}
+
+
 SERVICE_URL = re.compile(rf"^http://({re.escape(RELEASE)}-[a-z0-9-]+)(\.[a-z0-9.-]+)?:(\d+)/?$")
 
 
+def selects(selector: dict, labels: dict[str, str]) -> bool:
+    """Whether a label selector (matchLabels only; matchExpressions count as no match) selects
+    pods with these labels."""
+    if selector.get("matchExpressions"):
+        return False
+    return all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items())
+
+
+def reaches(policy: dict, selector: dict[str, str], port: int) -> bool:
+    """Whether an egress rule of `policy` lets its pods out to the pods `selector` (a Service's)
+    selects, on `port`."""
+    return any(
+        any(p.get("port") == port for p in rule.get("ports", []))
+        and any(
+            peer.get("podSelector", {}).get("matchLabels") == selector
+            for peer in rule.get("to", [])
+        )
+        for rule in policy["spec"].get("egress", [])
+    )
+
+
+def admits(policy: dict, port: int, labels: dict[str, str]) -> bool:
+    """Whether an ingress rule of `policy` lets a pod of the release with these labels in on
+    `port`: a rule without ports or naming it, and without peers or with one selecting the pod
+    (a namespaceSelector must select the release's namespace by name, or be empty)."""
+    for rule in policy["spec"].get("ingress", []):
+        ports = rule.get("ports")
+        if ports and not any(p.get("port") == port for p in ports):
+            continue
+        peers = rule.get("from")
+        if not peers:
+            return True
+        for peer in peers:
+            if "ipBlock" in peer:
+                continue
+            namespaces = peer.get("namespaceSelector")
+            if namespaces is not None and not selects(
+                namespaces, {"kubernetes.io/metadata.name": NAMESPACE}
+            ):
+                continue
+            if selects(peer.get("podSelector", {}), labels):
+                return True
+    return False
+
+
 def check_service_urls(
-    case: str, name: str, env: dict[str, str], by_kind: dict[str, dict[str, dict]]
+    case: str,
+    name: str,
+    env: dict[str, str],
+    labels: dict[str, str],
+    by_kind: dict[str, dict[str, dict]],
 ) -> None:
     """A variable naming another service of the release (ESTOSPACES_BOOKING__PROPERTY_URL,
-    ESTOSPACES_PROPERTY__MEDIA_URL, ESTOSPACES_REVIEW__PROPERTY_URL, ...) names a rendered
-    Service and one of its ports, and the pod's NetworkPolicy lets it reach that service's pods
-    on it."""
+    ESTOSPACES_MODERATION__REVIEW_URL, ESTOSPACES_AUTH__IDENTITY_URL, the gateway's upstreams,
+    ...) names a rendered Service and one of its ports, the pod's NetworkPolicy lets it reach
+    that service's pods on it, and that service's NetworkPolicy lets the pod (`labels`) in: a
+    call needs both ends open."""
     for variable, value in env.items():
         match = SERVICE_URL.match(value)
         if not match:
@@ -224,22 +289,51 @@ def check_service_urls(
         policy = by_kind.get("NetworkPolicy", {}).get(name)
         if policy is None:
             continue
-        selector = service["spec"]["selector"]
         # The NetworkPolicy allows the target's container port, which for these Services is
         # the same number (targetPort is the port's name).
-        if not any(
-            any(p.get("port") == port for p in rule.get("ports", []))
-            and any(
-                peer.get("podSelector", {}).get("matchLabels") == selector
-                for peer in rule.get("to", [])
-            )
-            for rule in policy["spec"].get("egress", [])
-        ):
+        if not reaches(policy, service["spec"]["selector"], port):
             problem(
                 case,
                 f"{name}: {variable} names {target}, but its NetworkPolicy allows no egress "
                 f"there (list it in services.<name>.calls)",
             )
+        target_policy = by_kind.get("NetworkPolicy", {}).get(target)
+        if target_policy is not None and not admits(target_policy, port, labels):
+            problem(
+                case,
+                f"{name}: {variable} names {target}, but {target}'s NetworkPolicy admits no "
+                f"ingress from {name} on port {port}",
+            )
+
+
+def check_calls(case: str, by_kind: dict[str, dict[str, dict]]) -> None:
+    """Each call in CALLS between two rendered services is allowed out of the caller and into
+    the callee, on the callee's Service port."""
+    deployments = by_kind.get("Deployment", {})
+    policies = by_kind.get("NetworkPolicy", {})
+    services = by_kind.get("Service", {})
+    for caller, callees in CALLS.items():
+        name = f"{RELEASE}-{caller}"
+        if name not in deployments or name not in policies:
+            continue
+        labels = deployments[name]["spec"]["template"]["metadata"]["labels"]
+        for callee in callees:
+            target = f"{RELEASE}-{callee}"
+            if target not in services or target not in policies:
+                continue
+            selector = services[target]["spec"]["selector"]
+            ports = services[target]["spec"]["ports"]
+            port = next(p["port"] for p in ports if p["name"] == "grpc")
+            if not reaches(policies[name], selector, port):
+                problem(
+                    case,
+                    f"{name} calls {target}, but its NetworkPolicy allows no egress there "
+                    f"(list {callee} in services.{caller}.calls)",
+                )
+            if not admits(policies[target], port, labels):
+                problem(
+                    case, f"{name} calls {target}, but {target}'s NetworkPolicy does not admit it"
+                )
 
 
 def check_invariants(case: str, manifests: list[dict]) -> None:
@@ -294,7 +388,9 @@ def check_invariants(case: str, manifests: list[dict]) -> None:
                     key = "ESTOSPACES_GATEWAY__UPSTREAMS__" + component.upper()
                     if role == "service" and key not in env:
                         problem(case, f"{name}: no {key} for the {upstream} service")
-            check_service_urls(case, name, env, by_kind)
+            check_service_urls(
+                case, name, env, deployment["spec"]["template"]["metadata"]["labels"], by_kind
+            )
         if deployment["spec"].get("replicas") is None and name not in by_kind.get(
             "HorizontalPodAutoscaler", {}
         ):
@@ -317,6 +413,7 @@ def check_invariants(case: str, manifests: list[dict]) -> None:
                     case,
                     f"ServiceMonitor {name} scrapes port {endpoint['port']!r}, not on the Service",
                 )
+    check_calls(case, by_kind)
     if f"{RELEASE}-default-deny" not in by_kind.get("NetworkPolicy", {}):
         problem(case, "no default-deny NetworkPolicy")
     monitors = len(by_kind.get("ServiceMonitor", {}))

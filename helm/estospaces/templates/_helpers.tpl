@@ -107,7 +107,7 @@ estospaces.dev/role: {{ $s.role }}
 {{- printf "http://%s.%s.svc:%v" (include "estospaces.serviceFullname" (list $root $name)) $root.Release.Namespace $s.port }}
 {{- end }}
 
-{{/* Where services fetch the key set: `auth.identityUrl`, else this release's identity service. */}}
+{{/* Where services fetch the key set and token revocations: `auth.identityUrl`, else this release's identity service. */}}
 {{- define "estospaces.identityUrl" -}}
 {{- if .Values.auth.identityUrl }}
 {{- .Values.auth.identityUrl }}
