@@ -19,7 +19,7 @@ use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Status};
 
 use crate::DOMAIN;
-use crate::domain::{Origin, Target, TargetKind};
+use crate::domain::{Target, TargetKind};
 use crate::store::CaseRecord;
 
 fn channel(url: &str) -> anyhow::Result<Channel> {
@@ -148,15 +148,13 @@ impl Owners {
             ApiError::failed_precondition(DOMAIN, reason, message).into()
         };
         match (decision, target.kind) {
-            // The content stays; a listing or review held for this case comes back.
-            (pb::Decision::Dismiss | pb::Decision::Warn, TargetKind::Listing)
-                if case.origin != Origin::Report =>
-            {
+            // The content stays: a listing waiting for review or held comes back, whatever
+            // opened the case (a report may be joined by a hold), and so does a review held
+            // in this case (a hold records its score on the case).
+            (pb::Decision::Dismiss | pb::Decision::Warn, TargetKind::Listing) => {
                 self.approve_listing(caller, &target, reason).await
             }
-            (pb::Decision::Dismiss | pb::Decision::Warn, TargetKind::Review)
-                if case.origin == Origin::AutomaticCheck =>
-            {
+            (pb::Decision::Dismiss | pb::Decision::Warn, TargetKind::Review) if case.score > 0 => {
                 self.review
                     .clone()
                     .restore_review(caller.request(review::RestoreReviewRequest {
@@ -247,12 +245,11 @@ impl Owners {
         target: &Target,
         reason: &str,
     ) -> Result<(), Status> {
-        use property::property::State;
-        // Released already (approved elsewhere, or the owner paused it): nothing to approve.
-        if !matches!(
-            self.current_state(caller, target).await?,
-            Some(State::PendingReview | State::TakenDown)
-        ) {
+        // Released already (approved elsewhere, or the owner paused it), or taken down by an
+        // earlier decision, which dismissing a later report does not undo: nothing to approve.
+        if self.current_state(caller, target).await?
+            != Some(property::property::State::PendingReview)
+        {
             return Ok(());
         }
         self.property

@@ -65,6 +65,51 @@ on_both_backends! {
         assert_eq!(cases.len(), 1, "no second case: {cases:?}");
     }
 
+    async fn a_reported_listing_the_checks_then_hold_comes_back_when_the_case_is_dismissed(backend: Backend) {
+        let mut app = spawn_app(backend).await;
+        let (host, listing) = app.publish(short_stay("Two rooms and a balcony.")).await;
+        let reporter = app.user();
+        let made = app
+            .moderation
+            .create_report(authorized(report(&listing.name, pb::ReportReason::Spam), &reporter.token))
+            .await
+            .expect("reported")
+            .into_inner()
+            .report
+            .expect("a report");
+        // The host then adds a way around the platform: the hold joins the report's case.
+        let mut changed = app.listing(&host, &listing.name).await;
+        changed.description = SHADY.to_owned();
+        app.properties
+            .update_property(authorized(
+                estospaces_proto::property_v1::UpdatePropertyRequest {
+                    property: Some(changed),
+                    update_mask: Some(prost_types::FieldMask { paths: vec!["description".to_owned()] }),
+                },
+                &host.token,
+            ))
+            .await
+            .expect("updated");
+        let mut held = app.listing(&host, &listing.name).await;
+        for _ in 0..200 {
+            if held.state == State::PendingReview as i32 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            held = app.listing(&host, &listing.name).await;
+        }
+        assert_eq!(held.state, State::PendingReview as i32, "held");
+        let case = app.case_about(&listing.name).await;
+        assert_eq!(case.name, made.case, "the hold joined the open case");
+        assert_eq!(case.origin, pb::case::Origin::Report as i32);
+        assert_eq!(case.score, 70);
+
+        app.decide(&app.moderator(), &case.name, pb::Decision::Dismiss, "The site is the host's own.")
+            .await
+            .expect("dismissed");
+        assert_eq!(app.listing(&host, &listing.name).await.state, State::Published as i32);
+    }
+
     async fn a_clean_listing_is_scored_and_published(backend: Backend) {
         let mut app = spawn_app(backend).await;
         let (_, listing) = app.publish(short_stay("Two rooms, a balcony and the river below.")).await;
