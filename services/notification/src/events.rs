@@ -727,7 +727,9 @@ impl PlatformEventsHandler {
     }
 
     /// An operator suspended (until when, why), banned or reinstated an account: a security
-    /// message to its owner, whatever the preferences.
+    /// message to its owner, whatever the preferences. Suspending a suspended account moves the
+    /// end, which the owner hears; banning a banned account or reinstating an active one changes
+    /// nothing they need to know.
     async fn account_state(
         &self,
         tx: &mut AnyConnection,
@@ -736,7 +738,7 @@ impl PlatformEventsHandler {
     ) -> Result<(), EventError> {
         use identity::user::State;
         let state = State::try_from(event.state).unwrap_or(State::Unspecified);
-        if event.previous_state == event.state {
+        if event.previous_state == event.state && state != State::Suspended {
             return Ok(());
         }
         let template = match state {

@@ -1,8 +1,8 @@
 //! The `estospaces.review.v1.ReviewService` handlers.
 //!
 //! Every handler first decides who may call it. A review that is not published is its
-//! author's (and, once hidden, admins') alone; everyone else is told PERMISSION_DENIED with a
-//! reason saying why, before anything else about it.
+//! author's (and, once hidden, moderators' and admins') alone; everyone else is told
+//! PERMISSION_DENIED with a reason saying why, before anything else about it.
 
 use std::time::{Duration, SystemTime};
 
@@ -62,7 +62,7 @@ fn denied(reason: &'static str, message: &str) -> ApiError {
 }
 
 /// The review `id` as `caller` may see it: published ones to anyone, pending ones to their
-/// author, hidden ones to their author and admins.
+/// author, hidden ones to their author, moderators and admins.
 async fn visible(
     store: &ReviewStore,
     caller: Option<&Caller>,

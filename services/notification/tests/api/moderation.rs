@@ -157,6 +157,18 @@ on_both_backends! {
         assert!(told[0].body.contains("Spam in messages."), "{}", told[0].body);
         let mail = app.deliveries(&sam).await;
         assert!(mail.iter().any(|d| d.template == "account_suspended" && d.channel == pb::Channel::Email as i32), "{mail:?}");
+
+        // Suspending again moves the end: the owner hears the new one.
+        let later = until + Duration::from_secs(7 * 86_400);
+        let moved = identity::UserStateChanged {
+            suspend_end_time: Some(later.into()),
+            ..state_changed(&sam, identity::user::State::Suspended, identity::user::State::Suspended, "Spam again.")
+        };
+        app.publish("identity", "evt-s-2", "identity.user_state_changed", &sam.name, &moved).await;
+        let told = inbox(&app, &sam, 2).await;
+        assert_eq!(told[0].template, "account_suspended", "newest first");
+        let day = jiff::Timestamp::try_from(later).expect("a time").strftime("%Y-%m-%d").to_string();
+        assert!(told[0].body.contains(&format!("suspended until {day}")), "{}", told[0].body);
     }
 
     async fn a_banned_account_hears_it_is_closed_and_a_reinstated_one_that_it_is_active_again(backend: Backend) {
