@@ -130,6 +130,12 @@ impl Mesh {
             env.extend([
                 ("ESTOSPACES_DATABASE_URL".to_owned(), database.url.clone()),
                 ("ESTOSPACES_KAFKA_BROKERS".to_owned(), broker.brokers()),
+                // Eleven pools of 16 would pass PostgreSQL's 100 connections under the
+                // bookings' burst; as a deployment on one server would, they share them.
+                (
+                    "ESTOSPACES_DATABASE_MAX_CONNECTIONS".to_owned(),
+                    "8".to_owned(),
+                ),
             ]);
             // As the chart has it: every service but identity fetches identity's key set.
             if name != "identity" {

@@ -46,6 +46,10 @@ pub struct CommonConfig {
     pub data_dir: PathBuf,
     /// PostgreSQL URL; when absent the service uses SQLite under `data_dir`.
     pub database_url: Option<SecretString>,
+    /// The most PostgreSQL connections the service's pool opens. Every service (and each of
+    /// the single binary's) has a pool of its own: together they must stay under the server's
+    /// `max_connections` (100 by default).
+    pub database_max_connections: u32,
     /// Comma-separated Kafka bootstrap servers; when absent events stay in-process.
     pub kafka_brokers: Option<String>,
     /// Redis URL; when absent caches are in memory.
@@ -72,6 +76,7 @@ impl Default for CommonConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
             data_dir: PathBuf::from("data"),
             database_url: None,
+            database_max_connections: 16,
             kafka_brokers: None,
             redis_url: None,
             metrics_listen: None,

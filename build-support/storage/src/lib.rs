@@ -69,7 +69,9 @@ impl Database {
     /// `<data_dir>/<service>.db` in SQLite.
     pub async fn open(config: &CommonConfig, service: &str) -> Result<Self, StorageError> {
         match &config.database_url {
-            Some(url) => Self::connect(url.expose_secret()).await,
+            Some(url) => {
+                Self::connect_with(url.expose_secret(), config.database_max_connections).await
+            }
             None => Self::open_sqlite_file(&config.data_dir.join(format!("{service}.db"))).await,
         }
     }
@@ -87,6 +89,12 @@ impl Database {
 
     /// Connects to a `postgres://` or `sqlite://` URL.
     pub async fn connect(url: &str) -> Result<Self, StorageError> {
+        Self::connect_with(url, 16).await
+    }
+
+    /// Connects to a `postgres://` URL with a pool of at most `max_connections`, or to a
+    /// `sqlite://` one (whose pool stays small: one writer at a time).
+    pub async fn connect_with(url: &str, max_connections: u32) -> Result<Self, StorageError> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Backend::Postgres
@@ -98,7 +106,7 @@ impl Database {
         let options = AnyConnectOptions::from_str(url).map_err(StorageError::Connect)?;
         let pool_options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
         let pool_options = match backend {
-            Backend::Postgres => pool_options.max_connections(16),
+            Backend::Postgres => pool_options.max_connections(max_connections.max(1)),
             Backend::Sqlite => pool_options
                 // SQLite allows one writer at a time: a small pool plus a busy timeout keeps
                 // writers queueing in SQLite instead of failing with SQLITE_BUSY.
