@@ -55,6 +55,8 @@ SHARED_ENV = {
             "AUTH__AUDIENCE",
             "AUTH__IDENTITY_URL",
             "AUTH__JWKS_REFRESH_INTERVAL",
+            "AUTH__REVOCATION_REFRESH_INTERVAL",
+            "DATABASE_MAX_CONNECTIONS",
         )
     ),
 }
@@ -68,6 +70,7 @@ SHARED_TOML = {
     "request_timeout",
     "max_concurrent_requests",
     "shutdown_grace",
+    "database_max_connections",
     "telemetry",
     "auth",
 }

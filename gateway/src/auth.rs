@@ -4,7 +4,9 @@
 //! The key set is trusted the way every service trusts it ([`IdentityKeys`]): fetched at start
 //! and every `auth.jwks_refresh_interval`, and again before verifying a token that names a key
 //! id not in it (a rotation), at most twice a second, so a flood of forged key ids cannot turn
-//! into a flood of fetches. Upstream services verify the forwarded `authorization` header again.
+//! into a flood of fetches. The same set carries identity's token revocations, fetched every
+//! `auth.revocation_refresh_interval`, so a suspended or banned account's tokens stop here too.
+//! Upstream services verify the forwarded `authorization` header again.
 
 use estospaces_auth::{AuthError, Caller, IdentityKeys, KeySet, TokenVerifier};
 use estospaces_status::ApiError;

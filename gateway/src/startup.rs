@@ -37,8 +37,9 @@ pub struct Application {
     router: Router,
     metrics_listener: Option<TcpListener>,
     shutdown_grace: Duration,
-    /// Identity's key set and how often to fetch it again.
-    key_refresh: Option<(estospaces_auth::IdentityKeys, Duration)>,
+    /// Identity's key set, how often to fetch it again, and how often its token revocations:
+    /// the gateway refuses a suspended account's tokens like every service does.
+    key_refresh: Option<(estospaces_auth::IdentityKeys, Duration, Duration)>,
 }
 
 impl Application {
@@ -83,9 +84,13 @@ impl Application {
             None => None,
         };
         let authenticator = Authenticator::new(identity, &auth.issuer, &auth.audience);
-        let key_refresh = authenticator
-            .identity_keys()
-            .map(|keys| (keys, auth.jwks_refresh_interval));
+        let key_refresh = authenticator.identity_keys().map(|keys| {
+            (
+                keys,
+                auth.jwks_refresh_interval,
+                auth.revocation_refresh_interval,
+            )
+        });
         let limits = &settings.rate_limits;
         let limiter = match (&config.common.redis_url, limits.enabled) {
             (_, false) => None,
@@ -151,7 +156,9 @@ impl Application {
         });
         let key_refresh = self
             .key_refresh
-            .map(|(keys, every)| tokio::spawn(keys.refresh_every(every)));
+            .map(|(keys, keys_every, revocations_every)| {
+                tokio::spawn(keys.refresh_every(keys_every, revocations_every))
+            });
         let (draining, drain_started) = tokio::sync::oneshot::channel::<()>();
         // Small responses (gRPC trailers, grpc-web frames) go out at once, not after the
         // client's delayed ACK.

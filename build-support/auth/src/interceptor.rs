@@ -93,6 +93,33 @@ mod tests {
     }
 
     #[test]
+    fn a_revoked_accounts_token_is_refused_with_token_revoked() {
+        let key = SigningKey::generate();
+        let keys = KeySet::new(&[key.public_jwk().clone()]).expect("key");
+        let mut auth = AuthInterceptor::new(TokenVerifier::new(keys.clone(), "iss", "aud"));
+        let issuer = TokenIssuer::new(key, "iss", "aud", Duration::from_secs(60));
+        let now = std::time::SystemTime::now();
+        let token = issuer.issue_at("u1", &[Role::Guest], now).token;
+        let second = now
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_secs();
+        keys.revoke("u1", second);
+
+        let status = auth
+            .call(request_with_authorization(&format!("Bearer {token}")))
+            .expect_err("revoked");
+        assert_eq!(status.code(), Code::Unauthenticated);
+        assert_eq!(
+            status
+                .get_error_details()
+                .error_info()
+                .map(|info| info.reason.clone()),
+            Some("TOKEN_REVOKED".to_owned())
+        );
+    }
+
+    #[test]
     fn a_request_without_a_token_passes_through_anonymous() {
         let (mut auth, _) = interceptor_and_issuer();
         let request = auth.call(Request::new(())).expect("passes");

@@ -266,6 +266,28 @@ mod tests {
     }
 
     #[test]
+    fn a_revocation_covers_its_accounts_tokens_up_to_and_including_its_second() {
+        let keys = KeySet::default();
+        keys.revoke("u1", 100);
+        keys.revoke("u1", 90);
+        assert!(keys.is_revoked("u1", 99));
+        assert!(
+            keys.is_revoked("u1", 100),
+            "the same second: maybe issued before it"
+        );
+        assert!(!keys.is_revoked("u1", 101));
+        assert!(!keys.is_revoked("u2", 50), "other accounts are untouched");
+
+        let clone = keys.clone();
+        clone.replace_revocations([("u2".to_owned(), 50)]);
+        assert!(
+            !keys.is_revoked("u1", 99),
+            "a replacement applies to every clone"
+        );
+        assert!(keys.is_revoked("u2", 50));
+    }
+
+    #[test]
     fn a_key_set_refuses_keys_of_other_types() {
         let mut jwk = SigningKey::generate().public_jwk().clone();
         jwk.kty = "RSA".to_owned();

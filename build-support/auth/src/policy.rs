@@ -6,6 +6,7 @@
 //! let caller = policy::authenticated(&request)?;              // any signed-in user
 //! let caller = policy::role(&request, Role::Admin)?;          // admins
 //! let caller = policy::owner_or_admin(&request, &user_id)?;   // the resource's owner or an admin
+//! let caller = policy::staff(&request)?;                      // admins and moderators
 //! ```
 //!
 //! Public RPCs simply call none of them. Ownership is decided before the resource is looked up,
@@ -170,6 +171,26 @@ mod tests {
         assert_eq!(
             code(role(&request_from(user("u1", &[Role::Guest])), Role::Host)),
             Some(Code::PermissionDenied)
+        );
+    }
+
+    #[test]
+    fn staff_are_admins_and_moderators() {
+        for roles in [
+            &[Role::Guest, Role::Admin][..],
+            &[Role::Guest, Role::Moderator],
+        ] {
+            assert_eq!(code(staff(&request_from(user("u1", roles)))), None);
+        }
+        let denied = staff(&request_from(user(
+            "u1",
+            &[Role::Guest, Role::Host, Role::Agent],
+        )))
+        .expect_err("not staff");
+        assert_eq!(denied.code(), Code::PermissionDenied);
+        assert_eq!(
+            code(staff(&request_from(None))),
+            Some(Code::Unauthenticated)
         );
     }
 

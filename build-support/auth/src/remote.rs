@@ -7,6 +7,10 @@
 //! this service before the next periodic refresh. Unknown-key fetches are spaced at least
 //! [`MIN_FETCH_GAP`] apart, so tokens with made-up key ids cannot turn this service into a
 //! load generator against identity.
+//!
+//! Beside the keys it polls identity's `ListTokenRevocations` every
+//! `auth.revocation_refresh_interval` (2 s) and refuses, through the same [`KeySet`], the tokens
+//! of suspended and banned accounts issued before their revocation.
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -23,10 +27,6 @@ use tonic::transport::Channel;
 
 /// The shortest time between two fetches.
 pub const MIN_FETCH_GAP: Duration = Duration::from_millis(500);
-
-/// How often identity's revocations are fetched: a suspended or banned account's tokens stop
-/// working everywhere within about this long.
-pub const REVOCATION_REFRESH: Duration = Duration::from_secs(2);
 
 /// Identity's key set, as this service trusts it.
 #[derive(Debug, Clone)]
@@ -139,16 +139,21 @@ impl IdentityKeys {
         Ok(())
     }
 
-    /// Fetches the key set every `every` and the revocations every [`REVOCATION_REFRESH`], for
-    /// as long as the task runs.
-    pub async fn refresh_every(self, every: Duration) {
+    /// Fetches the key set every `keys_every` (`auth.jwks_refresh_interval`) and the token
+    /// revocations every `revocations_every` (`auth.revocation_refresh_interval`), for as long
+    /// as the task runs. Revocations are polled rather than pushed: identity keeps no list of
+    /// its verifiers, and a poll that fails just keeps the last list.
+    pub async fn refresh_every(self, keys_every: Duration, revocations_every: Duration) {
+        // Never faster than unknown-key fetches, so a zero in the configuration cannot turn
+        // every replica into a load generator against identity.
+        let revocations_every = revocations_every.max(MIN_FETCH_GAP);
         let revocations = self.clone();
-        tokio::join!(self.refresh_keys_every(every), async move {
+        tokio::join!(self.refresh_keys_every(keys_every), async move {
             loop {
                 if let Err(err) = revocations.fetch_revocations().await {
                     tracing::debug!("fetching identity's token revocations: {err:#}");
                 }
-                tokio::time::sleep(REVOCATION_REFRESH).await;
+                tokio::time::sleep(revocations_every).await;
             }
         });
     }

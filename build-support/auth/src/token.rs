@@ -52,7 +52,8 @@ impl TokenIssuer {
         self.issue_at(user_id, roles, SystemTime::now())
     }
 
-    /// Like [`TokenIssuer::issue`] with an explicit issue time, for tests of expiry.
+    /// Like [`TokenIssuer::issue`] with an explicit issue time: for tests of expiry, and for
+    /// identity stamping a token after its account's last revocation (whole seconds).
     pub fn issue_at(&self, user_id: &str, roles: &[Role], now: SystemTime) -> IssuedToken {
         let iat = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
         let expires_at = now + self.ttl;

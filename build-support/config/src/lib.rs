@@ -136,6 +136,11 @@ pub struct AuthConfig {
     /// stays trusted.
     #[serde(with = "humantime_serde")]
     pub jwks_refresh_interval: Duration,
+    /// How often identity's token revocations (`ListTokenRevocations`: suspended and banned
+    /// accounts) are fetched again: such an account's access tokens stop working everywhere
+    /// within about this long.
+    #[serde(with = "humantime_serde")]
+    pub revocation_refresh_interval: Duration,
 }
 
 impl Default for AuthConfig {
@@ -145,6 +150,7 @@ impl Default for AuthConfig {
             audience: "estospaces".to_owned(),
             identity_url: None,
             jwks_refresh_interval: Duration::from_secs(60),
+            revocation_refresh_interval: Duration::from_secs(2),
         }
     }
 }

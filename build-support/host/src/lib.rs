@@ -16,7 +16,8 @@
 //!
 //! **Key trust** is the same everywhere: identity's key set is fetched before the service
 //! reports SERVING, again before a call whose token names a key not in the set (at most twice
-//! a second), and every `auth.jwks_refresh_interval`.
+//! a second), and every `auth.jwks_refresh_interval`; identity's token revocations (suspended
+//! and banned accounts) every `auth.revocation_refresh_interval`.
 //!
 //! **Shutdown** happens in one order, within `shutdown_grace` of the signal: the server stops
 //! accepting and drains its calls; background tasks stop; consumers and workers finish the
@@ -293,8 +294,11 @@ impl ServiceHost {
                 let keys = check.clone();
                 async move { keys.ensure_loaded().await.map_err(|err| format!("{err:#}")) }
             });
-            let every = self.common.auth.jwks_refresh_interval;
-            self.task("key set refresh", keys.refresh_every(every));
+            // The key set and the token revocations, polled side by side.
+            let auth = &self.common.auth;
+            let refresh =
+                keys.refresh_every(auth.jwks_refresh_interval, auth.revocation_refresh_interval);
+            self.task("key set refresh", refresh);
         }
         let server = self.server.bind().await?;
         Ok(Application {

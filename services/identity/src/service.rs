@@ -262,7 +262,7 @@ impl IdentityHandlers {
             &self.auth.audience,
             self.settings.access_token_ttl,
         )
-        .issue(&user.id.to_string(), &user.roles);
+        .issue_at(&user.id.to_string(), &user.roles, issue_time(user));
         SessionTokens {
             user: user.id.name(),
             access_token: issued.token,
@@ -299,12 +299,22 @@ impl IdentityHandlers {
         if target.roles.contains(&Role::Admin) {
             return Err(ApiError::permission_denied(DOMAIN, "not:admin"));
         }
-        // Lifting a ban is for admins only.
-        if state == AccountState::Active
-            && target.state == AccountState::Banned
+        // Lifting a ban is for admins only; so is turning it into a suspension, which would
+        // lift it when the suspension ends.
+        if target.state == AccountState::Banned
+            && state != AccountState::Banned
             && !caller.is_admin()
         {
             return Err(ApiError::permission_denied(DOMAIN, "role:admin"));
+        }
+        // Reinstating an active account or banning a banned one changes nothing: a retried call
+        // records no second event, so the owner is not told twice.
+        if matches!(
+            (target.state, state),
+            (AccountState::Active, AccountState::Active)
+                | (AccountState::Banned, AccountState::Banned)
+        ) {
+            return Ok(to_proto(&target));
         }
         let now = SystemTime::now();
         let (_, after, emitted) = self
@@ -317,8 +327,10 @@ impl IdentityHandlers {
             })?;
         self.deliver(&emitted);
         if state != AccountState::Active {
-            // This service refuses the tokens at once; the others within a poll of
-            // ListTokenRevocations.
+            // This replica refuses the tokens at once; the other replicas and every other
+            // verifier within a poll of the revocations (`auth.revocation_refresh_interval`).
+            // A reinstatement keeps the entry: tokens from before the suspension stay refused,
+            // and new ones are issued after it (see `issue_time`).
             self.key_set.revoke(&id.to_string(), unix_seconds(now));
         }
         tracing::info!(user = %id, actor = %caller.user_id, state = ?after.state, "account state changed");
@@ -336,6 +348,19 @@ impl IdentityHandlers {
         );
         Ok(())
     }
+}
+
+/// When a token for `user` is issued: now, or the second after the account's last token
+/// revocation if that is later. `iat` counts whole seconds and verifiers refuse every token
+/// issued at or before the revocation's second, so a sign-in in that same second (right after a
+/// reinstatement, or a suspension that ended at once) is stamped up to a second ahead to live.
+fn issue_time(user: &UserRecord) -> SystemTime {
+    let now = SystemTime::now();
+    user.tokens_revoked_at.map_or(now, |revoked| {
+        let next_second = SystemTime::UNIX_EPOCH
+            + std::time::Duration::from_secs(unix_seconds(revoked).saturating_add(1));
+        now.max(next_second)
+    })
 }
 
 fn unix_seconds(time: SystemTime) -> u64 {
@@ -429,7 +454,12 @@ fn to_proto(user: &UserRecord) -> pb::User {
             AccountState::Suspended { until } => Some(Timestamp::from(until)),
             _ => None,
         },
-        state_reason: user.state_reason.clone(),
+        // Why it is barred; an active account (an ended suspension too) shows none.
+        state_reason: if user.state == AccountState::Active {
+            String::new()
+        } else {
+            user.state_reason.clone()
+        },
     }
 }
 

@@ -53,6 +53,7 @@ pub async fn build_with_delivery(
     let ring = KeyRing::initialize(&store, configured_key, retention).await?;
     let key_refresh_interval = settings.key_refresh_interval;
     let throttle_window = settings.login_throttle.window;
+    let revocation_refresh_interval = config.common.auth.revocation_refresh_interval;
     let handlers = IdentityHandlers::new(
         store.clone(),
         settings,
@@ -61,8 +62,13 @@ pub async fn build_with_delivery(
         key_set,
         delivery,
     )?;
+    // Before the first call: a suspended account's tokens are refused from the start.
+    handlers.load_revocations().await?;
     host.task("purge", purge_expired(store.clone(), throttle_window));
-    host.task("token revocations", load_revocations(handlers.clone()));
+    host.task(
+        "token revocations",
+        load_revocations(handlers.clone(), revocation_refresh_interval),
+    );
     host.task(
         "signing key reload",
         refresh_keys(store, handlers.clone(), key_refresh_interval, retention),
@@ -96,13 +102,15 @@ async fn refresh_keys(
 }
 
 /// Keeps this service's own verifier refusing what every replica revoked, as the other
-/// services' verifiers do through `ListTokenRevocations`.
-async fn load_revocations(handlers: IdentityHandlers) {
+/// services' verifiers do through `ListTokenRevocations`: identity trusts its own ring
+/// (`KeyTrust::Fixed`), so nothing polls for it. The replica that suspends refuses at once.
+async fn load_revocations(handlers: IdentityHandlers, every: Duration) {
+    let every = every.max(estospaces_auth::remote::MIN_FETCH_GAP);
     loop {
+        tokio::time::sleep(every).await;
         if let Err(err) = handlers.load_revocations().await {
             tracing::warn!("loading token revocations: {err:#}");
         }
-        tokio::time::sleep(estospaces_auth::remote::REVOCATION_REFRESH).await;
     }
 }
 

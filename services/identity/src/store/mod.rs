@@ -46,7 +46,10 @@ pub struct UserRecord {
     pub mfa_enabled: bool,
     pub created_at: SystemTime,
     pub state: AccountState,
+    /// Why it was suspended or banned (kept after the suspension ends).
     pub state_reason: String,
+    /// When its access tokens were last revoked (a suspension or a ban).
+    pub tokens_revoked_at: Option<SystemTime>,
 }
 
 /// Whether an account may sign in.
@@ -124,7 +127,8 @@ pub struct IdentityStore {
 }
 
 const USER_COLUMNS: &str = "u.id, u.email, u.password_hash, u.email_verified_at, u.created_at, \
-     u.state, u.suspended_until, u.state_reason, m.confirmed_at AS mfa_confirmed_at \
+     u.state, u.suspended_until, u.state_reason, u.tokens_revoked_at, \
+     m.confirmed_at AS mfa_confirmed_at \
      FROM users u LEFT JOIN mfa_factors m ON m.user_id = u.id";
 
 impl IdentityStore {
@@ -200,6 +204,7 @@ impl IdentityStore {
             created_at: from_unix_micros(created_at),
             state: AccountState::Active,
             state_reason: String::new(),
+            tokens_revoked_at: None,
         };
         Ok((user, emitted))
     }
@@ -320,7 +325,16 @@ impl IdentityStore {
             AccountState::Suspended { until } => Some(unix_micros(until)),
             _ => None,
         };
+        // The event tells the end as stored: to the microsecond.
+        let state = match until {
+            Some(until) => AccountState::Suspended {
+                until: from_unix_micros(until),
+            },
+            None => state,
+        };
         let revokes = state != AccountState::Active;
+        // The reason says why the account is barred; a reinstatement's travels in its event.
+        let stored_reason = if revokes { reason } else { "" };
         sqlx::query(
             "UPDATE users SET state = $2, suspended_until = $3, state_reason = $4, \
              tokens_revoked_at = CASE WHEN $5 = 1 THEN $6 ELSE tokens_revoked_at END \
@@ -329,7 +343,7 @@ impl IdentityStore {
         .bind(id.to_string())
         .bind(state.as_str())
         .bind(until)
-        .bind(reason)
+        .bind(stored_reason)
         .bind(i64::from(revokes))
         .bind(unix_micros(now))
         .execute(&mut *tx)
@@ -367,7 +381,7 @@ impl IdentityStore {
         let now = unix_micros(SystemTime::now());
         // A suspension whose end passed counts as active.
         let sql = format!(
-            "SELECT {USER_COLUMNS} WHERE ($1 = '' OR LOWER(u.email) LIKE $1) \
+            "SELECT {USER_COLUMNS} WHERE ($1 = '' OR LOWER(u.email) LIKE $1 ESCAPE '\\') \
              AND ($2 = '' OR EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role = $2)) \
              AND ($3 = '' \
                   OR ($3 = 'banned' AND u.state = 'banned') \
@@ -377,14 +391,15 @@ impl IdentityStore {
              AND (u.created_at < $7 OR (u.created_at = $7 AND ($8 = '' OR u.id < $8))) \
              ORDER BY u.created_at DESC, u.id DESC LIMIT $9"
         );
+        // The text is matched literally: `%` and `_` in it are not wildcards.
         let pattern = if filter.query.is_empty() {
             String::new()
         } else {
-            let escaped: String = filter
+            let escaped = filter
                 .query
-                .chars()
-                .filter(|c| !matches!(c, '%' | '_' | '\\'))
-                .collect();
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
             format!("%{escaped}%")
         };
         let rows = sqlx::query(&sql)
@@ -492,5 +507,8 @@ async fn user_with_roles(
             SystemTime::now(),
         ),
         state_reason: row.try_get("state_reason")?,
+        tokens_revoked_at: row
+            .try_get::<Option<i64>, _>("tokens_revoked_at")?
+            .map(from_unix_micros),
     }))
 }

@@ -18,6 +18,17 @@ pub const PASSWORD: &str = "correct horse battery staple";
 /// The email the test configuration names as bootstrap admin.
 pub const ADMIN_EMAIL: &str = "admin@example.com";
 
+/// The permission a PERMISSION_DENIED error says the caller lacks (`role:admin`, `owner`).
+pub fn permission(status: &tonic::Status) -> String {
+    use tonic_types::StatusExt;
+    assert_eq!(status.code(), tonic::Code::PermissionDenied, "{status:?}");
+    status
+        .get_error_details()
+        .error_info()
+        .and_then(|info| info.metadata.get("permission").cloned())
+        .unwrap_or_default()
+}
+
 /// Records the mail a user would receive, as the notification service will from the events.
 #[derive(Debug, Clone, Default)]
 pub struct Mailbox(Arc<Mutex<Vec<Mail>>>);
@@ -73,7 +84,7 @@ pub struct TestApp {
     pub channel: Channel,
     pub mailbox: Mailbox,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    _database: TestDatabase,
+    database: TestDatabase,
 }
 
 impl Drop for TestApp {
@@ -141,7 +152,7 @@ pub async fn spawn_app_with(
         channel,
         mailbox,
         shutdown: Some(shutdown),
-        _database: database,
+        database,
     }
 }
 
@@ -208,6 +219,43 @@ impl TestApp {
         self.verify_email(&admin).await;
         let token = self.login(ADMIN_EMAIL).await;
         (admin, token)
+    }
+
+    /// Registers `email`, has the admin behind `admin_token` grant it ROLE_MODERATOR and signs
+    /// it in, so its token carries the role.
+    pub async fn signed_in_moderator(
+        &mut self,
+        email: &str,
+        admin_token: &str,
+    ) -> (pb::User, String) {
+        let user = self.register(email).await;
+        self.client
+            .grant_role(authorized(
+                pb::GrantRoleRequest {
+                    name: user.name.clone(),
+                    role: pb::Role::Moderator as i32,
+                },
+                admin_token,
+            ))
+            .await
+            .expect("an admin grants ROLE_MODERATOR");
+        let token = self.login(email).await;
+        (user, token)
+    }
+
+    /// The events recorded in the outbox so far, oldest first.
+    pub async fn outbox(&self) -> Vec<estospaces_events::Event> {
+        use sqlx::Row;
+        sqlx::query("SELECT envelope FROM event_outbox ORDER BY id")
+            .fetch_all(self.database.database.pool())
+            .await
+            .expect("the outbox is readable")
+            .iter()
+            .map(|row| {
+                let bytes: Vec<u8> = row.try_get("envelope").expect("an envelope");
+                estospaces_events::Event::decode(&bytes).expect("an envelope")
+            })
+            .collect()
     }
 
     /// Registers and signs in a new account; returns it and its token.

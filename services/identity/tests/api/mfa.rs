@@ -92,6 +92,31 @@ async fn complete(
 }
 
 on_both_backends! {
+    async fn a_suspension_refuses_a_second_factor_login_begun_before_it(backend: Backend) {
+        let mut app = spawn_app(backend).await;
+        let (_, admin) = app.signed_in_admin().await;
+        let (user, _, _, recovery_codes) = enrolled_user(&mut app, "ann@example.com").await;
+        let challenge_token = challenge(&mut app, "ann@example.com").await;
+
+        app.client
+            .suspend_user(authorized(
+                pb::SuspendUserRequest {
+                    name: user.name.clone(),
+                    end_time: Some((SystemTime::now() + std::time::Duration::from_secs(600)).into()),
+                    reason: "Spam in messages.".to_owned(),
+                },
+                &admin,
+            ))
+            .await
+            .expect("suspended");
+
+        let refused = complete(&mut app, &challenge_token, &recovery_codes[0])
+            .await
+            .expect_err("suspended");
+        assert_eq!(refused.code(), Code::PermissionDenied);
+        assert_eq!(reason(&refused), "ACCOUNT_SUSPENDED");
+    }
+
     async fn enrollment_returns_an_otpauth_uri_and_once_confirmed_login_asks_for_the_code(backend: Backend) {
         let mut app = spawn_app(backend).await;
         let (user, token) = app.signed_in_user("ann@example.com").await;

@@ -2,7 +2,9 @@ use estospaces_auth::Role;
 use estospaces_proto::identity_v1 as pb;
 use tonic::Code;
 
-use crate::helpers::{ADMIN_EMAIL, authorized, bad_fields, on_both_backends, spawn_app};
+use crate::helpers::{
+    ADMIN_EMAIL, authorized, bad_fields, on_both_backends, permission, spawn_app,
+};
 
 fn grant(name: &str, role: pb::Role) -> pb::GrantRoleRequest {
     pb::GrantRoleRequest {
@@ -83,6 +85,25 @@ on_both_backends! {
 
         assert_eq!(granted.code(), Code::PermissionDenied);
         assert_eq!(revoked.code(), Code::PermissionDenied);
+    }
+
+    async fn a_moderator_cannot_grant_roles(backend: Backend) {
+        let mut app = spawn_app(backend).await;
+        let (_, admin_token) = app.signed_in_admin().await;
+        let (mo, mo_token) = app.signed_in_moderator("mo@example.com", &admin_token).await;
+        let ann = app.register("ann@example.com").await;
+
+        let c = &mut app.client;
+        let refused = [
+            c.grant_role(authorized(grant(&mo.name, pb::Role::Admin), &mo_token)).await.map(drop),
+            c.grant_role(authorized(grant(&ann.name, pb::Role::Moderator), &mo_token)).await.map(drop),
+            c.revoke_role(authorized(revoke(&mo.name, pb::Role::Moderator), &mo_token)).await.map(drop),
+        ];
+        for result in refused {
+            let status = result.expect_err("admins only");
+            assert_eq!(permission(&status), "role:admin");
+        }
+        assert!(app.verify(&mo_token).await.expect("valid").has_role(Role::Moderator));
     }
 
     async fn the_guest_role_cannot_be_revoked_and_an_unspecified_role_is_invalid(backend: Backend) {
