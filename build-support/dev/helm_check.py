@@ -6,13 +6,20 @@ Kubernetes 1.31 schemas with `kubernetes-validate --strict`, and checks what the
 (hardened pods, a Service, ServiceAccount, PodDisruptionBudget and NetworkPolicy per service, a
 drain that fits the grace period, gateway upstreams, configuration names each binary reads, URLs
 of other services of the release that name a rendered Service the pod may reach and whose
-NetworkPolicy admits the pod, the calls services need open at both ends). Then checks that bad
-values are refused.
+NetworkPolicy admits the pod, the calls services need open at both ends). The default values
+and the production example are also rendered as release `other`: every URL and Kafka bootstrap
+server naming one of the release's hosts must name a Service of that render. Further: the topic
+Job (hook, replication, every event service's topic, the property topic kept), Gateway API routes
+and the `helm test` pod leading to a rendered Service port, headless Services, the chart's
+dashboards (JSON) and alert rules (groups, alert, expr, runbook), and no credential inline in
+production. Then checks that bad values are refused, a multi-service install without Kafka
+among them.
 Exits non-zero on the first kind of failure found, after printing every problem.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -25,10 +32,16 @@ import yaml
 
 KUBE_VERSION = "1.31.0"
 RELEASE = "estospaces"
+# The release's resource prefix (`estospaces.fullname`): the release name when it contains the
+# chart's name, `<release>-estospaces` otherwise. Set per case by check_case.
+PREFIX = RELEASE
 NAMESPACE = "estospaces"
 # Custom resources have no schema in kubernetes-validate: they are checked by the invariants
-# below only, and skipped explicitly so an unknown kind elsewhere still fails.
-CRD_GROUPS = ("monitoring.coreos.com/",)
+# below only, and skipped explicitly so an unknown kind elsewhere still fails. Gateway API routes
+# (HTTPRoute, GRPCRoute) and prometheus-operator's ServiceMonitor and PrometheusRule.
+CRD_GROUPS = ("monitoring.coreos.com/", "gateway.networking.k8s.io/")
+# Kinds whose pods the chart renders: all of them must be hardened.
+POD_KINDS = ("Deployment", "StatefulSet", "Job", "Pod")
 
 # The settings every binary reads at the top level (build-support/config: CommonConfig), as
 # variables and as the config file's top-level keys. A binary's own settings are in the table
@@ -116,9 +129,9 @@ def lint(case: str, values: dict | None) -> None:
         print(f"  lint (strict, v{KUBE_VERSION}): ok ({infos} informational)")
 
 
-def render(values: dict | None) -> list[dict]:
+def render(values: dict | None, release: str = RELEASE) -> list[dict]:
     rendered = helm.Chart.load(str(CHART)).render(
-        values, name=RELEASE, namespace=NAMESPACE, is_install=True
+        values, name=release, namespace=NAMESPACE, is_install=True
     )
     manifests = []
     for path, text in sorted(rendered.items()):
@@ -216,7 +229,13 @@ CALLS = {
 }
 
 
-SERVICE_URL = re.compile(rf"^http://({re.escape(RELEASE)}-[a-z0-9-]+)(\.[a-z0-9.-]+)?:(\d+)/?$")
+def service_url() -> re.Pattern[str]:
+    """A URL naming a Service of the release: http://<prefix>-<name>[.<namespace>.svc]:<port>."""
+    return re.compile(rf"^http://({re.escape(PREFIX)}-[a-z0-9-]+)(\.[a-z0-9.-]+)?:(\d+)/?$")
+
+
+# Any URL or host:port in a rendered string: the host's first label and the port.
+ANY_URL = re.compile(r"(?:https?|tcp)://([a-z0-9][a-z0-9-]*)(?:\.[a-z0-9.-]+)?(?::(\d+))?")
 
 
 def selects(selector: dict, labels: dict[str, str]) -> bool:
@@ -277,7 +296,7 @@ def check_service_urls(
     that service's pods on it, and that service's NetworkPolicy lets the pod (`labels`) in: a
     call needs both ends open."""
     for variable, value in env.items():
-        match = SERVICE_URL.match(value)
+        match = service_url().match(value)
         if not match:
             continue
         target, port = match.group(1), int(match.group(3))
@@ -316,12 +335,12 @@ def check_calls(case: str, by_kind: dict[str, dict[str, dict]]) -> None:
     policies = by_kind.get("NetworkPolicy", {})
     services = by_kind.get("Service", {})
     for caller, callees in CALLS.items():
-        name = f"{RELEASE}-{caller}"
+        name = f"{PREFIX}-{caller}"
         if name not in deployments or name not in policies:
             continue
         labels = deployments[name]["spec"]["template"]["metadata"]["labels"]
         for callee in callees:
-            target = f"{RELEASE}-{callee}"
+            target = f"{PREFIX}-{callee}"
             if target not in services or target not in policies:
                 continue
             selector = services[target]["spec"]["selector"]
@@ -337,6 +356,252 @@ def check_calls(case: str, by_kind: dict[str, dict[str, dict]]) -> None:
                 problem(
                     case, f"{name} calls {target}, but {target}'s NetworkPolicy does not admit it"
                 )
+
+
+def pod_spec(manifest: dict) -> dict:
+    if manifest["kind"] == "Pod":
+        return manifest["spec"]
+    return manifest["spec"]["template"]["spec"]
+
+
+def strings_in(node) -> list[str]:
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [s for value in node.values() for s in strings_in(value)]
+    if isinstance(node, list):
+        return [s for value in node for s in strings_in(value)]
+    return []
+
+
+def check_other_pods(case: str, by_kind: dict[str, dict[str, dict]]) -> None:
+    """The broker, the topic Job and the test pod are hardened like the services' pods."""
+    for kind in POD_KINDS[1:]:
+        for name, manifest in by_kind.get(kind, {}).items():
+            pod = pod_spec(manifest)
+            security = pod.get("securityContext", {})
+            if (
+                not security.get("runAsNonRoot")
+                or security.get("seccompProfile", {}).get("type") != "RuntimeDefault"
+                or pod.get("automountServiceAccountToken") is not False
+            ):
+                problem(case, f"{kind} {name}: pod must run as non-root, RuntimeDefault, no token")
+            for container in pod["containers"]:
+                sc = container.get("securityContext", {})
+                if not (
+                    sc.get("readOnlyRootFilesystem")
+                    and sc.get("allowPrivilegeEscalation") is False
+                    and sc.get("capabilities", {}).get("drop") == ["ALL"]
+                ):
+                    problem(case, f"{kind} {name}: container must be read-only and unprivileged")
+
+
+def check_urls_name_services(case: str, manifests: list[dict], by_kind) -> None:
+    """Every URL (http://, tcp://) and Kafka bootstrap server in the render whose host is one of
+    the release's names (`<prefix>-...`) or the default release's (`estospaces-...`) names a
+    rendered Service and one of its ports: whatever the release is called, services reach each
+    other."""
+    services = by_kind.get("Service", {})
+    prefixes = (f"{PREFIX}-", "estospaces-")
+    for m in manifests:
+        where = f"{m['kind']} {m['metadata']['name']}"
+        found: list[tuple[str, str | None]] = []
+        for text in strings_in(m.get("spec", {})):
+            found.extend(ANY_URL.findall(text))
+        for kind in POD_KINDS:
+            if m["kind"] != kind:
+                continue
+            for container in pod_spec(m)["containers"]:
+                brokers = env_of(container).get("ESTOSPACES_KAFKA_BROKERS") or env_of(
+                    container
+                ).get("BROKERS")
+                for server in (brokers or "").split(","):
+                    if ":" in server:
+                        host, port = server.rsplit(":", 1)
+                        found.append((host.split(".")[0], port))
+        for host, port in found:
+            if not host.startswith(prefixes):
+                continue
+            service = services.get(host)
+            if service is None:
+                problem(case, f"{where}: {host} names no Service of the release")
+            elif port and int(port) not in {p["port"] for p in service["spec"]["ports"]}:
+                problem(case, f"{where}: Service {host} has no port {port}")
+
+
+def check_kafka_egress(case: str, by_kind) -> None:
+    """A pod whose brokers are the release's own broker may reach it, and the broker admits it."""
+    services = by_kind.get("Service", {})
+    policies = by_kind.get("NetworkPolicy", {})
+    for name, d in by_kind.get("Deployment", {}).items():
+        for container in d["spec"]["template"]["spec"]["containers"]:
+            brokers = env_of(container).get("ESTOSPACES_KAFKA_BROKERS", "")
+            for server in filter(None, brokers.split(",")):
+                host, port = server.rsplit(":", 1)
+                broker = services.get(host.split(".")[0])
+                if broker is None or name not in policies:
+                    continue
+                labels = d["spec"]["template"]["metadata"]["labels"]
+                if not reaches(policies[name], broker["spec"]["selector"], int(port)):
+                    problem(case, f"{name}: its NetworkPolicy allows no egress to {server}")
+                target = policies.get(broker["metadata"]["name"])
+                if target is not None and not admits(target, int(port), labels):
+                    problem(case, f"{name}: {server}'s NetworkPolicy does not admit it")
+
+
+# A line of the topic Job's script: ensure TOPIC PARTITIONS REPLICATION CONFIGS (the names are
+# build-support/events' `topic_for` and `dead_letter_topic`).
+ENSURE = re.compile(r"^\s*ensure '([^']+)' (\d+) (\d+) '([^']*)'", re.MULTILINE)
+
+
+def check_topics(case: str, by_kind, expect: dict | None) -> None:
+    """With Kafka, a hook Job creates each publishing service's topic with explicit partitions,
+    replication and retention; the property topic keeps its events (unlimited retention or
+    compaction). `expect`: {"hook": ..., "replication": ...} to check, or None for no Job."""
+    with_kafka = {
+        d["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"]
+        for d in by_kind.get("Deployment", {}).values()
+        if any(
+            "ESTOSPACES_KAFKA_BROKERS" in env_of(c)
+            for c in d["spec"]["template"]["spec"]["containers"]
+        )
+    }
+    job = by_kind.get("Job", {}).get(f"{PREFIX}-kafka-topics")
+    if expect is None:
+        if job is not None:
+            problem(case, "a topic Job rendered without Kafka")
+        return
+    if job is None:
+        problem(case, "Kafka is configured but no topic Job is rendered")
+        return
+    hook = job["metadata"].get("annotations", {}).get("helm.sh/hook")
+    if hook != expect["hook"]:
+        problem(case, f"topic Job: hook {hook!r}, expected {expect['hook']!r}")
+    script = "\n".join(job["spec"]["template"]["spec"]["containers"][0]["args"])
+    topics = {name: (int(p), int(r), cfg) for name, p, r, cfg in ENSURE.findall(script)}
+    for component in sorted(with_kafka):
+        if f"estospaces.{component}.v1" not in topics:
+            problem(case, f"topic Job does not create estospaces.{component}.v1")
+    for name, (partitions, replication, configs) in topics.items():
+        wrong_replication = replication != expect["replication"]
+        if partitions < 1 or wrong_replication or "retention.ms=" not in configs:
+            problem(
+                case,
+                f"topic Job: {name}: {partitions} partitions, replication {replication} "
+                f"(expected {expect['replication']}), {configs!r}",
+            )
+    prop = topics.get("estospaces.property.v1")
+    if prop and not (
+        "retention.ms=-1" in prop[2].split(",") or "cleanup.policy=compact" in prop[2]
+    ):
+        problem(
+            case,
+            "topic Job: estospaces.property.v1 must keep its events (retention.ms=-1 or "
+            "cleanup.policy=compact): search rebuilds from it",
+        )
+    if topics:
+        replication = expect["replication"]
+        print(f"  topics: {len(topics)} created by a {hook} Job, replication {replication}")
+
+
+def check_routes_and_tests(case: str, by_kind) -> None:
+    """Gateway API routes lead to a rendered Service port; `helm test` calls the gateway."""
+    services = by_kind.get("Service", {})
+    for kind in ("HTTPRoute", "GRPCRoute"):
+        for name, route in by_kind.get(kind, {}).items():
+            if not route["spec"].get("parentRefs"):
+                problem(case, f"{kind} {name}: no parentRefs")
+            for rule in route["spec"]["rules"]:
+                for ref in rule["backendRefs"]:
+                    service = services.get(ref["name"])
+                    if service is None or ref["port"] not in {
+                        p["port"] for p in service["spec"]["ports"]
+                    }:
+                        problem(case, f"{kind} {name}: backend {ref['name']}:{ref['port']} "
+                                      "is not a rendered Service port")
+    for name, service in services.items():
+        if service["spec"].get("clusterIP") == "None":
+            main = services.get(name.removesuffix("-headless"))
+            if main is None or main["spec"]["selector"] != service["spec"]["selector"]:
+                problem(case, f"headless Service {name} does not select its service's pods")
+    tests = [
+        pod for pod in by_kind.get("Pod", {}).values()
+        if pod["metadata"].get("annotations", {}).get("helm.sh/hook") == "test"
+    ]
+    gateway = f"{PREFIX}-gateway"
+    if gateway in by_kind.get("Deployment", {}):
+        calls = [
+            arg for pod in tests for c in pod["spec"]["containers"] for arg in c.get("args", [])
+            if arg.startswith(f"http://{gateway}.")
+        ]
+        if not calls:
+            problem(case, "no `helm test` pod (helm.sh/hook: test) calling the gateway")
+        else:
+            print(f"  helm test: {', '.join(calls)}")
+
+
+def check_chart_files(case: str, by_kind, metrics: bool) -> None:
+    """Dashboards parse as JSON and alerts are rule groups whose rules have alert, expr and a
+    runbook; with `metrics`, each becomes a ConfigMap / the PrometheusRule's groups."""
+    dashboards = sorted((CHART / "dashboards").glob("*.json"))
+    for path in dashboards:
+        try:
+            json.loads(path.read_text())
+        except json.JSONDecodeError as err:
+            problem(case, f"{path.relative_to(ROOT)}: not JSON: {err}")
+    groups = []
+    for path in sorted((CHART / "alerts").glob("*.yaml")):
+        where = path.relative_to(ROOT)
+        try:
+            loaded = yaml.safe_load(path.read_text())
+        except yaml.YAMLError as err:
+            problem(case, f"{where}: not YAML: {err}")
+            continue
+        if not isinstance(loaded, list):
+            problem(case, f"{where}: must be a YAML list of rule groups")
+            continue
+        for group in loaded:
+            if not isinstance(group, dict) or not group.get("name") or not group.get("rules"):
+                problem(case, f"{where}: a group without name or rules")
+                continue
+            groups.append(group["name"])
+            for rule in group["rules"]:
+                if "record" in rule:
+                    continue
+                annotations = rule.get("annotations", {})
+                if not rule.get("alert") or not rule.get("expr") or not (
+                    annotations.get("runbook_url") or annotations.get("runbook")
+                ):
+                    problem(case, f"{where}: group {group['name']}: rule "
+                                  f"{rule.get('alert')!r} needs alert, expr and a runbook_url")
+    if not metrics:
+        return
+    maps = [
+        m for m in by_kind.get("ConfigMap", {}).values()
+        if m["metadata"]["labels"].get("grafana_dashboard") == "1"
+    ]
+    if len(maps) != len(dashboards):
+        problem(case, f"{len(dashboards)} dashboards but {len(maps)} dashboard ConfigMaps")
+    rules = list(by_kind.get("PrometheusRule", {}).values())
+    rendered = [g["name"] for r in rules for g in r["spec"]["groups"]]
+    if sorted(rendered) != sorted(groups):
+        problem(case, f"PrometheusRule groups {rendered} are not the alerts files' {groups}")
+    print(f"  metrics: {len(maps)} dashboard ConfigMaps, {len(rendered)} rule groups")
+
+
+# Variables that carry credentials: in production they must come from a Secret (valueFrom).
+SECRET_ENV = re.compile(r"(SECRET|TOKEN|PASSWORD|_KEY$|DATABASE_URL|REDIS_URL|SMTP_URL)")
+
+
+def check_no_inline_secrets(case: str, by_kind) -> None:
+    if by_kind.get("Secret"):
+        problem(case, f"Secrets made from values: {', '.join(by_kind['Secret'])}")
+    for kind in POD_KINDS:
+        for name, m in by_kind.get(kind, {}).items():
+            for c in pod_spec(m)["containers"]:
+                for e in c.get("env", []):
+                    if SECRET_ENV.search(e["name"]) and "valueFrom" not in e:
+                        problem(case, f"{name}: {e['name']} is inline, not from a Secret")
 
 
 def check_invariants(case: str, manifests: list[dict]) -> None:
@@ -417,23 +682,47 @@ def check_invariants(case: str, manifests: list[dict]) -> None:
                     f"ServiceMonitor {name} scrapes port {endpoint['port']!r}, not on the Service",
                 )
     check_calls(case, by_kind)
-    if f"{RELEASE}-default-deny" not in by_kind.get("NetworkPolicy", {}):
+    check_other_pods(case, by_kind)
+    check_urls_name_services(case, manifests, by_kind)
+    check_kafka_egress(case, by_kind)
+    check_routes_and_tests(case, by_kind)
+    if f"{PREFIX}-default-deny" not in by_kind.get("NetworkPolicy", {}):
         problem(case, "no default-deny NetworkPolicy")
     monitors = len(by_kind.get("ServiceMonitor", {}))
     print(f"  invariants: checked {len(deployments)} deployments, {monitors} service monitors")
 
 
-def check_case(case: str, values: dict | None) -> list[dict]:
-    print(f"== {case}")
+def kinds_of(manifests: list[dict]) -> dict[str, dict[str, dict]]:
+    by_kind: dict[str, dict[str, dict]] = {}
+    for m in manifests:
+        by_kind.setdefault(m["kind"], {})[m["metadata"]["name"]] = m
+    return by_kind
+
+
+def check_case(case: str, values: dict | None, release: str = RELEASE) -> list[dict]:
+    global PREFIX
+    PREFIX = release if "estospaces" in release else f"{release}-estospaces"
+    print(f"== {case}" + (f" (release {release!r})" if release != RELEASE else ""))
     lint(case, values)
     try:
-        manifests = render(values)
+        manifests = render(values, release)
     except helm.HelmError as err:
         problem(case, f"render failed: {err}")
         return []
     validate(case, manifests)
     check_invariants(case, manifests)
     return manifests
+
+
+def expect_renders(case: str, values: dict, check) -> None:
+    """Renders (no lint or schema run: a variation of a case above) and applies `check`."""
+    print(f"== {case}")
+    try:
+        manifests = render(values)
+    except helm.HelmError as err:
+        problem(case, f"render failed: {err}")
+        return
+    check(kinds_of(manifests))
 
 
 def expect_refused(case: str, values: dict, why: str) -> None:
@@ -452,10 +741,37 @@ def expect_refused(case: str, values: dict, why: str) -> None:
 
 def main() -> int:
     production = yaml.safe_load((CHART / "examples" / "values-production.yaml").read_text())
-    check_case("default values", None)
-    manifests = check_case("examples/values-production.yaml", production)
-    if manifests and not any(m["kind"] == "ServiceMonitor" for m in manifests):
-        problem("examples/values-production.yaml", "no ServiceMonitor rendered")
+    manifests = check_case("default values", None)
+    if manifests:
+        by_kind = kinds_of(manifests)
+        # Events flow between services: the release's own broker, and the topics it needs.
+        if f"{PREFIX}-kafka" not in by_kind.get("StatefulSet", {}):
+            problem("default values", "no in-cluster Kafka broker (kafka.inCluster)")
+        check_topics(
+            "default values", by_kind, {"hook": "post-install,post-upgrade", "replication": 1}
+        )
+        check_chart_files("default values", by_kind, metrics=False)
+    case = "examples/values-production.yaml"
+    manifests = check_case(case, production)
+    if manifests:
+        by_kind = kinds_of(manifests)
+        if not by_kind.get("ServiceMonitor"):
+            problem(case, "no ServiceMonitor rendered")
+        if by_kind.get("StatefulSet"):
+            problem(case, "an in-cluster broker next to the external Kafka")
+        check_topics(case, by_kind, {"hook": "pre-install,pre-upgrade", "replication": 3})
+        check_chart_files(case, by_kind, metrics=True)
+        check_no_inline_secrets(case, by_kind)
+        payment = env_of(
+            by_kind["Deployment"][f"{PREFIX}-payment"]["spec"]["template"]["spec"]["containers"][0]
+        )
+        if payment.get("ESTOSPACES_PAYMENT__PROVIDER") != "stripe" or payment.get(
+            "ESTOSPACES_PAYMENT__STRIPE_SECRET_KEY"
+        ) != "<from secret>":
+            problem(case, "payment must use Stripe, its secret key from an existing Secret")
+    # Another release name: every URL still names a Service of the render (no `estospaces-...`).
+    check_case("default values", None, release="other")
+    check_case("examples/values-production.yaml", production, release="other")
     added = check_case(
         "a service added by a values block alone",
         {"services": {"example": {"binary": "estospaces-example"}}},
@@ -463,11 +779,23 @@ def main() -> int:
     if added and not any(m["metadata"]["name"] == f"{RELEASE}-example" for m in added):
         problem("a service added by a values block alone", "the new service did not render")
 
-    check_case(
-        "development values: inline secrets, calls, a LoadBalancer gateway",
+    case = "development values: inline secrets, calls, a LoadBalancer gateway, Gateway API, mesh"
+    manifests = check_case(
+        case,
         {
-            "kafka": {"brokers": "kafka:9092"},
+            "kafka": {"brokers": "kafka:9092", "topics": {"replicationFactor": 1}},
             "redis": {"url": "redis://redis:6379/0"},
+            "gatewayApi": {
+                "enabled": True,
+                "parentRefs": [{"name": "public", "namespace": "gateway-system"}],
+                "hostnames": ["api.example.test"],
+                "grpcHostnames": ["grpc.api.example.test"],
+            },
+            # Per-call balancing: a mesh's sidecar, and headless Services for client-side balancing.
+            "defaults": {
+                "podAnnotations": {"linkerd.io/inject": "enabled"},
+                "service": {"headless": True},
+            },
             "services": {
                 "identity": {
                     "replicas": 2,
@@ -514,7 +842,54 @@ def main() -> int:
             },
         },
     )
+    if manifests:
+        by_kind = kinds_of(manifests)
+        check_topics(case, by_kind, {"hook": "pre-install,pre-upgrade", "replication": 1})
+        for kind in ("HTTPRoute", "GRPCRoute"):
+            if not by_kind.get(kind):
+                problem(case, f"gatewayApi.enabled rendered no {kind}")
+        headless = [
+            n for n, s in by_kind["Service"].items() if s["spec"].get("clusterIP") == "None"
+        ]
+        if len(headless) != len(by_kind["Deployment"]) - 1:
+            problem(case, f"service.headless: {len(headless)} headless Services, expected one "
+                          "per gRPC service")
 
+    others = yaml.safe_load((CHART / "values.yaml").read_text())["services"].keys() - {
+        "identity",
+        "gateway",
+    }
+    expect_renders(
+        "one event service without Kafka (its embedded log serves it alone)",
+        {
+            "kafka": {"inCluster": {"enabled": False}},
+            "services": {name: {"enabled": False} for name in others},
+        },
+        lambda by_kind: check_topics("one event service without Kafka", by_kind, None),
+    )
+
+    expect_refused(
+        "several event services without Kafka (each pod its own event log)",
+        {"kafka": {"inCluster": {"enabled": False}}},
+        "kafka.brokers is empty and kafka.inCluster.enabled is false",
+    )
+    expect_refused(
+        "Gateway API routes without a Gateway to attach to",
+        {"gatewayApi": {"enabled": True}},
+        "gatewayApi.parentRefs",
+    )
+    expect_refused(
+        "a GRPCRoute sharing a host name with the HTTPRoute",
+        {
+            "gatewayApi": {
+                "enabled": True,
+                "parentRefs": [{"name": "public"}],
+                "hostnames": ["api.example.test"],
+                "grpcHostnames": ["api.example.test"],
+            }
+        },
+        "may not share a host name",
+    )
     expect_refused(
         'replicas: "two"',
         {"services": {"identity": {"replicas": "two"}}},

@@ -141,6 +141,9 @@ impl Gateway {
             }
         };
         let route = found.route;
+        if let Some(matched) = parts.extensions.get::<crate::startup::MatchedRoute>() {
+            matched.set(route.template.as_str());
+        }
         let rpc = &route.rpc;
         if rpc.descriptor.is_client_streaming() {
             return plain_error(
@@ -433,6 +436,9 @@ impl tower::Service<Request<TonicBody>> for GrpcProxy {
                 ))
                 .into_http());
             };
+            if let Some(matched) = request.extensions().get::<crate::startup::MatchedRoute>() {
+                matched.set(&rpc.grpc_path);
+            }
             let client = request
                 .extensions()
                 .get::<axum::extract::ConnectInfo<SocketAddr>>()

@@ -144,13 +144,11 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let metrics = self.metrics_listener.map(|listener| {
-            let handle = estospaces_telemetry::metrics_handle();
+            // Installed now, before the first request records anything.
+            let _ = estospaces_telemetry::metrics_handle();
             let app = Router::new().route(
                 "/metrics",
-                get(move || {
-                    let handle = handle.clone();
-                    async move { handle.render() }
-                }),
+                get(|| async { estospaces_telemetry::render_metrics() }),
             );
             tokio::spawn(async move { axum::serve(listener, app).await })
         });
@@ -297,10 +295,46 @@ async fn readyz(State(gateway): State<Arc<Gateway>>) -> Response {
         .into_response()
 }
 
+/// Where the gateway notes the route template a request matched (a REST path template or a gRPC
+/// method's path), for the `http_route` label: a bounded set, never the raw path.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct MatchedRoute(Arc<std::sync::OnceLock<metrics::SharedString>>);
+
+impl MatchedRoute {
+    pub(crate) fn set(&self, route: &str) {
+        let _ = self.0.set(metrics::SharedString::from(route.to_owned()));
+    }
+}
+
+/// The gateway's HTTP metrics (OpenTelemetry's HTTP semantic conventions in Prometheus form).
+const HTTP_DURATION: &str = "http_server_request_duration_seconds";
+const HTTP_ACTIVE: &str = "http_server_active_requests";
+
+/// Describes the gateway's HTTP metrics.
+fn describe_http_metrics() {
+    static DESCRIBED: std::sync::Once = std::sync::Once::new();
+    DESCRIBED.call_once(|| {
+        metrics::describe_histogram!(
+            HTTP_DURATION,
+            metrics::Unit::Seconds,
+            "Duration of HTTP requests the gateway served (REST, gRPC and grpc-web), by method, \
+             route template and status code."
+        );
+        metrics::describe_gauge!(HTTP_ACTIVE, "HTTP requests the gateway is serving.");
+    });
+}
+
 /// One log line and one latency sample per request.
 async fn access_log(request: Request<AxumBody>, next: axum::middleware::Next) -> Response {
     let started = Instant::now();
+    describe_http_metrics();
     let method = request.method().clone();
+    let method_label = method_label(&method);
+    let matched = MatchedRoute::default();
+    let mut request = request;
+    request.extensions_mut().insert(matched.clone());
+    let active = metrics::gauge!(HTTP_ACTIVE, "http_request_method" => method_label);
+    active.increment(1.0);
     // Cheap clones (shared buffers), kept for the log line after the request has moved on.
     let uri = request.uri().clone();
     let request_id = request.headers().get("x-request-id").cloned();
@@ -332,6 +366,7 @@ async fn access_log(request: Request<AxumBody>, next: axum::middleware::Next) ->
         ));
     }
     let response = next.run(request).instrument(span).await;
+    active.decrement(1.0);
     let elapsed = started.elapsed();
     let status = response.status();
     tracing::info!(
@@ -339,13 +374,46 @@ async fn access_log(request: Request<AxumBody>, next: axum::middleware::Next) ->
         latency_ms = elapsed.as_secs_f64() * 1000.0,
         "request"
     );
+    let route = match matched.0.get() {
+        Some(route) => route.clone(),
+        None => metrics::SharedString::const_str(unmatched_route(uri.path())),
+    };
     metrics::histogram!(
-        "gateway_request_duration_seconds",
-        "protocol" => protocol,
-        "status" => status_label(status)
+        HTTP_DURATION,
+        "http_request_method" => method_label,
+        "http_route" => route,
+        "http_response_status_code" => status_label(status),
     )
     .record(elapsed.as_secs_f64());
     response
+}
+
+/// The route label of a request no REST route or gRPC method matched: the gateway's own fixed
+/// paths by name, anything else `unmatched`.
+fn unmatched_route(path: &str) -> &'static str {
+    match path {
+        "/openapi.json" => "/openapi.json",
+        "/docs" => "/docs",
+        "/healthz" => "/healthz",
+        "/readyz" => "/readyz",
+        _ if path.starts_with("/grpc.health.v1.") => "/grpc.health.v1.Health",
+        _ if path.starts_with("/grpc.reflection.") => "/grpc.reflection",
+        _ => "unmatched",
+    }
+}
+
+/// A method as a label: the standard ones by name, anything else `_OTHER` (clients choose it).
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "_OTHER",
+    }
 }
 
 /// A status as a metric label, without formatting the common ones per request.

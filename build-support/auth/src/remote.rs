@@ -32,7 +32,7 @@ pub const MIN_FETCH_GAP: Duration = Duration::from_millis(500);
 #[derive(Debug, Clone)]
 pub struct IdentityKeys {
     key_set: KeySet,
-    client: IdentityServiceClient<Channel>,
+    client: IdentityServiceClient<estospaces_telemetry::TracedChannel>,
     /// When the last fetch happened; the lock also makes concurrent fetches queue.
     last_fetch: Arc<tokio::sync::Mutex<Option<Instant>>>,
 }
@@ -51,7 +51,8 @@ impl IdentityKeys {
     pub fn from_channel(channel: Channel) -> Self {
         Self {
             key_set: KeySet::default(),
-            client: IdentityServiceClient::new(channel),
+            // Traced: a fetch for an unknown key id, made inside a call, shows in its trace.
+            client: IdentityServiceClient::new(estospaces_telemetry::traced(channel)),
             last_fetch: Arc::default(),
         }
     }

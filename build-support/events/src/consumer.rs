@@ -104,6 +104,7 @@ impl<Src: EventSource, Dlq: EventSink, H: EventHandler> Consumer<Src, Dlq, H> {
         handler: H,
         config: ConsumerConfig,
     ) -> Self {
+        register_consumer_metrics(&config.group, &[]);
         Self {
             db,
             source,
@@ -189,9 +190,9 @@ impl<Src: EventSource, Dlq: EventSink, H: EventHandler> Consumer<Src, Dlq, H> {
         match outcome {
             Ok(processed) => {
                 let group = self.config.group.clone();
-                metrics::counter!("events_consumed_total", "group" => group.clone(), "outcome" => "processed")
+                metrics::counter!(EVENTS_CONSUMED, "consumer_group" => group.clone(), "outcome" => "processed")
                     .increment(processed as u64);
-                metrics::counter!("events_consumed_total", "group" => group, "outcome" => "duplicate")
+                metrics::counter!(EVENTS_CONSUMED, "consumer_group" => group, "outcome" => "duplicate")
                     .increment((batch.len() - processed) as u64);
                 true
             }
@@ -222,7 +223,7 @@ impl<Src: EventSource, Dlq: EventSink, H: EventHandler> Consumer<Src, Dlq, H> {
             Outcome::Duplicate => "duplicate",
             Outcome::DeadLettered => "dead_lettered",
         };
-        metrics::counter!("events_consumed_total", "group" => group, "outcome" => label)
+        metrics::counter!(EVENTS_CONSUMED, "consumer_group" => group, "outcome" => label)
             .increment(1);
     }
 
@@ -333,7 +334,15 @@ impl<Src: EventSource, Dlq: EventSink, H: EventHandler> Consumer<Src, Dlq, H> {
                 .await
                 .pop()
             {
-                Some(Ok(())) => return,
+                Some(Ok(())) => {
+                    metrics::counter!(
+                        EVENTS_DEAD_LETTERED,
+                        "consumer_group" => self.config.group.clone(),
+                        "topic" => delivery.topic.clone(),
+                    )
+                    .increment(1);
+                    return;
+                }
                 Some(Err(err)) => tracing::warn!(?backoff, "publishing a dead letter: {err}"),
                 None => tracing::warn!("the dead-letter sink answered nothing"),
             }
@@ -341,6 +350,58 @@ impl<Src: EventSource, Dlq: EventSink, H: EventHandler> Consumer<Src, Dlq, H> {
             backoff = (backoff * 2).min(self.config.max_backoff);
         }
     }
+}
+
+/// Events a consumer group finished, by `outcome`: `processed`, `duplicate` (already processed,
+/// skipped through the inbox) or `dead_lettered`.
+pub const EVENTS_CONSUMED: &str = "estospaces_events_consumed_total";
+/// Events a consumer group gave up on and published to its dead-letter topic, by the topic the
+/// event came from.
+pub const EVENTS_DEAD_LETTERED: &str = "estospaces_events_dead_lettered_total";
+/// Records of a topic the group has not processed yet, updated every few seconds by the
+/// transport (the embedded log, Kafka).
+pub const CONSUMER_LAG: &str = "estospaces_events_consumer_lag";
+/// How often the transports measure a group's lag.
+pub const LAG_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Registers consumer group `group`'s metrics on `topics` at zero, so they exist (and alerts on
+/// them evaluate) before the first event, and describes them. Called by [`Consumer::new`] (no
+/// topics) and by the transports when a group subscribes.
+pub fn register_consumer_metrics(group: &str, topics: &[&str]) {
+    metrics::describe_counter!(
+        EVENTS_CONSUMED,
+        "Events a consumer group finished, by outcome (processed, duplicate, dead_lettered)."
+    );
+    metrics::describe_counter!(
+        EVENTS_DEAD_LETTERED,
+        "Events a consumer group published to its dead-letter topic, by the topic they came from."
+    );
+    metrics::describe_gauge!(
+        CONSUMER_LAG,
+        "Records of a topic the consumer group has not processed yet."
+    );
+    for outcome in ["processed", "duplicate", "dead_lettered"] {
+        metrics::counter!(EVENTS_CONSUMED, "consumer_group" => group.to_owned(), "outcome" => outcome)
+            .increment(0);
+    }
+    for topic in topics {
+        metrics::counter!(
+            EVENTS_DEAD_LETTERED,
+            "consumer_group" => group.to_owned(),
+            "topic" => (*topic).to_owned(),
+        )
+        .increment(0);
+    }
+}
+
+/// Records `group`'s lag on `topic`.
+pub fn record_consumer_lag(group: &str, topic: &str, lag: i64) {
+    metrics::gauge!(
+        CONSUMER_LAG,
+        "consumer_group" => group.to_owned(),
+        "topic" => topic.to_owned(),
+    )
+    .set(lag.max(0) as f64);
 }
 
 /// The span of one event's processing, continuing the producer's trace.

@@ -16,6 +16,7 @@ use sqlx::Row;
 use sqlx::migrate::Migrator;
 use tokio::sync::Notify;
 
+use crate::consumer::{LAG_INTERVAL, record_consumer_lag, register_consumer_metrics};
 use crate::transport::{Delivery, EventSink, EventSource, OutgoingRecord, TransportError};
 
 static LOG_MIGRATIONS: Migrator = sqlx::migrate!("migrations/log");
@@ -72,14 +73,52 @@ impl EventLog {
 
     /// A source reading `topics` as consumer group `group`, from its committed positions (from
     /// the beginning for a new group).
+    ///
+    /// Inside a tokio runtime the group's lag on each topic is measured every
+    /// [`LAG_INTERVAL`] in the background (`estospaces_events_consumer_lag`) while the source
+    /// lives.
     pub fn subscribe(&self, group: &str, topics: &[&str]) -> LogSource {
+        register_consumer_metrics(group, topics);
+        let topics: Vec<String> = topics.iter().map(|topic| (*topic).to_owned()).collect();
+        let lag_task = tokio::runtime::Handle::try_current()
+            .ok()
+            .map(|runtime| runtime.spawn(self.clone().watch_lag(group.to_owned(), topics.clone())));
         LogSource {
             log: self.clone(),
             group: group.to_owned(),
-            topics: topics.iter().map(|topic| (*topic).to_owned()).collect(),
+            topics,
             positions: None,
             buffer: VecDeque::new(),
+            lag_task,
         }
+    }
+
+    /// Records `group`'s lag on each of `topics` every [`LAG_INTERVAL`]: the records after its
+    /// committed position.
+    async fn watch_lag(self, group: String, topics: Vec<String>) {
+        let mut every = tokio::time::interval(LAG_INTERVAL);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            for topic in &topics {
+                match self.lag(&group, topic).await {
+                    Ok(lag) => record_consumer_lag(&group, topic, lag),
+                    Err(err) => tracing::debug!(%group, %topic, "measuring consumer lag: {err}"),
+                }
+            }
+        }
+    }
+
+    /// Records of `topic` that `group` has not processed (acknowledged) yet.
+    pub async fn lag(&self, group: &str, topic: &str) -> Result<i64, TransportError> {
+        let committed: Option<i64> = sqlx::query_scalar(
+            "SELECT position FROM log_group_positions WHERE consumer_group = $1 AND topic = $2",
+        )
+        .bind(group)
+        .bind(topic)
+        .fetch_optional(self.db.pool())
+        .await?;
+        self.count_after(topic, committed.unwrap_or(0)).await
     }
 
     /// Up to `limit` records of `topic` after position `after`, without moving any group: for
@@ -196,6 +235,16 @@ pub struct LogSource {
     /// Per topic, the last position handed out or committed; loaded on first use.
     positions: Option<BTreeMap<String, i64>>,
     buffer: VecDeque<Delivery>,
+    /// Measures the group's lag while the source lives.
+    lag_task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for LogSource {
+    fn drop(&mut self) {
+        if let Some(task) = self.lag_task.take() {
+            task.abort();
+        }
+    }
 }
 
 impl LogSource {

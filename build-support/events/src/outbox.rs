@@ -127,6 +127,33 @@ pub enum RelayError {
 /// An arbitrary constant naming the outbox relay's PostgreSQL advisory lock.
 const RELAY_LOCK: i64 = 0x6573_746f_6f75_7462; // "estooutb"
 
+/// Events the relay published (acknowledged by the transport), by `source` service.
+pub const OUTBOX_PUBLISHED: &str = "estospaces_outbox_published_total";
+/// Outbox rows not yet published, by `source` service.
+pub const OUTBOX_BACKLOG: &str = "estospaces_outbox_backlog";
+/// How long the oldest unpublished outbox row has waited, by `source` service (0 when none).
+pub const OUTBOX_OLDEST_PENDING_AGE: &str = "estospaces_outbox_oldest_pending_age_seconds";
+
+/// Describes the relay's metrics and registers them at zero for `source`.
+fn register_relay_metrics(source: &'static str) {
+    metrics::describe_counter!(
+        OUTBOX_PUBLISHED,
+        "Events the outbox relay published, by source service."
+    );
+    metrics::describe_gauge!(
+        OUTBOX_BACKLOG,
+        "Outbox rows not yet published, by source service."
+    );
+    metrics::describe_gauge!(
+        OUTBOX_OLDEST_PENDING_AGE,
+        metrics::Unit::Seconds,
+        "Age of the oldest unpublished outbox row, by source service (0 when none)."
+    );
+    metrics::counter!(OUTBOX_PUBLISHED, "source" => source).increment(0);
+    metrics::gauge!(OUTBOX_BACKLOG, "source" => source).set(0.0);
+    metrics::gauge!(OUTBOX_OLDEST_PENDING_AGE, "source" => source).set(0.0);
+}
+
 /// Publishes a database's outbox rows to a sink, in order, marking each row only after the sink
 /// acknowledged it.
 ///
@@ -151,6 +178,7 @@ struct PendingRow {
 impl<S: EventSink> Relay<S> {
     /// A relay for `db`'s outbox (`source` labels its metrics).
     pub fn new(db: Database, sink: S, source: &'static str, config: RelayConfig) -> Self {
+        register_relay_metrics(source);
         Self {
             db,
             sink,
@@ -272,8 +300,7 @@ impl<S: EventSink> Relay<S> {
             });
         }
         tx.commit().await?;
-        metrics::counter!("outbox_published_total", "source" => self.source)
-            .increment(published as u64);
+        metrics::counter!(OUTBOX_PUBLISHED, "source" => self.source).increment(published as u64);
         match failure {
             Some(err) => Err(err),
             None => Ok(published),
@@ -283,9 +310,8 @@ impl<S: EventSink> Relay<S> {
     async fn record_stats(&self) {
         match Outbox::stats(&self.db).await {
             Ok(stats) => {
-                metrics::gauge!("outbox_backlog", "source" => self.source)
-                    .set(stats.pending as f64);
-                metrics::gauge!("outbox_oldest_pending_age_seconds", "source" => self.source)
+                metrics::gauge!(OUTBOX_BACKLOG, "source" => self.source).set(stats.pending as f64);
+                metrics::gauge!(OUTBOX_OLDEST_PENDING_AGE, "source" => self.source)
                     .set(stats.oldest_pending_age.unwrap_or_default().as_secs_f64());
             }
             Err(err) => tracing::warn!(source = self.source, "reading outbox stats: {err}"),

@@ -99,6 +99,8 @@ where
         Ok(guard) => guard,
         Err(err) => estospaces_config::exit_with(&ConfigError::invalid("telemetry", err)),
     };
+    // The recorder goes in before anything records, so metrics registered at start are kept.
+    let _ = estospaces_telemetry::metrics_handle();
     drop(entered);
     let result = runtime.block_on(async move {
         // Listening from the start: a SIGTERM while the service starts stops it cleanly.

@@ -5,7 +5,9 @@
 //!   has the record. Topics are created on first use.
 //! - [`KafkaSource`]: a consumer-group member that stores an offset only once its message was
 //!   processed (`enable.auto.offset.store=false`), commits stored offsets periodically, when
-//!   partitions are revoked, and on shutdown (waiting at most [`COMMIT_TIMEOUT`]).
+//!   partitions are revoked, and on shutdown (waiting at most [`COMMIT_TIMEOUT`]). While it
+//!   lives, a task of its own records the group's lag per topic
+//!   (`estospaces_events_consumer_lag`) every few seconds, off the consumer's loop.
 //! - [`consumer_lag`]: committed offset against the high watermark, per partition.
 //! - [`EventBus`]: Kafka or the embedded log, as a service's configuration says.
 
@@ -284,6 +286,8 @@ pub struct KafkaSource {
     group: String,
     topics: Vec<String>,
     stall: StallWatch,
+    /// Measures the group's lag (`estospaces_events_consumer_lag`) while the source lives.
+    lag_task: tokio::task::JoinHandle<()>,
 }
 
 /// How long `next` waits for a message before it looks at the group's health.
@@ -316,12 +320,16 @@ impl KafkaSource {
     ) -> Result<Self, TransportError> {
         ensure_topics(config, topics).await?;
         let consumer = Self::join(config, group, topics)?;
+        estospaces_events::consumer::register_consumer_metrics(group, topics);
+        let topics: Vec<String> = topics.iter().map(|topic| (*topic).to_owned()).collect();
+        let lag_task = tokio::spawn(watch_lag(config.clone(), group.to_owned(), topics.clone()));
         Ok(Self {
             consumer: Some(Arc::new(consumer)),
             config: config.clone(),
             group: group.to_owned(),
-            topics: topics.iter().map(|topic| (*topic).to_owned()).collect(),
+            topics,
             stall: StallWatch::default(),
+            lag_task,
         })
     }
 
@@ -424,6 +432,7 @@ impl KafkaSource {
 
 impl Drop for KafkaSource {
     fn drop(&mut self) {
+        self.lag_task.abort();
         if let Some(consumer) = self.consumer.take() {
             // Closing commits and leaves the group, waiting for the coordinator with no deadline.
             let closing = std::thread::Builder::new()
@@ -577,47 +586,97 @@ pub async fn consumer_lag(
     let group = group.to_owned();
     let topics: Vec<String> = topics.iter().map(|topic| (*topic).to_owned()).collect();
     // librdkafka's metadata and offset calls block: keep them off the async workers.
-    tokio::task::spawn_blocking(move || {
-        let timeout = Duration::from_secs(10);
-        let consumer: BaseConsumer = config
-            .client()
-            .set("group.id", &group)
-            .set("enable.auto.commit", "false")
-            .create()
+    tokio::task::spawn_blocking(move || partition_lags(&lag_client(&config, &group)?, &topics))
+        .await
+        .map_err(|err| TransportError::Broker(format!("lag task failed: {err}")))?
+}
+
+/// A client that reads `group`'s committed offsets without joining it.
+fn lag_client(config: &KafkaConfig, group: &str) -> Result<BaseConsumer, TransportError> {
+    config
+        .client()
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .create()
+        .map_err(broker_error)
+}
+
+/// The lag of `consumer`'s group on each partition of `topics`. Blocks.
+fn partition_lags(
+    consumer: &BaseConsumer,
+    topics: &[String],
+) -> Result<Vec<PartitionLag>, TransportError> {
+    let timeout = Duration::from_secs(10);
+    let mut partitions = TopicPartitionList::new();
+    for topic in topics {
+        let metadata = consumer
+            .fetch_metadata(Some(topic), timeout)
             .map_err(broker_error)?;
-        let mut partitions = TopicPartitionList::new();
-        for topic in &topics {
-            let metadata = consumer
-                .fetch_metadata(Some(topic), timeout)
-                .map_err(broker_error)?;
-            for topic_metadata in metadata.topics() {
-                for partition in topic_metadata.partitions() {
-                    partitions.add_partition(topic, partition.id());
-                }
+        for topic_metadata in metadata.topics() {
+            for partition in topic_metadata.partitions() {
+                partitions.add_partition(topic, partition.id());
             }
         }
-        let committed = consumer
-            .committed_offsets(partitions, timeout)
+    }
+    let committed = consumer
+        .committed_offsets(partitions, timeout)
+        .map_err(broker_error)?;
+    let mut lags = Vec::new();
+    for element in committed.elements() {
+        let (_, high) = consumer
+            .fetch_watermarks(element.topic(), element.partition(), timeout)
             .map_err(broker_error)?;
-        let mut lags = Vec::new();
-        for element in committed.elements() {
-            let (_, high) = consumer
-                .fetch_watermarks(element.topic(), element.partition(), timeout)
-                .map_err(broker_error)?;
-            let committed = match element.offset() {
-                Offset::Offset(offset) => Some(offset),
-                _ => None,
-            };
-            lags.push(PartitionLag {
-                topic: element.topic().to_owned(),
-                partition: element.partition(),
-                committed,
-                high_watermark: high,
-                lag: high - committed.unwrap_or(0),
-            });
+        let committed = match element.offset() {
+            Offset::Offset(offset) => Some(offset),
+            _ => None,
+        };
+        lags.push(PartitionLag {
+            topic: element.topic().to_owned(),
+            partition: element.partition(),
+            committed,
+            high_watermark: high,
+            lag: high - committed.unwrap_or(0),
+        });
+    }
+    Ok(lags)
+}
+
+/// Records `group`'s lag on each of `topics`, summed over partitions, every
+/// [`estospaces_events::consumer::LAG_INTERVAL`], with one client of its own, off the consumer's
+/// loop and the async workers.
+async fn watch_lag(config: KafkaConfig, group: String, topics: Vec<String>) {
+    let mut every = tokio::time::interval(estospaces_events::consumer::LAG_INTERVAL);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut client: Option<Arc<BaseConsumer>> = None;
+    loop {
+        every.tick().await;
+        let current = match &client {
+            Some(client) => Arc::clone(client),
+            None => match lag_client(&config, &group) {
+                Ok(created) => Arc::clone(client.insert(Arc::new(created))),
+                Err(err) => {
+                    tracing::debug!(%group, "creating the lag client: {err}");
+                    continue;
+                }
+            },
+        };
+        let measured = {
+            let topics = topics.clone();
+            tokio::task::spawn_blocking(move || partition_lags(&current, &topics)).await
+        };
+        match measured {
+            Ok(Ok(lags)) => {
+                for topic in &topics {
+                    let lag: i64 = lags
+                        .iter()
+                        .filter(|lag| &lag.topic == topic)
+                        .map(|lag| lag.lag.max(0))
+                        .sum();
+                    estospaces_events::consumer::record_consumer_lag(&group, topic, lag);
+                }
+            }
+            Ok(Err(err)) => tracing::debug!(%group, "measuring consumer lag: {err}"),
+            Err(err) => tracing::debug!(%group, "the lag task failed: {err}"),
         }
-        Ok(lags)
-    })
-    .await
-    .map_err(|err| TransportError::Broker(format!("lag task failed: {err}")))?
+    }
 }

@@ -9,13 +9,14 @@ use std::time::Duration;
 use estospaces_proto::media_v1 as media;
 use estospaces_proto::media_v1::media_service_client::MediaServiceClient;
 use estospaces_status::{ApiError, FieldViolation, violation};
-use tonic::transport::{Channel, Endpoint};
+use estospaces_telemetry::{TracedChannel, traced};
+use tonic::transport::Endpoint;
 
 /// Checks media ids against the media service; without one configured, every id passes (a
 /// service tested on its own).
 #[derive(Debug, Clone)]
 pub struct OwnMedia {
-    client: Option<MediaServiceClient<Channel>>,
+    client: Option<MediaServiceClient<TracedChannel>>,
     /// The `ErrorInfo` domain of the calling service's errors.
     domain: &'static str,
 }
@@ -28,7 +29,7 @@ impl OwnMedia {
             .timeout(Duration::from_secs(10))
             .connect_lazy();
         Ok(Self {
-            client: Some(MediaServiceClient::new(channel)),
+            client: Some(MediaServiceClient::new(traced(channel))),
             domain,
         })
     }

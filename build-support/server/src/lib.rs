@@ -240,6 +240,8 @@ impl BoundServer {
         );
         let (stop_metrics, metrics_stopped) = tokio::sync::watch::channel(false);
         if let Some(listener) = self.metrics_listener {
+            // Installed now, before the first call records anything.
+            let _ = estospaces_telemetry::metrics_handle();
             tokio::spawn(serve_metrics(listener, metrics_stopped));
         }
 
@@ -303,13 +305,9 @@ impl BoundServer {
 
 /// Serves Prometheus' text format on `/metrics` until told to stop.
 async fn serve_metrics(listener: TcpListener, mut stop: tokio::sync::watch::Receiver<bool>) {
-    let handle = estospaces_telemetry::metrics_handle();
     let app = axum::Router::new().route(
         "/metrics",
-        axum::routing::get(move || {
-            let handle = handle.clone();
-            async move { handle.render() }
-        }),
+        axum::routing::get(|| async { estospaces_telemetry::render_metrics() }),
     );
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(async move {

@@ -245,17 +245,26 @@ async fn metrics_count_calls_by_method_and_grpc_code() {
     assert!(page.starts_with("HTTP/1.0 200"), "{page}");
     let counted = |needles: &[&str]| {
         page.lines().any(|line| {
-            line.starts_with("grpc_server_requests_total{")
+            line.starts_with("rpc_server_duration_seconds_count{")
                 && needles.iter().all(|n| line.contains(n))
         })
     };
-    assert!(counted(&[r#"method="Call""#, r#"code="Ok""#]), "{page}");
     assert!(
-        counted(&[r#"method="Check""#, r#"code="NotFound""#]),
+        counted(&[
+            r#"rpc_system="grpc""#,
+            r#"rpc_method="Call""#,
+            r#"rpc_grpc_status_code="0""#
+        ]),
         "{page}"
     );
     assert!(
-        page.contains("grpc_server_request_duration_seconds_bucket"),
+        counted(&[r#"rpc_method="Check""#, r#"rpc_grpc_status_code="5""#]),
         "{page}"
     );
+    assert!(
+        page.contains("rpc_server_duration_seconds_bucket"),
+        "{page}"
+    );
+    assert!(page.contains("rpc_server_active_requests{"), "{page}");
+    assert!(page.contains("process_resident_memory_bytes "), "{page}");
 }

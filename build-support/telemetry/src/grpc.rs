@@ -1,9 +1,10 @@
-//! Server-side telemetry for every gRPC call: one span and three metrics.
+//! Server-side telemetry for every gRPC call: one span and two metrics.
 //!
-//! Metrics (Prometheus names):
-//! - `grpc_server_requests_total{service, method, code}`: finished calls by gRPC status code;
-//! - `grpc_server_request_duration_seconds{service, method}`: latency histogram;
-//! - `grpc_server_requests_in_flight{service}`: calls being worked on.
+//! Metrics, OpenTelemetry's RPC semantic conventions in Prometheus form:
+//! - `rpc_server_duration_seconds{rpc_system="grpc", rpc_service, rpc_method,
+//!   rpc_grpc_status_code}`: latency histogram of finished calls, the status as its number
+//!   (`0` OK … `16` UNAUTHENTICATED); its `_count` is the call rate;
+//! - `rpc_server_active_requests{rpc_system="grpc", rpc_service}`: calls being worked on.
 
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -77,11 +78,14 @@ where
         Box::pin(
             async move {
                 let started = Instant::now();
-                metrics::gauge!("grpc_server_requests_in_flight", "service" => service.clone())
-                    .increment(1.0);
+                let active = metrics::gauge!(
+                    ACTIVE_REQUESTS,
+                    "rpc_system" => "grpc",
+                    "rpc_service" => service.clone(),
+                );
+                active.increment(1.0);
                 let result = inner.call(request).await;
-                metrics::gauge!("grpc_server_requests_in_flight", "service" => service.clone())
-                    .decrement(1.0);
+                active.decrement(1.0);
 
                 let code = match &result {
                     Ok(response) => status_code(response.headers()),
@@ -94,18 +98,12 @@ where
                 } else {
                     method
                 };
-                let code_label = format!("{code:?}");
-                metrics::counter!(
-                    "grpc_server_requests_total",
-                    "service" => service.clone(),
-                    "method" => method.clone(),
-                    "code" => code_label,
-                )
-                .increment(1);
                 metrics::histogram!(
-                    "grpc_server_request_duration_seconds",
-                    "service" => service,
-                    "method" => method,
+                    DURATION,
+                    "rpc_system" => "grpc",
+                    "rpc_service" => service,
+                    "rpc_method" => method,
+                    "rpc_grpc_status_code" => code_label(code),
                 )
                 .record(started.elapsed().as_secs_f64());
                 result
@@ -113,6 +111,36 @@ where
             .instrument(span),
         )
     }
+}
+
+/// The latency histogram of finished calls.
+pub const DURATION: &str = "rpc_server_duration_seconds";
+/// The gauge of calls being worked on.
+pub const ACTIVE_REQUESTS: &str = "rpc_server_active_requests";
+
+/// Describes the RPC server metrics, so `/metrics` explains them.
+pub(crate) fn describe() {
+    metrics::describe_histogram!(
+        DURATION,
+        metrics::Unit::Seconds,
+        "Duration of finished gRPC calls this server handled, by service, method and status code."
+    );
+    metrics::describe_gauge!(
+        ACTIVE_REQUESTS,
+        "gRPC calls this server is working on, by service."
+    );
+}
+
+/// A status code as its number, without formatting one per call.
+fn code_label(code: tonic::Code) -> &'static str {
+    const LABELS: [&str; 17] = [
+        "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16",
+    ];
+    usize::try_from(code as i32)
+        .ok()
+        .and_then(|index| LABELS.get(index))
+        .copied()
+        .unwrap_or("2")
 }
 
 /// `/estospaces.identity.v1.IdentityService/GetUser` → (`estospaces.identity.v1.IdentityService`,
@@ -159,5 +187,12 @@ mod tests {
         assert_eq!(status_code(&headers), tonic::Code::Ok);
         headers.insert("grpc-status", http::HeaderValue::from_static("7"));
         assert_eq!(status_code(&headers), tonic::Code::PermissionDenied);
+    }
+
+    #[test]
+    fn a_status_code_label_is_its_number() {
+        assert_eq!(code_label(tonic::Code::Ok), "0");
+        assert_eq!(code_label(tonic::Code::DeadlineExceeded), "4");
+        assert_eq!(code_label(tonic::Code::Unauthenticated), "16");
     }
 }

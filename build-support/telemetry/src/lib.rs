@@ -1,15 +1,21 @@
 //! What a running EstoSpaces service tells its operators.
 //!
-//! - [`init`]: `tracing` logs (human or JSON) and, when an OTLP endpoint is configured, trace
-//!   export with the W3C trace-context propagator installed.
+//! - [`init`]: `tracing` logs (human or JSON) and, when an OTLP endpoint is configured (or
+//!   `OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT` names one), trace export with the W3C trace-context
+//!   propagator installed. The standard `OTEL_*` variables are honoured (see [`init`]).
 //! - [`GrpcTelemetryLayer`]: a server span per call (continuing the caller's trace) and the
 //!   Prometheus request metrics.
-//! - [`TraceContextInterceptor`]: carries the current trace to the next service on outgoing calls.
-//! - [`metrics_handle`]: the Prometheus registry to render on `/metrics`.
+//! - [`traced`]: a client channel whose calls open a client span and carry the trace to the next
+//!   service; every service-to-service client is a [`TracedChannel`].
+//! - [`TraceContextInterceptor`]: carries the current trace on requests built by hand (the
+//!   gateway's).
+//! - [`metrics_handle`]: the Prometheus registry; [`render_metrics`] renders it on `/metrics`
+//!   with the [`process`] metrics read at that moment. docs/operations.md lists every metric.
 
 #![forbid(unsafe_code)]
 
 mod grpc;
+pub mod process;
 mod propagation;
 
 use std::sync::OnceLock;
@@ -24,7 +30,10 @@ use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
 pub use grpc::{GrpcTelemetry, GrpcTelemetryLayer};
-pub use propagation::{TraceContextInterceptor, extract_trace_context};
+pub use propagation::{
+    GrpcClientTelemetry, GrpcClientTelemetryLayer, TraceContextInterceptor, TracedChannel,
+    current_trace_parent, extract_trace_context, set_remote_parent, traced,
+};
 
 /// Telemetry could not start.
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +63,16 @@ impl Drop for TelemetryGuard {
 
 /// Installs the global subscriber for `service`. `RUST_LOG` overrides the configured filter.
 ///
+/// Traces are exported over OTLP/gRPC when `config.otlp_endpoint` is set or, failing that,
+/// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` or `OTEL_EXPORTER_OTLP_ENDPOINT` is; never when
+/// `OTEL_SDK_DISABLED=true`. The resource's `service.name` is `OTEL_SERVICE_NAME`, else a
+/// `service.name` in `OTEL_RESOURCE_ATTRIBUTES`, else `service`; the other
+/// `OTEL_RESOURCE_ATTRIBUTES` are added to it. The OpenTelemetry SDK itself reads
+/// `OTEL_TRACES_SAMPLER`/`OTEL_TRACES_SAMPLER_ARG` (default `parentbased_always_on`),
+/// `OTEL_BSP_*` (the batch exporter's delay and sizes), `OTEL_SPAN_*_COUNT_LIMIT` and
+/// `OTEL_EXPORTER_OTLP_[TRACES_]{HEADERS,TIMEOUT}` (no compression is built in: setting
+/// `OTEL_EXPORTER_OTLP_COMPRESSION` fails here).
+///
 /// Calling it again (several apps in one test process) keeps the first subscriber.
 pub fn init(
     service: &'static str,
@@ -74,18 +93,22 @@ pub fn init(
             .boxed(),
     };
 
-    let (otel, provider) = match &config.otlp_endpoint {
-        Some(endpoint) => {
+    let export = trace_export(service, config, |name| std::env::var(name).ok());
+    let (otel, provider) = match export {
+        Some(export) => {
             use opentelemetry_otlp::WithExportConfig as _;
             let exporter = opentelemetry_otlp::SpanExporter::builder()
                 .with_tonic()
-                .with_endpoint(endpoint)
+                .with_endpoint(&export.endpoint)
                 .build()?;
+            // `Resource::builder` reads `OTEL_RESOURCE_ATTRIBUTES` (and `OTEL_SERVICE_NAME`,
+            // which `export.service_name` already is when set); the tracer provider's default
+            // configuration reads the `OTEL_TRACES_SAMPLER*` and `OTEL_SPAN_*` variables.
             let provider = SdkTracerProvider::builder()
                 .with_batch_exporter(exporter)
                 .with_resource(
                     opentelemetry_sdk::Resource::builder()
-                        .with_service_name(service)
+                        .with_service_name(export.service_name)
                         .build(),
                 )
                 .build();
@@ -103,6 +126,80 @@ pub fn init(
         .with(otel)
         .try_init();
     Ok(TelemetryGuard { provider })
+}
+
+/// Where traces go and under which service name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct TraceExport {
+    /// The OTLP/gRPC collector.
+    endpoint: String,
+    /// The resource's `service.name`.
+    service_name: String,
+}
+
+/// Whether and where `binary` exports traces, from its configuration and the `OTEL_*`
+/// variables that `var` reads (the process environment outside tests).
+fn trace_export(
+    binary: &str,
+    config: &TelemetryConfig,
+    var: impl Fn(&str) -> Option<String>,
+) -> Option<TraceExport> {
+    let var = |name: &str| {
+        var(name)
+            .map(|value| value.trim().to_owned())
+            .filter(|value| !value.is_empty())
+    };
+    if var("OTEL_SDK_DISABLED").is_some_and(|value| value.eq_ignore_ascii_case("true")) {
+        return None;
+    }
+    let endpoint = config
+        .otlp_endpoint
+        .clone()
+        .filter(|endpoint| !endpoint.trim().is_empty())
+        .or_else(|| var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
+        .or_else(|| var("OTEL_EXPORTER_OTLP_ENDPOINT"))?;
+    let service_name = var("OTEL_SERVICE_NAME")
+        .or_else(|| {
+            var("OTEL_RESOURCE_ATTRIBUTES")
+                .and_then(|attributes| resource_attribute(&attributes, "service.name"))
+        })
+        .unwrap_or_else(|| binary.to_owned());
+    Some(TraceExport {
+        endpoint,
+        service_name,
+    })
+}
+
+/// The value of `key` in `OTEL_RESOURCE_ATTRIBUTES` (`key1=value1,key2=value2`, values
+/// percent-encoded), if present and not empty.
+fn resource_attribute(attributes: &str, key: &str) -> Option<String> {
+    attributes
+        .split(',')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(name, _)| name.trim() == key)
+        .map(|(_, value)| percent_decoded(value.trim()))
+        .filter(|value| !value.is_empty())
+}
+
+/// `%XX` escapes decoded; anything malformed is kept as it is.
+fn percent_decoded(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(byte) = value
+                .get(i + 1..i + 3)
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+        {
+            out.push(byte);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The process-wide Prometheus recorder, installed on first use.
@@ -123,7 +220,150 @@ pub fn metrics_handle() -> PrometheusHandle {
             let handle = recorder.handle();
             // Another recorder may already be global (a test harness); ours still renders.
             let _ = metrics::set_global_recorder(recorder);
+            // Metrics that exist from the start, so dashboards and alerts find them at zero.
+            grpc::describe();
+            process::describe();
             handle
         })
         .clone()
+}
+
+/// The Prometheus text for `/metrics`: the process metrics read now, then the registry.
+/// Every metrics endpoint renders with this.
+pub fn render_metrics() -> String {
+    let handle = metrics_handle();
+    process::collect();
+    handle.render()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn export(config: &TelemetryConfig, vars: &[(&str, &str)]) -> Option<TraceExport> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect();
+        trace_export("estospaces", config, |name| vars.get(name).cloned())
+    }
+
+    fn configured(endpoint: &str) -> TelemetryConfig {
+        TelemetryConfig {
+            otlp_endpoint: Some(endpoint.to_owned()),
+            ..TelemetryConfig::default()
+        }
+    }
+
+    #[test]
+    fn nothing_is_exported_without_an_endpoint_in_the_configuration_or_the_environment() {
+        assert_eq!(export(&TelemetryConfig::default(), &[]), None);
+        assert_eq!(
+            export(&TelemetryConfig::default(), &[("OTEL_SERVICE_NAME", "x")]),
+            None
+        );
+    }
+
+    #[test]
+    fn the_configured_endpoint_wins_over_the_otel_variables() {
+        let export = export(
+            &configured("http://configured:4317"),
+            &[
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://env:4317"),
+                ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://traces:4317"),
+            ],
+        );
+        assert_eq!(
+            export.map(|export| export.endpoint).as_deref(),
+            Some("http://configured:4317")
+        );
+    }
+
+    #[test]
+    fn without_a_configured_endpoint_the_traces_endpoint_wins_over_the_general_one() {
+        let config = TelemetryConfig::default();
+        let both = export(
+            &config,
+            &[
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://env:4317"),
+                ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://traces:4317"),
+            ],
+        );
+        assert_eq!(
+            both.map(|export| export.endpoint).as_deref(),
+            Some("http://traces:4317")
+        );
+        let general = export(
+            &config,
+            &[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://env:4317")],
+        );
+        assert_eq!(
+            general.map(|export| export.endpoint).as_deref(),
+            Some("http://env:4317")
+        );
+    }
+
+    #[test]
+    fn an_empty_configured_endpoint_counts_as_none() {
+        let export = export(
+            &configured(" "),
+            &[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://env:4317")],
+        );
+        assert_eq!(
+            export.map(|export| export.endpoint).as_deref(),
+            Some("http://env:4317")
+        );
+    }
+
+    #[test]
+    fn otel_sdk_disabled_turns_export_off_even_with_a_configured_endpoint() {
+        let config = configured("http://configured:4317");
+        assert_eq!(export(&config, &[("OTEL_SDK_DISABLED", "true")]), None);
+        assert_eq!(export(&config, &[("OTEL_SDK_DISABLED", "TRUE")]), None);
+        assert!(export(&config, &[("OTEL_SDK_DISABLED", "false")]).is_some());
+    }
+
+    #[test]
+    fn the_binary_name_is_the_service_name_by_default() {
+        let export = export(&configured("http://c:4317"), &[]).expect("exports");
+        assert_eq!(export.service_name, "estospaces");
+    }
+
+    #[test]
+    fn an_otel_service_name_overrides_the_binary_name() {
+        let export = export(
+            &configured("http://c:4317"),
+            &[
+                ("OTEL_SERVICE_NAME", "bookings-eu"),
+                ("OTEL_RESOURCE_ATTRIBUTES", "service.name=other"),
+            ],
+        )
+        .expect("exports");
+        assert_eq!(export.service_name, "bookings-eu");
+    }
+
+    #[test]
+    fn a_service_name_in_the_resource_attributes_overrides_the_binary_name() {
+        let export = export(
+            &configured("http://c:4317"),
+            &[(
+                "OTEL_RESOURCE_ATTRIBUTES",
+                "deployment.environment=staging, service.name=booking%20eu,team=x",
+            )],
+        )
+        .expect("exports");
+        assert_eq!(export.service_name, "booking eu");
+    }
+
+    #[test]
+    fn resource_attributes_are_read_as_comma_separated_percent_encoded_pairs() {
+        let attributes = "a=1,broken,b=x%2Cy,c=%zz";
+        assert_eq!(resource_attribute(attributes, "a").as_deref(), Some("1"));
+        assert_eq!(resource_attribute(attributes, "b").as_deref(), Some("x,y"));
+        assert_eq!(resource_attribute(attributes, "c").as_deref(), Some("%zz"));
+        assert_eq!(resource_attribute(attributes, "broken"), None);
+        assert_eq!(resource_attribute("", "a"), None);
+    }
 }

@@ -34,6 +34,17 @@ Call with (list $ "<name>"); returns YAML for `fromYaml`.
 {{- $own := index $root.Values.services $name | default dict }}
 {{- $merged := mergeOverwrite (deepCopy $root.Values.defaults) (deepCopy $own) }}
 {{- $_ := set $merged "name" $name }}
+{{- /* A URL setting of another service (`serviceUrls`) is a call: the NetworkPolicies open it. */}}
+{{- $calls := $merged.calls | default list }}
+{{- range $variable, $target := $merged.serviceUrls | default dict }}
+{{- if and $target (not (has $target $calls)) (index $root.Values.services $target) }}
+{{- $t := mergeOverwrite (deepCopy $root.Values.defaults) (deepCopy (index $root.Values.services $target)) }}
+{{- if $t.enabled }}
+{{- $calls = append $calls $target }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- $_ := set $merged "calls" $calls }}
 {{- toYaml $merged }}
 {{- end }}
 
@@ -121,9 +132,52 @@ estospaces.dev/role: {{ $s.role }}
 {{- if or .database.existingSecret .database.url }}true{{ end }}
 {{- end }}
 
+{{/* The in-cluster broker's Service name (kafka.inCluster). */}}
+{{- define "estospaces.kafkaFullname" -}}
+{{- printf "%s-kafka" (include "estospaces.fullname" .) }}
+{{- end }}
+
+{{/* Whether the release runs its own broker ("true" or ""). */}}
+{{- define "estospaces.kafkaInCluster" -}}
+{{- if and .Values.kafka.inCluster.enabled (not .Values.kafka.brokers) }}true{{ end }}
+{{- end }}
+
+{{/* The bootstrap servers services get: `kafka.brokers`, else the in-cluster broker's, else "". */}}
+{{- define "estospaces.kafkaBrokers" -}}
+{{- if .Values.kafka.brokers }}
+{{- .Values.kafka.brokers }}
+{{- else if .Values.kafka.inCluster.enabled }}
+{{- printf "%s.%s.svc:%v" (include "estospaces.kafkaFullname" .) .Release.Namespace .Values.kafka.inCluster.port }}
+{{- end }}
+{{- end }}
+
 {{/* Whether a service gets Kafka brokers. (list $ $service) */}}
 {{- define "estospaces.usesKafka" -}}
-{{- if and (index . 1).kafka (index . 0).Values.kafka.brokers }}true{{ end }}
+{{- if and (index . 1).kafka (include "estospaces.kafkaBrokers" (index . 0)) }}true{{ end }}
+{{- end }}
+
+{{/* The enabled services with `kafka: true`, sorted, as a YAML list. */}}
+{{- define "estospaces.kafkaServices" -}}
+{{- $names := list }}
+{{- range $name := include "estospaces.enabledServices" . | fromYamlArray }}
+{{- $s := include "estospaces.service" (list $ $name) | fromYaml }}
+{{- if $s.kafka }}
+{{- $names = append $names $name }}
+{{- end }}
+{{- end }}
+{{- toYaml $names }}
+{{- end }}
+
+{{/*
+Release-wide checks (called once, from deployment.yaml). Services that exchange events must share
+a broker: without one each pod keeps its own embedded event log and nothing it publishes reaches
+another service, silently.
+*/}}
+{{- define "estospaces.validateRelease" -}}
+{{- $kafka := include "estospaces.kafkaServices" . | fromYamlArray }}
+{{- if and (gt (len $kafka) 1) (not (include "estospaces.kafkaBrokers" .)) }}
+{{- fail (printf "kafka: %d enabled services publish or consume events (%s), but kafka.brokers is empty and kafka.inCluster.enabled is false: each pod would keep its own embedded event log and no event would reach another service (search, the booking and payment saga, notifications). Set kafka.brokers to your Kafka's bootstrap servers, or kafka.inCluster.enabled=true for a single-node broker in the release" (len $kafka) (join ", " $kafka)) }}
+{{- end }}
 {{- end }}
 
 {{/* Whether a service gets a Redis URL. (list $ $service) */}}
@@ -177,6 +231,11 @@ say: trusted). Unset, the files are in the pod's data emptyDir. (service values)
 {{- fail "services.media: without an S3 store (ESTOSPACES_MEDIA__STORE_URL=s3://bucket[/prefix] in services.media.env, or media.store_url in its config) the files stay in each pod's own emptyDir, so more than one replica would serve some files and not others; set an S3 store or run one replica" }}
 {{- end }}
 {{- $enabled := include "estospaces.enabledServices" $root | fromYamlArray }}
+{{- range $variable, $target := $s.serviceUrls }}
+{{- if and $target (not (index $root.Values.services $target)) }}
+{{- fail (printf "services.%s.serviceUrls.%s names %q, which is not a service of the chart" $s.name $variable $target) }}
+{{- end }}
+{{- end }}
 {{- range $s.calls }}
 {{- if not (has . $enabled) }}
 {{- fail (printf "services.%s.calls names %q, which is not an enabled service" $s.name .) }}

@@ -7,9 +7,10 @@ use estospaces_events::{Event, EventHandler, HandlerError};
 use estospaces_proto::property_v1 as property;
 use estospaces_proto::property_v1::property_service_client::PropertyServiceClient;
 use estospaces_status::{ApiError, violation};
+use estospaces_telemetry::{TracedChannel, traced};
 use sqlx::AnyConnection;
 use time::Date;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Endpoint;
 use tonic::{Code, Status};
 use tonic_types::StatusExt;
 
@@ -23,7 +24,7 @@ pub const PROPERTY_EVENTS_GROUP: &str = "booking.property-events";
 /// A client of the property service. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Listings {
-    client: PropertyServiceClient<Channel>,
+    client: PropertyServiceClient<TracedChannel>,
 }
 
 impl Listings {
@@ -34,7 +35,7 @@ impl Listings {
             .timeout(Duration::from_secs(10))
             .connect_lazy();
         Ok(Self {
-            client: PropertyServiceClient::new(channel),
+            client: PropertyServiceClient::new(traced(channel)),
         })
     }
 

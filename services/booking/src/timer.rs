@@ -29,7 +29,7 @@ pub struct Tick {
     pub expired: usize,
     pub checked_in: usize,
     pub completed: usize,
-    /// Confirmed bookings whose capture is overdue (the `booking_sagas_stuck` gauge).
+    /// Confirmed bookings whose capture is overdue (the `estospaces_booking_sagas_stuck` gauge).
     pub stuck: i64,
 }
 
@@ -45,6 +45,12 @@ impl Timer {
 
     /// Ticks every `interval`, forever (the caller aborts the task).
     pub async fn run(self, interval: Duration) {
+        metrics::describe_gauge!(
+            "estospaces_booking_sagas_stuck",
+            "Confirmed bookings still uncaptured past the saga timeout (0 unless capture_at = \
+             confirmation)."
+        );
+        metrics::gauge!("estospaces_booking_sagas_stuck").set(0.0);
         let mut ticker = tokio::time::interval(interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -79,7 +85,7 @@ impl Timer {
             // Confirmed but not captured for longer than a saga may take: an operator looks at
             // these (`GetBookingSaga` shows where each stopped).
             let stuck = self.store.uncaptured_since(deadline).await?;
-            metrics::gauge!("booking_sagas_stuck").set(stuck as f64);
+            metrics::gauge!("estospaces_booking_sagas_stuck").set(stuck as f64);
             if stuck > 0 {
                 tracing::warn!(
                     stuck,

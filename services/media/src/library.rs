@@ -121,7 +121,8 @@ impl Library {
             }
             return Err(storage_error(err));
         }
-        metrics::counter!("media_uploads_total", "kind" => file_type.kind.as_str()).increment(1);
+        metrics::counter!("estospaces_media_uploads_total", "kind" => file_type.kind.as_str())
+            .increment(1);
         Ok(record)
     }
 

@@ -202,8 +202,9 @@ impl Processor {
             }
         };
         if recorded {
-            metrics::histogram!("media_processing_seconds").record(started.elapsed());
-            metrics::counter!("media_processed_total", "state" => media.state.as_str())
+            metrics::histogram!("estospaces_media_processing_duration_seconds")
+                .record(started.elapsed());
+            metrics::counter!("estospaces_media_processed_total", "state" => media.state.as_str())
                 .increment(1);
         }
         Ok(())
@@ -245,7 +246,8 @@ impl Sweeper {
             tracing::info!(count = expired.len(), "swept expired uploads");
         }
         let orphans = self.sweep_orphans(SystemTime::now() - ORPHAN_AGE).await?;
-        metrics::gauge!("media_jobs_waiting").set(library.store.waiting_jobs().await? as f64);
+        metrics::gauge!("estospaces_media_jobs_waiting")
+            .set(library.store.waiting_jobs().await? as f64);
         Ok(expired.len() + orphans)
     }
 

@@ -5,8 +5,9 @@ use std::time::Duration;
 use estospaces_proto::property_v1 as property;
 use estospaces_proto::property_v1::property_service_client::PropertyServiceClient;
 use estospaces_status::ApiError;
+use estospaces_telemetry::{TracedChannel, traced};
 use tonic::Code;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Endpoint;
 
 use crate::DOMAIN;
 use crate::domain::Topic;
@@ -24,7 +25,7 @@ pub struct Listing {
 /// A client of the property service. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Listings {
-    client: PropertyServiceClient<Channel>,
+    client: PropertyServiceClient<TracedChannel>,
 }
 
 impl Listings {
@@ -35,7 +36,7 @@ impl Listings {
             .timeout(Duration::from_secs(10))
             .connect_lazy();
         Ok(Self {
-            client: PropertyServiceClient::new(channel),
+            client: PropertyServiceClient::new(traced(channel)),
         })
     }
 

@@ -45,7 +45,7 @@ impl Reminders {
             }
         }
         if sent > 0 {
-            metrics::counter!("messaging_unread_reminders_total").increment(sent as u64);
+            metrics::counter!("estospaces_messaging_unread_reminders_total").increment(sent as u64);
             // Presence rows of users gone for a day are of no use.
             self.store
                 .forget_presence(now - Duration::from_secs(24 * 3600))

@@ -363,7 +363,7 @@ impl MessagingHandlers {
             .await
             .map_err(storage_error)?;
         if sent_lately >= i64::from(self.settings.messages_per_minute) {
-            metrics::counter!("messaging_rate_limited_total").increment(1);
+            metrics::counter!("estospaces_messaging_rate_limited_total").increment(1);
             return Err(ApiError::resource_exhausted(
                 DOMAIN,
                 "TOO_MANY_MESSAGES",
@@ -416,7 +416,7 @@ impl MessagingHandlers {
             .ok_or_else(|| ApiError::not_found(DOMAIN, &conversation_resource(conversation.id)))?;
         if !sent.duplicate {
             self.hub.wake(&sent.wakeups);
-            metrics::counter!("messaging_messages_sent_total").increment(1);
+            metrics::counter!("estospaces_messaging_messages_sent_total").increment(1);
         }
         Ok(sent)
     }
@@ -445,7 +445,7 @@ impl MessagingHandlers {
                 .await
                 .map_err(storage_error)?;
             if same >= i64::from(self.settings.duplicate_first_messages) {
-                metrics::counter!("messaging_spam_refused_total").increment(1);
+                metrics::counter!("estospaces_messaging_spam_refused_total").increment(1);
                 return Err(ApiError::failed_precondition(
                     DOMAIN,
                     "SPAM_SUSPECTED",

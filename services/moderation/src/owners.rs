@@ -14,27 +14,31 @@ use estospaces_proto::property_v1::property_service_client::PropertyServiceClien
 use estospaces_proto::review_v1 as review;
 use estospaces_proto::review_v1::review_service_client::ReviewServiceClient;
 use estospaces_status::ApiError;
+use estospaces_telemetry::{TracedChannel, traced};
 use tonic::metadata::{AsciiMetadataValue, MetadataMap};
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Endpoint;
 use tonic::{Code, Status};
 
 use crate::DOMAIN;
 use crate::domain::{Target, TargetKind};
 use crate::store::CaseRecord;
 
-fn channel(url: &str) -> anyhow::Result<Channel> {
-    Ok(Endpoint::from_shared(url.to_owned())?
-        .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(10))
-        .connect_lazy())
+/// A traced client channel to `url`: calls carry the caller's trace.
+fn channel(url: &str) -> anyhow::Result<TracedChannel> {
+    Ok(traced(
+        Endpoint::from_shared(url.to_owned())?
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(10))
+            .connect_lazy(),
+    ))
 }
 
 /// Clients of identity, property and review. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Owners {
-    identity: IdentityServiceClient<Channel>,
-    property: PropertyServiceClient<Channel>,
-    review: ReviewServiceClient<Channel>,
+    identity: IdentityServiceClient<TracedChannel>,
+    property: PropertyServiceClient<TracedChannel>,
+    review: ReviewServiceClient<TracedChannel>,
 }
 
 /// The moderator's bearer token, passed on to the owning service.

@@ -160,7 +160,7 @@ impl Sender {
         match result {
             Ok(()) => {
                 self.store.mark_sent(&delivery, SystemTime::now()).await?;
-                metrics::counter!("notification_deliveries_total", "channel" => channel, "outcome" => "sent").increment(1);
+                metrics::counter!("estospaces_notification_deliveries_total", "channel" => channel, "outcome" => "sent").increment(1);
             }
             Err(SendError::Gone(why)) => {
                 // The browser dropped the subscription: forget it, and this message with it.
@@ -170,7 +170,7 @@ impl Sender {
                         .await?;
                 }
                 self.store.mark_skipped(delivery.id, &why).await?;
-                metrics::counter!("notification_deliveries_total", "channel" => channel, "outcome" => "gone").increment(1);
+                metrics::counter!("estospaces_notification_deliveries_total", "channel" => channel, "outcome" => "gone").increment(1);
             }
             Err(err) => {
                 let attempts = u32::try_from(delivery.attempts).unwrap_or(u32::MAX);
@@ -186,7 +186,7 @@ impl Sender {
                     "dead_lettered"
                 };
                 tracing::warn!(delivery = %delivery.id, channel, attempts, outcome, "sending failed: {err}");
-                metrics::counter!("notification_deliveries_total", "channel" => channel, "outcome" => outcome).increment(1);
+                metrics::counter!("estospaces_notification_deliveries_total", "channel" => channel, "outcome" => outcome).increment(1);
                 let error = err.to_string();
                 self.store
                     .mark_failed(&delivery, &error, retry_at, || {

@@ -456,7 +456,8 @@ fn foreign(name: &str, prefix: &str) -> String {
 /// Counts a step that is about to commit, by the state it leaves the payment in. (A step rolled
 /// back after this, rarely, is counted again when retried.)
 fn counted(step: &'static str, state: &'static str) {
-    metrics::counter!("payment_steps_total", "step" => step, "state" => state).increment(1);
+    metrics::counter!("estospaces_payment_steps_total", "step" => step, "state" => state)
+        .increment(1);
 }
 
 fn not_authorized(payment: &PaymentRecord, verb: &str) -> StepError {

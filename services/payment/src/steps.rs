@@ -11,7 +11,7 @@
 //! - Steps of one payment run in the order they were asked for (a capture before the refund
 //!   of a partly refunded cancellation).
 //! - An unreachable provider is retried with backoff ([`backoff`]); steps waiting longer than
-//!   [`OVERDUE`] show in the `payment_steps_overdue` gauge.
+//!   [`OVERDUE`] show in the `estospaces_payment_steps_overdue` gauge.
 //! - A step the provider refuses for good is an outcome where the saga has one (a declined
 //!   authorization, a refused capture: `payment.failed`), an error for an RPC (kept under its
 //!   idempotency key), and otherwise kept as `refused` for an operator, with an error logged.
@@ -99,6 +99,10 @@ pub struct Step {
     /// The caller and idempotency key of the RPC that asked for the step.
     pub rpc: Option<(String, String)>,
     pub attempts: i64,
+    /// The W3C trace context of the span that asked for the step (the consumer's, the RPC's),
+    /// so running it, and the event it ends in, stay in the saga's trace; empty without one.
+    pub traceparent: String,
+    pub tracestate: String,
 }
 
 impl Step {
@@ -131,6 +135,7 @@ impl Step {
     }
 
     fn new(payment_id: PaymentId, booking_id: &str, kind: StepKind, provider_key: String) -> Self {
+        let (traceparent, tracestate) = estospaces_telemetry::current_trace_parent();
         Self {
             id: Uuid::now_v7().to_string(),
             payment_id,
@@ -144,6 +149,8 @@ impl Step {
             causation_id: String::new(),
             rpc: None,
             attempts: 0,
+            traceparent,
+            tracestate,
         }
     }
 
@@ -158,6 +165,8 @@ impl Step {
     fn following_step(mut self, other: &Step) -> Self {
         self.correlation_id = other.correlation_id.clone();
         self.causation_id = other.causation_id.clone();
+        self.traceparent = other.traceparent.clone();
+        self.tracestate = other.tracestate.clone();
         self
     }
 
@@ -191,7 +200,8 @@ impl Step {
 }
 
 const STEP_COLUMNS: &str = "id, payment_id, booking_id, kind, amount, provider_key, request, \
-     schedule_payout, correlation_id, causation_id, rpc_caller_id, rpc_key, attempts";
+     schedule_payout, correlation_id, causation_id, rpc_caller_id, rpc_key, attempts, traceparent, \
+     tracestate";
 
 fn corrupt(what: &str) -> sqlx::Error {
     sqlx::Error::Decode(format!("corrupt {what}").into())
@@ -219,6 +229,8 @@ fn decode_step(row: &sqlx::any::AnyRow) -> Result<Step, sqlx::Error> {
         causation_id: row.try_get("causation_id")?,
         rpc: caller.zip(key),
         attempts: row.try_get("attempts")?,
+        traceparent: row.try_get("traceparent")?,
+        tracestate: row.try_get("tracestate")?,
     })
 }
 
@@ -232,7 +244,8 @@ pub async fn enqueue(
     let (caller, key) = step.rpc.clone().unzip();
     let inserted = sqlx::query(&format!(
         "INSERT INTO payment_steps ({STEP_COLUMNS}, state, last_error, run_after, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, 'pending', '', $13, $14) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13, $14, 'pending', '', \
+         $15, $16) \
          ON CONFLICT DO NOTHING"
     ))
     .bind(&step.id)
@@ -247,6 +260,8 @@ pub async fn enqueue(
     .bind(&step.causation_id)
     .bind(caller)
     .bind(key)
+    .bind(&step.traceparent)
+    .bind(&step.tracestate)
     .bind(unix_micros(run_after))
     .bind(unix_micros(SystemTime::now()))
     .execute(&mut *tx)
@@ -418,7 +433,24 @@ impl Steps {
     }
 
     /// Calls the provider for `step` and records its answer; the payment after it.
+    ///
+    /// In a `payment.step` span continuing the trace of whatever asked for the step, so the
+    /// provider call and the event recorded with its answer are in the saga's trace.
     pub async fn run(&self, step: &Step) -> Result<PaymentRecord, StepError> {
+        use tracing::Instrument as _;
+        let span = tracing::info_span!(
+            "payment.step",
+            otel.kind = "internal",
+            payment.step = step.kind.key(),
+            payment.id = %step.payment_id,
+            booking.id = %step.booking_id,
+            attempt = step.attempts + 1,
+        );
+        estospaces_telemetry::set_remote_parent(&span, &step.traceparent, &step.tracestate);
+        self.run_in_span(step).instrument(span).await
+    }
+
+    async fn run_in_span(&self, step: &Step) -> Result<PaymentRecord, StepError> {
         let pool = self.db.pool();
         let payment = match step.kind {
             StepKind::Authorize => store::find_payment_of_booking(pool, &step.booking_id).await?,
@@ -521,7 +553,7 @@ impl Steps {
                     kind = step.kind.key(),
                     "the provider refused a step for good; left for an operator: {err}"
                 );
-                metrics::counter!("payment_steps_refused_total", "step" => step.kind.key())
+                metrics::counter!("estospaces_payment_steps_refused_total", "step" => step.kind.key())
                     .increment(1);
                 sqlx::query(
                     "UPDATE payment_steps SET state = 'refused', last_error = $1 WHERE id = $2",
@@ -632,6 +664,7 @@ impl Steps {
 
     /// Sweeps orphaned authorizations and counts overdue steps every `interval`, for ever.
     pub async fn sweep_periodically(self, interval: Duration) {
+        register_metrics();
         let mut ticks = tokio::time::interval(interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -641,7 +674,7 @@ impl Steps {
             }
             match overdue(self.db.pool()).await {
                 Ok(overdue) => {
-                    metrics::gauge!("payment_steps_overdue").set(overdue as f64);
+                    metrics::gauge!("estospaces_payment_steps_overdue").set(overdue as f64);
                     if overdue > 0 {
                         tracing::warn!(overdue, "payment steps wait longer than {OVERDUE:?}");
                     }
@@ -650,6 +683,37 @@ impl Steps {
             }
         }
     }
+}
+
+/// Describes the payment saga's metrics and registers them at zero, so dashboards and alerts
+/// find them before the first payment.
+fn register_metrics() {
+    metrics::describe_counter!(
+        "estospaces_payment_steps_total",
+        "Payment steps committed, by step and the state they leave the payment in."
+    );
+    metrics::describe_counter!(
+        "estospaces_payment_steps_refused_total",
+        "Voids and refunds the provider refused for good: money a person must return."
+    );
+    metrics::describe_gauge!(
+        "estospaces_payment_steps_overdue",
+        "Payment steps waiting longer than 5 minutes (provider down or unreachable)."
+    );
+    for (step, state) in [
+        ("authorize", "authorized"),
+        ("capture", "captured"),
+        ("void", "voided"),
+        ("refund", "refunded"),
+    ] {
+        metrics::counter!("estospaces_payment_steps_total", "step" => step, "state" => state)
+            .increment(0);
+    }
+    for step in [StepKind::Void, StepKind::Refund] {
+        metrics::counter!("estospaces_payment_steps_refused_total", "step" => step.key())
+            .increment(0);
+    }
+    metrics::gauge!("estospaces_payment_steps_overdue").set(0.0);
 }
 
 /// The idempotency key of the saga's `kind` step on the payment of `booking_id`

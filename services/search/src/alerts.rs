@@ -100,8 +100,9 @@ impl Alerts {
                 }
             }
         }
-        metrics::counter!("search_alerts_sent_total").increment(stats.sent as u64);
-        metrics::counter!("search_alerts_throttled_total").increment(stats.throttled as u64);
+        metrics::counter!("estospaces_search_alerts_sent_total").increment(stats.sent as u64);
+        metrics::counter!("estospaces_search_alerts_throttled_total")
+            .increment(stats.throttled as u64);
         Ok(stats)
     }
 }

@@ -247,7 +247,8 @@ impl<S: EventSource> Indexer<S> {
             .map(|at| Duration::from_micros(u64::try_from(now - at).unwrap_or(0)))
             .collect();
         for age in &ages {
-            metrics::histogram!("search_listed_to_searchable_seconds").record(age.as_secs_f64());
+            metrics::histogram!("estospaces_search_listed_to_searchable_seconds")
+                .record(age.as_secs_f64());
         }
         if let Some(probe) = &self.freshness {
             probe
@@ -255,7 +256,8 @@ impl<S: EventSource> Indexer<S> {
                 .unwrap_or_else(|poison| poison.into_inner())
                 .extend(ages);
         }
-        metrics::counter!("search_indexed_events_total").increment(self.batch_len as u64);
+        metrics::counter!("estospaces_search_indexed_events_total")
+            .increment(self.batch_len as u64);
         self.pending.clear();
         self.batch_len = 0;
         for delivery in std::mem::take(&mut self.acks).values() {

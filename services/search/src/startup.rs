@@ -90,7 +90,7 @@ impl IndexerTask {
                 Ok(()) => return,
                 Err(err) => {
                     tracing::error!("the indexer stopped: {err}; restarting from the last commit");
-                    metrics::counter!("search_indexer_restarts_total").increment(1);
+                    metrics::counter!("estospaces_search_indexer_restarts_total").increment(1);
                     let _ = tokio::time::timeout(Duration::from_secs(1), stop.changed()).await;
                 }
             }
