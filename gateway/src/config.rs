@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer};
 
+use crate::client_address::Network;
+
 /// The gateway's configuration: the shared settings plus [`GatewaySettings`].
 ///
 /// `ESTOSPACES_LISTEN` is where the gateway serves REST, grpc-web and gRPC.
@@ -30,6 +32,13 @@ pub struct GatewaySettings {
     pub max_upload_bytes: usize,
     /// Rate limits; see [`RateLimitSettings`].
     pub rate_limits: RateLimitSettings,
+    /// The networks of the proxies in front of the gateway (an ingress controller, a load
+    /// balancer), in CIDR notation: `["10.0.0.0/8", "127.0.0.1/32"]`, comma-separated in the
+    /// environment. Only a peer inside one of them is believed when its `Forwarded` or
+    /// `X-Forwarded-For` header names the client; see [`crate::client_address`]. None by
+    /// default: the client is the TCP peer.
+    #[serde(deserialize_with = "networks")]
+    pub trusted_proxies: Vec<Network>,
 }
 
 impl Default for GatewaySettings {
@@ -41,6 +50,7 @@ impl Default for GatewaySettings {
             max_body_bytes: 1024 * 1024,
             max_upload_bytes: 32 * 1024 * 1024,
             rate_limits: RateLimitSettings::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -91,4 +101,50 @@ fn list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Er
             .collect(),
         OneOrMany::Many(items) => items,
     })
+}
+
+/// A [`list`] of networks in CIDR notation.
+fn networks<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Network>, D::Error> {
+    list(deserializer)?
+        .iter()
+        .map(|network| network.parse().map_err(serde::de::Error::custom))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GATEWAY: estospaces_config::Placement =
+        estospaces_config::Placement::Section(crate::SERVICE_NAME);
+
+    fn load(toml: &str) -> anyhow::Result<GatewayConfig> {
+        let dir = tempfile::tempdir()?;
+        let file = dir.path().join("gateway.toml");
+        std::fs::write(&file, toml)?;
+        Ok(estospaces_config::load_from(Some(&file), GATEWAY)?)
+    }
+
+    #[test]
+    fn trusted_proxies_are_read_as_a_list_or_as_one_comma_separated_string() {
+        let expected: Vec<Network> = ["10.0.0.0/8", "127.0.0.1/32"]
+            .iter()
+            .map(|network| network.parse().expect("valid"))
+            .collect();
+        for toml in [
+            "[gateway]\ntrusted_proxies = [\"10.0.0.0/8\", \"127.0.0.1/32\"]\n",
+            "[gateway]\ntrusted_proxies = \"10.0.0.0/8, 127.0.0.1/32\"\n",
+        ] {
+            let config = load(toml).expect("valid");
+            assert_eq!(config.service.trusted_proxies, expected, "{toml}");
+        }
+        let config = load("").expect("valid");
+        assert!(config.service.trusted_proxies.is_empty(), "none by default");
+    }
+
+    #[test]
+    fn a_trusted_proxy_that_is_not_a_network_is_refused() {
+        let err = load("[gateway]\ntrusted_proxies = [\"10.0.0.0/40\"]\n").expect_err("invalid");
+        assert!(format!("{err:#}").contains("10.0.0.0/40"), "{err:#}");
+    }
 }

@@ -3,7 +3,7 @@
 //! upstream of its domain.
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -21,6 +21,7 @@ use tonic::body::Body as TonicBody;
 use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
 
 use crate::catalog::{BodyBinding, Catalog, Lookup, Route, Rpc, is_http_body};
+use crate::client_address::TrustedProxies;
 use crate::codec::DynamicCodec;
 use crate::config::RateLimitSettings;
 use crate::error::{DOMAIN, status_json, status_response};
@@ -42,6 +43,14 @@ const FORWARDED_HEADERS: &[&str] = &[
     "range",
     "if-none-match",
 ];
+
+/// The metadata naming the client's address to upstreams: the one address the gateway resolved
+/// (see [`crate::client_address`]), set by the gateway on every call. Whatever the caller sent
+/// under this name, or as `Forwarded` or `X-Real-IP`, is dropped, never passed on or appended to.
+const CLIENT_ADDRESS: &str = "x-forwarded-for";
+
+/// Request headers naming a client address that only the gateway may set upstream.
+const CLIENT_ADDRESS_HEADERS: &[&str] = &["x-forwarded-for", "forwarded", "x-real-ip"];
 
 /// Response metadata that becomes HTTP headers of a `google.api.HttpBody` response: how a
 /// served file is cached, validated and ranged.
@@ -69,15 +78,28 @@ pub struct Gateway {
     pub max_body_bytes: usize,
     /// The largest raw body of a route whose body is a `google.api.HttpBody` (an upload).
     pub max_upload_bytes: usize,
+    /// The proxies whose `Forwarded` and `X-Forwarded-For` headers name the client.
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Gateway {
+    /// The address of the client of a request: its TCP peer, or the client a trusted proxy
+    /// names. `None` only when the connection's peer is unknown (not served by [`Application`]).
+    ///
+    /// [`Application`]: crate::Application
+    fn client_address(&self, extensions: &http::Extensions, headers: &HeaderMap) -> Option<IpAddr> {
+        let peer = extensions
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()
+            .map(|info| info.0.ip())?;
+        Some(self.trusted_proxies.client_address(peer, headers))
+    }
+
     /// Authenticates and rate-limits a call to `rpc` from `client`.
     async fn admit(
         &self,
         rpc: &Rpc,
         headers: &HeaderMap,
-        client: Option<SocketAddr>,
+        client: Option<IpAddr>,
     ) -> Result<Option<Caller>, ApiError> {
         let caller = self.authenticator.authenticate(headers, rpc.public).await?;
         if let Some((limiter, settings)) = &self.limiter {
@@ -88,7 +110,7 @@ impl Gateway {
             };
             let key = match (&caller, client) {
                 (Some(caller), _) => format!("{class}:user:{}", caller.user_id),
-                (None, Some(addr)) => format!("{class}:ip:{}", addr.ip()),
+                (None, Some(addr)) => format!("{class}:ip:{addr}"),
                 (None, None) => format!("{class}:ip:unknown"),
             };
             let quota = Quota {
@@ -118,10 +140,7 @@ impl Gateway {
 
     /// Serves one REST call.
     pub async fn rest(self: Arc<Self>, request: Request<AxumBody>) -> Response {
-        let client = request
-            .extensions()
-            .get::<axum::extract::ConnectInfo<SocketAddr>>()
-            .map(|info| info.0);
+        let client = self.client_address(request.extensions(), request.headers());
         let (parts, body) = request.into_parts();
         let found = match self.catalog.lookup(&parts.method, parts.uri.path()) {
             Lookup::Found(found) => found,
@@ -193,7 +212,7 @@ impl Gateway {
             return no_upstream(&rpc.domain);
         };
         let mut call = tonic::Request::new(message);
-        *call.metadata_mut() = forwarded_metadata(&parts.headers);
+        *call.metadata_mut() = forwarded_metadata(&parts.headers, client);
         call.set_timeout(self.deadline(&parts.headers));
         let path = rpc.path.clone();
         let codec = DynamicCodec::new(rpc.descriptor.output());
@@ -330,7 +349,9 @@ fn wants_event_stream(headers: &HeaderMap) -> bool {
         .any(|value| value.contains("text/event-stream"))
 }
 
-fn forwarded_metadata(headers: &HeaderMap) -> MetadataMap {
+/// The metadata of a REST call's upstream request: the [`FORWARDED_HEADERS`] the caller sent,
+/// the client's address and the trace context.
+fn forwarded_metadata(headers: &HeaderMap, client: Option<IpAddr>) -> MetadataMap {
     let mut metadata = MetadataMap::new();
     for name in FORWARDED_HEADERS {
         if let Some(value) = headers.get(*name)
@@ -339,7 +360,31 @@ fn forwarded_metadata(headers: &HeaderMap) -> MetadataMap {
             metadata.insert(MetadataKey::from_static(name), value);
         }
     }
+    if let Some(client) = client {
+        metadata.insert(
+            MetadataKey::from_static(CLIENT_ADDRESS),
+            client_address_value(client),
+        );
+    }
     with_trace_context(metadata)
+}
+
+/// An address as a header value.
+fn client_address_value(client: IpAddr) -> MetadataValue<tonic::metadata::Ascii> {
+    MetadataValue::try_from(client.to_string()).expect("an address is a header value")
+}
+
+/// Replaces whatever client address the caller claimed in `headers` with the one the gateway
+/// resolved.
+fn set_client_address(headers: &mut HeaderMap, client: Option<IpAddr>) {
+    for name in CLIENT_ADDRESS_HEADERS {
+        headers.remove(*name);
+    }
+    if let Some(client) = client {
+        let value =
+            HeaderValue::from_str(&client.to_string()).expect("an address is a header value");
+        headers.insert(CLIENT_ADDRESS, value);
+    }
 }
 
 /// `metadata` with the current span's trace context (when tracing exports), so the upstream's
@@ -439,10 +484,7 @@ impl tower::Service<Request<TonicBody>> for GrpcProxy {
             if let Some(matched) = request.extensions().get::<crate::startup::MatchedRoute>() {
                 matched.set(&rpc.grpc_path);
             }
-            let client = request
-                .extensions()
-                .get::<axum::extract::ConnectInfo<SocketAddr>>()
-                .map(|info| info.0);
+            let client = gateway.client_address(request.extensions(), request.headers());
             if let Err(err) = gateway.admit(rpc, request.headers(), client).await {
                 return Ok(tonic::Status::from(err).into_http());
             }
@@ -465,6 +507,7 @@ impl tower::Service<Request<TonicBody>> for GrpcProxy {
                     request.headers_mut().insert(name, value.clone());
                 }
             }
+            set_client_address(request.headers_mut(), client);
             // The upstream sets scheme and authority; keep only the path.
             *request.uri_mut() = http::Uri::from(rpc.path.clone());
             request.headers_mut().remove(header::HOST);
@@ -484,6 +527,32 @@ impl tower::Service<Request<TonicBody>> for GrpcProxy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_client_address_the_caller_claims_is_replaced_by_the_resolved_one() {
+        let mut headers = HeaderMap::new();
+        headers.append("x-forwarded-for", HeaderValue::from_static("1.2.3.4"));
+        headers.append("x-forwarded-for", HeaderValue::from_static("5.6.7.8"));
+        headers.insert("forwarded", HeaderValue::from_static("for=1.2.3.4"));
+        headers.insert("x-real-ip", HeaderValue::from_static("1.2.3.4"));
+        let client: IpAddr = "203.0.113.9".parse().expect("an address");
+
+        set_client_address(&mut headers, Some(client));
+
+        let values: Vec<_> = headers.get_all("x-forwarded-for").iter().collect();
+        assert_eq!(values, ["203.0.113.9"]);
+        assert!(!headers.contains_key("forwarded"));
+        assert!(!headers.contains_key("x-real-ip"));
+
+        let metadata = forwarded_metadata(&headers, Some(client));
+        assert_eq!(
+            metadata
+                .get_all("x-forwarded-for")
+                .iter()
+                .collect::<Vec<_>>(),
+            ["203.0.113.9"]
+        );
+    }
 
     #[test]
     fn grpc_timeouts_parse_in_every_unit() {

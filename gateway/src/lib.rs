@@ -14,6 +14,7 @@
 //! - [`catalog`]: RPCs, their routes and method options, read from a `DescriptorPool`.
 //! - [`gateway`]: the REST handler and the gRPC proxy.
 //! - [`openapi`]: the OpenAPI 3.1 document served at `/openapi.json`, rendered at `/docs`.
+//! - [`client_address`]: who a call comes from, behind trusted proxies.
 //! - [`upstream`]: pooled HTTP/2 connections to the services behind the gateway.
 //! - [`request_id`]: `x-request-id` for calls that arrive without one.
 //! - [`startup`]: [`Application`], which binds the port and serves.
@@ -22,6 +23,7 @@
 
 pub mod auth;
 pub mod catalog;
+pub mod client_address;
 pub mod codec;
 pub mod config;
 pub mod error;

@@ -108,6 +108,9 @@ impl Application {
             request_timeout: config.common.request_timeout,
             max_body_bytes: settings.max_body_bytes,
             max_upload_bytes: settings.max_upload_bytes,
+            trusted_proxies: crate::client_address::TrustedProxies::new(
+                settings.trusted_proxies.clone(),
+            ),
         });
 
         let router = router(gateway, &descriptors, &settings.cors_allowed_origins)?;
@@ -218,7 +221,8 @@ fn router(
     cors_origins: &[String],
 ) -> anyhow::Result<Router> {
     let grpc = tonic_web::GrpcWebLayer::new().layer(GrpcProxy::new(gateway.clone()));
-    let local = crate::local::services(pool, &gateway)?;
+    // The gateway's own health and reflection speak grpc-web as well as the proxied services.
+    let local = tonic_web::GrpcWebLayer::new().layer(crate::local::services(pool, &gateway)?);
     let dispatch = move |State(gateway): State<Arc<Gateway>>, request: Request<AxumBody>| {
         let grpc = grpc.clone();
         let local = local.clone();
@@ -252,10 +256,8 @@ fn router(
                 async move { ([(header::CONTENT_TYPE, "application/json")], openapi) }
             }),
         )
-        .route(
-            "/docs",
-            get(|| async { axum::response::Html(crate::openapi::DOCS_PAGE) }),
-        )
+        // The renderer is served from the binary: `/docs` loads nothing from elsewhere.
+        .merge(crate::openapi::docs_routes())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .fallback(dispatch)
@@ -396,6 +398,7 @@ fn unmatched_route(path: &str) -> &'static str {
         "/docs" => "/docs",
         "/healthz" => "/healthz",
         "/readyz" => "/readyz",
+        _ if path.starts_with("/docs/") => "/docs",
         _ if path.starts_with("/grpc.health.v1.") => "/grpc.health.v1.Health",
         _ if path.starts_with("/grpc.reflection.") => "/grpc.reflection",
         _ => "unmatched",

@@ -44,6 +44,52 @@ struct Variable {
     end: Option<usize>,
 }
 
+/// A template as an OpenAPI path: `/v1/users/{user}/profile` and its parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenApiPath {
+    pub path: String,
+    pub parameters: Vec<OpenApiParameter>,
+}
+
+/// One path parameter of an [`OpenApiPath`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenApiParameter {
+    /// `user` for the `*` after `users/`.
+    pub name: String,
+    /// The field the segment belongs to; `None` for a `*` outside any variable.
+    pub field_path: Option<String>,
+    /// The parameter is the field's whole value (`{share_token}`, `{path=**}`), not one segment
+    /// of a resource name.
+    pub whole_field: bool,
+    /// `**`: the rest of the path, slashes included.
+    pub rest: bool,
+}
+
+/// The singular of a collection segment (`users` → `user`, `properties` → `property`), or the
+/// segment itself when it does not end in `s` (`media`); `None` when it is not an identifier.
+pub fn singular(collection: &str) -> Option<String> {
+    if collection.is_empty() || !collection.chars().all(is_ident_char) {
+        return None;
+    }
+    let word = if let Some(stem) = collection.strip_suffix("ies") {
+        format!("{stem}y")
+    } else if let Some(stem) = collection.strip_suffix("lves") {
+        format!("{stem}lf")
+    } else if ["sses", "shes", "ches", "xes", "zes"]
+        .iter()
+        .any(|suffix| collection.ends_with(suffix))
+    {
+        collection[..collection.len() - 2].to_owned()
+    } else if let Some(stem) = collection.strip_suffix('s')
+        && !stem.ends_with('s')
+    {
+        stem.to_owned()
+    } else {
+        collection.to_owned()
+    };
+    (!word.is_empty()).then_some(word)
+}
+
 /// Why a template does not follow the grammar.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid path template `{template}`: {reason}")]
@@ -154,62 +200,108 @@ impl PathTemplate {
             + usize::from(self.verb.is_some())
     }
 
-    /// The template in OpenAPI form: `/v1/users/{name}` for `/v1/{name=users/*}`, `/v1/{name}` for
-    /// other variable patterns.
+    /// The template in OpenAPI form: each `*` or `**` one path parameter, literals inline, so
+    /// `/v1/{name=users/*/profile}` is `/v1/users/{user}/profile` and distinct templates stay
+    /// distinct paths.
     pub fn openapi_path(&self) -> String {
-        let mut out = String::new();
-        let mut index = 0;
-        while index < self.segments.len() {
-            out.push('/');
-            if let Some(variable) = self.variables.iter().find(|v| v.start == index) {
-                // AIP's `{name=users/*}` is written `users/{name}`, so `/v1/{name=users/*}` and
-                // `/v1/{name=agencies/*}` stay distinct OpenAPI paths.
-                if let Some(prefix) = self.literal_prefix(variable) {
-                    out.push_str(&prefix);
+        self.openapi().path
+    }
+
+    /// The OpenAPI path and its parameters, in order.
+    ///
+    /// A variable that is one `*` (`{share_token}`) or `**` (`{path=**}`) is one parameter named
+    /// after its field, whose value is the field's. In a variable with literals each `*` is a
+    /// parameter named after the collection before it (`users/*` → `user`, `properties/*` →
+    /// `property`), or `<field>_<n>` when no literal precedes it; the field is the whole match,
+    /// literals included.
+    pub fn openapi(&self) -> OpenApiPath {
+        let mut path = String::new();
+        let mut parameters: Vec<OpenApiParameter> = Vec::new();
+        for (index, segment) in self.segments.iter().enumerate() {
+            path.push('/');
+            let star = match segment {
+                Segment::Literal(literal) => {
+                    path.push_str(literal);
+                    continue;
                 }
-                out.push('{');
-                out.push_str(&variable.field_path);
-                out.push('}');
-                index = variable.end.unwrap_or(self.segments.len());
-                continue;
+                Segment::Single => false,
+                Segment::Rest => true,
+            };
+            let variable = self
+                .variables
+                .iter()
+                .find(|v| v.start <= index && v.end.is_none_or(|end| index < end));
+            let previous = index.checked_sub(1).and_then(|i| match &self.segments[i] {
+                Segment::Literal(literal) => Some(literal.as_str()),
+                _ => None,
+            });
+            let (base, whole_field) = match variable {
+                Some(v) if v.end.is_none_or(|end| end == v.start + 1) && v.start == index => {
+                    (v.field_path.clone(), true)
+                }
+                Some(v) => {
+                    let field = v.field_path.rsplit('.').next().unwrap_or_default();
+                    let nth = self.segments[v.start..=index]
+                        .iter()
+                        .filter(|s| !matches!(s, Segment::Literal(_)))
+                        .count();
+                    let inside = previous.filter(|_| index > v.start);
+                    (
+                        inside
+                            .and_then(singular)
+                            .unwrap_or_else(|| format!("{field}_{nth}")),
+                        false,
+                    )
+                }
+                None => (format!("segment_{}", index + 1), false),
+            };
+            let mut name = base.clone();
+            let mut n = 1;
+            while parameters.iter().any(|p| p.name == name) {
+                n += 1;
+                name = format!("{base}_{n}");
             }
-            match &self.segments[index] {
-                Segment::Literal(literal) => out.push_str(literal),
-                Segment::Single => out.push('*'),
-                Segment::Rest => out.push_str("**"),
-            }
-            index += 1;
+            path.push('{');
+            path.push_str(&name);
+            path.push('}');
+            parameters.push(OpenApiParameter {
+                name,
+                field_path: variable.map(|v| v.field_path.clone()),
+                whole_field,
+                rest: star,
+            });
         }
         if let Some(verb) = &self.verb {
-            out.push(':');
-            out.push_str(verb);
+            path.push(':');
+            path.push_str(verb);
         }
-        out
+        OpenApiPath { path, parameters }
     }
 
-    /// For a variable whose pattern is literals then one `*` (`users/*`), the literals with
-    /// their slashes (`users/`): the OpenAPI parameter is then the last segment only, and the
-    /// field is bound to the whole match.
-    pub fn openapi_prefix(&self, field_path: &str) -> Option<String> {
+    /// The pattern a variable's field must have (`users/{user}/profile`), for variables with
+    /// literals; `None` for a plain `{field}`.
+    pub fn openapi_pattern(&self, field_path: &str) -> Option<String> {
         let variable = self.variables.iter().find(|v| v.field_path == field_path)?;
-        self.literal_prefix(variable)
-    }
-
-    fn literal_prefix(&self, variable: &Variable) -> Option<String> {
-        let pattern = &self.segments[variable.start..variable.end.unwrap_or(self.segments.len())];
-        let (last, literals) = pattern.split_last()?;
-        if !matches!(last, Segment::Single) || literals.is_empty() {
+        let end = variable.end.unwrap_or(self.segments.len());
+        if end == variable.start + 1 {
             return None;
         }
-        let mut prefix = String::new();
-        for segment in literals {
-            let Segment::Literal(literal) = segment else {
-                return None;
-            };
-            prefix.push_str(literal);
-            prefix.push('/');
-        }
-        Some(prefix)
+        let openapi = self.openapi();
+        let mut parameters = openapi
+            .parameters
+            .iter()
+            .filter(|p| p.field_path.as_deref() == Some(field_path));
+        let parts: Vec<String> = self.segments[variable.start..end]
+            .iter()
+            .map(|segment| match segment {
+                Segment::Literal(literal) => literal.clone(),
+                _ => parameters
+                    .next()
+                    .map(|p| format!("{{{}}}", p.name))
+                    .unwrap_or_default(),
+            })
+            .collect();
+        Some(parts.join("/"))
     }
 
     /// Matches a request path (still percent-encoded, without the query) and returns each bound
@@ -405,17 +497,62 @@ mod tests {
     #[test]
     fn openapi_paths_name_each_variable_once() {
         let cases = [
-            ("/v1/{name=users/*}", "/v1/users/{name}"),
+            ("/v1/{name=users/*}", "/v1/users/{user}"),
             (
                 "/v1/{parent=users/*}/items:batch",
-                "/v1/users/{parent}/items:batch",
+                "/v1/users/{user}/items:batch",
             ),
-            ("/v1/{name=users/*/items/*}", "/v1/{name}"),
+            (
+                "/v1/{name=users/*/items/*}",
+                "/v1/users/{user}/items/{item}",
+            ),
+            ("/v1/{name=users/*/profile}", "/v1/users/{user}/profile"),
+            (
+                "/v1/{parent=properties/*}/reviews",
+                "/v1/properties/{property}/reviews",
+            ),
+            ("/v1/{name=*/things/*}", "/v1/{name_1}/things/{thing}"),
+            (
+                "/v1/{name=agencies/*}:verify",
+                "/v1/agencies/{agency}:verify",
+            ),
             ("/v1/files/{path=**}", "/v1/files/{path}"),
+            (
+                "/v1/sharedWishlists/{share_token}",
+                "/v1/sharedWishlists/{share_token}",
+            ),
+            (
+                "/v1/{a=users/*}/{b=users/*}",
+                "/v1/users/{user}/users/{user_2}",
+            ),
+            ("/v1/*/things", "/v1/{segment_2}/things"),
         ];
         for (template, openapi) in cases {
             let compiled = PathTemplate::parse(template).expect(template);
             assert_eq!(compiled.openapi_path(), openapi);
         }
+    }
+
+    #[test]
+    fn openapi_paths_fill_the_template_they_came_from() {
+        let template = PathTemplate::parse("/v1/{name=users/*/wishlists/*}:share").expect("ok");
+        let openapi = template.openapi();
+        assert_eq!(openapi.path, "/v1/users/{user}/wishlists/{wishlist}:share");
+        assert!(openapi.parameters.iter().all(|p| !p.whole_field));
+        assert_eq!(
+            template.openapi_pattern("name").as_deref(),
+            Some("users/{user}/wishlists/{wishlist}")
+        );
+        // The path a client builds from the parameters is one the template matches.
+        assert_eq!(
+            template.matches("/v1/users/u1/wishlists/w%2F2:share"),
+            bindings(&[("name", "users/u1/wishlists/w/2")])
+        );
+        assert_eq!(singular("properties").as_deref(), Some("property"));
+        assert_eq!(singular("wishlists").as_deref(), Some("wishlist"));
+        assert_eq!(singular("addresses").as_deref(), Some("address"));
+        assert_eq!(singular("media").as_deref(), Some("media"));
+        assert_eq!(singular("shelves").as_deref(), Some("shelf"));
+        assert_eq!(singular("a-b"), None);
     }
 }

@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
+use prost::Message as _;
 use serde_json::{Value, json};
 
 use crate::helpers::{Options, descriptor_set, spawn_app_with};
@@ -17,7 +18,8 @@ async fn a_browser_registers_signs_in_and_follows_a_server_stream_over_grpc_web(
     .await;
     let scratch = tempfile::tempdir().expect("a temporary directory");
     let descriptors = scratch.path().join("descriptors.binpb");
-    std::fs::write(&descriptors, descriptor_set()).expect("the descriptor set is written");
+    std::fs::write(&descriptors, with_health(&descriptor_set()))
+        .expect("the descriptor set is written");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("web-test/run.sh");
     let gateway = app.url("");
 
@@ -45,4 +47,22 @@ async fn a_browser_registers_signs_in_and_follows_a_server_stream_over_grpc_web(
     assert_eq!(result["streamed"], json!([3, 3, 3]));
     assert_eq!(result["beforeError"], 2);
     assert_eq!(result["streamErrorCode"], 9, "Code.FailedPrecondition");
+    assert_eq!(
+        result["healthCallSucceeded"], true,
+        "the gateway's own health check answers grpc-web"
+    );
+}
+
+/// `descriptors` plus `grpc.health.v1`, so the page has a client for the gateway's own health.
+fn with_health(descriptors: &[u8]) -> Vec<u8> {
+    let mut set =
+        prost_types::FileDescriptorSet::decode(descriptors).expect("the descriptor set decodes");
+    let health = prost_types::FileDescriptorSet::decode(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .expect("health's descriptor set decodes");
+    for file in health.file {
+        if !set.file.iter().any(|known| known.name == file.name) {
+            set.file.push(file);
+        }
+    }
+    set.encode_to_vec()
 }

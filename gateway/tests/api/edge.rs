@@ -145,19 +145,19 @@ async fn the_openapi_document_lists_every_route_and_the_docs_page_loads_it() {
     let doc: Value = response.json().await.expect("JSON");
     assert_eq!(doc["openapi"], "3.1.0");
     assert!(doc["paths"]["/v1/users:register"]["post"].is_object());
-    let watch = &doc["paths"]["/v1/shelves/{name}:watch"]["get"];
+    let watch = &doc["paths"]["/v1/shelves/{shelf}:watch"]["get"];
     assert!(
         watch["responses"]["200"]["content"]["application/x-ndjson"].is_object(),
         "server streams are described as NDJSON"
     );
-    let run = &doc["paths"]["/v1/jobs/{name}:run"]["post"];
+    let run = &doc["paths"]["/v1/jobs/{job}:run"]["post"];
     let body = &run["requestBody"]["content"]["application/json"]["schema"];
     assert!(
         body["properties"].get("name").is_none(),
         "the path parameter is not repeated in the body"
     );
 
-    let patch = &doc["paths"]["/v2/titles/{thing.title}"]["patch"];
+    let patch = &doc["paths"]["/v2/titles/{title}"]["patch"];
     let body = &patch["requestBody"]["content"]["application/json"]["schema"];
     assert!(body["properties"]["size"].is_object());
     assert!(

@@ -277,3 +277,117 @@ async fn native_grpc_tools_find_health_and_every_service_through_reflection_at_t
     );
     assert!(names.contains(&"grpc.health.v1.Health"), "{names:?}");
 }
+
+/// A grpc-web call the gateway answers itself: (content type, messages, trailers).
+async fn local_grpc_web_call(
+    app: &TestApp,
+    path: &str,
+    content_type: &str,
+    message: &[u8],
+) -> (
+    String,
+    Vec<Vec<u8>>,
+    std::collections::BTreeMap<String, String>,
+) {
+    let text = content_type == "application/grpc-web-text";
+    let body = if text {
+        STANDARD.encode(frame(message)).into_bytes()
+    } else {
+        frame(message)
+    };
+    let response = app
+        .http
+        .post(app.url(path))
+        .header("content-type", content_type)
+        // What grpc-web-text clients send: tonic-web answers in the encoding accepted.
+        .header("accept", content_type)
+        .header("x-grpc-web", "1")
+        .body(body)
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(response.status(), 200);
+    let answered = response
+        .headers()
+        .get("content-type")
+        .map(|value| value.to_str().expect("ascii").to_owned())
+        .unwrap_or_default();
+    let body = response.bytes().await.expect("body");
+    let body = if answered.starts_with("application/grpc-web-text") {
+        // Each frame may be encoded on its own, padding included: decode block by block.
+        body.trim_ascii()
+            .chunks(4)
+            .flat_map(|block| STANDARD.decode(block).expect("a base64 body"))
+            .collect()
+    } else {
+        body.to_vec()
+    };
+    let (messages, trailers) = unframe(&body);
+    (answered, messages, trailers)
+}
+
+#[tokio::test]
+async fn the_gateways_own_health_check_answers_grpc_web_in_binary_and_text() {
+    use tonic_health::pb::{HealthCheckRequest, HealthCheckResponse};
+
+    let app = spawn_app().await;
+    let request = HealthCheckRequest::default().encode_to_vec();
+
+    for content_type in [
+        "application/grpc-web",
+        "application/grpc-web+proto",
+        "application/grpc-web-text",
+    ] {
+        let (answered, messages, trailers) =
+            local_grpc_web_call(&app, "/grpc.health.v1.Health/Check", content_type, &request).await;
+
+        let expected = if content_type == "application/grpc-web-text" {
+            "application/grpc-web-text+proto"
+        } else {
+            "application/grpc-web+proto"
+        };
+        assert_eq!(answered, expected, "asked in {content_type}");
+        assert_eq!(messages.len(), 1, "one data frame");
+        HealthCheckResponse::decode(messages[0].as_slice()).expect("a health response");
+        assert_eq!(
+            trailers.get("grpc-status").map(String::as_str),
+            Some("0"),
+            "a trailer frame carries the status"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_gateways_reflection_answers_grpc_web_when_the_requests_fit_in_one_body() {
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+    use tonic_reflection::pb::v1::{ServerReflectionRequest, ServerReflectionResponse};
+
+    let app = spawn_app().await;
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    }
+    .encode_to_vec();
+
+    let (answered, messages, trailers) = local_grpc_web_call(
+        &app,
+        "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+        "application/grpc-web+proto",
+        &request,
+    )
+    .await;
+
+    assert_eq!(answered, "application/grpc-web+proto");
+    assert_eq!(trailers.get("grpc-status").map(String::as_str), Some("0"));
+    let response =
+        ServerReflectionResponse::decode(messages[0].as_slice()).expect("a reflection response");
+    let Some(MessageResponse::ListServicesResponse(list)) = response.message_response else {
+        panic!("not a list of services: {response:?}");
+    };
+    assert!(
+        list.service
+            .iter()
+            .any(|service| service.name == "grpc.health.v1.Health")
+    );
+}

@@ -9,7 +9,7 @@ use estospaces_config::CommonConfig;
 use estospaces_gateway::codec::DynamicCodec;
 use estospaces_gateway::config::RateLimitSettings;
 use estospaces_gateway::{Application, GatewayConfig, GatewaySettings};
-use estospaces_identity::{IdentityConfig, IdentitySettings};
+use estospaces_identity::{IdentityConfig, IdentitySettings, ThrottleSettings};
 use futures::future::BoxFuture;
 use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor, Value};
 use serde_json::Value as Json;
@@ -50,6 +50,13 @@ pub struct Options {
     pub max_body_bytes: Option<usize>,
     /// Keeps rate limits in Redis.
     pub redis_url: Option<String>,
+    /// The gateway's `trusted_proxies` (`127.0.0.1/32`: the test's own calls come through a
+    /// trusted proxy).
+    pub trusted_proxies: Vec<&'static str>,
+    /// Identity's `trust_forwarded_for`: its client address is the one the gateway sets.
+    pub identity_trusts_forwarded_for: bool,
+    /// Identity's throttling of failed sign-ins.
+    pub login_throttle: Option<ThrottleSettings>,
 }
 
 /// The gateway in front of a real identity service (SQLite in a temporary directory) and the
@@ -91,6 +98,8 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         service: IdentitySettings {
             // Keys added to the store (a rotation) are trusted within a test's patience.
             key_refresh_interval: Duration::from_millis(100),
+            trust_forwarded_for: options.identity_trusts_forwarded_for,
+            login_throttle: options.login_throttle.unwrap_or_default(),
             ..IdentitySettings::default()
         },
     })
@@ -124,6 +133,11 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
                 enabled: false,
                 ..RateLimitSettings::default()
             }),
+            trusted_proxies: options
+                .trusted_proxies
+                .iter()
+                .map(|network| network.parse().expect("a network"))
+                .collect(),
             ..GatewaySettings::default()
         },
     };
@@ -215,8 +229,9 @@ pub fn detail<'a>(body: &'a Json, kind: &str) -> &'a Json {
 // === The echo service ===
 
 /// Serves `estospaces.echo.v1.EchoService`: every RPC returns its request (with the
-/// `authorization` and `grpc-timeout` it received); `Watch` streams it `count` times and
-/// then fails when `flag` is set.
+/// `authorization` and `grpc-timeout` it received, and every `x-forwarded-for` value it received
+/// as the [`SEEN_FORWARDED_FOR`] response metadata); `Watch` streams it `count` times and then
+/// fails when `flag` is set.
 #[derive(Clone)]
 struct Echo {
     message: MessageDescriptor,
@@ -262,13 +277,28 @@ impl tower::Service<http::Request<Body>> for Echo {
             } else {
                 let echo =
                     tower::service_fn(|request: tonic::Request<DynamicMessage>| async move {
-                        Ok::<_, tonic::Status>(tonic::Response::new(echoed(request)))
+                        let forwarded_for = request
+                            .metadata()
+                            .get_all("x-forwarded-for")
+                            .iter()
+                            .filter_map(|value| value.to_str().ok())
+                            .collect::<Vec<_>>()
+                            .join(" | ");
+                        let mut response = tonic::Response::new(echoed(request));
+                        if let Ok(value) = forwarded_for.parse() {
+                            response.metadata_mut().insert(SEEN_FORWARDED_FOR, value);
+                        }
+                        Ok::<_, tonic::Status>(response)
                     });
                 Ok(grpc.unary(echo, request).await)
             }
         })
     }
 }
+
+/// The response metadata in which the echo service returns the `x-forwarded-for` values it
+/// received, joined by ` | `.
+pub const SEEN_FORWARDED_FOR: &str = "x-seen-forwarded-for";
 
 fn echoed(request: tonic::Request<DynamicMessage>) -> DynamicMessage {
     let seen = |key: &str| {

@@ -4,6 +4,7 @@
 mod binary;
 mod browser;
 mod edge;
+mod forwarded;
 mod grpc;
 mod helpers;
 mod identity;

@@ -323,3 +323,104 @@ async fn a_client_streaming_rpc_over_rest_returns_501() {
 
     assert_eq!(response.status(), 501);
 }
+
+#[tokio::test]
+async fn every_documented_operation_is_served_at_its_documented_path() {
+    let app = spawn_app().await;
+    let doc: Value = app.get("/openapi.json").await.json().await.expect("JSON");
+
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("a path item") {
+            // Each path parameter filled the way a generated client does: one encoded segment.
+            let mut url = path.clone();
+            for parameter in operation["parameters"].as_array().expect("parameters") {
+                if parameter["in"] == "path" {
+                    let name = parameter["name"].as_str().expect("a name");
+                    let value = if parameter["schema"]["type"] == "string" {
+                        format!("p-{checked}%2F{name}")
+                    } else {
+                        "7".to_owned()
+                    };
+                    url = url.replace(&format!("{{{name}}}"), &value);
+                }
+            }
+            let method =
+                reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).expect("a method");
+            let mut request = app.http.request(method.clone(), app.url(&url));
+            if operation.get("requestBody").is_some() {
+                request = request.json(&json!({}));
+            }
+            let response = request.send().await.expect("answer");
+            let status = response.status();
+            let body = response.text().await.expect("a body");
+            assert!(
+                !(status == 405 || (status == 404 && body.contains("no route for"))),
+                "{method} {url} (documented as {path}): {status} {body}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "only {checked} operations");
+
+    let thing = &doc["paths"]["/v1/shelves/{shelf}/things/{thing}"]["get"];
+    assert_eq!(thing["parameters"][0]["name"], "shelf");
+    let response = app.get("/v1/shelves/s1/things/t%2F1").await;
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(body["name"], "shelves/s1/things/t/1");
+}
+
+#[tokio::test]
+async fn the_docs_page_loads_its_renderer_from_the_gateway_and_nothing_from_elsewhere() {
+    let app = spawn_app().await;
+
+    let docs = app.get("/docs").await;
+    assert_eq!(docs.status(), 200);
+    let policy = docs.headers()["content-security-policy"]
+        .to_str()
+        .expect("ASCII")
+        .to_owned();
+    assert!(policy.starts_with("default-src 'self';"), "{policy}");
+    assert!(!policy.contains("http"), "{policy}");
+    let html = docs.text().await.expect("HTML");
+    assert!(
+        !html.contains("http://") && !html.contains("https://") && !html.contains("//cdn"),
+        "{html}"
+    );
+    let mut sources = Vec::new();
+    for attribute in [" src=\"", " href=\""] {
+        sources.extend(
+            html.split(attribute)
+                .skip(1)
+                .filter_map(|rest| rest.split_once('"').map(|(value, _)| value)),
+        );
+    }
+    assert!(!sources.is_empty(), "{html}");
+
+    for source in sources {
+        assert!(
+            source.starts_with('/') && !source.starts_with("//"),
+            "{source} is not the gateway's"
+        );
+        let asset = app.get(source).await;
+        assert_eq!(asset.status(), 200, "{source}");
+        assert!(
+            asset.headers()["content-type"]
+                .to_str()
+                .expect("ASCII")
+                .starts_with("text/javascript"),
+            "{source}"
+        );
+        assert!(
+            asset.headers()["cache-control"]
+                .to_str()
+                .expect("ASCII")
+                .contains("max-age=31536000"),
+            "{source}"
+        );
+        assert!(
+            asset.bytes().await.expect("a body").len() > 100_000,
+            "{source}"
+        );
+    }
+}

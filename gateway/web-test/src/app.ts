@@ -4,6 +4,7 @@ import { ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
 import { EchoService } from "../gen/estospaces/echo/v1/echo_pb";
 import { IdentityService } from "../gen/estospaces/identity/v1/identity_service_pb";
+import { Health } from "../gen/health_pb";
 
 async function main() {
   const gateway = new URL(location.href).searchParams.get("gateway");
@@ -41,6 +42,11 @@ async function main() {
     streamErrorCode = ConnectError.from(err).code;
   }
 
+  // The gateway answers health itself: over grpc-web too, not as plain gRPC.
+  const health = createClient(Health, transport);
+  const checked = await health.check({ service: "" });
+  const healthCallSucceeded = typeof checked.status === "number";
+
   return {
     email,
     fetchedEmail: fetched.user?.email,
@@ -48,6 +54,7 @@ async function main() {
     streamed,
     beforeError,
     streamErrorCode,
+    healthCallSucceeded,
   };
 }
 

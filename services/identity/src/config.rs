@@ -46,9 +46,13 @@ pub struct IdentitySettings {
     /// admins are granted by admins. Verification, not registration, grants it, so whoever
     /// registers the address first gains nothing without its mailbox.
     pub bootstrap_admin_email: Option<String>,
-    /// Whether to take the client address from the last `x-forwarded-for` entry instead of the
-    /// connection's peer. Set only when every request comes through the gateway, which appends
-    /// the address it saw; otherwise clients could pick their own address and dodge throttling.
+    /// Whether to take the client address (for login throttling and the address recorded with a
+    /// session) from the last `x-forwarded-for` entry instead of the connection's peer. The
+    /// gateway sets that header itself on every call, to the one client address it resolved
+    /// (the TCP peer, or the client its trusted proxies name: `gateway.trusted_proxies`),
+    /// replacing whatever the caller sent. Set this only when identity is reachable through the
+    /// gateway alone (the Helm chart's NetworkPolicies see to it); otherwise a client calling
+    /// identity directly could pick its own address and dodge throttling.
     pub trust_forwarded_for: bool,
     /// Throttling of failed sign-ins.
     pub login_throttle: ThrottleSettings,

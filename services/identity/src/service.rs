@@ -109,7 +109,8 @@ impl IdentityHandlers {
             .then(|| request.metadata().get("x-forwarded-for"))
             .flatten()
             .and_then(|value| value.to_str().ok())
-            // The gateway appends the address it saw: the last entry is the one we can trust.
+            // The gateway replaces the header with the one address it resolved; were there
+            // several entries, the last is the one the nearest proxy wrote.
             .and_then(|value| value.rsplit(',').next())
             .map(str::trim)
             .filter(|address| !address.is_empty())
