@@ -3,12 +3,26 @@
 //! acknowledged booking ends confirmed with its payment captured exactly once.
 
 use std::collections::BTreeMap;
-use std::process::Child;
+use std::path::Path;
+use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use estospaces::seed;
 use serde_json::{Value, json};
+
+/// Where a started binary's output goes: appended to `$ESTOSPACES_TEST_LOG_DIR/estospaces.log`
+/// when that is set (to see why a round failed), nowhere otherwise.
+pub fn log_file() -> Stdio {
+    let Some(dir) = std::env::var_os("ESTOSPACES_TEST_LOG_DIR") else {
+        return Stdio::null();
+    };
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(Path::new(&dir).join("estospaces.log"))
+        .map_or_else(|_| Stdio::null(), Stdio::from)
+}
 
 /// A running binary; killed if a failed assertion leaves it behind.
 #[derive(Debug)]

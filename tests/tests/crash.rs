@@ -3,13 +3,13 @@
 //! exactly once.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use estospaces::PlatformConfig;
 use estospaces::seed::{self, SeedOptions};
 use estospaces_platform_tests::binary;
-use estospaces_platform_tests::crash::{Client, Process};
+use estospaces_platform_tests::crash::{Client, Process, log_file};
 
 /// Bookings made at once, each of three nights of its own at one listing.
 const BOOKINGS: usize = 40;
@@ -19,19 +19,6 @@ const BOOKINGS: usize = 40;
 #[derive(Default)]
 struct Infrastructure {
     env: Vec<(String, String)>,
-}
-
-/// Where the binary's output goes: appended to `$ESTOSPACES_TEST_LOG_DIR/estospaces.log` when
-/// that is set (to see why a round failed), nowhere otherwise.
-fn log_file() -> Stdio {
-    let Some(dir) = std::env::var_os("ESTOSPACES_TEST_LOG_DIR") else {
-        return Stdio::null();
-    };
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(Path::new(&dir).join("estospaces.log"))
-        .map_or_else(|_| Stdio::null(), Stdio::from)
 }
 
 fn start(data_dir: &Path, port: u16, infrastructure: &Infrastructure) -> Process {

@@ -10,6 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use estospaces_platform_tests::binary;
+use estospaces_platform_tests::crash::Client;
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -217,10 +218,9 @@ fn metric_names_are_read_from_promql_without_functions_labels_or_variables() {
 /// The `estospaces` binary on embedded defaults in a fresh data directory, killed when dropped.
 struct Binary {
     child: Child,
-    base: String,
+    client: Client,
     metrics: SocketAddr,
     data_dir: tempfile::TempDir,
-    http: reqwest::Client,
 }
 
 impl Drop for Binary {
@@ -255,10 +255,9 @@ impl Binary {
             .expect("the binary starts");
         let platform = Self {
             child,
-            base: format!("http://{listen}"),
+            client: Client::new(format!("http://{listen}")),
             metrics,
             data_dir,
-            http: reqwest::Client::new(),
         };
         platform.wait_until_ready().await;
         platform
@@ -267,7 +266,12 @@ impl Binary {
     async fn wait_until_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(120);
         while Instant::now() < deadline {
-            if let Ok(response) = self.http.get(format!("{}/readyz", self.base)).send().await
+            if let Ok(response) = self
+                .client
+                .http
+                .get(format!("{}/readyz", self.client.base))
+                .send()
+                .await
                 && response.status().is_success()
             {
                 return;
@@ -291,7 +295,10 @@ impl Binary {
             let mut command = Command::new(binary("estospaces"));
             command
                 .args(["seed", "--listings", "8"])
-                .env("ESTOSPACES_LISTEN", self.base.trim_start_matches("http://"))
+                .env(
+                    "ESTOSPACES_LISTEN",
+                    self.client.base.trim_start_matches("http://"),
+                )
                 .env("ESTOSPACES_DATA_DIR", self.data_dir.path())
                 .env("RUST_LOG", "warn");
             tokio::task::spawn_blocking(move || command.output().expect("the seed runs"))
@@ -400,20 +407,7 @@ impl Binary {
         token: Option<&str>,
         body: Option<Value>,
     ) -> (u16, Value) {
-        let mut request = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("the gateway answers");
-        let status = response.status().as_u16();
-        let text = response.text().await.expect("a body");
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        self.client.call(method, path, token, body).await
     }
 
     /// The binary's one metrics endpoint (every service and the gateway share the process), after
@@ -422,6 +416,7 @@ impl Binary {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             let response = self
+                .client
                 .http
                 .get(format!("http://{}/metrics", self.metrics))
                 .send()

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use estospaces::PlatformConfig;
 use estospaces::seed::{self, SeedOptions};
 use estospaces_platform_tests::binary;
-use estospaces_platform_tests::crash::{Client, Process, stay};
+use estospaces_platform_tests::crash::{Client, Process, log_file, stay};
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
     TraceService, TraceServiceServer,
 };
@@ -150,19 +150,6 @@ impl Receiver {
             .cloned()
             .collect()
     }
-}
-
-/// Where the binary's output goes: appended to `$ESTOSPACES_TEST_LOG_DIR/estospaces.log` when
-/// that is set, nowhere otherwise.
-fn log_file() -> Stdio {
-    let Some(dir) = std::env::var_os("ESTOSPACES_TEST_LOG_DIR") else {
-        return Stdio::null();
-    };
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(Path::new(&dir).join("estospaces.log"))
-        .map_or_else(|_| Stdio::null(), Stdio::from)
 }
 
 /// The single binary on embedded defaults, exporting traces to `collector` as the `OTEL_*`
