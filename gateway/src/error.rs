@@ -49,10 +49,17 @@ pub fn status_json(status: &tonic::Status) -> Value {
     })
 }
 
+/// The `ErrorInfo` reason of an idempotency key reused for a different request, which REST
+/// clients get as 422 (Stripe's answer), not 400: the request itself is well formed.
+const IDEMPOTENCY_KEY_REUSED: &str = "IDEMPOTENCY_KEY_REUSED";
+
 /// The HTTP response for a status, with `Retry-After` when the status carries a `RetryInfo`.
 pub fn status_response(status: &tonic::Status) -> Response {
-    let mut response =
-        (http_status(status.code()), axum::Json(status_json(status))).into_response();
+    let http = match status.get_details_error_info() {
+        Some(info) if info.reason == IDEMPOTENCY_KEY_REUSED => StatusCode::UNPROCESSABLE_ENTITY,
+        _ => http_status(status.code()),
+    };
+    let mut response = (http, axum::Json(status_json(status))).into_response();
     if let Some(delay) = status
         .get_details_retry_info()
         .and_then(|info| info.retry_delay)

@@ -42,6 +42,8 @@ const FORWARDED_HEADERS: &[&str] = &[
     // Byte ranges and revalidation of served files (media).
     "range",
     "if-none-match",
+    // Stripe-style idempotency: every service honours it (see estospaces-idempotency).
+    "idempotency-key",
 ];
 
 /// The metadata naming the client's address to upstreams: the one address the gateway resolved
@@ -61,6 +63,11 @@ const RETURNED_HEADERS: &[&str] = &[
     "content-range",
     "x-content-type-options",
 ];
+
+/// Response metadata a service sets on a response it answered before for the same
+/// idempotency key, and the header a REST client sees it as (Stripe's name).
+const REPLAYED_METADATA: &str = "idempotent-replayed";
+const REPLAYED_HEADER: &str = "idempotent-replayed";
 
 /// Response metadata that sets the HTTP status of a `google.api.HttpBody` response
 /// (206 Partial Content, 304 Not Modified), which gRPC cannot otherwise say.
@@ -240,9 +247,19 @@ impl Gateway {
                 Some((content_type, data)) => {
                     raw_response(rpc.success_status, content_type, data, response.metadata())
                 }
-                None => json_response(route, rpc.success_status, response.get_ref()),
+                None => json_response(
+                    route,
+                    rpc.success_status,
+                    response.get_ref(),
+                    response.metadata(),
+                ),
             },
-            Ok(response) => json_response(route, rpc.success_status, response.get_ref()),
+            Ok(response) => json_response(
+                route,
+                rpc.success_status,
+                response.get_ref(),
+                response.metadata(),
+            ),
             Err(status) => status_response(&status),
         }
     }
@@ -296,11 +313,22 @@ fn raw_response(
 /// The least message size allowed to and from upstreams: tonic's default.
 const MIN_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
 
-fn json_response(route: &Route, success: StatusCode, message: &DynamicMessage) -> Response {
-    match response_json(route, message) {
+fn json_response(
+    route: &Route,
+    success: StatusCode,
+    message: &DynamicMessage,
+    metadata: &MetadataMap,
+) -> Response {
+    let mut response = match response_json(route, message) {
         Ok(json) => (success, [(header::CONTENT_TYPE, "application/json")], json).into_response(),
-        Err(err) => status_response(&tonic::Status::from(err)),
+        Err(err) => return status_response(&tonic::Status::from(err)),
+    };
+    if let Some(replayed) = metadata.get(REPLAYED_METADATA)
+        && let Ok(value) = HeaderValue::from_bytes(replayed.as_bytes())
+    {
+        response.headers_mut().insert(REPLAYED_HEADER, value);
     }
+    response
 }
 
 /// A server stream as NDJSON (`{"result": ...}` per line) or, when the client accepts it, as

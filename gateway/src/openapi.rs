@@ -40,7 +40,22 @@ const ERROR_RESPONSES: &[(&str, (&str, &str))] = &[
     ),
     ("PermissionDenied", ("403", "PERMISSION_DENIED.")),
     ("NotFound", ("404", "NOT_FOUND.")),
-    ("Conflict", ("409", "ALREADY_EXISTS or ABORTED.")),
+    (
+        "Conflict",
+        (
+            "409",
+            "ALREADY_EXISTS or ABORTED (`IDEMPOTENCY_KEY_IN_USE`: the first request with this \
+             `Idempotency-Key` still runs; retry).",
+        ),
+    ),
+    (
+        "IdempotencyKeyReused",
+        (
+            "422",
+            "INVALID_ARGUMENT with reason `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was \
+             used for a different request.",
+        ),
+    ),
     (
         "TooManyRequests",
         (
@@ -300,15 +315,34 @@ impl Builder {
         } else {
             json!({ "application/json": { "schema": response_schema } })
         };
+        // Every unary POST takes a key; see estospaces-idempotency.
+        let idempotent = route.method == http::Method::POST && !method.is_server_streaming();
+        let mut success = json!({ "description": "Success", "content": content });
+        if idempotent {
+            parameters.push(json!({
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": false,
+                "description": "Makes retries safe: the same key with the same request answers \
+                    the first response again (with `Idempotent-Replayed: true`) for 24 hours; \
+                    with a different request, 422. Keys belong to the caller.",
+                "schema": { "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$" },
+            }));
+            success["headers"] = json!({
+                "Idempotent-Replayed": {
+                    "description": "`true` when this is the stored response of an earlier \
+                        request with the same `Idempotency-Key`.",
+                    "schema": { "type": "string", "enum": ["true"] },
+                },
+            });
+        }
         let mut responses = Map::new();
-        responses.insert(
-            route.rpc.success_status.as_u16().to_string(),
-            json!({ "description": "Success", "content": content }),
-        );
+        responses.insert(route.rpc.success_status.as_u16().to_string(), success);
         for (name, (code, _)) in ERROR_RESPONSES {
             let applies = match *code {
                 "403" => !route.rpc.public,
                 "409" => route.method != http::Method::GET,
+                "422" => idempotent,
                 _ => true,
             };
             if applies {

@@ -8,12 +8,17 @@
 //! With Redis the TAT lives there, so every replica shares one budget; the check runs as one Lua
 //! script using Redis' clock, so replicas' clocks do not matter. If Redis cannot be reached the
 //! call is allowed and a warning logged: a rate limiter must not take the platform down with it.
+//! The connection may use TLS (`rediss://`): see `ratelimit/redis_pool.rs` and docs/tls.md.
+
+mod redis_pool;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use deadpool_redis::redis::Script;
+
+pub use redis_pool::RedisUrlError;
 
 /// Where arrival times are kept.
 pub enum RateLimiter {
@@ -78,12 +83,11 @@ impl RateLimiter {
         Self::Memory(Mutex::new(HashMap::new()))
     }
 
-    /// A limiter keeping its state in Redis at `url`, under keys starting with `prefix`.
-    pub fn redis(url: &str, prefix: &str) -> Result<Self, deadpool_redis::CreatePoolError> {
-        let pool = deadpool_redis::Config::from_url(url)
-            .create_pool(Some(deadpool_redis::Runtime::Tokio1))?;
+    /// A limiter keeping its state in Redis at `url` (`redis://`, or `rediss://` for TLS), under
+    /// keys starting with `prefix`.
+    pub fn redis(url: &str, prefix: &str) -> Result<Self, RedisUrlError> {
         Ok(Self::Redis {
-            pool,
+            pool: redis_pool::pool(url)?,
             prefix: prefix.to_owned(),
             script: Script::new(GCRA_SCRIPT),
         })

@@ -57,7 +57,11 @@ impl Application {
         let descriptors = pool.clone();
         let catalog = Catalog::new(pool)?;
         let settings = &config.service;
-        let upstreams = Upstreams::new(&settings.upstreams, settings.upstream_connections)?;
+        let upstreams = Upstreams::new(
+            &settings.upstreams,
+            settings.upstream_connections,
+            &config.common.tls,
+        )?;
         let unrouted: std::collections::BTreeSet<&str> = catalog
             .rpcs()
             .map(|rpc| rpc.domain.as_str())
@@ -80,7 +84,7 @@ impl Application {
             .map(|upstream| upstream.url().to_owned())
             .or_else(|| auth.identity_url.clone());
         let identity = match identity_url {
-            Some(url) => Some(tonic::transport::Endpoint::from_shared(url)?.connect_lazy()),
+            Some(url) => Some(estospaces_grpc_tls::channel(&url, &config.common.tls)?),
             None => None,
         };
         let authenticator = Authenticator::new(identity, &auth.issuer, &auth.audience);

@@ -8,7 +8,9 @@
 //! call. Here each of [`UpstreamSettings::connections`] connections has its own task, calls are
 //! spread round-robin, a connection is opened on first use and opened again when it closes
 //! (a request the closed connection never took is sent once more on the new one), and sockets
-//! have `TCP_NODELAY` so small gRPC frames are not held back.
+//! have `TCP_NODELAY` so small gRPC frames are not held back. An `https://` upstream is reached
+//! over TLS with the `[tls]` client settings (`estospaces_grpc_tls::ClientTls`), HTTP/2 agreed
+//! through ALPN; an `http://` one over h2c.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -16,6 +18,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use estospaces_grpc_tls::{ClientTls, GrpcTlsConfig, TlsConnector};
+use futures::FutureExt as _;
 use futures::future::BoxFuture;
 use http::uri::{Authority, PathAndQuery, Scheme};
 use http::{Request, Response, Uri};
@@ -38,27 +42,38 @@ pub struct Upstreams {
     upstreams: HashMap<String, Upstream>,
 }
 
-/// A configured upstream URL cannot be used.
+/// A configured upstream URL cannot be used, or the TLS settings for `https://` ones.
 #[derive(Debug, thiserror::Error)]
-#[error("upstream `{domain}`: `{url}` is not an `http://host:port` URL")]
-pub struct InvalidUpstream {
-    domain: String,
-    url: String,
+pub enum InvalidUpstream {
+    #[error("upstream `{domain}`: `{url}` is not an `http://host:port` or `https://host:port` URL")]
+    Url { domain: String, url: String },
+    #[error("TLS to the upstreams: {0}")]
+    Tls(#[from] estospaces_grpc_tls::Error),
 }
 
 impl Upstreams {
     /// An upstream for each `domain → URL`, with `connections` connections each; none connects
-    /// until first used.
+    /// until first used. `https://` upstreams use the client side of `tls`.
     pub fn new(
         urls: &BTreeMap<String, String>,
         connections: usize,
+        tls: &GrpcTlsConfig,
     ) -> Result<Self, InvalidUpstream> {
+        // Read once, and only when some upstream asks for TLS.
+        let connector = if urls.values().any(|url| estospaces_grpc_tls::is_https(url)) {
+            Some(ClientTls::from_config(tls)?.connector()?)
+        } else {
+            None
+        };
         let mut upstreams = HashMap::new();
         for (domain, url) in urls {
-            let upstream = Upstream::new(url, connections).ok_or_else(|| InvalidUpstream {
-                domain: domain.clone(),
-                url: url.clone(),
-            })?;
+            let upstream =
+                Upstream::new(url, connections, connector.as_ref()).ok_or_else(|| {
+                    InvalidUpstream::Url {
+                        domain: domain.clone(),
+                        url: url.clone(),
+                    }
+                })?;
             upstreams.insert(domain.to_lowercase(), upstream);
         }
         Ok(Self { upstreams })
@@ -116,6 +131,8 @@ struct Inner {
     authority: Authority,
     /// `host:port` to connect to.
     address: String,
+    /// TLS for `https://` upstreams.
+    tls: Option<TlsConnector>,
     slots: Vec<Slot>,
     next: AtomicUsize,
 }
@@ -141,18 +158,23 @@ impl std::fmt::Debug for Upstream {
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 impl Upstream {
-    /// An upstream at `url` (`http://host:port`) with `connections` connections; `None` when
-    /// the URL is not one.
-    pub fn new(url: &str, connections: usize) -> Option<Self> {
+    /// An upstream at `url` (`http://host:port`, or `https://host:port` given a `tls`
+    /// connector) with `connections` connections; `None` when the URL is not one.
+    pub fn new(url: &str, connections: usize, tls: Option<&TlsConnector>) -> Option<Self> {
         let uri: Uri = url.parse().ok()?;
-        if uri.scheme() != Some(&Scheme::HTTP) {
+        let scheme = uri.scheme()?.clone();
+        let (tls, default_port) = if scheme == Scheme::HTTP {
+            (None, 80)
+        } else if scheme == Scheme::HTTPS {
+            (Some(tls?.clone()), 443)
+        } else {
             return None;
-        }
+        };
         let authority = uri.authority()?.clone();
         let address = format!(
             "{}:{}",
             authority.host(),
-            authority.port_u16().unwrap_or(80)
+            authority.port_u16().unwrap_or(default_port)
         );
         let slots = (0..connections.max(1))
             .map(|_| Slot {
@@ -163,9 +185,10 @@ impl Upstream {
         Some(Self {
             inner: Arc::new(Inner {
                 url: url.to_owned(),
-                scheme: Scheme::HTTP,
+                scheme,
                 authority,
                 address,
+                tls,
                 slots,
                 next: AtomicUsize::new(0),
             }),
@@ -244,11 +267,24 @@ impl Upstream {
         .await
         .map_err(|_| "timed out")??;
         stream.set_nodelay(true)?;
-        let (sender, connection) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
+        let mut http2 = hyper::client::conn::http2::Builder::new(TokioExecutor::new());
+        http2
             .timer(TokioTimer::new())
-            .keep_alive_interval(KEEP_ALIVE_INTERVAL)
-            .handshake(TokioIo::new(stream))
-            .await?;
+            .keep_alive_interval(KEEP_ALIVE_INTERVAL);
+        let (sender, connection) = match &self.inner.tls {
+            Some(tls) => {
+                let host = self.inner.authority.host();
+                let stream = tokio::time::timeout(CONNECT_TIMEOUT, tls.connect(host, stream))
+                    .await
+                    .map_err(|_| "TLS handshake timed out")??;
+                let (sender, connection) = http2.handshake(TokioIo::new(stream)).await?;
+                (sender, connection.boxed())
+            }
+            None => {
+                let (sender, connection) = http2.handshake(TokioIo::new(stream)).await?;
+                (sender, connection.boxed())
+            }
+        };
         let url = self.inner.url.clone();
         tokio::spawn(async move {
             if let Err(err) = connection.await {
@@ -298,11 +334,59 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_plain_http_urls_are_upstreams() {
-        assert!(Upstream::new("http://127.0.0.1:50051", 2).is_some());
-        assert!(Upstream::new("http://identity", 1).is_some());
-        assert!(Upstream::new("https://identity:443", 1).is_none());
-        assert!(Upstream::new("not a url", 1).is_none());
+    fn http_urls_are_upstreams_and_https_urls_too_given_tls() {
+        assert!(Upstream::new("http://127.0.0.1:50051", 2, None).is_some());
+        assert!(Upstream::new("http://identity", 1, None).is_some());
+        assert!(Upstream::new("https://identity:443", 1, None).is_none());
+        let tls = ClientTls::from_config(&GrpcTlsConfig::default())
+            .and_then(|tls| tls.connector())
+            .expect("the public roots");
+        assert!(Upstream::new("https://identity:443", 1, Some(&tls)).is_some());
+        assert!(Upstream::new("not a url", 1, Some(&tls)).is_none());
+    }
+
+    #[tokio::test]
+    async fn an_https_upstream_is_called_over_mutual_tls() {
+        use estospaces_grpc_tls::testing::TestPki;
+
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let pki = TestPki::create(dir.path());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a free port");
+        let port = listener.local_addr().expect("an address").port();
+        let (_reporter, service) = tonic_health::server::health_reporter();
+        let tls = estospaces_grpc_tls::server_config(&pki.config(true))
+            .expect("readable files")
+            .expect("TLS is configured");
+        let server = tonic::transport::Server::builder()
+            .tls_config(tls)
+            .expect("a valid certificate")
+            .add_service(service)
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener));
+        let server = tokio::spawn(server);
+
+        let url = format!("https://localhost:{port}");
+        let with_certificate = Upstreams::new(
+            &[("identity".to_owned(), url.clone())].into(),
+            1,
+            &pki.config(true),
+        )
+        .expect("valid upstreams");
+        let upstream = with_certificate.get("identity").expect("configured");
+        check(upstream)
+            .await
+            .expect("the client certificate is accepted");
+        let without = Upstreams::new(
+            &[("identity".to_owned(), url)].into(),
+            1,
+            &pki.client(&pki.ca, false),
+        )
+        .expect("valid upstreams");
+        check(without.get("identity").expect("configured"))
+            .await
+            .expect_err("mutual TLS refuses a client without a certificate");
+        server.abort();
     }
 
     /// A gRPC server with only the health service on `listener`; stops when the sender is
@@ -339,7 +423,7 @@ mod tests {
             .expect("a free port");
         let address = listener.local_addr().expect("an address");
         let stop = health_server(listener);
-        let upstream = Upstream::new(&format!("http://{address}"), 2).expect("a URL");
+        let upstream = Upstream::new(&format!("http://{address}"), 2, None).expect("a URL");
         for _ in 0..4 {
             check(&upstream).await.expect("the upstream answers");
         }
@@ -367,7 +451,7 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
         let address = listener.local_addr().expect("an address");
         drop(listener);
-        let upstream = Upstream::new(&format!("http://{address}"), 1).expect("a URL");
+        let upstream = Upstream::new(&format!("http://{address}"), 1, None).expect("a URL");
         let request = Request::builder()
             .uri("/estospaces.identity.v1.IdentityService/GetJwks")
             .body(TonicBody::empty())

@@ -5,7 +5,8 @@
 //! PostgreSQL database), its own gRPC server on a loopback port, its own relay and consumers.
 //! Events travel through the embedded log (`<data_dir>/events.db`) unless Kafka is configured.
 //! The gateway is the front door at `listen`: REST/JSON, grpc-web and native gRPC for every
-//! service.
+//! service. The `[tls]` settings do not apply: the services call each other in plaintext over
+//! loopback, inside the one process.
 //!
 //! - [`config`]: the platform's configuration, one table per service.
 //! - [`seed`]: `estospaces seed`, demo data loaded through the gateway.
@@ -37,6 +38,12 @@ impl Platform {
     /// others verify tokens against its key set.
     pub async fn build(config: PlatformConfig) -> anyhow::Result<Self> {
         std::fs::create_dir_all(&config.common.data_dir)?;
+        if config.common.tls.cert_file.is_some() {
+            tracing::warn!(
+                "tls.cert_file is ignored: the single binary's services talk over loopback in \
+                 plaintext; TLS between services is for services run as their own binaries"
+            );
+        }
         let parts = Parts::for_platform(&config);
         let settings = &config.service;
 
@@ -249,7 +256,8 @@ impl<'a> Parts<'a> {
 
     /// The platform's shared settings for `service`: a loopback port of its own, its own
     /// database, the platform's data directory (so one event log), broker and cache. Metrics
-    /// are served once, by the gateway, for the whole process.
+    /// are served once, by the gateway, for the whole process. No TLS: the services' URLs are
+    /// `http://` loopback ones, so a TLS port would answer none of them.
     pub(crate) async fn common_for(&self, service: &str) -> anyhow::Result<CommonConfig> {
         Ok(CommonConfig {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
@@ -260,6 +268,7 @@ impl<'a> Parts<'a> {
             )
             .await?,
             metrics_listen: None,
+            tls: estospaces_config::GrpcTlsConfig::default(),
             ..self.common.clone()
         })
     }

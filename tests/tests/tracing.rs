@@ -10,7 +10,8 @@
 //!
 //! The multi-process deployment (every service its own binary on PostgreSQL, a Kafka-protocol
 //! broker, the gateway in front) is checked the same way, each process exporting under its own
-//! service name.
+//! service name. And a binary exports to an `https://` collector requiring mutual TLS, given
+//! the CA and its client certificate by the standard `OTEL_EXPORTER_OTLP_*` variables.
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -123,13 +124,18 @@ impl TraceService for Receiver {
 impl Receiver {
     /// Serves on a free loopback port; its address.
     async fn start(&self) -> SocketAddr {
+        self.start_with(tonic::transport::Server::builder()).await
+    }
+
+    /// Serves with `server` (TLS configured, say) on a free loopback port; its address.
+    async fn start_with(&self, mut server: tonic::transport::Server) -> SocketAddr {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a port for the receiver");
         let addr = listener.local_addr().expect("an address");
         let service = TraceServiceServer::new(self.clone());
         tokio::spawn(async move {
-            tonic::transport::Server::builder()
+            server
                 .add_service(service)
                 .serve_with_incoming(futures::stream::unfold(listener, |listener| async move {
                     let accepted = listener.accept().await.map(|(stream, _)| stream);
@@ -421,14 +427,14 @@ fn upstreams_of(service: &str) -> &'static [(&'static str, &'static str)] {
     }
 }
 
-/// Starts `binary` with exactly `env` among the `ESTOSPACES_*` variables and the `OTEL_*` ones
-/// naming `collector` (without `OTEL_SERVICE_NAME`: each process is its binary's service); its
-/// output appended to `log`.
+/// Starts `binary` with exactly `env` among the `ESTOSPACES_*` and `OTEL_*` variables, and
+/// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` naming `collector` (without `OTEL_SERVICE_NAME`: each
+/// process is its binary's service); its output appended to `log`.
 fn start_node(
     binary: &Path,
     port: u16,
     env: &[(String, String)],
-    collector: SocketAddr,
+    collector: &str,
     log: &Path,
 ) -> Process {
     let log = std::fs::File::options()
@@ -445,10 +451,7 @@ fn start_node(
     }
     let mut child = command
         .envs(env.iter().map(|(key, value)| (key, value)))
-        .env(
-            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-            format!("http://{collector}"),
-        )
+        .env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", collector)
         .env("OTEL_BSP_SCHEDULE_DELAY", "200")
         .env("OTEL_BSP_MAX_QUEUE_SIZE", "131072")
         .env("RUST_LOG", "info")
@@ -511,7 +514,7 @@ async fn across_the_mesh_a_booking_is_one_trace_over_the_gateway_booking_propert
             &binary(&format!("estospaces-{name}")),
             ports[name],
             &env,
-            collector,
+            &format!("http://{collector}"),
             &dir.path().join(format!("{name}.log")),
         ));
         databases.insert(name, database);
@@ -544,7 +547,7 @@ async fn across_the_mesh_a_booking_is_one_trace_over_the_gateway_booking_propert
         &binary("estospaces-gateway"),
         ports["gateway"],
         &env,
-        collector,
+        &format!("http://{collector}"),
         &dir.path().join("gateway.log"),
     ));
     let client = Client::new(url("gateway"));
@@ -600,4 +603,72 @@ async fn across_the_mesh_a_booking_is_one_trace_over_the_gateway_booking_propert
     // Processes first (killed on drop), then the databases and the broker.
     drop(processes);
     drop(databases);
+}
+
+/// Over TLS: identity exports to an `https://` collector that requires a client certificate,
+/// trusting it through `OTEL_EXPORTER_OTLP_CERTIFICATE` and presenting
+/// `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE` with `OTEL_EXPORTER_OTLP_CLIENT_KEY`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_binary_exports_its_spans_to_an_https_collector_requiring_mutual_tls() {
+    let dir = tempfile::tempdir().expect("a directory");
+    let pki = estospaces_grpc_tls::testing::TestPki::create(dir.path());
+    let tls = estospaces_grpc_tls::server_config(&pki.config(true))
+        .expect("readable files")
+        .expect("TLS is configured");
+    let server = tonic::transport::Server::builder()
+        .tls_config(tls)
+        .expect("a valid certificate");
+    let receiver = Receiver::default();
+    let collector = receiver.start_with(server).await;
+    let port = estospaces_testing::free_port();
+    let path = |path: &Path| path.display().to_string();
+    let env: Vec<(String, String)> = [
+        ("ESTOSPACES_LISTEN", format!("127.0.0.1:{port}")),
+        ("ESTOSPACES_DATA_DIR", path(&dir.path().join("identity"))),
+        ("OTEL_EXPORTER_OTLP_CERTIFICATE", path(&pki.ca)),
+        (
+            "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+            path(&pki.client_cert),
+        ),
+        ("OTEL_EXPORTER_OTLP_CLIENT_KEY", path(&pki.client_key)),
+    ]
+    .into_iter()
+    .map(|(key, value)| (key.to_owned(), value))
+    .collect();
+    let _identity = start_node(
+        &binary("estospaces-identity"),
+        port,
+        &env,
+        // `localhost`: the name the test certificate is for.
+        &format!("https://localhost:{}", collector.port()),
+        &dir.path().join("identity.log"),
+    );
+
+    let (trace_id, traceparent) = caller_trace();
+    let channel = tonic::transport::Channel::from_shared(format!("http://127.0.0.1:{port}"))
+        .expect("a URL")
+        .connect_lazy();
+    let mut request = tonic::Request::new(estospaces_proto::identity_v1::GetJwksRequest::default());
+    request
+        .metadata_mut()
+        .insert("traceparent", traceparent.parse().expect("an ASCII header"));
+    estospaces_proto::identity_v1::identity_service_client::IdentityServiceClient::new(channel)
+        .get_jwks(request)
+        .await
+        .expect("identity answers");
+
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let spans = receiver.spans_of(&trace_id);
+        if spans.iter().any(|span| {
+            span.kind == SpanKind::Server && span.attribute("rpc.method") == Some("GetJwks")
+        }) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no GetJwks server span reached the collector over TLS: {spans:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }

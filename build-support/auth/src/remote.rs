@@ -20,6 +20,7 @@ use crate::{KeySet, PublicJwk};
 use anyhow::Context as _;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use estospaces_grpc_tls::GrpcTlsConfig;
 use estospaces_proto::identity_v1 as identity;
 use estospaces_proto::identity_v1::identity_service_client::IdentityServiceClient;
 use tonic::server::NamedService;
@@ -38,12 +39,12 @@ pub struct IdentityKeys {
 }
 
 impl IdentityKeys {
-    /// Keys from the identity service at `identity_url` (`http://identity:50051`). Connects
-    /// lazily: nothing is fetched until [`IdentityKeys::fetch`].
-    pub fn new(identity_url: &str) -> anyhow::Result<Self> {
-        let channel = Channel::from_shared(identity_url.to_owned())
-            .with_context(|| format!("auth.identity_url {identity_url:?} is not a URI"))?
-            .connect_lazy();
+    /// Keys from the identity service at `identity_url` (`http://identity:50051`, or
+    /// `https://` for TLS configured by `tls`). Connects lazily: nothing is fetched until
+    /// [`IdentityKeys::fetch`].
+    pub fn new(identity_url: &str, tls: &GrpcTlsConfig) -> anyhow::Result<Self> {
+        let channel = estospaces_grpc_tls::channel(identity_url, tls)
+            .with_context(|| format!("auth.identity_url {identity_url:?}"))?;
         Ok(Self::from_channel(channel))
     }
 

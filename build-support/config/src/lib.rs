@@ -14,12 +14,15 @@
 
 #![forbid(unsafe_code)]
 
+mod kafka;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
+pub use kafka::{KafkaProtocol, KafkaSecurity, SaslMechanism};
 pub use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -52,6 +55,8 @@ pub struct CommonConfig {
     pub database_max_connections: u32,
     /// Comma-separated Kafka bootstrap servers; when absent events stay in-process.
     pub kafka_brokers: Option<String>,
+    /// How Kafka clients encrypt and authenticate (`[kafka]`, `ESTOSPACES_KAFKA__*`).
+    pub kafka: KafkaSecurity,
     /// Redis URL; when absent caches are in memory.
     pub redis_url: Option<SecretString>,
     /// Where Prometheus scrapes `/metrics`; no metrics endpoint when absent.
@@ -68,6 +73,8 @@ pub struct CommonConfig {
     pub telemetry: TelemetryConfig,
     /// Verifying access tokens.
     pub auth: AuthConfig,
+    /// TLS on the gRPC port and on calls to other services' `https://` URLs.
+    pub tls: GrpcTlsConfig,
 }
 
 impl Default for CommonConfig {
@@ -78,6 +85,7 @@ impl Default for CommonConfig {
             database_url: None,
             database_max_connections: 16,
             kafka_brokers: None,
+            kafka: KafkaSecurity::default(),
             redis_url: None,
             metrics_listen: None,
             request_timeout: Duration::from_secs(30),
@@ -85,7 +93,15 @@ impl Default for CommonConfig {
             shutdown_grace: Duration::from_secs(20),
             telemetry: TelemetryConfig::default(),
             auth: AuthConfig::default(),
+            tls: GrpcTlsConfig::default(),
         }
+    }
+}
+
+impl CommonConfig {
+    /// Checks what the types alone cannot: settings that only make sense together.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.kafka.validate()
     }
 }
 
@@ -153,6 +169,29 @@ impl Default for AuthConfig {
             revocation_refresh_interval: Duration::from_secs(2),
         }
     }
+}
+
+/// TLS between services (`[tls]`, `ESTOSPACES_TLS__CERT_FILE`, ...): PEM files, read at start.
+/// The server side is on when `cert_file` and `key_file` are set; the client side applies to
+/// every service URL that starts with `https://` (`http://` URLs stay plaintext).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GrpcTlsConfig {
+    /// The certificate chain the gRPC port presents; with it the port speaks TLS only (health
+    /// checks and reflection included; `/metrics` stays plain HTTP).
+    pub cert_file: Option<PathBuf>,
+    /// The private key of `cert_file`.
+    pub key_file: Option<PathBuf>,
+    /// CA certificates that callers' certificates must be signed by: when set, a caller without
+    /// one is refused (mutual TLS). Needs `cert_file`.
+    pub client_ca_file: Option<PathBuf>,
+    /// CA certificates trusted for `https://` service URLs; when absent, the public web PKI.
+    pub ca_file: Option<PathBuf>,
+    /// The certificate this process presents when it calls `https://` URLs (for services that
+    /// require mutual TLS); often the same file as `cert_file`.
+    pub client_cert_file: Option<PathBuf>,
+    /// The private key of `client_cert_file`.
+    pub client_key_file: Option<PathBuf>,
 }
 
 /// The tables that hold one binary's own settings (`[booking]`, or `ESTOSPACES_BOOKING__*` in the
@@ -296,6 +335,7 @@ pub fn load_from<S: DeserializeOwned>(
         common: figment.extract().map_err(ConfigError::from_figment)?,
         service: own.extract().map_err(ConfigError::from_figment)?,
     };
+    config.common.validate()?;
     let unknown = unknown_keys::<S>(&figment, placement);
     if !unknown.is_empty() {
         return Err(ConfigError::unknown(&unknown));
@@ -353,6 +393,13 @@ pub fn load_or_exit<S: DeserializeOwned>(placement: Placement) -> Config<S> {
         Ok(config) => config,
         Err(err) => exit_with(&err),
     }
+}
+
+/// The shared settings alone, from the same sources as [`load`], for tools that have none of
+/// their own (`estospaces-events` reaching Kafka as the services do). Keys of any table are
+/// accepted unread: the tool shares its environment with the services.
+pub fn load_shared() -> Result<CommonConfig, ConfigError> {
+    load::<serde::de::IgnoredAny>(Placement::Root).map(|config| config.common)
 }
 
 /// Prints a configuration error and exits with status 64 (`EX_CONFIG`).
@@ -502,6 +549,26 @@ mod tests {
             let message = err.to_string();
             assert!(message.contains("ESTOSPACES_EXAMPLE__GRETING"), "{message}");
             assert!(message.contains("ESTOSPACES_LISTN"), "{message}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn tls_files_are_read_from_nested_variables_and_a_misspelt_one_is_an_error() {
+        Jail::expect_with(|jail| {
+            jail.set_env("ESTOSPACES_TLS__CERT_FILE", "/tls/tls.crt");
+            jail.set_env("ESTOSPACES_TLS__CLIENT_CA_FILE", "/tls/ca.crt");
+            let config = load_from::<Example>(None, EXAMPLE).expect("valid");
+            let tls = &config.common.tls;
+            assert_eq!(tls.cert_file.as_deref(), Some(Path::new("/tls/tls.crt")));
+            assert_eq!(
+                tls.client_ca_file.as_deref(),
+                Some(Path::new("/tls/ca.crt"))
+            );
+            assert!(tls.key_file.is_none());
+            jail.set_env("ESTOSPACES_TLS__CA_FLE", "/tls/ca.crt");
+            let err = load_from::<Example>(None, EXAMPLE).expect_err("a typo");
+            assert!(err.to_string().contains("ca_fle"), "{err}");
             Ok(())
         });
     }

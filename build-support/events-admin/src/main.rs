@@ -7,8 +7,9 @@
 //! estospaces-events dlq replay --group search.indexer           send it back to its topic
 //! ```
 //!
-//! Kafka when `--brokers` (or `ESTOSPACES_KAFKA_BROKERS`) is given, otherwise the embedded log
-//! at `--log` (default `$ESTOSPACES_DATA_DIR/events.db`).
+//! Kafka when `--brokers` (or `ESTOSPACES_KAFKA_BROKERS`) is given, reached with the services'
+//! `[kafka]` TLS and SASL settings (`ESTOSPACES_KAFKA__*`, or the file `ESTOSPACES_CONFIG`
+//! names); otherwise the embedded log at `--log` (default `$ESTOSPACES_DATA_DIR/events.db`).
 
 #![forbid(unsafe_code)]
 
@@ -45,6 +46,21 @@ struct Transport {
     /// The embedded event log's file.
     #[arg(long, env = "ESTOSPACES_EVENT_LOG", default_value = "data/events.db")]
     log: PathBuf,
+}
+
+impl Transport {
+    /// Kafka, when `--brokers` is given.
+    fn kafka(&self) -> anyhow::Result<Option<KafkaConfig>> {
+        let Some(brokers) = &self.brokers else {
+            return Ok(None);
+        };
+        let security = estospaces_config::load_shared()
+            .context("reading the [kafka] settings")?
+            .kafka;
+        Ok(Some(
+            KafkaConfig::new(brokers.clone()).with_security(security),
+        ))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -119,15 +135,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             transport,
         } => {
             let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
+            let kafka = transport.kafka()?;
             println!(
                 "{:<40} {:>9} {:>12} {:>12} {:>8}",
                 "topic", "partition", "committed", "end", "lag"
             );
-            match transport.brokers {
-                Some(brokers) => {
-                    let lags =
-                        estospaces_kafka::consumer_lag(&KafkaConfig::new(brokers), &group, &topics)
-                            .await?;
+            match kafka {
+                Some(kafka) => {
+                    let lags = estospaces_kafka::consumer_lag(&kafka, &group, &topics).await?;
                     for lag in lags {
                         let committed = lag
                             .committed
@@ -157,14 +172,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             action: DlqAction::List { group, transport },
         } => {
             let topic = dead_letter_topic(&group);
-            let letters = match transport.brokers {
-                Some(brokers) => {
-                    estospaces_kafka::read_topic(
-                        &KafkaConfig::new(brokers),
-                        &topic,
-                        Duration::from_secs(3),
-                    )
-                    .await?
+            let letters = match transport.kafka()? {
+                Some(kafka) => {
+                    estospaces_kafka::read_topic(&kafka, &topic, Duration::from_secs(3)).await?
                 }
                 None => {
                     EventLog::open(&transport.log)
@@ -184,9 +194,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             // A group of its own remembers what was replayed, so a second run sends nothing twice.
             let replay_group = format!("{group}.replay");
             let topic = dead_letter_topic(&group);
-            let replayed = match transport.brokers {
-                Some(brokers) => {
-                    let kafka = KafkaConfig::new(brokers);
+            let replayed = match transport.kafka()? {
+                Some(kafka) => {
                     let mut source =
                         KafkaSource::subscribe(&kafka, &replay_group, &[&topic]).await?;
                     let sink = KafkaSink::new(kafka)?;

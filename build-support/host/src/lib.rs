@@ -41,6 +41,7 @@ use anyhow::Context as _;
 use estospaces_auth::{AuthInterceptor, IdentityKeys, KeySet, KeyTrust, TokenVerifier};
 use estospaces_config::{CommonConfig, ConfigError};
 use estospaces_events::{Consumer, ConsumerConfig, EventHandler, Relay, RelayConfig};
+use estospaces_idempotency::IdempotencyLayer;
 use estospaces_kafka::{BusSink, EventBus};
 use estospaces_server::{BoundServer, GrpcServer};
 use estospaces_storage::{Database, Migrations};
@@ -56,6 +57,9 @@ pub use estospaces_config::Placement;
 /// The least time a consumer or worker gets to finish and commit, even when the grace period
 /// was spent draining calls: stopping without committing means processing again on restart.
 const MIN_WORKER_STOP: Duration = Duration::from_secs(2);
+
+/// How much longer than the request timeout an unfinished call holds its idempotency key.
+const IDEMPOTENCY_LEASE_MARGIN: Duration = Duration::from_secs(5);
 
 /// Turns true when the service is stopping; what consumers and workers wait on.
 #[derive(Debug, Clone)]
@@ -91,6 +95,7 @@ pub struct ServiceHost {
     tasks: Vec<(&'static str, BoxFuture<'static, ()>)>,
     /// Turns true when the server starts draining: long-lived streams end then.
     draining: watch::Sender<bool>,
+    idempotency: Option<IdempotencyLayer>,
 }
 
 impl std::fmt::Debug for ServiceHost {
@@ -116,6 +121,7 @@ impl ServiceHost {
             workers: Vec::new(),
             tasks: Vec::new(),
             draining: watch::channel(false).0,
+            idempotency: None,
         }
     }
 
@@ -144,7 +150,7 @@ impl ServiceHost {
                 "the identity service's gRPC URL, whose key set verifies access tokens",
             )
         })?;
-        let keys = KeyTrust::Identity(IdentityKeys::new(url)?);
+        let keys = KeyTrust::Identity(IdentityKeys::new(url, &self.common.tls)?);
         self.keys = Some(keys.clone());
         Ok(keys)
     }
@@ -168,6 +174,7 @@ impl ServiceHost {
         let db = Database::open(&self.common, self.name).await?;
         db.migrate(migrations).await?;
         db.migrate(estospaces_events::MIGRATIONS).await?;
+        db.migrate(estospaces_idempotency::MIGRATIONS).await?;
         let check = db.clone();
         self.readiness_check("database", move || {
             let db = check.clone();
@@ -254,7 +261,29 @@ impl ServiceHost {
 
     /// Serves `service`. With identity's key set, a call whose token names a key not in the set
     /// fetches the set before the service's interceptor sees the token.
-    pub fn add_service<S>(&mut self, service: S)
+    pub fn add_service<S, B>(&mut self, service: S)
+    where
+        S: tower::Service<
+                http::Request<Body>,
+                Response = http::Response<B>,
+                Error = std::convert::Infallible,
+            > + NamedService
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+        B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+        B::Error: Into<tonic::codegen::StdError>,
+    {
+        let Some(idempotency) = self.idempotency() else {
+            // No database or no token check: nothing to keep keys in, or no owner for them.
+            return self.add_refreshing_keys(service);
+        };
+        self.add_refreshing_keys(idempotency.layer(service));
+    }
+
+    fn add_refreshing_keys<S>(&mut self, service: S)
     where
         S: tower::Service<http::Request<Body>, Error = std::convert::Infallible>
             + NamedService
@@ -272,6 +301,22 @@ impl ServiceHost {
             }
             _ => self.map_server(|server| server.add_service(service)),
         }
+    }
+
+    /// Idempotency keys for the service's calls, kept in its database, once both the database
+    /// and the token check exist.
+    fn idempotency(&mut self) -> Option<IdempotencyLayer> {
+        if self.idempotency.is_none() && self.keys.is_some() {
+            let db = self.db.clone()?;
+            let auth = self.auth().ok()?;
+            // Longer than any call may run, so a live call's key is never taken over.
+            let lease = self.common.request_timeout + IDEMPOTENCY_LEASE_MARGIN;
+            let layer = IdempotencyLayer::new(db, auth, lease);
+            self.tasks
+                .push(("idempotency key sweep", Box::pin(layer.sweep_expired())));
+            self.idempotency = Some(layer);
+        }
+        self.idempotency.clone()
     }
 
     fn map_server(&mut self, f: impl FnOnce(GrpcServer) -> GrpcServer) {

@@ -21,7 +21,9 @@ impl EventBus {
     /// The transport `config` names.
     pub async fn from_config(config: &CommonConfig) -> Result<Self, TransportError> {
         match &config.kafka_brokers {
-            Some(brokers) => Ok(Self::Kafka(KafkaConfig::new(brokers.clone()))),
+            Some(brokers) => Ok(Self::Kafka(
+                KafkaConfig::new(brokers.clone()).with_security(config.kafka.clone()),
+            )),
             None => Ok(Self::Log(
                 EventLog::open(&config.data_dir.join("events.db")).await?,
             )),
@@ -31,7 +33,7 @@ impl EventBus {
     /// A sink for the relay and for dead letters.
     pub fn sink(&self) -> Result<BusSink, TransportError> {
         match self {
-            Self::Kafka(kafka) => Ok(BusSink::Kafka(KafkaSink::new(kafka.clone())?)),
+            Self::Kafka(kafka) => Ok(BusSink::Kafka(Box::new(KafkaSink::new(kafka.clone())?))),
             Self::Log(log) => Ok(BusSink::Log(log.clone())),
         }
     }
@@ -54,7 +56,8 @@ impl EventBus {
 /// [`EventBus::sink`].
 #[derive(Debug)]
 pub enum BusSink {
-    Kafka(KafkaSink),
+    /// Boxed: a Kafka sink with its settings is ten times the size of the log's handle.
+    Kafka(Box<KafkaSink>),
     Log(EventLog),
 }
 

@@ -10,10 +10,13 @@
 //!   (`estospaces_events_consumer_lag`) every few seconds, off the consumer's loop.
 //! - [`consumer_lag`]: committed offset against the high watermark, per partition.
 //! - [`EventBus`]: Kafka or the embedded log, as a service's configuration says.
+//!
+//! Every client encrypts and authenticates as the `[kafka]` settings say (see `security.rs`).
 
 #![forbid(unsafe_code)]
 
 mod bus;
+mod security;
 
 pub use bus::{BusSink, BusSource, EventBus};
 
@@ -21,6 +24,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use estospaces_config::KafkaSecurity;
 use estospaces_events::{Delivery, EventSink, EventSource, OutgoingRecord, TransportError};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
@@ -42,6 +46,8 @@ pub struct KafkaConfig {
     pub partitions: i32,
     /// Replication factor for topics this client creates.
     pub replication: i32,
+    /// TLS and SASL (`ESTOSPACES_KAFKA__*`); plaintext without credentials by default.
+    pub security: KafkaSecurity,
 }
 
 impl KafkaConfig {
@@ -50,14 +56,22 @@ impl KafkaConfig {
             brokers: brokers.into(),
             partitions: 3,
             replication: 1,
+            security: KafkaSecurity::default(),
         }
     }
 
+    /// The same brokers, reached with `security`.
+    pub fn with_security(self, security: KafkaSecurity) -> Self {
+        Self { security, ..self }
+    }
+
+    /// The settings every client starts from: producers, consumers and admin clients alike.
     fn client(&self) -> ClientConfig {
         let mut config = ClientConfig::new();
         config.set("bootstrap.servers", &self.brokers);
         // Reconnect to a broker that is back within a second, not librdkafka's 10 s.
         config.set("reconnect.backoff.max.ms", "1000");
+        security::apply(&mut config, &self.security);
         config
     }
 }

@@ -4,13 +4,11 @@
 
 #![forbid(unsafe_code)]
 
-use std::time::Duration;
-
+use estospaces_grpc_tls::GrpcTlsConfig;
 use estospaces_proto::media_v1 as media;
 use estospaces_proto::media_v1::media_service_client::MediaServiceClient;
 use estospaces_status::{ApiError, FieldViolation, violation};
 use estospaces_telemetry::{TracedChannel, traced};
-use tonic::transport::Endpoint;
 
 /// Checks media ids against the media service; without one configured, every id passes (a
 /// service tested on its own).
@@ -22,12 +20,14 @@ pub struct OwnMedia {
 }
 
 impl OwnMedia {
-    /// A check against the media service at `url`; connects on first use.
-    pub fn connect_lazy(url: &str, domain: &'static str) -> anyhow::Result<Self> {
-        let channel = Endpoint::from_shared(url.to_owned())?
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(10))
-            .connect_lazy();
+    /// A check against the media service at `url` (over TLS when `https://`); connects on
+    /// first use.
+    pub fn connect_lazy(
+        url: &str,
+        tls: &GrpcTlsConfig,
+        domain: &'static str,
+    ) -> anyhow::Result<Self> {
+        let channel = estospaces_grpc_tls::channel(url, tls)?;
         Ok(Self {
             client: Some(MediaServiceClient::new(traced(channel))),
             domain,

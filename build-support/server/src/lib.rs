@@ -19,6 +19,9 @@
 //! It also serves `grpc.health.v1.Health` (SERVING only while every readiness check passes, and
 //! [`LIVENESS_SERVICE`] SERVING for as long as the process runs) and
 //! reflection v1 and v1alpha (so grpcurl works), and Prometheus `/metrics` on `metrics_listen`.
+//! With `tls.cert_file` set the gRPC port (health and reflection included) speaks TLS only, and
+//! with `tls.client_ca_file` it refuses callers without a certificate signed by that CA (see
+//! `estospaces_grpc_tls`); `/metrics` stays plain HTTP.
 //! On shutdown it reports NOT_SERVING, stops accepting, lets in-flight calls finish within
 //! `shutdown_grace`, then stops regardless.
 
@@ -161,6 +164,19 @@ impl GrpcServer {
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha);
 
+        // TLS settings are read now, so a bad file fails the start rather than the first call.
+        let mut server = tonic::transport::Server::builder();
+        if let Some(tls) = estospaces_grpc_tls::server_config(&self.config.tls)
+            .map_err(|err| std::io::Error::new(std::io::ErrorKind::InvalidInput, err))?
+        {
+            server = server.tls_config(tls).map_err(|err| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!("tls.cert_file, tls.key_file or tls.client_ca_file: {err}"),
+                )
+            })?;
+        }
+
         let listener = TcpListener::bind(self.config.listen).await?;
         let local_addr = listener.local_addr()?;
         let metrics_listener = match self.config.metrics_listen {
@@ -168,6 +184,7 @@ impl GrpcServer {
             None => None,
         };
         Ok(BoundServer {
+            server,
             config: self.config,
             routes: self.routes,
             service_names: self.service_names,
@@ -183,6 +200,8 @@ impl GrpcServer {
 /// A server with its ports bound, ready to run.
 #[must_use]
 pub struct BoundServer {
+    /// The tonic server, with TLS when configured.
+    server: tonic::transport::Server,
     config: CommonConfig,
     routes: RoutesBuilder,
     service_names: Vec<&'static str>,
@@ -256,7 +275,8 @@ impl BoundServer {
                 self.config.max_concurrent_requests,
             ))
             .into_inner();
-        let serving = tonic::transport::Server::builder()
+        let serving = self
+            .server
             .timeout(self.config.request_timeout)
             .layer(layers)
             .add_routes(self.routes.routes())

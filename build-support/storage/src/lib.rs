@@ -8,6 +8,10 @@
 //! `FOR UPDATE SKIP LOCKED`), branch on [`Database::backend`].
 //!
 //! Each service embeds one migration directory per backend and applies it at start.
+//!
+//! TLS to PostgreSQL is the URL's business, with libpq's parameters (`sslmode=verify-full`,
+//! `sslrootcert`, `sslcert`, `sslkey`): the `Any` driver hands the whole URL to sqlx's PostgreSQL
+//! driver, which reads them (docs/tls.md).
 
 #![forbid(unsafe_code)]
 

@@ -2,7 +2,9 @@
 //!
 //! - [`init`]: `tracing` logs (human or JSON) and, when an OTLP endpoint is configured (or
 //!   `OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT` names one), trace export with the W3C trace-context
-//!   propagator installed. The standard `OTEL_*` variables are honoured (see [`init`]).
+//!   propagator installed. The standard `OTEL_*` variables are honoured (see [`init`]),
+//!   `OTEL_EXPORTER_OTLP_[TRACES_]CERTIFICATE` and the client certificate and key included:
+//!   an `https://` endpoint is reached over TLS.
 //! - [`GrpcTelemetryLayer`]: a server span per call (continuing the caller's trace) and the
 //!   Prometheus request metrics.
 //! - [`traced`]: a client channel whose calls open a client span and carry the trace to the next
@@ -18,9 +20,11 @@ mod grpc;
 pub mod process;
 mod propagation;
 
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use estospaces_config::{LogFormat, TelemetryConfig};
+use estospaces_grpc_tls::{ClientTls, PemFile};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
@@ -42,6 +46,8 @@ pub enum TelemetryError {
     Filter(#[from] tracing_subscriber::filter::ParseError),
     #[error("building the OTLP exporter")]
     Otlp(#[from] opentelemetry_otlp::ExporterBuildError),
+    #[error("TLS to the OTLP collector: {0}")]
+    Tls(#[from] estospaces_grpc_tls::Error),
 }
 
 /// Flushes pending spans when dropped; keep it alive for the life of `main`.
@@ -73,6 +79,11 @@ impl Drop for TelemetryGuard {
 /// `OTEL_EXPORTER_OTLP_[TRACES_]{HEADERS,TIMEOUT}` (no compression is built in: setting
 /// `OTEL_EXPORTER_OTLP_COMPRESSION` fails here).
 ///
+/// An `https://` endpoint is reached over TLS, trusting the CA certificates in the PEM file
+/// `OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE` or `OTEL_EXPORTER_OTLP_CERTIFICATE` (else the public
+/// web PKI) and presenting `OTEL_EXPORTER_OTLP_[TRACES_]CLIENT_CERTIFICATE` with
+/// `..._CLIENT_KEY` when they are set (a collector requiring mutual TLS).
+///
 /// Calling it again (several apps in one test process) keeps the first subscriber.
 pub fn init(
     service: &'static str,
@@ -96,11 +107,7 @@ pub fn init(
     let export = trace_export(service, config, |name| std::env::var(name).ok());
     let (otel, provider) = match export {
         Some(export) => {
-            use opentelemetry_otlp::WithExportConfig as _;
-            let exporter = opentelemetry_otlp::SpanExporter::builder()
-                .with_tonic()
-                .with_endpoint(&export.endpoint)
-                .build()?;
+            let exporter = span_exporter(&export)?;
             // `Resource::builder` reads `OTEL_RESOURCE_ATTRIBUTES` (and `OTEL_SERVICE_NAME`,
             // which `export.service_name` already is when set); the tracer provider's default
             // configuration reads the `OTEL_TRACES_SAMPLER*` and `OTEL_SPAN_*` variables.
@@ -128,6 +135,18 @@ pub fn init(
     Ok(TelemetryGuard { provider })
 }
 
+/// The OTLP/gRPC exporter to `export.endpoint`, over TLS when it is `https://`.
+fn span_exporter(export: &TraceExport) -> Result<opentelemetry_otlp::SpanExporter, TelemetryError> {
+    use opentelemetry_otlp::{WithExportConfig as _, WithTonicConfig as _};
+    let mut builder = opentelemetry_otlp::SpanExporter::builder()
+        .with_tonic()
+        .with_endpoint(&export.endpoint);
+    if estospaces_grpc_tls::is_https(&export.endpoint) {
+        builder = builder.with_tls_config(export.tls.client_tls()?.tonic());
+    }
+    Ok(builder.build()?)
+}
+
 /// Where traces go and under which service name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct TraceExport {
@@ -135,6 +154,52 @@ struct TraceExport {
     endpoint: String,
     /// The resource's `service.name`.
     service_name: String,
+    /// PEM files for an `https://` endpoint.
+    tls: OtlpTls,
+}
+
+/// The `OTEL_EXPORTER_OTLP_[TRACES_]{CERTIFICATE,CLIENT_CERTIFICATE,CLIENT_KEY}` files.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct OtlpTls {
+    /// CA certificates to trust.
+    certificate: Option<OtlpFile>,
+    /// The certificate to present, and its key.
+    client_certificate: Option<OtlpFile>,
+    client_key: Option<OtlpFile>,
+}
+
+impl OtlpTls {
+    fn client_tls(&self) -> Result<ClientTls, estospaces_grpc_tls::Error> {
+        ClientTls::from_files(
+            pem_file(&self.certificate, "OTEL_EXPORTER_OTLP_CERTIFICATE"),
+            pem_file(
+                &self.client_certificate,
+                "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+            ),
+            pem_file(&self.client_key, "OTEL_EXPORTER_OTLP_CLIENT_KEY"),
+        )
+    }
+}
+
+/// `file` named by the variable that set it, or by the general one when unset.
+fn pem_file<'a>(file: &'a Option<OtlpFile>, unset: &'a str) -> PemFile<'a> {
+    match file {
+        Some(file) => PemFile {
+            setting: &file.variable,
+            path: Some(&file.path),
+        },
+        None => PemFile {
+            setting: unset,
+            path: None,
+        },
+    }
+}
+
+/// A file and the variable that named it, for messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct OtlpFile {
+    variable: String,
+    path: PathBuf,
 }
 
 /// Whether and where `binary` exports traces, from its configuration and the `OTEL_*`
@@ -158,6 +223,25 @@ fn trace_export(
         .filter(|endpoint| !endpoint.trim().is_empty())
         .or_else(|| var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
         .or_else(|| var("OTEL_EXPORTER_OTLP_ENDPOINT"))?;
+    // The traces-only variable wins over the general one, as for the endpoint.
+    let file = |name: &str| {
+        [
+            format!("OTEL_EXPORTER_OTLP_TRACES_{name}"),
+            format!("OTEL_EXPORTER_OTLP_{name}"),
+        ]
+        .into_iter()
+        .find_map(|variable| {
+            var(&variable).map(|path| OtlpFile {
+                variable,
+                path: PathBuf::from(path),
+            })
+        })
+    };
+    let tls = OtlpTls {
+        certificate: file("CERTIFICATE"),
+        client_certificate: file("CLIENT_CERTIFICATE"),
+        client_key: file("CLIENT_KEY"),
+    };
     let service_name = var("OTEL_SERVICE_NAME")
         .or_else(|| {
             var("OTEL_RESOURCE_ATTRIBUTES")
@@ -167,6 +251,7 @@ fn trace_export(
     Some(TraceExport {
         endpoint,
         service_name,
+        tls,
     })
 }
 
@@ -239,6 +324,8 @@ pub fn render_metrics() -> String {
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
+
+    use estospaces_grpc_tls::testing::TestPki;
 
     use super::*;
 
@@ -355,6 +442,163 @@ mod tests {
         )
         .expect("exports");
         assert_eq!(export.service_name, "booking eu");
+    }
+
+    #[test]
+    fn the_traces_certificate_variables_win_over_the_general_ones() {
+        let export = export(
+            &configured("https://c:4317"),
+            &[
+                ("OTEL_EXPORTER_OTLP_CERTIFICATE", "/general/ca.pem"),
+                ("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "/traces/ca.pem"),
+                (
+                    "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+                    "/general/client.pem",
+                ),
+                ("OTEL_EXPORTER_OTLP_CLIENT_KEY", "/general/client.key"),
+            ],
+        )
+        .expect("exports");
+        let path = |file: &Option<OtlpFile>| file.as_ref().map(|file| file.path.clone());
+        assert_eq!(path(&export.tls.certificate), Some("/traces/ca.pem".into()));
+        assert_eq!(
+            path(&export.tls.client_certificate),
+            Some("/general/client.pem".into())
+        );
+        assert_eq!(
+            path(&export.tls.client_key),
+            Some("/general/client.key".into())
+        );
+    }
+
+    #[test]
+    fn a_missing_certificate_file_fails_the_start_naming_its_variable() {
+        let export = export(
+            &configured("https://c:4317"),
+            &[(
+                "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
+                "/nonexistent/ca.pem",
+            )],
+        )
+        .expect("exports");
+        let err = span_exporter(&export).expect_err("no such file");
+        let message = format!("{err}");
+        assert!(
+            message.contains("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE"),
+            "{message}"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn spans_reach_a_collector_requiring_mutual_tls_at_an_https_endpoint() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let pki = TestPki::create(dir.path());
+        let (endpoint, mut received) = tls_collector(&pki).await;
+        let vars = |client_certificate: bool| {
+            let mut vars = vec![(
+                "OTEL_EXPORTER_OTLP_CERTIFICATE",
+                pki.ca.display().to_string(),
+            )];
+            if client_certificate {
+                vars.push((
+                    "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+                    pki.client_cert.display().to_string(),
+                ));
+                vars.push((
+                    "OTEL_EXPORTER_OTLP_CLIENT_KEY",
+                    pki.client_key.display().to_string(),
+                ));
+            }
+            vars
+        };
+
+        // Without a client certificate the collector refuses the connection: nothing arrives.
+        let without: Vec<(&str, String)> = vars(false);
+        export_one_span(&endpoint, &without, "refused").await;
+        let nothing =
+            tokio::time::timeout(std::time::Duration::from_millis(1500), received.recv()).await;
+        assert!(
+            nothing.is_err(),
+            "a span arrived without a client certificate"
+        );
+
+        export_one_span(&endpoint, &vars(true), "exported").await;
+        let name = tokio::time::timeout(std::time::Duration::from_secs(10), received.recv())
+            .await
+            .expect("the span arrives over TLS")
+            .expect("the collector runs");
+        assert_eq!(name, "exported");
+    }
+
+    /// Exports one span named `name` to `endpoint` with `vars` as the environment.
+    async fn export_one_span(endpoint: &str, vars: &[(&str, String)], name: &'static str) {
+        use opentelemetry::trace::{Tracer as _, TracerProvider as _};
+        let vars: Vec<(&str, &str)> = vars
+            .iter()
+            .map(|(variable, value)| (*variable, value.as_str()))
+            .collect();
+        let export = export(&configured(endpoint), &vars).expect("exports");
+        let exporter = span_exporter(&export).expect("the exporter builds");
+        // The simple processor exports as the span ends, blocking: off the runtime's threads.
+        tokio::task::spawn_blocking(move || {
+            let provider = SdkTracerProvider::builder()
+                .with_simple_exporter(exporter)
+                .build();
+            provider.tracer("test").in_span(name, |_| {});
+            let _ = provider.shutdown();
+        })
+        .await
+        .expect("the export ran");
+    }
+
+    /// An OTLP/gRPC collector requiring mutual TLS with `pki`; its `https://localhost` URL and
+    /// the names of the spans it receives.
+    async fn tls_collector(
+        pki: &TestPki,
+    ) -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
+        use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
+            TraceService, TraceServiceServer,
+        };
+        use opentelemetry_proto::tonic::collector::trace::v1::{
+            ExportTraceServiceRequest, ExportTraceServiceResponse,
+        };
+
+        struct Collector(tokio::sync::mpsc::UnboundedSender<String>);
+
+        #[tonic::async_trait]
+        impl TraceService for Collector {
+            async fn export(
+                &self,
+                request: tonic::Request<ExportTraceServiceRequest>,
+            ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+                let spans = request
+                    .into_inner()
+                    .resource_spans
+                    .into_iter()
+                    .flat_map(|resource| resource.scope_spans)
+                    .flat_map(|scope| scope.spans);
+                for span in spans {
+                    let _ = self.0.send(span.name);
+                }
+                Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
+            }
+        }
+
+        let (sender, received) = tokio::sync::mpsc::unbounded_channel();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a free port");
+        let port = listener.local_addr().expect("an address").port();
+        let tls = estospaces_grpc_tls::server_config(&pki.config(true))
+            .expect("readable files")
+            .expect("TLS is configured");
+        let server = tonic::transport::Server::builder()
+            .tls_config(tls)
+            .expect("a valid certificate")
+            .add_service(TraceServiceServer::new(Collector(sender)))
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener));
+        tokio::spawn(server);
+        (format!("https://localhost:{port}"), received)
     }
 
     #[test]

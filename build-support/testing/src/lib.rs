@@ -97,11 +97,23 @@ pub fn retry_delay(status: &tonic::Status) -> Option<Duration> {
 pub struct PrivateBroker {
     dir: tempfile::TempDir,
     port: u16,
+    /// The address clients are told to connect to, when not the broker's own.
+    advertised: Option<String>,
     child: Option<Child>,
 }
 
 impl PrivateBroker {
     pub fn start() -> Self {
+        Self::start_advertising(None)
+    }
+
+    /// A broker that tells clients to connect to `advertised` (`host:port`) rather than to
+    /// itself: to a proxy in front of it, say, that adds TLS.
+    pub fn start_behind(advertised: &str) -> Self {
+        Self::start_advertising(Some(advertised.to_owned()))
+    }
+
+    fn start_advertising(advertised: Option<String>) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
             .expect("a free port")
@@ -109,6 +121,7 @@ impl PrivateBroker {
         let mut broker = Self {
             dir: tempfile::tempdir().expect("temp dir"),
             port,
+            advertised,
             child: None,
         };
         broker.restart();
@@ -127,6 +140,10 @@ impl PrivateBroker {
             )
         });
         let url = format!("tcp://127.0.0.1:{}", self.port);
+        let advertised = match &self.advertised {
+            Some(advertised) => format!("tcp://{advertised}"),
+            None => url.clone(),
+        };
         // tansu resolves sqlite://NAME against its working directory.
         let child = Command::new(&tansu)
             .args([
@@ -136,7 +153,7 @@ impl PrivateBroker {
                 "--listener-url",
                 &url,
                 "--advertised-listener-url",
-                &url,
+                &advertised,
             ])
             .args(["--storage-engine", "sqlite://tansu.db"])
             .current_dir(self.dir.path())

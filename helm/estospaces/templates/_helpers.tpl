@@ -115,7 +115,9 @@ estospaces.dev/role: {{ $s.role }}
 {{- $root := index . 0 }}
 {{- $name := index . 1 }}
 {{- $s := include "estospaces.service" (list $root $name) | fromYaml }}
-{{- printf "http://%s.%s.svc:%v" (include "estospaces.serviceFullname" (list $root $name)) $root.Release.Namespace $s.port }}
+{{- /* With `tls.enabled` the services' gRPC ports speak TLS only; the gateway's stays plain. */}}
+{{- $scheme := ternary "https" "http" (and $root.Values.tls.enabled (eq $s.role "service")) }}
+{{- printf "%s://%s.%s.svc:%v" $scheme (include "estospaces.serviceFullname" (list $root $name)) $root.Release.Namespace $s.port }}
 {{- end }}
 
 {{/* Where services fetch the key set and token revocations: `auth.identityUrl`, else this release's identity service. */}}

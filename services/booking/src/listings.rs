@@ -1,16 +1,14 @@
 //! What the booking service needs from the property service: listings, quotes and
 //! availability over gRPC, and the host's blocked nights mirrored from its events.
 
-use std::time::Duration;
-
 use estospaces_events::{Event, EventHandler, HandlerError};
+use estospaces_grpc_tls::GrpcTlsConfig;
 use estospaces_proto::property_v1 as property;
 use estospaces_proto::property_v1::property_service_client::PropertyServiceClient;
 use estospaces_status::{ApiError, violation};
 use estospaces_telemetry::{TracedChannel, traced};
 use sqlx::AnyConnection;
 use time::Date;
-use tonic::transport::Endpoint;
 use tonic::{Code, Status};
 use tonic_types::StatusExt;
 
@@ -28,12 +26,10 @@ pub struct Listings {
 }
 
 impl Listings {
-    /// A client of the property service at `url`; connects on first use.
-    pub fn connect_lazy(url: &str) -> anyhow::Result<Self> {
-        let channel = Endpoint::from_shared(url.to_owned())?
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(10))
-            .connect_lazy();
+    /// A client of the property service at `url` (over TLS when `https://`); connects on
+    /// first use.
+    pub fn connect_lazy(url: &str, tls: &GrpcTlsConfig) -> anyhow::Result<Self> {
+        let channel = estospaces_grpc_tls::channel(url, tls)?;
         Ok(Self {
             client: PropertyServiceClient::new(traced(channel)),
         })

@@ -37,7 +37,8 @@ async fn assemble(mut host: ServiceHost, config: BookingConfig) -> anyhow::Resul
             "the property service's gRPC URL, which prices and describes listings",
         )
     })?;
-    let listings = Listings::connect_lazy(&property_url).context("booking.property_url")?;
+    let listings = Listings::connect_lazy(&property_url, &config.common.tls)
+        .context("booking.property_url")?;
     let auth = host.auth()?;
     let db = host.database(MIGRATIONS).await?;
     let store = BookingStore::new(db);

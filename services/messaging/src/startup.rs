@@ -39,9 +39,11 @@ async fn assemble(mut host: ServiceHost, config: MessagingConfig) -> anyhow::Res
             "inquiries are about the property service's listings",
         )
     })?;
-    let listings = Listings::connect_lazy(&property_url).context("messaging.property_url")?;
+    let listings = Listings::connect_lazy(&property_url, &config.common.tls)
+        .context("messaging.property_url")?;
     let attachments = match &settings.media_url {
-        Some(url) => OwnMedia::connect_lazy(url, DOMAIN).context("messaging.media_url")?,
+        Some(url) => OwnMedia::connect_lazy(url, &config.common.tls, DOMAIN)
+            .context("messaging.media_url")?,
         None => {
             tracing::warn!("messaging.media_url is not set: attachments are not checked");
             OwnMedia::unchecked(DOMAIN)

@@ -4,8 +4,9 @@
 //! Decisions are carried out with the moderator's own token, so the owning service decides
 //! whether this moderator may do it (a moderator cannot ban an admin, say) and records who did.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
+use estospaces_grpc_tls::GrpcTlsConfig;
 use estospaces_proto::identity_v1 as identity;
 use estospaces_proto::identity_v1::identity_service_client::IdentityServiceClient;
 use estospaces_proto::moderation_v1 as pb;
@@ -16,21 +17,15 @@ use estospaces_proto::review_v1::review_service_client::ReviewServiceClient;
 use estospaces_status::ApiError;
 use estospaces_telemetry::{TracedChannel, traced};
 use tonic::metadata::{AsciiMetadataValue, MetadataMap};
-use tonic::transport::Endpoint;
 use tonic::{Code, Status};
 
 use crate::DOMAIN;
 use crate::domain::{Target, TargetKind};
 use crate::store::CaseRecord;
 
-/// A traced client channel to `url`: calls carry the caller's trace.
-fn channel(url: &str) -> anyhow::Result<TracedChannel> {
-    Ok(traced(
-        Endpoint::from_shared(url.to_owned())?
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(10))
-            .connect_lazy(),
-    ))
+/// A traced client channel to `url` (over TLS when `https://`): calls carry the caller's trace.
+fn channel(url: &str, tls: &GrpcTlsConfig) -> anyhow::Result<TracedChannel> {
+    Ok(traced(estospaces_grpc_tls::channel(url, tls)?))
 }
 
 /// Clients of identity, property and review. Cheap to clone.
@@ -86,11 +81,16 @@ fn user_id(name: &str) -> String {
 
 impl Owners {
     /// Clients of the services at these URLs; they connect on first use.
-    pub fn connect_lazy(identity: &str, property: &str, review: &str) -> anyhow::Result<Self> {
+    pub fn connect_lazy(
+        identity: &str,
+        property: &str,
+        review: &str,
+        tls: &GrpcTlsConfig,
+    ) -> anyhow::Result<Self> {
         Ok(Self {
-            identity: IdentityServiceClient::new(channel(identity)?),
-            property: PropertyServiceClient::new(channel(property)?),
-            review: ReviewServiceClient::new(channel(review)?),
+            identity: IdentityServiceClient::new(channel(identity, tls)?),
+            property: PropertyServiceClient::new(channel(property, tls)?),
+            review: ReviewServiceClient::new(channel(review, tls)?),
         })
     }
 

@@ -55,8 +55,13 @@ async fn assemble(mut host: ServiceHost, config: ModerationConfig) -> anyhow::Re
         "moderation.hold_threshold must be 1 to 1000, not {}",
         settings.hold_threshold
     );
-    let owners = Owners::connect_lazy(&identity_url, &property_url, &review_url)
-        .context("moderation's service URLs")?;
+    let owners = Owners::connect_lazy(
+        &identity_url,
+        &property_url,
+        &review_url,
+        &config.common.tls,
+    )
+    .context("moderation's service URLs")?;
     let auth = host.auth()?;
     let db = host.database(MIGRATIONS).await?;
     let store = ModerationStore::new(db);

@@ -28,7 +28,9 @@ pub async fn build_with_keys(config: ProfileConfig, keys: KeySet) -> anyhow::Res
 
 async fn assemble(mut host: ServiceHost, config: ProfileConfig) -> anyhow::Result<Application> {
     let avatars = match &config.service.media_url {
-        Some(url) => OwnMedia::connect_lazy(url, DOMAIN).context("profile.media_url")?,
+        Some(url) => {
+            OwnMedia::connect_lazy(url, &config.common.tls, DOMAIN).context("profile.media_url")?
+        }
         None => {
             tracing::warn!("profile.media_url is not set: profile pictures are not checked");
             OwnMedia::unchecked(DOMAIN)

@@ -68,7 +68,9 @@ async fn assemble(mut host: ServiceHost, config: PropertyConfig) -> anyhow::Resu
         }
     });
     let photos = match &config.service.media_url {
-        Some(url) => OwnMedia::connect_lazy(url, DOMAIN).context("property.media_url")?,
+        Some(url) => {
+            OwnMedia::connect_lazy(url, &config.common.tls, DOMAIN).context("property.media_url")?
+        }
         None => {
             tracing::warn!("property.media_url is not set: listing photos are not checked");
             OwnMedia::unchecked(DOMAIN)

@@ -1,13 +1,11 @@
 //! Listings as the property service tells them: for saving, comparing and pricing.
 
-use std::time::Duration;
-
+use estospaces_grpc_tls::GrpcTlsConfig;
 use estospaces_proto::property_v1 as property;
 use estospaces_proto::property_v1::property_service_client::PropertyServiceClient;
 use estospaces_status::ApiError;
 use estospaces_telemetry::{TracedChannel, traced};
 use tonic::Code;
-use tonic::transport::Endpoint;
 
 use crate::DOMAIN;
 
@@ -18,12 +16,10 @@ pub struct Listings {
 }
 
 impl Listings {
-    /// A client of the property service at `url`; connects on first use.
-    pub fn connect_lazy(url: &str) -> anyhow::Result<Self> {
-        let channel = Endpoint::from_shared(url.to_owned())?
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(10))
-            .connect_lazy();
+    /// A client of the property service at `url` (over TLS when `https://`); connects on
+    /// first use.
+    pub fn connect_lazy(url: &str, tls: &GrpcTlsConfig) -> anyhow::Result<Self> {
+        let channel = estospaces_grpc_tls::channel(url, tls)?;
         Ok(Self {
             client: PropertyServiceClient::new(traced(channel)),
         })

@@ -40,7 +40,8 @@ async fn assemble(mut host: ServiceHost, config: ReviewConfig) -> anyhow::Result
             "wishlists and comparisons hold the property service's listings",
         )
     })?;
-    let listings = Listings::connect_lazy(&property_url).context("review.property_url")?;
+    let listings =
+        Listings::connect_lazy(&property_url, &config.common.tls).context("review.property_url")?;
     let auth = host.auth()?;
     let db = host.database(MIGRATIONS).await?;
     let store = ReviewStore::new(db.clone());
