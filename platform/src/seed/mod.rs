@@ -426,10 +426,34 @@ async fn list(
         }
     })
     .await
-    .with_context(|| format!("creating demo listing {index}"))?
-    .into_inner()
-    .property
-    .context("property answered without the listing")?;
+    .with_context(|| format!("creating demo listing {index}"))?;
+    let replayed = created.metadata().contains_key("idempotent-replayed");
+    let mut created = created
+        .into_inner()
+        .property
+        .context("property answered without the listing")?;
+    if replayed {
+        // An earlier seed created it: the replay is the listing as first created (a draft),
+        // so ask for it as it is now.
+        created = patiently(|| {
+            let mut properties = properties.clone();
+            let name = created.name.clone();
+            async move {
+                properties
+                    .get_property(
+                        owner
+                            .session
+                            .authorize(property::GetPropertyRequest { name }),
+                    )
+                    .await
+            }
+        })
+        .await
+        .with_context(|| format!("reading demo listing {index}"))?
+        .into_inner()
+        .property
+        .context("property answered without the listing")?;
+    }
     if created.state == property::property::State::Draft as i32 {
         patiently(|| {
             let mut properties = properties.clone();
