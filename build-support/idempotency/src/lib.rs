@@ -231,8 +231,10 @@ where
             } else {
                 claim.release().await;
             }
-            let body = Full::new(frame).with_trailers(async move { trailers.map(Ok) });
-            Ok(http::Response::from_parts(parts, Body::new(body)))
+            Ok(http::Response::from_parts(
+                parts,
+                grpc_body(frame, trailers),
+            ))
         })
     }
 }
@@ -372,8 +374,7 @@ fn succeeded(headers: &http::HeaderMap, trailers: Option<&http::HeaderMap>) -> b
 fn replay(frame: Vec<u8>) -> http::Response<Body> {
     let mut trailers = http::HeaderMap::new();
     trailers.insert("grpc-status", http::HeaderValue::from_static("0"));
-    let body = Full::new(Bytes::from(frame)).with_trailers(async move { Some(Ok(trailers)) });
-    let mut response = http::Response::new(Body::new(body));
+    let mut response = http::Response::new(grpc_body(Bytes::from(frame), Some(trailers)));
     let headers = response.headers_mut();
     headers.insert(
         http::header::CONTENT_TYPE,
@@ -381,6 +382,18 @@ fn replay(frame: Vec<u8>) -> http::Response<Body> {
     );
     headers.insert(REPLAYED_METADATA, http::HeaderValue::from_static("true"));
     response
+}
+
+/// A response body of `data` then `trailers`. Its length is left unknown on purpose: with an
+/// exact size, hyper sends a `content-length` that counts the data only, and a grpc-web
+/// translation keeping that header (tonic-web does) cuts off the trailer frame it appends.
+fn grpc_body(data: Bytes, trailers: Option<http::HeaderMap>) -> Body {
+    let frames = std::iter::once(http_body::Frame::data(data))
+        .chain(trailers.map(http_body::Frame::trailers))
+        .map(Ok::<_, Infallible>);
+    Body::new(http_body_util::StreamBody::new(futures::stream::iter(
+        frames,
+    )))
 }
 
 fn reused() -> tonic::Status {
