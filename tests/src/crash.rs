@@ -101,6 +101,33 @@ impl Client {
         panic!("the platform did not become ready within 30 s: {last}");
     }
 
+    /// Registers `email` and logs it in; its access token.
+    pub async fn sign_up(&self, email: &str) -> String {
+        let credentials = json!({"email": email, "password": "a long enough password"});
+        let (status, user) = self
+            .call(
+                reqwest::Method::POST,
+                "/v1/users:register",
+                None,
+                Some(credentials.clone()),
+            )
+            .await;
+        assert_eq!(status, 201, "registering: {user}");
+        let (status, session) = self
+            .call(
+                reqwest::Method::POST,
+                "/v1/sessions:login",
+                None,
+                Some(credentials),
+            )
+            .await;
+        assert_eq!(status, 200, "logging in: {session}");
+        session["accessToken"]
+            .as_str()
+            .expect("an access token")
+            .to_owned()
+    }
+
     /// Logs demo account `email` in; its access token.
     pub async fn login(&self, email: String) -> String {
         let (status, session) = self

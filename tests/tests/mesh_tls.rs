@@ -95,26 +95,7 @@ async fn services_on_mutual_tls_answer_through_the_gateway_and_refuse_plaintext_
     // Ready: the gateway's health checks of both upstreams pass over mutual TLS.
     let client = Client::new(format!("http://127.0.0.1:{gateway_port}"));
     client.ready().await;
-    let credentials = json!({"email": "tls@example.com", "password": "a long enough password"});
-    let (status, user) = client
-        .call(
-            reqwest::Method::POST,
-            "/v1/users:register",
-            None,
-            Some(credentials.clone()),
-        )
-        .await;
-    assert_eq!(status, 201, "registering through the gateway: {user}");
-    let (status, session) = client
-        .call(
-            reqwest::Method::POST,
-            "/v1/sessions:login",
-            None,
-            Some(credentials),
-        )
-        .await;
-    assert_eq!(status, 200, "logging in: {session}");
-    let token = session["accessToken"].as_str().expect("an access token");
+    let token = &client.sign_up("tls@example.com").await;
     // Property verifies the token with the keys it fetched from identity (the hop under
     // test): a guest is then refused as not a host (403), not as unauthenticated (401).
     let (status, answer) = client
