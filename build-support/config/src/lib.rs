@@ -51,7 +51,7 @@ pub struct CommonConfig {
     pub database_url: Option<SecretString>,
     /// The most PostgreSQL connections the service's pool opens. Every service (and each of
     /// the single binary's) has a pool of its own: together they must stay under the server's
-    /// `max_connections` (100 by default).
+    /// `max_connections` (100 by default), which eleven pools of 8 do.
     pub database_max_connections: u32,
     /// Comma-separated Kafka bootstrap servers; when absent events stay in-process.
     pub kafka_brokers: Option<String>,
@@ -83,7 +83,7 @@ impl Default for CommonConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
             data_dir: PathBuf::from("data"),
             database_url: None,
-            database_max_connections: 16,
+            database_max_connections: 8,
             kafka_brokers: None,
             kafka: KafkaSecurity::default(),
             redis_url: None,

@@ -61,6 +61,8 @@ impl<T: Serve + 'static> From<T> for Outcome {
 /// and exit 0 before anything starts; a bad command line exits 64), loads the configuration with its own settings `S` at
 /// `placement` (exit 64 naming a bad, missing or unknown key), starts telemetry, then runs
 /// `work` on a multi-threaded runtime and serves what it returns until SIGTERM or SIGINT.
+/// Before anything, glibc's malloc is told to give large freed blocks back
+/// ([`estospaces_allocator`]).
 ///
 /// A [`ConfigError`] from `work` also exits 64; any other error is printed and exits 1.
 pub fn main<C, S, F, Fut>(name: &'static str, placement: Placement, work: F) -> ExitCode
@@ -70,6 +72,7 @@ where
     F: FnOnce(C, Config<S>) -> Fut,
     Fut: Future<Output = anyhow::Result<Outcome>>,
 {
+    estospaces_allocator::return_large_blocks_to_the_os();
     // `--help` and `--version` print and exit 0; a bad command line exits 64, like bad settings.
     let cli = match C::try_parse() {
         Ok(cli) => cli,
