@@ -45,21 +45,6 @@ use anyhow::{Context as _, bail, ensure};
 use serde_json::{Value, json};
 use sqlx::Connection as _;
 
-/// The services of the single binary, each given a database of its own on PostgreSQL.
-const SERVICES: [&str; 11] = [
-    "identity",
-    "profile",
-    "property",
-    "payment",
-    "booking",
-    "search",
-    "notification",
-    "media",
-    "messaging",
-    "review",
-    "moderation",
-];
-
 const DEFAULT_TEST_SERVER: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 const PASSWORD: &str = "a long enough password";
 
@@ -157,7 +142,7 @@ async fn run_on_postgres(binary: &Path, settings: &Settings) -> anyhow::Result<R
     ];
     let mut result = async {
         let mut admin = sqlx::PgConnection::connect(&server).await?;
-        for service in SERVICES {
+        for service in estospaces::SERVICES {
             let name = format!("estospaces_test_{}", uuid::Uuid::new_v4().simple());
             sqlx::query(&format!("CREATE DATABASE {name}"))
                 .execute(&mut admin)

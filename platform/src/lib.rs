@@ -26,6 +26,22 @@ use estospaces_host::Application;
 
 pub use config::{PlatformConfig, PlatformSettings};
 
+/// The services the platform runs, each with a database of its own (on PostgreSQL, one database
+/// per service; see `databases`).
+pub const SERVICES: [&str; 11] = [
+    "identity",
+    "profile",
+    "property",
+    "payment",
+    "booking",
+    "search",
+    "notification",
+    "media",
+    "messaging",
+    "review",
+    "moderation",
+];
+
 /// The platform, every service migrated and bound, ready to run.
 #[derive(Debug)]
 pub struct Platform {

@@ -62,19 +62,7 @@ async fn on_postgres_and_kafka_every_acknowledged_booking_is_confirmed_and_captu
     let broker = estospaces_testing::PrivateBroker::start();
     let mut databases = Vec::new();
     let mut env = vec![("ESTOSPACES_KAFKA_BROKERS".to_owned(), broker.brokers())];
-    for service in [
-        "identity",
-        "profile",
-        "property",
-        "payment",
-        "booking",
-        "search",
-        "notification",
-        "media",
-        "messaging",
-        "review",
-        "moderation",
-    ] {
+    for service in estospaces::SERVICES {
         let database = estospaces_testing::TestDatabase::postgres(&[])
             .await
             .expect("a test database");
