@@ -1,14 +1,31 @@
 //! The transactional outbox: events are rows written with the state change they describe, and a
 //! relay publishes them afterwards.
 
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, SystemTime};
 
 use estospaces_storage::{Backend, Database, from_unix_micros, unix_micros};
 use prost::Message;
 use sqlx::{AnyConnection, Row};
+use tokio::sync::Notify;
 
 use crate::envelope::{NewEvent, topic_for};
 use crate::transport::{EventSink, OutgoingRecord};
+
+/// The wake-up of each source's relay in this process: an append rings it, so an event leaves
+/// when its transaction commits rather than at the relay's next look.
+static APPENDED: LazyLock<Mutex<HashMap<&'static str, Arc<Notify>>>> =
+    LazyLock::new(Default::default);
+
+fn appended(source: &'static str) -> Arc<Notify> {
+    APPENDED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .entry(source)
+        .or_default()
+        .clone()
+}
 
 /// Records a service's events. Cheap to copy; one per service.
 #[derive(Debug, Clone, Copy)]
@@ -58,6 +75,8 @@ impl Outbox {
         .bind(unix_micros(now))
         .execute(&mut *tx)
         .await?;
+        // Before the commit (the caller's): the relay allows for that, see `Relay::run`.
+        appended(self.source).notify_one();
         Ok(envelope.event_id)
     }
 
@@ -93,7 +112,8 @@ pub struct OutboxStats {
 pub struct RelayConfig {
     /// Rows published per round.
     pub batch_size: i64,
-    /// Pause when the outbox is empty.
+    /// Pause when the outbox is empty, unless an append in this process wakes the relay
+    /// first: how soon events written by other processes (other replicas) are seen.
     pub idle_interval: Duration,
     /// First pause after a failure; doubles up to `max_backoff`.
     pub initial_backoff: Duration,
@@ -104,7 +124,7 @@ impl Default for RelayConfig {
     fn default() -> Self {
         Self {
             batch_size: 256,
-            idle_interval: Duration::from_millis(20),
+            idle_interval: Duration::from_millis(250),
             initial_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(10),
         }
@@ -123,6 +143,10 @@ pub enum RelayError {
         source: crate::transport::TransportError,
     },
 }
+
+/// How long after a wake-up that found nothing the relay looks again: the appending
+/// transaction had not committed yet.
+const COMMIT_GRACE: Duration = Duration::from_millis(5);
 
 /// An arbitrary constant naming the outbox relay's PostgreSQL advisory lock.
 const RELAY_LOCK: i64 = 0x6573_746f_6f75_7462; // "estooutb"
@@ -188,22 +212,30 @@ impl<S: EventSink> Relay<S> {
     }
 
     /// Relays until `shutdown` completes; a round in progress finishes first.
+    ///
+    /// When the outbox is empty the relay waits for an append in this process, or at most
+    /// `idle_interval`. An append rings before its transaction commits, so after a wake-up the
+    /// first round that finds nothing is followed by one more look shortly after.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
+        let appended = appended(self.source);
+        let mut look_again = false;
         let mut backoff = self.config.initial_backoff;
         let mut last_stats = std::time::Instant::now() - Duration::from_secs(60);
         loop {
-            let pause = match self.publish_pending().await {
-                Ok(0) => self.config.idle_interval,
+            // How long to pause, and whether an append ends the pause.
+            let (pause, listen) = match self.publish_pending().await {
+                Ok(0) if std::mem::take(&mut look_again) => (COMMIT_GRACE, false),
+                Ok(0) => (self.config.idle_interval, true),
                 Ok(_) => {
                     backoff = self.config.initial_backoff;
-                    Duration::ZERO
+                    (Duration::ZERO, false)
                 }
                 Err(err) => {
                     tracing::warn!(source = self.source, ?backoff, "outbox relay: {err}");
                     let pause = jittered(backoff);
                     backoff = (backoff * 2).min(self.config.max_backoff);
-                    pause
+                    (pause, false)
                 }
             };
             if last_stats.elapsed() >= Duration::from_secs(1) {
@@ -213,6 +245,7 @@ impl<S: EventSink> Relay<S> {
             tokio::select! {
                 () = &mut shutdown => return,
                 () = tokio::time::sleep(pause) => {}
+                () = appended.notified(), if listen => look_again = true,
             }
         }
     }

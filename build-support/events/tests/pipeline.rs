@@ -193,6 +193,34 @@ on_both_backends! {
         assert_eq!(stats.pending, 0);
     }
 
+    async fn a_waiting_relay_publishes_an_event_when_it_is_appended_not_at_its_next_look(backend: Backend) {
+        let fixture = fixture(backend).await;
+        let config = RelayConfig {
+            idle_interval: Duration::from_secs(600),
+            ..RelayConfig::default()
+        };
+        let relay = Relay::new(fixture.db.clone(), fixture.log.clone(), "test", config);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let running = tokio::spawn(relay.run(async {
+            let _ = stopped.await;
+        }));
+        // Let the relay find the outbox empty and settle into its ten-minute wait.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+
+        record(&fixture.db, thing("a", "apple", 1)).await;
+
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while Outbox::stats(&fixture.db).await.expect("stats").pending > 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the event still waits: the append did not wake the relay"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        stop.send(()).expect("the relay runs");
+        running.await.expect("the relay stops");
+    }
+
     async fn an_event_recorded_in_a_rolled_back_transaction_never_leaves(backend: Backend) {
         let fixture = fixture(backend).await;
         let mut tx = fixture.db.begin().await.expect("begin");

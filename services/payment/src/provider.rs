@@ -130,8 +130,30 @@ pub enum Movement {
 #[derive(Debug, Clone, Default)]
 pub struct SandboxProvider {
     state: Arc<Mutex<Sandbox>>,
-    /// Where intents and keys are kept; calls run one at a time when set.
-    store: Option<(Database, Arc<tokio::sync::Mutex<()>>)>,
+    /// Where intents and keys are kept, with the locks that keep one intent's (or, before it
+    /// exists, one key's) load, change and save from interleaving with another call's.
+    store: Option<(Database, Arc<CallLocks>)>,
+}
+
+/// Serializes a durable sandbox's calls on the same intent or key, so that two saves of one
+/// intent cannot land in the wrong order, while calls on different payments run side by side
+/// (a single lock for all of them capped the whole saga at one store round trip at a time).
+#[derive(Debug)]
+struct CallLocks([tokio::sync::Mutex<()>; 64]);
+
+impl Default for CallLocks {
+    fn default() -> Self {
+        Self(std::array::from_fn(|_| tokio::sync::Mutex::new(())))
+    }
+}
+
+impl CallLocks {
+    /// The lock of `name`'s stripe: names sharing a stripe merely wait for each other.
+    async fn lock(&self, name: &str) -> tokio::sync::MutexGuard<'_, ()> {
+        use std::hash::{BuildHasher as _, BuildHasherDefault, DefaultHasher};
+        let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(name);
+        self.0[(hash % self.0.len() as u64) as usize].lock().await
+    }
 }
 
 #[derive(Debug, Default)]
@@ -234,7 +256,7 @@ impl SandboxProvider {
         operation: impl FnOnce(&mut Sandbox) -> Result<String, ProviderError>,
     ) -> Result<String, ProviderError> {
         let _one_at_a_time = match &self.store {
-            Some((_, serial)) => Some(serial.lock().await),
+            Some((_, locks)) => Some(locks.lock(payment.unwrap_or(key)).await),
             None => None,
         };
         if let Some((db, _)) = &self.store {
@@ -634,6 +656,50 @@ mod tests {
             sandbox.void("v", &id).await,
             Err(ProviderError::Rejected(_))
         ));
+    }
+
+    #[tokio::test]
+    async fn a_durable_sandbox_keeps_every_one_of_many_concurrent_calls_across_a_restart() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let path = dir.path().join("sandbox.db");
+        let open = || async {
+            let db = Database::open_sqlite_file(&path).await.expect("the store");
+            SandboxProvider::durable(db).await.expect("migrated")
+        };
+        let sandbox = open().await;
+        let keys: Vec<String> = (0..24).map(|n| format!("booking-{n}")).collect();
+        let ids = futures::future::try_join_all(
+            keys.iter()
+                .map(|key| sandbox.authorize(card("4242424242424242", key))),
+        )
+        .await
+        .expect("every authorization");
+        // Each payment captured and then partly refunded, all payments at once.
+        futures::future::try_join_all(ids.iter().map(|id| {
+            let sandbox = &sandbox;
+            async move {
+                sandbox.capture(&format!("{id}:capture"), id, 6_000).await?;
+                sandbox.refund(&format!("{id}:refund"), id, 1_000).await
+            }
+        }))
+        .await
+        .expect("every capture and refund");
+        drop(sandbox);
+
+        let restarted = open().await;
+        for id in &ids {
+            assert!(
+                matches!(
+                    restarted.refund(&format!("{id}:more"), id, 5_001).await,
+                    Err(ProviderError::Rejected(_))
+                ),
+                "{id}: the capture and the refund were both kept, so 5,000 are left to refund"
+            );
+            restarted
+                .refund(&format!("{id}:rest"), id, 5_000)
+                .await
+                .expect("the rest of the capture");
+        }
     }
 
     #[tokio::test]
