@@ -300,6 +300,55 @@ on_both_backends! {
         assert_eq!(left, 0, "every step is done");
     }
 
+    async fn a_later_step_of_a_payment_waits_while_an_earlier_one_backs_off(backend: Backend) {
+        let migrations = [estospaces_payment::store::MIGRATIONS, estospaces_events::MIGRATIONS];
+        let database = match backend {
+            Backend::Postgres => TestDatabase::postgres(&migrations).await,
+            Backend::Sqlite => TestDatabase::sqlite(&migrations).await,
+        }
+        .expect("a database");
+        let sandbox = SandboxProvider::new();
+        let payments = Payments::new(Arc::new(sandbox.clone()), Duration::from_secs(5));
+        let steps = Steps::new(database.database.clone(), payments, Duration::ZERO);
+        let handler = BookingEventsHandler::new(steps.clone());
+        let booking = Booking::new();
+        let pool = database.database.pool();
+        let handle = async |envelope: Vec<u8>| {
+            let event = Event::decode(&envelope).expect("an event");
+            let mut tx = pool.begin().await.expect("a transaction");
+            handler.handle(&mut tx, &event).await.expect("handled");
+            tx.commit().await.expect("committed");
+        };
+        handle(booking.requested("4242424242424242")).await;
+        assert_eq!(steps.run_due_once().await.expect("ran"), 1);
+        handle(booking.confirmed(true)).await;
+        // The capture's answer is lost, so it backs off; meanwhile the guest cancels and is
+        // owed part of it back: a refund that must not overtake the capture.
+        sandbox.lose_next_answers(1);
+        assert_eq!(steps.run_due_once().await.expect("ran"), 1);
+        handle(booking.cancelled(false, 4_000)).await;
+        assert_eq!(
+            steps.run_due_once().await.expect("ran"),
+            0,
+            "the refund waits for the capture, which is not due yet"
+        );
+
+        tokio::time::sleep(steps::backoff(1) + Duration::from_millis(100)).await;
+        assert_eq!(steps.run_due_once().await.expect("ran"), 1, "the capture");
+        assert_eq!(steps.run_due_once().await.expect("ran"), 1, "then the refund");
+        let moved: Vec<&str> = sandbox
+            .movements()
+            .iter()
+            .map(|movement| match movement {
+                Movement::Authorized { .. } => "authorized",
+                Movement::Captured { .. } => "captured",
+                Movement::Voided { .. } => "voided",
+                Movement::Refunded { .. } => "refunded",
+            })
+            .collect();
+        assert_eq!(moved, ["authorized", "captured", "refunded"]);
+    }
+
     async fn an_authorization_answered_after_its_booking_expired_is_voided(backend: Backend) {
         let app = spawn_app(backend).await;
         let log = app.event_log().await;
