@@ -144,8 +144,8 @@ pub enum RelayError {
     },
 }
 
-/// How long after a wake-up that found nothing the relay looks again: the appending
-/// transaction had not committed yet.
+/// How long after a wake-up the relay reads the outbox (and, if it found nothing, reads it
+/// again): the appending transaction commits meanwhile.
 const COMMIT_GRACE: Duration = Duration::from_millis(5);
 
 /// An arbitrary constant naming the outbox relay's PostgreSQL advisory lock.
@@ -214,8 +214,9 @@ impl<S: EventSink> Relay<S> {
     /// Relays until `shutdown` completes; a round in progress finishes first.
     ///
     /// When the outbox is empty the relay waits for an append in this process, or at most
-    /// `idle_interval`. An append rings before its transaction commits, so after a wake-up the
-    /// first round that finds nothing is followed by one more look shortly after.
+    /// `idle_interval`. An append rings before its transaction commits, so the relay reads
+    /// [`COMMIT_GRACE`] after a wake-up, and if that round still finds nothing, looks once
+    /// more as long after.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
         let appended = appended(self.source);
@@ -245,7 +246,12 @@ impl<S: EventSink> Relay<S> {
             tokio::select! {
                 () = &mut shutdown => return,
                 () = tokio::time::sleep(pause) => {}
-                () = appended.notified(), if listen => look_again = true,
+                () = appended.notified(), if listen => {
+                    // Let the appending transaction commit, and the appends of a burst
+                    // gather into one round.
+                    tokio::time::sleep(COMMIT_GRACE).await;
+                    look_again = true;
+                }
             }
         }
     }

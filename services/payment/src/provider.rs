@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use estospaces_storage::{Database, Migrations};
+use estospaces_storage::{Backend, Database, Migrations};
 use futures::future::BoxFuture;
 use sqlx::Row;
 
@@ -136,18 +136,22 @@ pub struct SandboxProvider {
 }
 
 /// Serializes a durable sandbox's calls on the same intent or key, so that two saves of one
-/// intent cannot land in the wrong order, while calls on different payments run side by side
-/// (a single lock for all of them capped the whole saga at one store round trip at a time).
+/// intent cannot land in the wrong order, while on PostgreSQL calls on different payments run
+/// side by side (one lock for all of them capped the saga at one store round trip at a time).
+/// SQLite takes one writer at a time anyway: there every call takes the same lock, rather than
+/// queueing in SQLite's busy handler.
 #[derive(Debug)]
-struct CallLocks([tokio::sync::Mutex<()>; 64]);
-
-impl Default for CallLocks {
-    fn default() -> Self {
-        Self(std::array::from_fn(|_| tokio::sync::Mutex::new(())))
-    }
-}
+struct CallLocks(Vec<tokio::sync::Mutex<()>>);
 
 impl CallLocks {
+    fn for_backend(backend: Backend) -> Self {
+        let stripes = match backend {
+            Backend::Postgres => 64,
+            Backend::Sqlite => 1,
+        };
+        Self((0..stripes).map(|_| tokio::sync::Mutex::new(())).collect())
+    }
+
     /// The lock of `name`'s stripe: names sharing a stripe merely wait for each other.
     async fn lock(&self, name: &str) -> tokio::sync::MutexGuard<'_, ()> {
         use std::hash::{BuildHasher as _, BuildHasherDefault, DefaultHasher};
@@ -215,9 +219,10 @@ impl SandboxProvider {
     /// A sandbox that keeps its intents and keys in `db` (migrated here).
     pub async fn durable(db: Database) -> anyhow::Result<Self> {
         db.migrate(SANDBOX_MIGRATIONS).await?;
+        let locks = CallLocks::for_backend(db.backend());
         Ok(Self {
             state: Arc::default(),
-            store: Some((db, Arc::default())),
+            store: Some((db, Arc::new(locks))),
         })
     }
 

@@ -46,10 +46,6 @@ const CONCURRENCY: usize = 8;
 /// How long a pending step may wait before it counts as overdue.
 pub const OVERDUE: Duration = Duration::from_secs(300);
 
-/// How long after a wake-up the worker looks again for the step it was woken for: the
-/// enqueuing transaction had not committed yet.
-const COMMIT_GRACE: Duration = Duration::from_millis(5);
-
 /// How long the worker leaves an RPC's step to the RPC that runs it.
 pub const RPC_GRACE: Duration = Duration::from_secs(30);
 
@@ -621,32 +617,25 @@ impl Steps {
     }
 
     /// The worker: runs due steps when woken, at least every second, until stopped.
-    ///
-    /// A wake-up comes from inside the enqueuing transaction, before it commits, so after one
-    /// the worker keeps passing until a pass finds nothing, and then looks once more shortly
-    /// after.
     pub async fn run_due(self, stopping: Stopping) {
         let mut stopping = stopping.into_receiver();
-        let mut look_again = false;
         loop {
             if *stopping.borrow() {
                 return;
             }
-            // How long to pause, and whether a wake-up ends the pause.
-            let (pause, listen) = match self.run_due_once().await {
-                Ok(taken) if taken as i64 >= BATCH => (Duration::ZERO, false),
-                Ok(0) if std::mem::take(&mut look_again) => (COMMIT_GRACE, false),
-                Ok(taken) if taken > 0 && look_again => (Duration::ZERO, false),
-                Ok(_) => (self.poll, true),
-                Err(err) => {
-                    tracing::warn!("running payment steps: {err}");
-                    (self.poll, true)
-                }
-            };
+            match self.run_due_once().await {
+                Ok(taken) if taken as i64 >= BATCH => continue,
+                Ok(_) => {}
+                Err(err) => tracing::warn!("running payment steps: {err}"),
+            }
             tokio::select! {
                 _ = stopping.changed() => {}
-                () = self.wake.notified(), if listen => look_again = true,
-                () = tokio::time::sleep(pause) => {}
+                () = self.wake.notified() => {
+                    // Woken from inside the enqueuing transaction: let it commit (and let the
+                    // steps of a burst gather into one pass).
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                () = tokio::time::sleep(self.poll) => {}
             }
         }
     }
