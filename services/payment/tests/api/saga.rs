@@ -62,6 +62,53 @@ async fn wait_for_payout(app: &mut TestApp, host: &str) -> Vec<pb::Payout> {
     }
 }
 
+/// Payment's saga without a server or a consumer: booking events are handled one at a time and
+/// steps run only when a test runs them.
+struct StepsByHand {
+    database: TestDatabase,
+    sandbox: SandboxProvider,
+    steps: Steps,
+    handler: BookingEventsHandler,
+}
+
+impl StepsByHand {
+    async fn new(backend: Backend) -> Self {
+        let migrations = [
+            estospaces_payment::store::MIGRATIONS,
+            estospaces_events::MIGRATIONS,
+        ];
+        let database = match backend {
+            Backend::Postgres => TestDatabase::postgres(&migrations).await,
+            Backend::Sqlite => TestDatabase::sqlite(&migrations).await,
+        }
+        .expect("a database");
+        let sandbox = SandboxProvider::new();
+        let payments = Payments::new(Arc::new(sandbox.clone()), Duration::from_secs(5));
+        let steps = Steps::new(database.database.clone(), payments, Duration::ZERO);
+        let handler = BookingEventsHandler::new(steps.clone());
+        Self {
+            database,
+            sandbox,
+            steps,
+            handler,
+        }
+    }
+
+    /// Handles one booking event in a transaction of its own, as the consumer would.
+    async fn handle(&self, envelope: Vec<u8>) {
+        let event = Event::decode(&envelope).expect("an event");
+        let mut tx = self
+            .database
+            .database
+            .pool()
+            .begin()
+            .await
+            .expect("a transaction");
+        self.handler.handle(&mut tx, &event).await.expect("handled");
+        tx.commit().await.expect("committed");
+    }
+}
+
 on_both_backends! {
     async fn an_instant_booking_is_authorized_captured_and_its_host_paid_after_check_in(backend: Backend) {
         let mut app = spawn_app(backend).await;
@@ -246,28 +293,13 @@ on_both_backends! {
     }
 
     async fn a_step_cut_off_after_the_provider_acted_is_finished_with_the_same_key_and_charges_once(backend: Backend) {
-        let migrations = [estospaces_payment::store::MIGRATIONS, estospaces_events::MIGRATIONS];
-        let database = match backend {
-            Backend::Postgres => TestDatabase::postgres(&migrations).await,
-            Backend::Sqlite => TestDatabase::sqlite(&migrations).await,
-        }
-        .expect("a database");
-        let sandbox = SandboxProvider::new();
-        let payments = Payments::new(Arc::new(sandbox.clone()), Duration::from_secs(5));
-        let steps = Steps::new(database.database.clone(), payments, Duration::ZERO);
-        let handler = BookingEventsHandler::new(steps.clone());
+        let saga = StepsByHand::new(backend).await;
+        let (sandbox, steps, pool) = (&saga.sandbox, &saga.steps, saga.database.database.pool());
         let booking = Booking::new();
-        let pool = database.database.pool();
-        let handle = async |envelope: Vec<u8>| {
-            let event = Event::decode(&envelope).expect("an event");
-            let mut tx = pool.begin().await.expect("a transaction");
-            handler.handle(&mut tx, &event).await.expect("handled");
-            tx.commit().await.expect("committed");
-        };
 
-        handle(booking.requested("4242424242424242")).await;
+        saga.handle(booking.requested("4242424242424242")).await;
         assert_eq!(steps.run_due_once().await.expect("ran"), 1);
-        handle(booking.confirmed(true)).await;
+        saga.handle(booking.confirmed(true)).await;
         // The provider captures, then the answer is lost: as if the process died between the
         // call and its record. The step stays, to be run again after its backoff.
         sandbox.lose_next_answers(1);
@@ -301,32 +333,17 @@ on_both_backends! {
     }
 
     async fn a_later_step_of_a_payment_waits_while_an_earlier_one_backs_off(backend: Backend) {
-        let migrations = [estospaces_payment::store::MIGRATIONS, estospaces_events::MIGRATIONS];
-        let database = match backend {
-            Backend::Postgres => TestDatabase::postgres(&migrations).await,
-            Backend::Sqlite => TestDatabase::sqlite(&migrations).await,
-        }
-        .expect("a database");
-        let sandbox = SandboxProvider::new();
-        let payments = Payments::new(Arc::new(sandbox.clone()), Duration::from_secs(5));
-        let steps = Steps::new(database.database.clone(), payments, Duration::ZERO);
-        let handler = BookingEventsHandler::new(steps.clone());
+        let saga = StepsByHand::new(backend).await;
+        let (sandbox, steps) = (&saga.sandbox, &saga.steps);
         let booking = Booking::new();
-        let pool = database.database.pool();
-        let handle = async |envelope: Vec<u8>| {
-            let event = Event::decode(&envelope).expect("an event");
-            let mut tx = pool.begin().await.expect("a transaction");
-            handler.handle(&mut tx, &event).await.expect("handled");
-            tx.commit().await.expect("committed");
-        };
-        handle(booking.requested("4242424242424242")).await;
+        saga.handle(booking.requested("4242424242424242")).await;
         assert_eq!(steps.run_due_once().await.expect("ran"), 1);
-        handle(booking.confirmed(true)).await;
+        saga.handle(booking.confirmed(true)).await;
         // The capture's answer is lost, so it backs off; meanwhile the guest cancels and is
         // owed part of it back: a refund that must not overtake the capture.
         sandbox.lose_next_answers(1);
         assert_eq!(steps.run_due_once().await.expect("ran"), 1);
-        handle(booking.cancelled(false, 4_000)).await;
+        saga.handle(booking.cancelled(false, 4_000)).await;
         assert_eq!(
             steps.run_due_once().await.expect("ran"),
             0,
