@@ -210,6 +210,7 @@ pub const SECTIONS: &[&str] = &[
     "messaging",
     "review",
     "moderation",
+    "leads",
     "gateway",
     // The single binary's per-service database URLs.
     "databases",

@@ -76,6 +76,25 @@ impl AgencyId {
     }
 }
 
+/// The parent of a list of members: one agency, or every agency (`agencies/-`, AIP-159).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgencyParent {
+    One(AgencyId),
+    Every,
+}
+
+impl AgencyParent {
+    /// Parses `agencies/{uuid}` or `agencies/-`.
+    pub fn from_name(name: &str) -> Result<Self, &'static str> {
+        if name == "agencies/-" {
+            return Ok(Self::Every);
+        }
+        AgencyId::from_name(name)
+            .map(Self::One)
+            .map_err(|_| "must be a resource name like agencies/{agency}, or agencies/-")
+    }
+}
+
 impl Default for AgencyId {
     fn default() -> Self {
         Self::new()
@@ -270,6 +289,16 @@ mod tests {
         let member = agency.member_name(user);
         assert_eq!(AgencyId::member_from_name(&member), Ok((agency, user)));
         assert!(AgencyId::member_from_name(&agency.name()).is_err());
+        assert_eq!(
+            AgencyParent::from_name(&agency.name()),
+            Ok(AgencyParent::One(agency))
+        );
+        assert_eq!(
+            AgencyParent::from_name("agencies/-"),
+            Ok(AgencyParent::Every)
+        );
+        assert!(AgencyParent::from_name("agencies/").is_err());
+        assert!(AgencyId::from_name("agencies/-").is_err());
     }
 
     #[test]

@@ -11,7 +11,9 @@ use prost_types::{FieldMask, Timestamp};
 use tonic::{Request, Response, Status};
 
 use crate::DOMAIN;
-use crate::domain::{self, AgencyId, Channel, MemberRole, ProfileFields, UserId, Verification};
+use crate::domain::{
+    self, AgencyId, AgencyParent, Channel, MemberRole, ProfileFields, UserId, Verification,
+};
 use crate::store::{
     AgentRecord, HostRecord, MemberRecord, ProfileRecord, ProfileStore, StoreError,
 };
@@ -644,20 +646,42 @@ impl ProfileService for ProfileHandlers {
         &self,
         request: Request<pb::ListAgencyMembersRequest>,
     ) -> Result<Response<pb::ListAgencyMembersResponse>, Status> {
-        // Public.
-        let parent = request.get_ref().parent.clone();
-        let agency = AgencyId::from_name(&parent).map_err(|why| invalid("parent", why))?;
+        // Public: who works for an agency is public, so a user's memberships are too.
+        let name = request.get_ref().parent.as_str();
+        let parent = AgencyParent::from_name(name).map_err(|why| invalid("parent", why))?;
+        let user = match request.get_ref().user.as_str() {
+            "" => None,
+            user => Some(user_from("user", user, "")?),
+        };
 
-        if self
-            .store
-            .agency(agency)
-            .await
-            .map_err(storage_error)?
-            .is_none()
-        {
-            return Err(ApiError::not_found(DOMAIN, &parent).into());
-        }
-        let members = self.store.members(agency).await.map_err(storage_error)?;
+        let members = match (parent, user) {
+            // AIP-159: reading across agencies is only for one user's memberships; every
+            // member of every agency is not a list anyone needs.
+            (AgencyParent::Every, None) => {
+                return Err(invalid("user", "is required when parent is agencies/-").into());
+            }
+            // A user in no agency has no memberships: an empty list, not NOT_FOUND.
+            (AgencyParent::Every, Some(user)) => {
+                self.store.memberships(user).await.map_err(storage_error)?
+            }
+            (AgencyParent::One(agency), user) => {
+                if self
+                    .store
+                    .agency(agency)
+                    .await
+                    .map_err(storage_error)?
+                    .is_none()
+                {
+                    return Err(ApiError::not_found(DOMAIN, name).into());
+                }
+                let mut members = self.store.members(agency).await.map_err(storage_error)?;
+                // Agencies are small: filtering here keeps one query and one order.
+                if let Some(user) = user {
+                    members.retain(|member| member.user == user);
+                }
+                members
+            }
+        };
         Ok(Response::new(pb::ListAgencyMembersResponse {
             members: members.iter().map(member_to_proto).collect(),
         }))

@@ -464,6 +464,20 @@ impl ProfileStore {
         Ok(rows.iter().map(member_from_row).collect::<Result<_, _>>()?)
     }
 
+    /// The user's memberships in every agency, by agency (ordered as `members` orders within
+    /// one). Served by the `agency_members_by_user` index.
+    pub async fn memberships(&self, user: UserId) -> Result<Vec<MemberRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT agency_id, user_id, role, created_at FROM agency_members WHERE user_id = $1 \
+             ORDER BY agency_id, CASE role WHEN 'owner' THEN 0 WHEN 'manager' THEN 1 ELSE 2 END, \
+             created_at, user_id",
+        )
+        .bind(user.to_string())
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows.iter().map(member_from_row).collect::<Result<_, _>>()?)
+    }
+
     /// Removes a member; the last owner stays.
     pub async fn delete_member(&self, agency: AgencyId, user: UserId) -> Result<(), StoreError> {
         let mut tx = self.db.begin().await?;

@@ -2,7 +2,7 @@ use estospaces_proto::identity_v1::Role;
 use estospaces_proto::profile_v1 as pb;
 use tonic::Code;
 
-use crate::helpers::{TestApp, User, authorized, on_both_backends, reason, spawn_app};
+use crate::helpers::{TestApp, User, authorized, bad_fields, on_both_backends, reason, spawn_app};
 
 async fn create_agency(app: &mut TestApp, owner: &User) -> pb::Agency {
     app.profile
@@ -38,6 +38,7 @@ async fn members(app: &mut TestApp, agency: &pb::Agency) -> Vec<(String, i32)> {
     app.profile
         .list_agency_members(pb::ListAgencyMembersRequest {
             parent: agency.name.clone(),
+            ..Default::default()
         })
         .await
         .expect("public")
@@ -45,6 +46,22 @@ async fn members(app: &mut TestApp, agency: &pb::Agency) -> Vec<(String, i32)> {
         .members
         .into_iter()
         .map(|member| (member.user, member.role))
+        .collect()
+}
+
+/// `user`'s memberships across agencies (`agencies/-`): each one's name and role.
+async fn memberships(app: &mut TestApp, user: &User) -> Vec<(String, i32)> {
+    app.profile
+        .list_agency_members(pb::ListAgencyMembersRequest {
+            parent: "agencies/-".to_owned(),
+            user: user.name.clone(),
+        })
+        .await
+        .expect("public")
+        .into_inner()
+        .members
+        .into_iter()
+        .map(|member| (member.name, member.role))
         .collect()
 }
 
@@ -121,10 +138,65 @@ on_both_backends! {
 
         let denied = app.profile.create_agency_member(authorized(add(&ghost, &olga, pb::MemberRole::Agent), &olga.token)).await.expect_err("not a member");
         let missing = app.profile.create_agency_member(authorized(add(&ghost, &olga, pb::MemberRole::Agent), &admin.token)).await.expect_err("no such agency");
-        let listed = app.profile.list_agency_members(pb::ListAgencyMembersRequest { parent: ghost.name.clone() }).await.expect_err("no such agency");
+        let listed = app.profile.list_agency_members(pb::ListAgencyMembersRequest { parent: ghost.name.clone(), ..Default::default() }).await.expect_err("no such agency");
 
         assert_eq!(denied.code(), Code::PermissionDenied);
         assert_eq!(missing.code(), Code::NotFound);
         assert_eq!(listed.code(), Code::NotFound);
+    }
+
+    async fn a_users_memberships_across_two_agencies_are_listed_with_agencies_dash(backend: Backend) {
+        let mut app = spawn_app(backend).await;
+        let admin = app.admin().await;
+        let olga = app.user_with_role("olga@example.com", Role::Agent, &admin).await;
+        let mia = app.user_with_role("mia@example.com", Role::Agent, &admin).await;
+        let abe = app.user_with_role("abe@example.com", Role::Agent, &admin).await;
+        let first = create_agency(&mut app, &olga).await;
+        let second = create_agency(&mut app, &mia).await;
+        let elsewhere = create_agency(&mut app, &olga).await;
+        app.profile.create_agency_member(authorized(add(&first, &abe, pb::MemberRole::Agent), &olga.token)).await.expect("owners add");
+        app.profile.create_agency_member(authorized(add(&second, &abe, pb::MemberRole::Manager), &mia.token)).await.expect("owners add");
+        let membership = |agency: &pb::Agency| format!("{}/members/{}", agency.name, abe.name.trim_start_matches("users/"));
+
+        let listed = memberships(&mut app, &abe).await;
+
+        // By agency (UUIDv7 ids: the first created first), and nothing from the agency abe is
+        // not in.
+        assert_eq!(listed, [
+            (membership(&first), pb::MemberRole::Agent as i32),
+            (membership(&second), pb::MemberRole::Manager as i32),
+        ]);
+        assert!(listed.iter().all(|(name, _)| !name.starts_with(&elsewhere.name)));
+        let in_one = app
+            .profile
+            .list_agency_members(pb::ListAgencyMembersRequest { parent: second.name.clone(), user: abe.name.clone() })
+            .await
+            .expect("public")
+            .into_inner()
+            .members;
+        assert_eq!(in_one.iter().map(|member| member.user.as_str()).collect::<Vec<_>>(), [abe.name.as_str()]);
+    }
+
+    async fn agencies_dash_without_user_is_invalid_argument(backend: Backend) {
+        let mut app = spawn_app(backend).await;
+
+        let refused = app
+            .profile
+            .list_agency_members(pb::ListAgencyMembersRequest { parent: "agencies/-".to_owned(), ..Default::default() })
+            .await
+            .expect_err("every member of every agency is not listed");
+
+        assert_eq!(refused.code(), Code::InvalidArgument);
+        assert_eq!(bad_fields(&refused), ["user"]);
+    }
+
+    async fn a_user_in_no_agency_gets_an_empty_list(backend: Backend) {
+        let mut app = spawn_app(backend).await;
+        let admin = app.admin().await;
+        let olga = app.user_with_role("olga@example.com", Role::Agent, &admin).await;
+        let loner = app.user("lou@example.com").await;
+        create_agency(&mut app, &olga).await;
+
+        assert_eq!(memberships(&mut app, &loner).await, []);
     }
 }

@@ -128,7 +128,7 @@ on_both_backends! {
         let host = app.profile.get_host_profile(pb::GetHostProfileRequest { name: format!("{}/hostProfile", ann.name) }).await.expect_err("erased");
         assert_eq!(agent.code(), Code::NotFound);
         assert_eq!(host.code(), Code::NotFound);
-        let members = app.profile.list_agency_members(pb::ListAgencyMembersRequest { parent: agency.name.clone() }).await.expect("public").into_inner().members;
+        let members = app.profile.list_agency_members(pb::ListAgencyMembersRequest { parent: agency.name.clone(), ..Default::default() }).await.expect("public").into_inner().members;
         assert_eq!(members.len(), 1, "only olga is left");
     }
 
@@ -166,7 +166,7 @@ on_both_backends! {
 
         on_user_deleted(&mut app.store.connection().await.expect("connection"), &deleted(&olga.name)).await.expect("handled");
 
-        let members = app.profile.list_agency_members(pb::ListAgencyMembersRequest { parent: staffed.name.clone() }).await.expect("public").into_inner().members;
+        let members = app.profile.list_agency_members(pb::ListAgencyMembersRequest { parent: staffed.name.clone(), ..Default::default() }).await.expect("public").into_inner().members;
         let roles: Vec<(String, i32)> = members.into_iter().map(|m| (m.user, m.role)).collect();
         assert_eq!(roles, [(mia.name.clone(), pb::MemberRole::Owner as i32), (abe.name.clone(), pb::MemberRole::Agent as i32)]);
         let gone = app.profile.get_agency(pb::GetAgencyRequest { name: solo.name.clone() }).await.expect_err("no members left");
