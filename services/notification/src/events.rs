@@ -1,15 +1,16 @@
 //! Reactions to the other services' events: each event that someone should hear about becomes
 //! notices (see [`crate::notify`]); a few only keep what later notices need (email addresses,
-//! listing titles, pending alerts).
+//! listing titles, pending alerts) or schedule reminders (check-ins, viewings).
 //!
 //! [`PlatformEventsHandler`] runs them in one consumer group, inside the transaction that
 //! records the event as processed, so an event makes its messages exactly once.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use estospaces_events::{Event, EventHandler, HandlerError, Outbox};
 use estospaces_proto::booking_v1 as booking;
 use estospaces_proto::identity_v1 as identity;
+use estospaces_proto::leads_v1 as leads;
 use estospaces_proto::messaging_v1 as messaging;
 use estospaces_proto::moderation_v1 as moderation;
 use estospaces_proto::payment_v1 as payment;
@@ -22,13 +23,13 @@ use sqlx::AnyConnection;
 use crate::domain::{Category, Channel, Digest, UserId};
 use crate::keys::OpenError;
 use crate::notify::{Notice, Notifier, NotifyError};
-use crate::store::{self, AlertMatch, Reminder};
+use crate::store::{self, AlertMatch, Reminder, ReminderKind};
 
 /// This service's outbox: its events go to `estospaces.notification.v1`.
 pub const OUTBOX: Outbox = Outbox::new("notification");
 
 /// The topics the service reads.
-pub const TOPICS: [&str; 8] = [
+pub const TOPICS: [&str; 9] = [
     "identity",
     "property",
     "booking",
@@ -37,6 +38,7 @@ pub const TOPICS: [&str; 8] = [
     "messaging",
     "review",
     "moderation",
+    "leads",
 ];
 
 /// Why an event could not be handled.
@@ -102,6 +104,14 @@ fn reminder_due(check_in: &property::Date, zone: &jiff::tz::TimeZone) -> Option<
         .to_zoned(zone.clone())
         .ok()?;
     Some(SystemTime::from(due.timestamp()))
+}
+
+/// How long before a viewing its reminder goes.
+const VIEWING_REMINDER: Duration = Duration::from_secs(24 * 60 * 60);
+
+fn instant(time: Option<prost_types::Timestamp>) -> Option<jiff::Timestamp> {
+    let time = time?;
+    jiff::Timestamp::new(time.seconds, time.nanos).ok()
 }
 
 fn date(date: Option<&property::Date>) -> String {
@@ -236,6 +246,14 @@ impl EventHandler for PlatformEventsHandler {
         });
         on!(event, review::ReviewResponded, |p| {
             self.review(tx, id, p.review, Reader::Author, "review_responded")
+        });
+        on!(event, leads::LeadCreated, |p| {
+            self.lead(tx, id, p.lead, "lead_created")
+        });
+        on!(event, leads::LeadAssigned, |p| self.assigned(tx, id, p));
+        // Booked and cancelled share a payload: the event's type tells them apart.
+        on!(event, leads::ViewingChanged, |p| {
+            self.viewing(tx, id, event.event_type(), p)
         });
         Ok(())
     }
@@ -549,8 +567,9 @@ impl PlatformEventsHandler {
             return Err(EventError::Malformed("no valid check-in date".to_owned()));
         };
         let reminder = Reminder {
-            booking: facts.booking.clone(),
-            guest,
+            kind: ReminderKind::CheckIn,
+            subject: facts.booking.clone(),
+            guest: Some(guest),
             host: user(&facts.host)?,
             details,
         };
@@ -852,6 +871,144 @@ impl PlatformEventsHandler {
                 cause: event_id.to_owned(),
             };
             self.notifier.notify(tx, notice).await?;
+        }
+        Ok(())
+    }
+
+    /// A lead made (`lead_created`) or given to an agent (`lead_assigned`): the lead's agent
+    /// hears who asked about which listing, and what they wrote.
+    async fn lead(
+        &self,
+        tx: &mut AnyConnection,
+        event_id: &str,
+        lead: Option<leads::Lead>,
+        template: &'static str,
+    ) -> Result<(), EventError> {
+        let lead = lead.ok_or_else(|| EventError::Malformed("no lead".to_owned()))?;
+        let contact = lead.contact.unwrap_or_default();
+        // An inquiry is a message from someone: the agent's `messages` choices apply (there is
+        // no category of leads' own: one would be a change to the contract's `Category`).
+        let notice = Notice {
+            user: user(&lead.agent)?,
+            category: Category::Messages,
+            template,
+            context: json!({"lead": {
+                "id": lead.name.rsplit('/').next().unwrap_or_default(),
+                "listing_title": lead.listing_title,
+                "contact_name": contact.display_name,
+                "message": excerpt(&lead.last_message),
+            }}),
+            link: format!("/{}", lead.name),
+            subject: lead.name,
+            only: None,
+            cause: event_id.to_owned(),
+        };
+        Ok(self.notifier.notify(tx, notice).await?)
+    }
+
+    /// A lead given to another agent: the new agent hears of it (the one who held it knows).
+    async fn assigned(
+        &self,
+        tx: &mut AnyConnection,
+        event_id: &str,
+        event: leads::LeadAssigned,
+    ) -> Result<(), EventError> {
+        if event
+            .lead
+            .as_ref()
+            .is_some_and(|lead| lead.agent == event.previous_agent)
+        {
+            return Ok(()); // still theirs: nothing new
+        }
+        self.lead(tx, event_id, event.lead, "lead_assigned").await
+    }
+
+    /// A viewing booked (`lead.viewing_booked`) or cancelled (`lead.viewing_cancelled`): the
+    /// agent and the person who asked hear it, and the reminder is scheduled for 24 hours
+    /// before (at once when it is sooner) or dropped. Booking another slot for the lead comes
+    /// as the old one cancelled, then the new one booked (one lead's events stay in order),
+    /// and replaces the reminder.
+    async fn viewing(
+        &self,
+        tx: &mut AnyConnection,
+        event_id: &str,
+        event_type: &str,
+        event: leads::ViewingChanged,
+    ) -> Result<(), EventError> {
+        let booked = match event_type {
+            "lead.viewing_booked" => true,
+            "lead.viewing_cancelled" => false,
+            _ => return Ok(()),
+        };
+        let slot = event
+            .viewing_slot
+            .ok_or_else(|| EventError::Malformed("no viewing slot".to_owned()))?;
+        // `users/{agent}/viewingSlots/{slot}`: the agent shows the listing.
+        let agent = slot
+            .name
+            .split_once("/viewingSlots/")
+            .map(|(agent, _)| agent)
+            .ok_or_else(|| EventError::Malformed(format!("viewing slot {:?}", slot.name)))?;
+        let agent = user(agent)?;
+        let (Some(start), Some(end)) = (instant(slot.start_time), instant(slot.end_time)) else {
+            return Err(EventError::Malformed(
+                "a viewing without its times".to_owned(),
+            ));
+        };
+        let contact = event.contact.unwrap_or_default();
+        // Someone who asked without an account has no inbox and no preferences to honour: the
+        // platform does not write to them. The agent has their address and phone in the lead.
+        let visitor = if contact.user.is_empty() {
+            None
+        } else {
+            Some(user(&contact.user)?)
+        };
+        let details = json!({
+            "id": event.lead.rsplit('/').next().unwrap_or_default(),
+            "listing_title": event.listing_title,
+            "contact_name": contact.display_name,
+            // RFC 3339: the templates' `local_time` shows them in each reader's time zone.
+            "start_time": start.to_string(),
+            "end_time": end.to_string(),
+        });
+        let (agent_template, visitor_template) = if booked {
+            ("viewing_booked_agent", "viewing_booked_contact")
+        } else {
+            store::cancel_reminder_in(tx, &event.lead).await?;
+            ("viewing_cancelled", "viewing_cancelled")
+        };
+        let told = [(Some(agent), agent_template), (visitor, visitor_template)];
+        for (recipient, template) in told {
+            let Some(recipient) = recipient else {
+                continue;
+            };
+            let notice = Notice {
+                user: recipient,
+                category: Category::Bookings,
+                template,
+                context: json!({"viewing": details}),
+                link: format!("/{}", event.lead),
+                subject: event.lead.clone(),
+                only: None,
+                cause: event_id.to_owned(),
+            };
+            self.notifier.notify(tx, notice).await?;
+        }
+        let start = SystemTime::from(start);
+        let now = SystemTime::now();
+        // A viewing already begun (an old event replayed) needs no reminder.
+        if booked && start > now {
+            let due = start
+                .checked_sub(VIEWING_REMINDER)
+                .map_or(now, |due| due.max(now));
+            let reminder = Reminder {
+                kind: ReminderKind::Viewing,
+                subject: event.lead.clone(),
+                guest: visitor,
+                host: agent,
+                details,
+            };
+            store::replace_reminder_in(tx, &reminder, due).await?;
         }
         Ok(())
     }

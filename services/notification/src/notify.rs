@@ -24,7 +24,8 @@ pub struct Notice {
     pub user: UserId,
     pub category: Category,
     pub template: &'static str,
-    /// The template's variables; `base_url`, `link` and `unsubscribe_url` are added.
+    /// The template's variables; `base_url`, `link`, `unsubscribe_url` and the recipient's
+    /// `time_zone` (for `local_time`) are added.
     pub context: Value,
     /// Where the platform shows the subject, relative to the public base URL (`/bookings/1`).
     pub link: String,
@@ -115,6 +116,7 @@ impl Notifier {
             map.insert("base_url".to_owned(), json!(self.base_url));
             map.insert("link".to_owned(), json!(self.url(&notice.link)));
             map.insert("unsubscribe_url".to_owned(), json!(unsubscribe_page));
+            map.insert("time_zone".to_owned(), json!(preferences.time_zone));
         }
         let rendered = self
             .templates

@@ -19,7 +19,7 @@ use crate::channels::{Email, Mailer, SendError, SmsProvider};
 use crate::domain::{Category, Channel, Digest};
 use crate::notify::{Notice, Notifier};
 use crate::push::{self, PushProvider};
-use crate::store::{self, DeliveryRecord, NotificationStore};
+use crate::store::{self, DeliveryRecord, NotificationStore, ReminderKind};
 
 /// How long a sender holds a delivery it took; another may take it after.
 const LEASE: Duration = Duration::from_secs(60);
@@ -339,8 +339,9 @@ impl Digests {
     }
 }
 
-/// Sends check-in reminders as they fall due: the guest's "see you tomorrow" and the host's
-/// "your guest arrives tomorrow", each once.
+/// Sends reminders as they fall due, each once: of a check-in, the guest's "see you tomorrow"
+/// and the host's "your guest arrives tomorrow"; of a viewing, to the person coming (when they
+/// have an account) and to the agent.
 #[derive(Debug, Clone)]
 pub struct Reminders {
     store: NotificationStore,
@@ -362,7 +363,7 @@ impl Reminders {
         loop {
             ticker.tick().await;
             if let Err(err) = self.send_due().await {
-                tracing::warn!("sending check-in reminders: {err:#}");
+                tracing::warn!("sending reminders: {err:#}");
             }
         }
     }
@@ -372,22 +373,45 @@ impl Reminders {
         let mut sent = 0;
         for reminder in self.store.due_reminders(SystemTime::now()).await? {
             let mut tx = self.store.database().begin().await?;
-            if !store::mark_reminded_in(&mut tx, &reminder.booking, SystemTime::now()).await? {
+            if !store::mark_reminded_in(&mut tx, &reminder.subject, SystemTime::now()).await? {
                 continue; // another replica sent it
             }
-            for (user, template) in [
-                (reminder.guest, "booking_reminder_guest"),
-                (reminder.host, "booking_reminder_host"),
-            ] {
+            let (guest_template, host_template, context, cause) = match reminder.kind {
+                ReminderKind::CheckIn => (
+                    "booking_reminder_guest",
+                    "booking_reminder_host",
+                    json!({"booking": reminder.details}),
+                    format!("reminder/{}", reminder.subject),
+                ),
+                // A lead may book again after a reminder went: each viewing is reminded once.
+                ReminderKind::Viewing => (
+                    "viewing_reminder_contact",
+                    "viewing_reminder_agent",
+                    json!({"viewing": reminder.details}),
+                    format!(
+                        "reminder/{}/{}",
+                        reminder.subject,
+                        reminder.details["start_time"].as_str().unwrap_or_default()
+                    ),
+                ),
+            };
+            let told = [
+                (reminder.guest, guest_template),
+                (Some(reminder.host), host_template),
+            ];
+            for (user, template) in told {
+                let Some(user) = user else {
+                    continue; // asked without an account: the agent reaches them
+                };
                 let notice = Notice {
                     user,
                     category: Category::Bookings,
                     template,
-                    context: json!({"booking": reminder.details}),
-                    link: format!("/{}", reminder.booking),
-                    subject: reminder.booking.clone(),
+                    context: context.clone(),
+                    link: format!("/{}", reminder.subject),
+                    subject: reminder.subject.clone(),
                     only: None,
-                    cause: format!("reminder/{}", reminder.booking),
+                    cause: cause.clone(),
                 };
                 self.notifier.notify(&mut tx, notice).await?;
             }

@@ -164,7 +164,7 @@ async fn assemble(
         Digests::new(store.clone(), notifier.clone(), settings.digest_interval).run(),
     );
     host.task(
-        "check-in reminders",
+        "check-in and viewing reminders",
         Reminders::new(store.clone(), notifier, settings.digest_interval).run(),
     );
 

@@ -902,27 +902,92 @@ pub async fn note_device_in(
     Ok(known > 0 && added.rows_affected() == 1)
 }
 
-/// A check-in reminder that is due.
+/// What a reminder reminds of, which picks its templates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReminderKind {
+    /// A confirmed booking's check-in, keyed by `bookings/{booking}`.
+    CheckIn,
+    /// A lead's booked viewing, keyed by `leads/{lead}`.
+    Viewing,
+}
+
+impl ReminderKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::CheckIn => "check_in",
+            Self::Viewing => "viewing",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Self> {
+        [Self::CheckIn, Self::Viewing]
+            .into_iter()
+            .find(|kind| kind.as_str() == name)
+    }
+}
+
+/// A reminder: of a check-in to its guest and host, or of a viewing to the person who asked
+/// and the agent.
 #[derive(Debug, Clone)]
 pub struct Reminder {
-    pub booking: String,
-    pub guest: UserId,
+    pub kind: ReminderKind,
+    /// What it is about: `bookings/{booking}` or `leads/{lead}`; one reminder each.
+    pub subject: String,
+    /// The guest, or the person coming to the viewing; `None` for someone who asked without
+    /// an account, whom the platform does not write to.
+    pub guest: Option<UserId>,
+    /// The host, or the agent showing the listing.
     pub host: UserId,
+    /// The templates' details of the booking or the viewing.
     pub details: serde_json::Value,
 }
 
-/// Schedules the check-in reminder of `booking` (again, if it was).
+/// Schedules the check-in reminder of a booking (again, if it was: the first one stays).
 pub async fn schedule_reminder_in(
     tx: &mut AnyConnection,
     reminder: &Reminder,
     due_at: SystemTime,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO reminders (booking, guest_id, host_id, details, due_at, sent_at) \
-         VALUES ($1, $2, $3, $4, $5, NULL) ON CONFLICT (booking) DO NOTHING",
+    insert_reminder_in(tx, reminder, due_at, "DO NOTHING").await
+}
+
+/// Schedules `reminder` in place of the one its subject had, sent or not: a lead that books
+/// another viewing is reminded of that one.
+pub async fn replace_reminder_in(
+    tx: &mut AnyConnection,
+    reminder: &Reminder,
+    due_at: SystemTime,
+) -> Result<(), sqlx::Error> {
+    insert_reminder_in(
+        tx,
+        reminder,
+        due_at,
+        "DO UPDATE SET kind = excluded.kind, guest_id = excluded.guest_id, \
+         host_id = excluded.host_id, details = excluded.details, due_at = excluded.due_at, \
+         sent_at = NULL",
     )
-    .bind(&reminder.booking)
-    .bind(reminder.guest.0.to_string())
+    .await
+}
+
+async fn insert_reminder_in(
+    tx: &mut AnyConnection,
+    reminder: &Reminder,
+    due_at: SystemTime,
+    on_conflict: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!(
+        "INSERT INTO reminders (booking, kind, guest_id, host_id, details, due_at, sent_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, NULL) ON CONFLICT (booking) {on_conflict}"
+    ))
+    .bind(&reminder.subject)
+    .bind(reminder.kind.as_str())
+    // No account, no id: see the migration that added `kind`.
+    .bind(
+        reminder
+            .guest
+            .map(|guest| guest.0.to_string())
+            .unwrap_or_default(),
+    )
     .bind(reminder.host.0.to_string())
     .bind(reminder.details.to_string())
     .bind(unix_micros(due_at))
@@ -931,10 +996,10 @@ pub async fn schedule_reminder_in(
     Ok(())
 }
 
-/// Drops the reminder of a booking that ended.
-pub async fn cancel_reminder_in(tx: &mut AnyConnection, booking: &str) -> Result<(), sqlx::Error> {
+/// Drops the reminder of a booking that ended or a viewing cancelled, unless it was sent.
+pub async fn cancel_reminder_in(tx: &mut AnyConnection, subject: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM reminders WHERE booking = $1 AND sent_at IS NULL")
-        .bind(booking)
+        .bind(subject)
         .execute(&mut *tx)
         .await?;
     Ok(())
@@ -943,12 +1008,12 @@ pub async fn cancel_reminder_in(tx: &mut AnyConnection, booking: &str) -> Result
 /// Marks a reminder sent; false when another replica sent it first.
 pub async fn mark_reminded_in(
     tx: &mut AnyConnection,
-    booking: &str,
+    subject: &str,
     now: SystemTime,
 ) -> Result<bool, sqlx::Error> {
     let done =
         sqlx::query("UPDATE reminders SET sent_at = $2 WHERE booking = $1 AND sent_at IS NULL")
-            .bind(booking)
+            .bind(subject)
             .bind(unix_micros(now))
             .execute(&mut *tx)
             .await?;
@@ -959,7 +1024,7 @@ impl NotificationStore {
     /// Reminders due at `now`, not yet sent.
     pub async fn due_reminders(&self, now: SystemTime) -> Result<Vec<Reminder>, sqlx::Error> {
         let rows = sqlx::query(
-            "SELECT booking, guest_id, host_id, details FROM reminders \
+            "SELECT booking, kind, guest_id, host_id, details FROM reminders \
              WHERE sent_at IS NULL AND due_at <= $1 ORDER BY due_at LIMIT 100",
         )
         .bind(unix_micros(now))
@@ -967,9 +1032,17 @@ impl NotificationStore {
         .await?;
         rows.iter()
             .map(|row| {
+                let kind: String = row.try_get("kind")?;
+                let guest: String = row.try_get("guest_id")?;
                 Ok(Reminder {
-                    booking: row.try_get("booking")?,
-                    guest: uuid_of(row, "guest_id").map(UserId)?,
+                    kind: ReminderKind::from_name(&kind)
+                        .ok_or_else(|| decode(UnknownName(kind)))?,
+                    subject: row.try_get("booking")?,
+                    guest: if guest.is_empty() {
+                        None
+                    } else {
+                        Some(UserId(Uuid::parse_str(&guest).map_err(decode)?))
+                    },
                     host: uuid_of(row, "host_id").map(UserId)?,
                     details: serde_json::from_str(&row.try_get::<String, _>("details")?)
                         .map_err(decode)?,

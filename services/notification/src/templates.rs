@@ -137,6 +137,34 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../templates/en/listing_taken_down.txt"),
     ),
     (
+        "en/lead_created.txt",
+        include_str!("../templates/en/lead_created.txt"),
+    ),
+    (
+        "en/lead_assigned.txt",
+        include_str!("../templates/en/lead_assigned.txt"),
+    ),
+    (
+        "en/viewing_booked_agent.txt",
+        include_str!("../templates/en/viewing_booked_agent.txt"),
+    ),
+    (
+        "en/viewing_booked_contact.txt",
+        include_str!("../templates/en/viewing_booked_contact.txt"),
+    ),
+    (
+        "en/viewing_cancelled.txt",
+        include_str!("../templates/en/viewing_cancelled.txt"),
+    ),
+    (
+        "en/viewing_reminder_agent.txt",
+        include_str!("../templates/en/viewing_reminder_agent.txt"),
+    ),
+    (
+        "en/viewing_reminder_contact.txt",
+        include_str!("../templates/en/viewing_reminder_contact.txt"),
+    ),
+    (
         "pt/email_verification.txt",
         include_str!("../templates/pt/email_verification.txt"),
     ),
@@ -206,6 +234,7 @@ impl Templates {
         // A missing variable is a bug in the producer, not an empty string in someone's mail.
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
         env.add_filter("money", money);
+        env.add_filter("local_time", local_time);
         for (name, source) in FILES {
             if let Err(err) = env.add_template(name, source) {
                 // The files are part of the binary; the unit tests render every one.
@@ -304,6 +333,22 @@ fn paragraphs(text: &str) -> String {
         .join("\n")
 }
 
+/// `{{ time | local_time(time_zone) }}`: an RFC 3339 instant as the reader's wall clock,
+/// `Saturday 12 December 2026 at 10:00 GMT`, or in another `strftime` format. A zone no longer
+/// known is UTC; a time that is not one is an error, like a missing variable.
+fn local_time(
+    time: String,
+    zone: String,
+    format: Option<String>,
+) -> Result<String, minijinja::Error> {
+    let time: jiff::Timestamp = time.parse().map_err(|err| {
+        minijinja::Error::new(ErrorKind::InvalidOperation, format!("{time:?}: {err}"))
+    })?;
+    let zone = jiff::tz::TimeZone::get(&zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let format = format.as_deref().unwrap_or("%A %-d %B %Y at %H:%M %Z");
+    Ok(time.to_zoned(zone).strftime(format).to_string())
+}
+
 /// `{{ amount | money(currency) }}`: minor units as an amount, `EUR 1,234.50`.
 fn money(amount: i64, currency: String) -> String {
     // ISO 4217 currencies without minor units that the platform is likely to see.
@@ -361,6 +406,11 @@ mod tests {
                            "reason": "Photos of <another> flat"},
             "until": "2027-01-01 10:00 UTC", "reason": "Spam <links>",
             "listing": {"title": "Sea <view> & sun", "reason": "Add <photos>"},
+            "time_zone": "Europe/Lisbon",
+            "lead": {"id": "l-1", "listing_title": "Sea <view> & sun", "contact_name": "Ada <B>",
+                     "message": "Is the <flat> free?"},
+            "viewing": {"id": "l-1", "listing_title": "Sea <view> & sun", "contact_name": "Ada <B>",
+                        "start_time": "2027-01-09T10:00:00Z", "end_time": "2027-01-09T10:30:00Z"},
         })
     }
 
@@ -564,6 +614,57 @@ mod tests {
         // No reply text (an event without one): no empty quotes.
         let body = render("review_responded", "guest", "Loft").body;
         assert!(body.starts_with("Your review, 5 out of 5"), "{body}");
+    }
+
+    #[test]
+    fn lead_notices_name_who_asked_or_someone_and_viewings_show_the_readers_time() {
+        let templates = Templates::new();
+        let render = |template: &str, time_zone: &str, contact_name: &str| {
+            let context = json!({
+                "base_url": "https://stays.example",
+                "link": "https://stays.example/leads/l-1",
+                "unsubscribe_url": "",
+                "time_zone": time_zone,
+                "lead": {"id": "l-1", "listing_title": "Loft", "contact_name": contact_name,
+                         "message": ""},
+                "viewing": {"id": "l-1", "listing_title": "Loft", "contact_name": contact_name,
+                            "start_time": "2027-07-03T09:00:00Z",
+                            "end_time": "2027-07-03T09:30:00Z"},
+            });
+            templates
+                .render(template, "en", &context)
+                .unwrap_or_else(|err| panic!("{template}: {err}"))
+        };
+        assert_eq!(
+            render("lead_created", "UTC", "Ada Byron").title,
+            "New lead: Ada Byron asked about Loft"
+        );
+        let anonymous = render("lead_created", "UTC", "");
+        assert_eq!(anonymous.title, "New lead: someone asked about Loft");
+        assert!(
+            anonymous.body.starts_with("Someone asked about Loft."),
+            "{}",
+            anonymous.body
+        );
+        // 09:00 UTC is 10:00 in Lisbon in July (WEST, UTC+1).
+        let booked = render("viewing_booked_agent", "Europe/Lisbon", "Ada Byron");
+        assert_eq!(
+            booked.title,
+            "Viewing booked for Loft at Saturday 3 July 2027 at 10:00 WEST"
+        );
+        assert!(
+            booked.body.starts_with(
+                "Ada Byron is coming to see Loft on Saturday 3 July 2027 at 10:00 WEST, until 10:30."
+            ),
+            "{}",
+            booked.body
+        );
+        let unknown_zone = render("viewing_cancelled", "Nowhere/Atlantis", "");
+        assert!(
+            unknown_zone.title.ends_with("at 09:00 UTC"),
+            "{}",
+            unknown_zone.title
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod authorization;
 mod binary;
 mod deliveries;
 mod inbox;
+mod leads;
 mod moderation;
 mod preferences;
 mod push;
