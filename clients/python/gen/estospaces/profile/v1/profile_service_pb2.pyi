@@ -259,10 +259,12 @@ class CreateAgencyMemberResponse(_message.Message):
     def __init__(self, member: _Optional[_Union[AgencyMember, _Mapping]] = ...) -> None: ...
 
 class ListAgencyMembersRequest(_message.Message):
-    __slots__ = ("parent",)
+    __slots__ = ("parent", "user")
     PARENT_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
     parent: str
-    def __init__(self, parent: _Optional[str] = ...) -> None: ...
+    user: str
+    def __init__(self, parent: _Optional[str] = ..., user: _Optional[str] = ...) -> None: ...
 
 class ListAgencyMembersResponse(_message.Message):
     __slots__ = ("members",)

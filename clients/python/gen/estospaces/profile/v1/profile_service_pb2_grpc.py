@@ -203,7 +203,8 @@ class ProfileServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListAgencyMembers(self, request, context):
-        """Lists an agency's members, owners first.
+        """Lists an agency's members, owners first. With parent `agencies/-` and `user`, lists that
+        user's memberships across agencies instead (AIP-159), by agency.
 
         Public: who works for an agency is part of its listing.
         """
