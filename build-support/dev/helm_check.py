@@ -230,6 +230,7 @@ def check_settings(case: str, name: str, container: dict, config_maps: dict[str,
 # through ESTOSPACES_AUTH__IDENTITY_URL, the gateway's through its upstreams.
 CALLS = {
     "booking": ("property",),
+    "leads": ("property", "profile"),
     "messaging": ("property",),
     "moderation": ("identity", "property", "review"),
     "review": ("property",),
@@ -813,6 +814,15 @@ def main() -> int:
             "ESTOSPACES_PAYMENT__STRIPE_SECRET_KEY"
         ) != "<from secret>":
             problem(case, "payment must use Stripe, its secret key from an existing Secret")
+        leads = env_of(
+            by_kind["Deployment"][f"{PREFIX}-leads"]["spec"]["template"]["spec"]["containers"][0]
+        )
+        if not leads.get("ESTOSPACES_LEADS__CAPTCHA_VERIFY_URL", "").startswith("https://") or (
+            leads.get("ESTOSPACES_LEADS__CAPTCHA_SECRET") != "<from secret>"
+        ):
+            problem(
+                case, "leads must verify captchas over HTTPS, its secret from an existing Secret"
+            )
     # Another release name: every URL still names a Service of the render (no `estospaces-...`).
     check_case("default values", None, release="other")
     check_case("examples/values-production.yaml", production, release="other")
@@ -881,6 +891,25 @@ def main() -> int:
                     "replicas": 2,
                     "database": {"url": "postgres://moderation@postgres:5432/moderation"},
                     "config": {"moderation": {"hold_threshold": 60}},
+                },
+                # Several replicas on one database (slots cannot overlap, one lead wins a race:
+                # the database decides); anonymous inquiries checked at a captcha provider, its
+                # URL in the config file, its secret inline (Turnstile's always-passing test key).
+                "leads": {
+                    "replicas": 2,
+                    "database": {"url": "postgres://leads@postgres:5432/leads"},
+                    "config": {
+                        "leads": {
+                            "captcha_verify_url":
+                                "https://challenges.cloudflare.com/turnstile/v0/siteverify"
+                        }
+                    },
+                    "env": {
+                        "ESTOSPACES_LEADS__CAPTCHA_SECRET": "1x0000000000000000000000000000000AA"
+                    },
+                    "networkPolicy": {
+                        "extraEgress": [{"ports": [{"port": 443, "protocol": "TCP"}]}]
+                    },
                 },
                 "gateway": {"service": {"type": "LoadBalancer"}},
             },
