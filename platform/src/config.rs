@@ -13,6 +13,7 @@ use estospaces_booking::BookingSettings;
 use estospaces_config::SecretString;
 use estospaces_gateway::GatewaySettings;
 use estospaces_identity::IdentitySettings;
+use estospaces_leads::LeadsSettings;
 use estospaces_media::MediaSettings;
 use estospaces_messaging::MessagingSettings;
 use estospaces_moderation::ModerationSettings;
@@ -49,6 +50,8 @@ pub struct PlatformSettings {
     pub review: ReviewSettings,
     /// Moderation's `property_url` and `review_url` are filled in: the platform's own services.
     pub moderation: ModerationSettings,
+    /// Leads' `property_url` and `profile_url` are filled in: the platform's own services.
+    pub leads: LeadsSettings,
     pub gateway: GatewaySettings,
     /// A database URL per service, overriding the one derived from `database_url`
     /// (`ESTOSPACES_DATABASES__PROPERTY=postgres://…/listings`).

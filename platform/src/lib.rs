@@ -28,7 +28,7 @@ pub use config::{PlatformConfig, PlatformSettings};
 
 /// The services the platform runs, each with a database of its own (on PostgreSQL, one database
 /// per service; see `databases`).
-pub const SERVICES: [&str; 11] = [
+pub const SERVICES: [&str; 12] = [
     "identity",
     "profile",
     "property",
@@ -40,6 +40,7 @@ pub const SERVICES: [&str; 11] = [
     "messaging",
     "review",
     "moderation",
+    "leads",
 ];
 
 /// The platform, every service migrated and bound, ready to run.
@@ -156,6 +157,15 @@ impl Platform {
             },
         })
         .await?;
+        let leads = estospaces_leads::build(Config {
+            common: common_for(estospaces_leads::SERVICE_NAME).await?,
+            service: estospaces_leads::LeadsSettings {
+                property_url: Some(format!("http://{}", property.local_addr())),
+                profile_url: Some(format!("http://{}", profile.local_addr())),
+                ..settings.leads.clone()
+            },
+        })
+        .await?;
         let services = vec![
             identity,
             media,
@@ -168,6 +178,7 @@ impl Platform {
             messaging,
             review,
             moderation,
+            leads,
         ];
 
         let mut gateway_settings = settings.gateway.clone();

@@ -129,6 +129,22 @@ impl Tour {
             .to_owned()
     }
 
+    /// Logs in as the demo account `email`: its name (`users/{id}`) and an access token.
+    pub async fn demo_login(&self, email: &str) -> (String, String) {
+        let (status, session) = self
+            .post(
+                "/v1/sessions:login",
+                None,
+                json!({"email": email, "password": seed::DEMO_PASSWORD}),
+            )
+            .await;
+        assert_eq!(status, 200, "logging in as {email}: {session}");
+        (
+            session["user"].as_str().expect("a user").to_owned(),
+            session["accessToken"].as_str().expect("a token").to_owned(),
+        )
+    }
+
     /// Polls the booking until the saga has moved it to `state` (within 30 s).
     pub async fn wait_for_state(&self, booking: &str, token: &str, state: &str) -> Value {
         let mut last = Value::Null;

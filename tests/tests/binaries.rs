@@ -19,6 +19,7 @@ const BINARIES: &[&str] = &[
     "estospaces-messaging",
     "estospaces-review",
     "estospaces-moderation",
+    "estospaces-leads",
     "estospaces-gateway",
     "estospaces-events",
 ];

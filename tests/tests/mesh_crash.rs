@@ -23,7 +23,7 @@ const BOOKINGS: usize = 40;
 
 /// The services, each its own binary `estospaces-<name>` with its own database, in the order
 /// they start: identity first, whose key set the others verify tokens with.
-const SERVICES: [&str; 11] = [
+const SERVICES: [&str; 12] = [
     "identity",
     "profile",
     "media",
@@ -35,6 +35,7 @@ const SERVICES: [&str; 11] = [
     "messaging",
     "review",
     "moderation",
+    "leads",
 ];
 
 /// When the victim dies.
@@ -130,7 +131,7 @@ impl Mesh {
             env.extend([
                 ("ESTOSPACES_DATABASE_URL".to_owned(), database.url.clone()),
                 ("ESTOSPACES_KAFKA_BROKERS".to_owned(), broker.brokers()),
-                // Eleven pools of 16 would pass PostgreSQL's 100 connections under the
+                // Twelve pools of 16 would pass PostgreSQL's 100 connections under the
                 // bookings' burst; as a deployment on one server would, they share them.
                 (
                     "ESTOSPACES_DATABASE_MAX_CONNECTIONS".to_owned(),
@@ -168,6 +169,10 @@ impl Mesh {
                         "ESTOSPACES_MODERATION__REVIEW_URL".to_owned(),
                         url("review"),
                     ),
+                ]),
+                "leads" => env.extend([
+                    ("ESTOSPACES_LEADS__PROPERTY_URL".to_owned(), url("property")),
+                    ("ESTOSPACES_LEADS__PROFILE_URL".to_owned(), url("profile")),
                 ]),
                 "notification" => env.push((
                     "ESTOSPACES_NOTIFICATION__PUBLIC_BASE_URL".to_owned(),

@@ -246,6 +246,103 @@ async fn a_newcomer_registers_finds_a_stay_books_it_with_a_test_card_and_the_sag
     );
 }
 
+/// The stages of `page`'s leads.
+fn stages(page: &Value) -> Vec<&str> {
+    page["leads"]
+        .as_array()
+        .map(|leads| leads.iter().filter_map(|l| l["stage"].as_str()).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn agent0_reads_their_leads_with_the_score_explained_the_agencys_pipeline_and_a_booked_slot()
+{
+    // Three homes for sale (listings 0, 10 and 20), one per demo agent, as in the full seed.
+    let tour = start_seeded_platform(21).await;
+    let (agent, token) = tour.demo_login(&seed::demo_email("agent", 0)).await;
+
+    // Agent 0's own leads: the viewing and the offer.
+    let (status, mine) = tour.get("/v1/leads", Some(&token)).await;
+    assert_eq!(status, 200, "{mine}");
+    let own = stages(&mine);
+    for stage in ["STAGE_VIEWING_SCHEDULED", "STAGE_OFFER"] {
+        assert!(own.contains(&stage), "{stage} in {mine}");
+    }
+    let offer = mine["leads"]
+        .as_array()
+        .and_then(|leads| leads.iter().find(|l| l["stage"] == "STAGE_OFFER"))
+        .expect("the offer");
+    let name = offer["name"].as_str().expect("a name");
+
+    // One lead: its stage, and its score explained factor by factor.
+    let (status, lead) = tour.get(&format!("/v1/{name}"), Some(&token)).await;
+    assert_eq!(status, 200, "{lead}");
+    assert_eq!(lead["stage"], "STAGE_OFFER");
+    let factor = |id: &str| {
+        lead["scoreFactors"]
+            .as_array()
+            .and_then(|all| all.iter().find(|f| f["factor"] == id))
+            .cloned()
+            .unwrap_or_else(|| panic!("the {id} factor: {lead}"))
+    };
+    assert_eq!(factor("budget")["points"], 20, "95% of the asking price");
+    assert_eq!(factor("financing")["points"], 20, "a mortgage approved");
+    assert!(
+        factor("budget")["explanation"]
+            .as_str()
+            .is_some_and(|words| !words.is_empty()),
+        "{lead}"
+    );
+    let (status, notes) = tour.get(&format!("/v1/{name}/notes"), Some(&token)).await;
+    assert_eq!(status, 200, "{notes}");
+    assert_eq!(
+        notes["leadNotes"].as_array().map_or(0, Vec::len),
+        1,
+        "{notes}"
+    );
+
+    // The agency's pipeline, every agent's leads: a lead in each stage.
+    let agency = lead["agency"].as_str().expect("an agency");
+    let (status, pipeline) = tour
+        .get(&format!("/v1/leads?agency={agency}"), Some(&token))
+        .await;
+    assert_eq!(status, 200, "{pipeline}");
+    let all = stages(&pipeline);
+    for stage in [
+        "STAGE_NEW",
+        "STAGE_CONTACTED",
+        "STAGE_VIEWING_SCHEDULED",
+        "STAGE_OFFER",
+        "STAGE_WON",
+        "STAGE_LOST",
+    ] {
+        assert!(all.contains(&stage), "{stage} in {pipeline}");
+    }
+    let (_, other) = tour.demo_login(&seed::demo_email("agent", 1)).await;
+    let (status, _) = tour
+        .get(&format!("/v1/leads?agency={agency}"), Some(&other))
+        .await;
+    assert_eq!(status, 403, "an agent of the agency does not manage it");
+
+    // Tomorrow's viewing slot, booked by the lead in STAGE_VIEWING_SCHEDULED.
+    let viewing = mine["leads"]
+        .as_array()
+        .and_then(|leads| {
+            leads
+                .iter()
+                .find(|l| l["stage"] == "STAGE_VIEWING_SCHEDULED")
+        })
+        .expect("the viewing");
+    let (status, slots) = tour
+        .get(&format!("/v1/{agent}/viewingSlots"), Some(&token))
+        .await;
+    assert_eq!(status, 200, "{slots}");
+    let slot = &slots["viewingSlots"][0];
+    assert_eq!(slot["booked"], true, "{slots}");
+    assert_eq!(slot["lead"], viewing["name"], "{slots}");
+    assert_eq!(viewing["viewing"], slot["name"], "{viewing}");
+}
+
 #[tokio::test]
 async fn a_declined_test_card_ends_the_booking_as_payment_failed() {
     let tour = start_seeded_platform(6).await;
@@ -335,6 +432,60 @@ async fn seeding_twice_adds_nothing() {
         1,
         "{reports}"
     );
+
+    // Agent 0's agency was found again, and the pipeline's leads (all on the one home for sale
+    // here) too: one lead in each stage, the offer with one note and one task.
+    let (agent, agent_token) = tour.demo_login(&seed::demo_email("agent", 0)).await;
+    let (status, memberships) = tour
+        .get(&format!("/v1/agencies/-/members?user={agent}"), None)
+        .await;
+    assert_eq!(status, 200, "{memberships}");
+    let memberships = memberships["members"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(memberships.len(), 1, "{memberships:?}");
+    let (status, leads) = tour.get("/v1/leads?pageSize=100", Some(&agent_token)).await;
+    assert_eq!(status, 200, "{leads}");
+    // Guest 0's conversation with agent 0 makes a lead of its own, from messaging's events.
+    let mut seeded: Vec<&Value> = leads["leads"]
+        .as_array()
+        .map(|all| {
+            all.iter()
+                .filter(|l| l["source"] == "SOURCE_FORM")
+                .collect()
+        })
+        .unwrap_or_default();
+    seeded.sort_by_key(|l| l["stage"].as_str().unwrap_or_default().to_owned());
+    let seeded_stages: Vec<&str> = seeded.iter().filter_map(|l| l["stage"].as_str()).collect();
+    assert_eq!(
+        seeded_stages,
+        [
+            "STAGE_CONTACTED",
+            "STAGE_LOST",
+            "STAGE_NEW",
+            "STAGE_OFFER",
+            "STAGE_VIEWING_SCHEDULED",
+            "STAGE_WON",
+        ],
+        "{leads}"
+    );
+    assert!(
+        seeded.iter().all(|l| l["inquiryCount"] == 2),
+        "asked once more each: {leads}"
+    );
+    let offer = seeded
+        .iter()
+        .find(|l| l["stage"] == "STAGE_OFFER")
+        .and_then(|l| l["name"].as_str())
+        .expect("the offer");
+    for (list, field) in [("notes", "leadNotes"), ("tasks", "leadTasks")] {
+        let (status, page) = tour
+            .get(&format!("/v1/{offer}/{list}"), Some(&agent_token))
+            .await;
+        assert_eq!(status, 200, "{page}");
+        assert_eq!(page[field].as_array().map_or(0, Vec::len), 1, "{page}");
+    }
 
     // The demo guest's review of a past stay was found again, not written twice.
     let (status, reviews) = tour

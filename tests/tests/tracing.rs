@@ -393,7 +393,7 @@ async fn a_booking_through_the_gateway_is_one_trace_from_create_booking_to_the_c
 
 /// The services of the mesh, each its own binary `estospaces-<name>`, in the order they start:
 /// identity first, whose key set the others verify tokens with.
-const SERVICES: [&str; 11] = [
+const SERVICES: [&str; 12] = [
     "identity",
     "profile",
     "media",
@@ -405,6 +405,7 @@ const SERVICES: [&str; 11] = [
     "messaging",
     "review",
     "moderation",
+    "leads",
 ];
 
 /// The other services each service calls, as `(setting, service)`.
@@ -421,6 +422,10 @@ fn upstreams_of(service: &str) -> &'static [(&'static str, &'static str)] {
         "moderation" => &[
             ("ESTOSPACES_MODERATION__PROPERTY_URL", "property"),
             ("ESTOSPACES_MODERATION__REVIEW_URL", "review"),
+        ],
+        "leads" => &[
+            ("ESTOSPACES_LEADS__PROPERTY_URL", "property"),
+            ("ESTOSPACES_LEADS__PROFILE_URL", "profile"),
         ],
         "notification" => &[("ESTOSPACES_NOTIFICATION__PUBLIC_BASE_URL", "gateway")],
         _ => &[],

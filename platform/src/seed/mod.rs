@@ -10,6 +10,7 @@
 
 mod catalog;
 mod conversations;
+mod leads;
 mod moderation;
 mod photos;
 mod reviews;
@@ -226,6 +227,14 @@ pub async fn seed(
     if let Some((_, reported)) = listed.last() {
         moderation::seed(channel.clone(), &accounts, &operator, &guests, reported).await?;
     }
+
+    progress.set_message("leads");
+    let sales: Vec<(&str, &LoggedIn)> = listed
+        .iter()
+        .filter(|(index, _)| catalog::kind_of(*index) == property::ListingKind::Sale)
+        .map(|(index, listing)| (listing.as_str(), owner_of(*index)))
+        .collect();
+    leads::seed(channel.clone(), &agents, &sales, &guests).await?;
     progress.finish_with_message("done");
     Ok(SeedReport {
         listings: listed.len(),
