@@ -808,6 +808,15 @@ impl LeadStore {
             if let Some(event) = event(&lead, &before) {
                 OUTBOX.append(&mut tx, event).await?;
             }
+            // A lead won or lost no longer holds a viewing to come: the slot goes back to the
+            // agent's free times. One already started stays, as the record of the viewing.
+            if domain::is_closed(lead.stage)
+                && !domain::is_closed(before.stage)
+                && let Some(freed) = Self::free_upcoming_slot_of_in(&mut tx, id).await?
+            {
+                lead.viewing = None;
+                Self::announce_viewing_in(&mut tx, "lead.viewing_cancelled", &lead, &freed).await?;
+            }
             tx.commit().await?;
             return Ok(Written::Done(Ok(lead)));
         }
@@ -1314,6 +1323,29 @@ impl LeadStore {
         Self::announce_stage_in(&mut tx, &changed, lead.stage).await?;
         tx.commit().await?;
         Ok(Written::Done(Some(freed)))
+    }
+
+    /// Frees the slot lead `lead_id` holds if it has not started; the slot as it was, if any.
+    async fn free_upcoming_slot_of_in(
+        tx: &mut AnyConnection,
+        lead_id: Uuid,
+    ) -> Result<Option<SlotRecord>, sqlx::Error> {
+        let freed = sqlx::query(&format!(
+            "UPDATE viewing_slots SET lead_id = NULL, booked_at = NULL \
+             WHERE lead_id = $1 AND start_at > $2 RETURNING {SLOT_COLUMNS}"
+        ))
+        .bind(lead_id.to_string())
+        .bind(unix_micros(now()))
+        .fetch_optional(&mut *tx)
+        .await?
+        .as_ref()
+        .map(slot_from_row)
+        .transpose()?;
+        // The event names the lead that held it.
+        Ok(freed.map(|slot| SlotRecord {
+            lead_id: Some(lead_id),
+            ..slot
+        }))
     }
 
     /// Frees the slot lead `lead_id` holds; the slot as it was (with its lead), if any.

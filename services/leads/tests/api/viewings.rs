@@ -135,6 +135,35 @@ on_both_backends! {
         assert_eq!(stranger.code(), Code::PermissionDenied);
     }
 
+    async fn a_lead_lost_before_its_viewing_gives_the_slot_back(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let (agent, listing) = app.sale_listing().await;
+        let buyer = app.user();
+        let lead = app.ask(&buyer, &listing).await;
+        let only = app.publish_slot(&agent, &agent, slot(48, 60)).await.expect("published");
+        app.book(&buyer, &lead, &only.name).await.expect("booked");
+        let lost = pb::ChangeLeadStageRequest {
+            name: lead.clone(),
+            stage: Stage::Lost as i32,
+            lost_reason: pb::lead::LostReason::WentElsewhere as i32,
+            ..Default::default()
+        };
+
+        let changed = app
+            .leads
+            .clone()
+            .change_lead_stage(authorized(lost, &agent.token))
+            .await
+            .expect("lost")
+            .into_inner()
+            .lead
+            .expect("a lead");
+
+        assert_eq!(changed.viewing, "");
+        assert_eq!(app.lead(&agent, &lead).await.expect("read").viewing, "");
+        assert_eq!(shown(&app.slots(Some(&agent), &agent).await), [(only.name.clone(), false, String::new())]);
+    }
+
     async fn a_booked_slot_cannot_be_deleted_but_a_free_one_can(backend: Backend) {
         let app = spawn_app(backend).await;
         let (agent, listing) = app.sale_listing().await;
