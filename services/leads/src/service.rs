@@ -171,6 +171,23 @@ fn page_token(token: &str) -> Result<Option<(i64, Uuid)>, ApiError> {
         .ok_or_else(|| invalid("page_token", "not a token this list returned"))
 }
 
+/// Cuts `items` (fetched with one more than `limit`) to the page and returns the next page's
+/// token: the last item's sort key, or empty on the last page.
+fn next_page<T>(items: &mut Vec<T>, limit: i64, key: impl Fn(&T) -> (SystemTime, Uuid)) -> String {
+    let limit = usize::try_from(limit).unwrap_or_default();
+    if items.len() <= limit {
+        return String::new();
+    }
+    items.truncate(limit);
+    items
+        .last()
+        .map(|last| {
+            let (at, id) = key(last);
+            format!("{}.{id}", unix_micros(at))
+        })
+        .unwrap_or_default()
+}
+
 fn time_of(field: &str, at: Option<&prost_types::Timestamp>) -> Result<SystemTime, ApiError> {
     let at = at.ok_or_else(|| invalid(field, "is required"))?;
     SystemTime::try_from(*at).map_err(|_| invalid(field, "is not a valid time"))
@@ -361,15 +378,7 @@ impl LeadService for LeadHandlers {
             .leads(&of, stage, after, limit + 1)
             .await
             .map_err(db)?;
-        let next_page_token = if leads.len() > usize::try_from(limit).unwrap_or_default() {
-            leads.truncate(usize::try_from(limit).unwrap_or_default());
-            leads
-                .last()
-                .map(|last| format!("{}.{}", unix_micros(last.created_at), last.id))
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let next_page_token = next_page(&mut leads, limit, |last| (last.created_at, last.id));
         Ok(Response::new(pb::ListLeadsResponse {
             leads: leads.iter().map(LeadRecord::proto).collect(),
             next_page_token,
@@ -768,15 +777,7 @@ impl LeadService for LeadHandlers {
             .slots(&agent, &listing, SystemTime::now(), after, limit + 1)
             .await
             .map_err(db)?;
-        let next_page_token = if slots.len() > usize::try_from(limit).unwrap_or_default() {
-            slots.truncate(usize::try_from(limit).unwrap_or_default());
-            slots
-                .last()
-                .map(|last| format!("{}.{}", unix_micros(last.start_at), last.id))
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let next_page_token = next_page(&mut slots, limit, |last| (last.start_at, last.id));
         let with_lead = caller.is_some_and(|c| c.user_id == agent || c.is_admin());
         Ok(Response::new(pb::ListViewingSlotsResponse {
             viewing_slots: slots.iter().map(|slot| slot.proto(with_lead)).collect(),
