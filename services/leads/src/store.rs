@@ -865,6 +865,9 @@ impl LeadStore {
         candidates: &[String],
     ) -> Result<Option<String>, sqlx::Error> {
         let mut tx = self.db.begin().await?;
+        // The agency's own row (no agent) is written first: on PostgreSQL its row lock makes
+        // concurrent turns of one agency take turns; SQLite's write lock already does.
+        Self::record_assignment_in(&mut tx, agency, "").await?;
         let mut best: Option<(i64, &String)> = None;
         for candidate in candidates {
             let last: Option<i64> = sqlx::query_scalar(

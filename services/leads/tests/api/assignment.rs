@@ -102,6 +102,21 @@ on_both_backends! {
         assert_ne!(one.agent, two.agent, "turns go round");
     }
 
+    async fn round_robin_turns_taken_at_once_still_go_to_different_agents(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let agency = agency(&app, 3).await;
+        let first = app.ask(&app.user(), &agency.listing).await;
+        let second = app.ask(&app.user(), &agency.listing).await;
+
+        let (one, two) = tokio::join!(
+            assign(&app, &agency.manager, &first, ""),
+            assign(&app, &agency.manager, &second, "")
+        );
+
+        let (one, two) = (one.expect("the next in turn"), two.expect("the next in turn"));
+        assert_ne!(one.agent, two.agent, "two turns at once are two turns");
+    }
+
     async fn a_leads_own_agent_who_is_not_a_manager_cannot_assign_it(backend: Backend) {
         let app = spawn_app(backend).await;
         let agency = agency(&app, 2).await;
