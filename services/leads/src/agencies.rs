@@ -115,12 +115,15 @@ impl Agencies {
         if agency.is_empty() {
             return Ok(false);
         }
-        Ok(self
-            .members(agency)
-            .await?
-            .iter()
-            .any(|m| m.user_id == user_id && m.role == Role::Manager))
+        Ok(managed_by(&self.members(agency).await?, user_id))
     }
+}
+
+/// Whether `user_id` is an owner or manager among `members`.
+pub fn managed_by(members: &[Member], user_id: &str) -> bool {
+    members
+        .iter()
+        .any(|m| m.user_id == user_id && m.role == Role::Manager)
 }
 
 #[cfg(test)]

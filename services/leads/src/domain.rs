@@ -156,7 +156,8 @@ impl Person {
     }
 }
 
-fn chars(text: &str) -> usize {
+/// Length in characters, as limits are stated.
+pub(crate) fn chars(text: &str) -> usize {
     text.chars().count()
 }
 

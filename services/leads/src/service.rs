@@ -18,10 +18,10 @@ use tonic::{Code, Request, Response, Status};
 use uuid::Uuid;
 
 use crate::DOMAIN;
-use crate::agencies::{Agencies, Role};
+use crate::agencies::{self, Agencies, Role};
 use crate::calendar;
 use crate::captcha::Captcha;
-use crate::domain::{self, Person};
+use crate::domain::{self, Person, chars};
 use crate::listings::Listings;
 use crate::store::{
     self, BookingRefused, Cursor, LeadRecord, LeadStore, LeadsOf, NewInquiry, SlotRefused, Written,
@@ -193,27 +193,28 @@ fn time_of(field: &str, at: Option<&prost_types::Timestamp>) -> Result<SystemTim
     SystemTime::try_from(*at).map_err(|_| invalid(field, "is not a valid time"))
 }
 
-fn chars(text: &str) -> usize {
-    text.chars().count()
-}
-
 impl LeadHandlers {
     /// The lead `id` if `caller` works it: its agent, a manager of its agency, or an admin.
     /// A lead that does not exist is PERMISSION_DENIED for everyone but admins.
     async fn worked_by(&self, caller: &Caller, id: Uuid) -> Result<LeadRecord, ApiError> {
-        let lead = self.store.lead(id).await.map_err(db)?;
-        let Some(lead) = lead else {
-            return Err(if caller.is_admin() {
-                ApiError::not_found(DOMAIN, &format!("leads/{id}"))
-            } else {
-                not_yours()
-            });
-        };
+        let lead = self.existing(caller, id).await?;
         if self.works(caller, &lead).await? {
             Ok(lead)
         } else {
             Err(not_yours())
         }
+    }
+
+    /// The lead `id`; a missing one is NOT_FOUND for admins and PERMISSION_DENIED for
+    /// everyone else.
+    async fn existing(&self, caller: &Caller, id: Uuid) -> Result<LeadRecord, ApiError> {
+        self.store.lead(id).await.map_err(db)?.ok_or_else(|| {
+            if caller.is_admin() {
+                ApiError::not_found(DOMAIN, &format!("leads/{id}"))
+            } else {
+                not_yours()
+            }
+        })
     }
 
     async fn works(&self, caller: &Caller, lead: &LeadRecord) -> Result<bool, ApiError> {
@@ -225,14 +226,7 @@ impl LeadHandlers {
     /// The lead `id` if `caller` may book its viewing: as `worked_by`, or the person who asked.
     /// The second value says whether the caller is on the agents' side.
     async fn booked_by(&self, caller: &Caller, id: Uuid) -> Result<(LeadRecord, bool), ApiError> {
-        let lead = self.store.lead(id).await.map_err(db)?;
-        let Some(lead) = lead else {
-            return Err(if caller.is_admin() {
-                ApiError::not_found(DOMAIN, &format!("leads/{id}"))
-            } else {
-                not_yours()
-            });
-        };
+        let lead = self.existing(caller, id).await?;
         if self.works(caller, &lead).await? {
             Ok((lead, true))
         } else if !lead.contact.user_id.is_empty() && lead.contact.user_id == caller.user_id {
@@ -464,12 +458,12 @@ impl LeadService for LeadHandlers {
         };
         let expected = revision(&message.etag)?;
         let lead = self.store.lead(id).await.map_err(db)?;
-        let manages = match &lead {
-            Some(lead) => {
-                caller.is_admin() || self.agencies.manages(&lead.agency, &caller.user_id).await?
-            }
-            None => false,
+        // Read once: who manages the agency, and who may be given the lead.
+        let members = match &lead {
+            Some(lead) if !lead.agency.is_empty() => self.agencies.members(&lead.agency).await?,
+            _ => Vec::new(),
         };
+        let manages = caller.is_admin() || agencies::managed_by(&members, &caller.user_id);
         let lead = match lead {
             Some(lead) if manages => lead,
             None if caller.is_admin() => {
@@ -491,7 +485,6 @@ impl LeadService for LeadHandlers {
             )
             .into());
         }
-        let members = self.agencies.members(&lead.agency).await?;
         let agent = match target {
             Some(agent) => {
                 if !members.iter().any(|m| m.user_id == agent) {

@@ -506,6 +506,24 @@ impl LeadStore {
         .transpose()
     }
 
+    /// The lead of `person_key` (`user:{id}` or `email:{address}`) for `listing`, if any.
+    async fn lead_of_person_in(
+        tx: &mut AnyConnection,
+        listing: &str,
+        person_key: &str,
+    ) -> Result<Option<LeadRecord>, sqlx::Error> {
+        sqlx::query(&format!(
+            "SELECT {LEAD_COLUMNS} {LEAD_FROM} WHERE l.listing = $1 AND l.person_key = $2"
+        ))
+        .bind(listing)
+        .bind(person_key)
+        .fetch_optional(&mut *tx)
+        .await?
+        .as_ref()
+        .map(lead_from_row)
+        .transpose()
+    }
+
     /// Records an inquiry: a new lead, or one more inquiry on the person's lead for the
     /// listing. Returns the lead and whether it is new.
     pub async fn record_inquiry(
@@ -543,16 +561,7 @@ impl LeadStore {
     ) -> Result<Result<(LeadRecord, bool), Conflict>, sqlx::Error> {
         let listing = &inquiry.listing;
         let person_key = inquiry.person.key();
-        let existing = sqlx::query(&format!(
-            "SELECT {LEAD_COLUMNS} {LEAD_FROM} WHERE l.listing = $1 AND l.person_key = $2"
-        ))
-        .bind(&listing.name)
-        .bind(&person_key)
-        .fetch_optional(&mut *tx)
-        .await?
-        .as_ref()
-        .map(lead_from_row)
-        .transpose()?;
+        let existing = Self::lead_of_person_in(tx, &listing.name, &person_key).await?;
         let signals = Self::signals_in(tx, &listing.name, &inquiry.person.user_id).await?;
         let now = now();
         let Some(mut lead) = existing else {
@@ -1497,16 +1506,7 @@ impl LeadStore {
             .execute(&mut *tx)
             .await?;
         }
-        let lead = sqlx::query(&format!(
-            "SELECT {LEAD_COLUMNS} {LEAD_FROM} WHERE l.listing = $1 AND l.person_key = $2"
-        ))
-        .bind(listing)
-        .bind(format!("user:{user_id}"))
-        .fetch_optional(&mut *tx)
-        .await?
-        .as_ref()
-        .map(lead_from_row)
-        .transpose()?;
+        let lead = Self::lead_of_person_in(tx, listing, &format!("user:{user_id}")).await?;
         let Some(mut lead) = lead else {
             return Ok(());
         };
