@@ -79,8 +79,8 @@ pub struct NotificationSettings {
     /// How often the queue is checked for due deliveries when nothing wakes the sender.
     #[serde(with = "humantime_serde")]
     pub send_interval: Duration,
-    /// How often saved-search alerts are gathered into digests and due check-in and viewing reminders
-    /// are sent.
+    /// How often saved-search alerts are gathered into digests and due check-in and viewing
+    /// reminders are sent.
     #[serde(with = "humantime_serde")]
     pub digest_interval: Duration,
     /// How long one SMTP or SMS call may take.
