@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*estospaces/payment/v1/payment_events.proto\x12\x15\x65stospaces.payment.v1\"\x95\x01\n\x0cPaymentFacts\x12\x18\n\x07payment\x18\x01 \x01(\tR\x07payment\x12\x18\n\x07\x62ooking\x18\x02 \x01(\tR\x07\x62ooking\x12\x14\n\x05payer\x18\x03 \x01(\tR\x05payer\x12\x16\n\x06\x61mount\x18\x04 \x01(\x03R\x06\x61mount\x12#\n\rcurrency_code\x18\x05 \x01(\tR\x0c\x63urrencyCode\"R\n\x11PaymentAuthorized\x12=\n\x07payment\x18\x01 \x01(\x0b\x32#.estospaces.payment.v1.PaymentFactsR\x07payment\"\x9a\x01\n\rPaymentFailed\x12=\n\x07payment\x18\x01 \x01(\x0b\x32#.estospaces.payment.v1.PaymentFactsR\x07payment\x12!\n\x0c\x66\x61ilure_code\x18\x02 \x01(\tR\x0b\x66\x61ilureCode\x12\'\n\x0f\x66\x61ilure_message\x18\x03 \x01(\tR\x0e\x66\x61ilureMessage\"y\n\x0fPaymentCaptured\x12=\n\x07payment\x18\x01 \x01(\x0b\x32#.estospaces.payment.v1.PaymentFactsR\x07payment\x12\'\n\x0f\x63\x61ptured_amount\x18\x02 \x01(\x03R\x0e\x63\x61pturedAmount\"N\n\rPaymentVoided\x12=\n\x07payment\x18\x01 \x01(\x0b\x32#.estospaces.payment.v1.PaymentFactsR\x07payment\"\xad\x01\n\x0fPaymentRefunded\x12=\n\x07payment\x18\x01 \x01(\x0b\x32#.estospaces.payment.v1.PaymentFactsR\x07payment\x12\'\n\x0frefunded_amount\x18\x02 \x01(\x03R\x0erefundedAmount\x12\x32\n\x15total_refunded_amount\x18\x03 \x01(\x03R\x13totalRefundedAmount\"\x8f\x01\n\nPayoutPaid\x12\x16\n\x06payout\x18\x01 \x01(\tR\x06payout\x12\x18\n\x07\x62ooking\x18\x02 \x01(\tR\x07\x62ooking\x12\x12\n\x04host\x18\x03 \x01(\tR\x04host\x12\x16\n\x06\x61mount\x18\x04 \x01(\x03R\x06\x61mount\x12#\n\rcurrency_code\x18\x05 \x01(\tR\x0c\x63urrencyCodeb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*estospaces/payment/v1/payment_events.proto\x12\x15\x65stospaces.payment.v1\"\xb7\x01\n\x0cPaymentFacts\x12\x18\n\x07payment\x18\x01 \x01(\tR\x07payment\x12\x18\n\x07\x62ooking\x18\x02 \x01(\tR\x07\x62ooking\x12\x14\n\x05payer\x18\x03 \x01(\tR\x05payer\x12\x16\n\x06\x61mount\x18\x04 \x01(\x03R\x06\x61mount\x12#\n\rcurrency_code\x18\x05 \x01(\tR\x0c\x63urrencyCode\x12 \n\x0breservation\x18\x06 \x01(\tR\x0breservation\"R\n\x11PaymentAuthorized\x12=\n\x07payment\x18\x01 \x01(\x0b\x32#.estospaces.payment.v1.PaymentFactsR\x07payment\"\x9a\x01\n\rPaymentFailed\x12=\n\x07payment\x18\x01 \x01(\x0b\x32#.estospaces.payment.v1.PaymentFactsR\x07payment\x12!\n\x0c\x66\x61ilure_code\x18\x02 \x01(\tR\x0b\x66\x61ilureCode\x12\'\n\x0f\x66\x61ilure_message\x18\x03 \x01(\tR\x0e\x66\x61ilureMessage\"y\n\x0fPaymentCaptured\x12=\n\x07payment\x18\x01 \x01(\x0b\x32#.estospaces.payment.v1.PaymentFactsR\x07payment\x12\'\n\x0f\x63\x61ptured_amount\x18\x02 \x01(\x03R\x0e\x63\x61pturedAmount\"N\n\rPaymentVoided\x12=\n\x07payment\x18\x01 \x01(\x0b\x32#.estospaces.payment.v1.PaymentFactsR\x07payment\"\xad\x01\n\x0fPaymentRefunded\x12=\n\x07payment\x18\x01 \x01(\x0b\x32#.estospaces.payment.v1.PaymentFactsR\x07payment\x12\'\n\x0frefunded_amount\x18\x02 \x01(\x03R\x0erefundedAmount\x12\x32\n\x15total_refunded_amount\x18\x03 \x01(\x03R\x13totalRefundedAmount\"\x8f\x01\n\nPayoutPaid\x12\x16\n\x06payout\x18\x01 \x01(\tR\x06payout\x12\x18\n\x07\x62ooking\x18\x02 \x01(\tR\x07\x62ooking\x12\x12\n\x04host\x18\x03 \x01(\tR\x04host\x12\x16\n\x06\x61mount\x18\x04 \x01(\x03R\x06\x61mount\x12#\n\rcurrency_code\x18\x05 \x01(\tR\x0c\x63urrencyCodeb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,17 +32,17 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'estospaces.payment.v1.payme
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_PAYMENTFACTS']._serialized_start=70
-  _globals['_PAYMENTFACTS']._serialized_end=219
-  _globals['_PAYMENTAUTHORIZED']._serialized_start=221
-  _globals['_PAYMENTAUTHORIZED']._serialized_end=303
-  _globals['_PAYMENTFAILED']._serialized_start=306
-  _globals['_PAYMENTFAILED']._serialized_end=460
-  _globals['_PAYMENTCAPTURED']._serialized_start=462
-  _globals['_PAYMENTCAPTURED']._serialized_end=583
-  _globals['_PAYMENTVOIDED']._serialized_start=585
-  _globals['_PAYMENTVOIDED']._serialized_end=663
-  _globals['_PAYMENTREFUNDED']._serialized_start=666
-  _globals['_PAYMENTREFUNDED']._serialized_end=839
-  _globals['_PAYOUTPAID']._serialized_start=842
-  _globals['_PAYOUTPAID']._serialized_end=985
+  _globals['_PAYMENTFACTS']._serialized_end=253
+  _globals['_PAYMENTAUTHORIZED']._serialized_start=255
+  _globals['_PAYMENTAUTHORIZED']._serialized_end=337
+  _globals['_PAYMENTFAILED']._serialized_start=340
+  _globals['_PAYMENTFAILED']._serialized_end=494
+  _globals['_PAYMENTCAPTURED']._serialized_start=496
+  _globals['_PAYMENTCAPTURED']._serialized_end=617
+  _globals['_PAYMENTVOIDED']._serialized_start=619
+  _globals['_PAYMENTVOIDED']._serialized_end=697
+  _globals['_PAYMENTREFUNDED']._serialized_start=700
+  _globals['_PAYMENTREFUNDED']._serialized_end=873
+  _globals['_PAYOUTPAID']._serialized_start=876
+  _globals['_PAYOUTPAID']._serialized_end=1019
 # @@protoc_insertion_point(module_scope)

@@ -6,18 +6,20 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class PaymentFacts(_message.Message):
-    __slots__ = ("payment", "booking", "payer", "amount", "currency_code")
+    __slots__ = ("payment", "booking", "payer", "amount", "currency_code", "reservation")
     PAYMENT_FIELD_NUMBER: _ClassVar[int]
     BOOKING_FIELD_NUMBER: _ClassVar[int]
     PAYER_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_FIELD_NUMBER: _ClassVar[int]
     CURRENCY_CODE_FIELD_NUMBER: _ClassVar[int]
+    RESERVATION_FIELD_NUMBER: _ClassVar[int]
     payment: str
     booking: str
     payer: str
     amount: int
     currency_code: str
-    def __init__(self, payment: _Optional[str] = ..., booking: _Optional[str] = ..., payer: _Optional[str] = ..., amount: _Optional[int] = ..., currency_code: _Optional[str] = ...) -> None: ...
+    reservation: str
+    def __init__(self, payment: _Optional[str] = ..., booking: _Optional[str] = ..., payer: _Optional[str] = ..., amount: _Optional[int] = ..., currency_code: _Optional[str] = ..., reservation: _Optional[str] = ...) -> None: ...
 
 class PaymentAuthorized(_message.Message):
     __slots__ = ("payment",)

@@ -12,7 +12,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Payment(_message.Message):
-    __slots__ = ("name", "booking", "payer", "host", "state", "currency_code", "amount", "platform_fee", "captured_amount", "refunded_amount", "payment_method_hint", "provider", "provider_payment_id", "failure_code", "failure_message", "create_time", "update_time")
+    __slots__ = ("name", "booking", "payer", "host", "state", "currency_code", "amount", "platform_fee", "captured_amount", "refunded_amount", "payment_method_hint", "provider", "provider_payment_id", "failure_code", "failure_message", "create_time", "update_time", "reservation")
     class State(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         STATE_UNSPECIFIED: _ClassVar[Payment.State]
@@ -46,6 +46,7 @@ class Payment(_message.Message):
     FAILURE_MESSAGE_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    RESERVATION_FIELD_NUMBER: _ClassVar[int]
     name: str
     booking: str
     payer: str
@@ -63,7 +64,8 @@ class Payment(_message.Message):
     failure_message: str
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., booking: _Optional[str] = ..., payer: _Optional[str] = ..., host: _Optional[str] = ..., state: _Optional[_Union[Payment.State, str]] = ..., currency_code: _Optional[str] = ..., amount: _Optional[int] = ..., platform_fee: _Optional[int] = ..., captured_amount: _Optional[int] = ..., refunded_amount: _Optional[int] = ..., payment_method_hint: _Optional[str] = ..., provider: _Optional[str] = ..., provider_payment_id: _Optional[str] = ..., failure_code: _Optional[str] = ..., failure_message: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    reservation: str
+    def __init__(self, name: _Optional[str] = ..., booking: _Optional[str] = ..., payer: _Optional[str] = ..., host: _Optional[str] = ..., state: _Optional[_Union[Payment.State, str]] = ..., currency_code: _Optional[str] = ..., amount: _Optional[int] = ..., platform_fee: _Optional[int] = ..., captured_amount: _Optional[int] = ..., refunded_amount: _Optional[int] = ..., payment_method_hint: _Optional[str] = ..., provider: _Optional[str] = ..., provider_payment_id: _Optional[str] = ..., failure_code: _Optional[str] = ..., failure_message: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reservation: _Optional[str] = ...) -> None: ...
 
 class LedgerEntry(_message.Message):
     __slots__ = ("transaction_id", "kind", "account", "currency_code", "amount", "payment", "create_time")

@@ -29,7 +29,7 @@ from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior_
 from google.api import resource_pb2 as google_dot_api_dot_resource__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+estospaces/payment/v1/payment_service.proto\x12\x15\x65stospaces.payment.v1\x1a#estospaces/api/v1/annotations.proto\x1a#estospaces/payment/v1/payment.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\"P\n\x11GetPaymentRequest\x12;\n\x04name\x18\x01 \x01(\tB\'\xe2\x41\x01\x02\xfa\x41 \n\x1epayment.estospaces.dev/PaymentR\x04name\"N\n\x12GetPaymentResponse\x12\x38\n\x07payment\x18\x01 \x01(\x0b\x32\x1e.estospaces.payment.v1.PaymentR\x07payment\"}\n\x13ListPaymentsRequest\x12!\n\tpage_size\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x01R\x08pageSize\x12#\n\npage_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01R\tpageToken\x12\x1e\n\x07\x62ooking\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01R\x07\x62ooking\"z\n\x14ListPaymentsResponse\x12:\n\x08payments\x18\x01 \x03(\x0b\x32\x1e.estospaces.payment.v1.PaymentR\x08payments\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xbd\x02\n\x17\x41uthorizePaymentRequest\x12\x1e\n\x07\x62ooking\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\x07\x62ooking\x12\x1a\n\x05payer\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02R\x05payer\x12\x18\n\x04host\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02R\x04host\x12\x1c\n\x06\x61mount\x18\x04 \x01(\x03\x42\x04\xe2\x41\x01\x02R\x06\x61mount\x12)\n\rcurrency_code\x18\x05 \x01(\tB\x04\xe2\x41\x01\x02R\x0c\x63urrencyCode\x12\'\n\x0cplatform_fee\x18\x06 \x01(\x03\x42\x04\xe2\x41\x01\x01R\x0bplatformFee\x12+\n\x0epayment_method\x18\x07 \x01(\tB\x04\xe2\x41\x01\x02R\rpaymentMethod\x12-\n\x0fidempotency_key\x18\x08 \x01(\tB\x04\xe2\x41\x01\x02R\x0eidempotencyKey\"T\n\x18\x41uthorizePaymentResponse\x12\x38\n\x07payment\x18\x01 \x01(\x0b\x32\x1e.estospaces.payment.v1.PaymentR\x07payment\"\xa1\x01\n\x15\x43\x61pturePaymentRequest\x12;\n\x04name\x18\x01 \x01(\tB\'\xe2\x41\x01\x02\xfa\x41 \n\x1epayment.estospaces.dev/PaymentR\x04name\x12\x1c\n\x06\x61mount\x18\x02 \x01(\x03\x42\x04\xe2\x41\x01\x01R\x06\x61mount\x12-\n\x0fidempotency_key\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02R\x0eidempotencyKey\"R\n\x16\x43\x61pturePaymentResponse\x12\x38\n\x07payment\x18\x01 \x01(\x0b\x32\x1e.estospaces.payment.v1.PaymentR\x07payment\"\x80\x01\n\x12VoidPaymentRequest\x12;\n\x04name\x18\x01 \x01(\tB\'\xe2\x41\x01\x02\xfa\x41 \n\x1epayment.estospaces.dev/PaymentR\x04name\x12-\n\x0fidempotency_key\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02R\x0eidempotencyKey\"O\n\x13VoidPaymentResponse\x12\x38\n\x07payment\x18\x01 \x01(\x0b\x32\x1e.estospaces.payment.v1.PaymentR\x07payment\"\xbe\x01\n\x14RefundPaymentRequest\x12;\n\x04name\x18\x01 \x01(\tB\'\xe2\x41\x01\x02\xfa\x41 \n\x1epayment.estospaces.dev/PaymentR\x04name\x12\x1c\n\x06\x61mount\x18\x02 \x01(\x03\x42\x04\xe2\x41\x01\x01R\x06\x61mount\x12\x1c\n\x06reason\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01R\x06reason\x12-\n\x0fidempotency_key\x18\x04 \x01(\tB\x04\xe2\x41\x01\x02R\x0eidempotencyKey\"Q\n\x15RefundPaymentResponse\x12\x38\n\x07payment\x18\x01 \x01(\x0b\x32\x1e.estospaces.payment.v1.PaymentR\x07payment\"\xa2\x01\n\x18ListLedgerEntriesRequest\x12!\n\tpage_size\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x01R\x08pageSize\x12#\n\npage_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01R\tpageToken\x12\x1e\n\x07\x61\x63\x63ount\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01R\x07\x61\x63\x63ount\x12\x1e\n\x07payment\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01R\x07payment\"\x81\x01\n\x19ListLedgerEntriesResponse\x12<\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\".estospaces.payment.v1.LedgerEntryR\x07\x65ntries\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"9\n\x17GetLedgerBalanceRequest\x12\x1e\n\x07\x61\x63\x63ount\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\x07\x61\x63\x63ount\"\\\n\x18GetLedgerBalanceResponse\x12@\n\x08\x62\x61lances\x18\x01 \x03(\x0b\x32$.estospaces.payment.v1.LedgerBalanceR\x08\x62\x61lances\"v\n\x12ListPayoutsRequest\x12!\n\tpage_size\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x01R\x08pageSize\x12#\n\npage_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01R\tpageToken\x12\x18\n\x04host\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01R\x04host\"v\n\x13ListPayoutsResponse\x12\x37\n\x07payouts\x18\x01 \x03(\x0b\x32\x1d.estospaces.payment.v1.PayoutR\x07payouts\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xbc\n\n\x0ePaymentService\x12\x89\x01\n\nGetPayment\x12(.estospaces.payment.v1.GetPaymentRequest\x1a).estospaces.payment.v1.GetPaymentResponse\"&\x82\xd3\xe4\x93\x02 \x12\x15/v1/{name=payments/*}b\x07payment\x12}\n\x0cListPayments\x12*.estospaces.payment.v1.ListPaymentsRequest\x1a+.estospaces.payment.v1.ListPaymentsResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\x0c/v1/payments\x12\xa4\x01\n\x10\x41uthorizePayment\x12..estospaces.payment.v1.AuthorizePaymentRequest\x1a/.estospaces.payment.v1.AuthorizePaymentResponse\"/\x90\xb5\x18\xc9\x01\x82\xd3\xe4\x93\x02$\"\x16/v1/payments:authorize:\x01*b\x07payment\x12\xa0\x01\n\x0e\x43\x61pturePayment\x12,.estospaces.payment.v1.CapturePaymentRequest\x1a-.estospaces.payment.v1.CapturePaymentResponse\"1\x82\xd3\xe4\x93\x02+\"\x1d/v1/{name=payments/*}:capture:\x01*b\x07payment\x12\x94\x01\n\x0bVoidPayment\x12).estospaces.payment.v1.VoidPaymentRequest\x1a*.estospaces.payment.v1.VoidPaymentResponse\".\x82\xd3\xe4\x93\x02(\"\x1a/v1/{name=payments/*}:void:\x01*b\x07payment\x12\x9c\x01\n\rRefundPayment\x12+.estospaces.payment.v1.RefundPaymentRequest\x1a,.estospaces.payment.v1.RefundPaymentResponse\"0\x82\xd3\xe4\x93\x02*\"\x1c/v1/{name=payments/*}:refund:\x01*b\x07payment\x12\x91\x01\n\x11ListLedgerEntries\x12/.estospaces.payment.v1.ListLedgerEntriesRequest\x1a\x30.estospaces.payment.v1.ListLedgerEntriesResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/ledgerEntries\x12\x8f\x01\n\x10GetLedgerBalance\x12..estospaces.payment.v1.GetLedgerBalanceRequest\x1a/.estospaces.payment.v1.GetLedgerBalanceResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/ledgerBalances\x12y\n\x0bListPayouts\x12).estospaces.payment.v1.ListPayoutsRequest\x1a*.estospaces.payment.v1.ListPayoutsResponse\"\x13\x82\xd3\xe4\x93\x02\r\x12\x0b/v1/payoutsb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+estospaces/payment/v1/payment_service.proto\x12\x15\x65stospaces.payment.v1\x1a#estospaces/api/v1/annotations.proto\x1a#estospaces/payment/v1/payment.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\"P\n\x11GetPaymentRequest\x12;\n\x04name\x18\x01 \x01(\tB\'\xe2\x41\x01\x02\xfa\x41 \n\x1epayment.estospaces.dev/PaymentR\x04name\"N\n\x12GetPaymentResponse\x12\x38\n\x07payment\x18\x01 \x01(\x0b\x32\x1e.estospaces.payment.v1.PaymentR\x07payment\"\xa5\x01\n\x13ListPaymentsRequest\x12!\n\tpage_size\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x01R\x08pageSize\x12#\n\npage_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01R\tpageToken\x12\x1e\n\x07\x62ooking\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01R\x07\x62ooking\x12&\n\x0breservation\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01R\x0breservation\"z\n\x14ListPaymentsResponse\x12:\n\x08payments\x18\x01 \x03(\x0b\x32\x1e.estospaces.payment.v1.PaymentR\x08payments\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xe5\x02\n\x17\x41uthorizePaymentRequest\x12\x1e\n\x07\x62ooking\x18\x01 \x01(\tB\x04\xe2\x41\x01\x01R\x07\x62ooking\x12\x1a\n\x05payer\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02R\x05payer\x12\x18\n\x04host\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02R\x04host\x12\x1c\n\x06\x61mount\x18\x04 \x01(\x03\x42\x04\xe2\x41\x01\x02R\x06\x61mount\x12)\n\rcurrency_code\x18\x05 \x01(\tB\x04\xe2\x41\x01\x02R\x0c\x63urrencyCode\x12\'\n\x0cplatform_fee\x18\x06 \x01(\x03\x42\x04\xe2\x41\x01\x01R\x0bplatformFee\x12+\n\x0epayment_method\x18\x07 \x01(\tB\x04\xe2\x41\x01\x02R\rpaymentMethod\x12-\n\x0fidempotency_key\x18\x08 \x01(\tB\x04\xe2\x41\x01\x02R\x0eidempotencyKey\x12&\n\x0breservation\x18\t \x01(\tB\x04\xe2\x41\x01\x01R\x0breservation\"T\n\x18\x41uthorizePaymentResponse\x12\x38\n\x07payment\x18\x01 \x01(\x0b\x32\x1e.estospaces.payment.v1.PaymentR\x07payment\"\xa1\x01\n\x15\x43\x61pturePaymentRequest\x12;\n\x04name\x18\x01 \x01(\tB\'\xe2\x41\x01\x02\xfa\x41 \n\x1epayment.estospaces.dev/PaymentR\x04name\x12\x1c\n\x06\x61mount\x18\x02 \x01(\x03\x42\x04\xe2\x41\x01\x01R\x06\x61mount\x12-\n\x0fidempotency_key\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02R\x0eidempotencyKey\"R\n\x16\x43\x61pturePaymentResponse\x12\x38\n\x07payment\x18\x01 \x01(\x0b\x32\x1e.estospaces.payment.v1.PaymentR\x07payment\"\x80\x01\n\x12VoidPaymentRequest\x12;\n\x04name\x18\x01 \x01(\tB\'\xe2\x41\x01\x02\xfa\x41 \n\x1epayment.estospaces.dev/PaymentR\x04name\x12-\n\x0fidempotency_key\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02R\x0eidempotencyKey\"O\n\x13VoidPaymentResponse\x12\x38\n\x07payment\x18\x01 \x01(\x0b\x32\x1e.estospaces.payment.v1.PaymentR\x07payment\"\xbe\x01\n\x14RefundPaymentRequest\x12;\n\x04name\x18\x01 \x01(\tB\'\xe2\x41\x01\x02\xfa\x41 \n\x1epayment.estospaces.dev/PaymentR\x04name\x12\x1c\n\x06\x61mount\x18\x02 \x01(\x03\x42\x04\xe2\x41\x01\x01R\x06\x61mount\x12\x1c\n\x06reason\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01R\x06reason\x12-\n\x0fidempotency_key\x18\x04 \x01(\tB\x04\xe2\x41\x01\x02R\x0eidempotencyKey\"Q\n\x15RefundPaymentResponse\x12\x38\n\x07payment\x18\x01 \x01(\x0b\x32\x1e.estospaces.payment.v1.PaymentR\x07payment\"\xa2\x01\n\x18ListLedgerEntriesRequest\x12!\n\tpage_size\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x01R\x08pageSize\x12#\n\npage_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01R\tpageToken\x12\x1e\n\x07\x61\x63\x63ount\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01R\x07\x61\x63\x63ount\x12\x1e\n\x07payment\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01R\x07payment\"\x81\x01\n\x19ListLedgerEntriesResponse\x12<\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\".estospaces.payment.v1.LedgerEntryR\x07\x65ntries\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"9\n\x17GetLedgerBalanceRequest\x12\x1e\n\x07\x61\x63\x63ount\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\x07\x61\x63\x63ount\"\\\n\x18GetLedgerBalanceResponse\x12@\n\x08\x62\x61lances\x18\x01 \x03(\x0b\x32$.estospaces.payment.v1.LedgerBalanceR\x08\x62\x61lances\"v\n\x12ListPayoutsRequest\x12!\n\tpage_size\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x01R\x08pageSize\x12#\n\npage_token\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01R\tpageToken\x12\x18\n\x04host\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01R\x04host\"v\n\x13ListPayoutsResponse\x12\x37\n\x07payouts\x18\x01 \x03(\x0b\x32\x1d.estospaces.payment.v1.PayoutR\x07payouts\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xbc\n\n\x0ePaymentService\x12\x89\x01\n\nGetPayment\x12(.estospaces.payment.v1.GetPaymentRequest\x1a).estospaces.payment.v1.GetPaymentResponse\"&\x82\xd3\xe4\x93\x02 \x12\x15/v1/{name=payments/*}b\x07payment\x12}\n\x0cListPayments\x12*.estospaces.payment.v1.ListPaymentsRequest\x1a+.estospaces.payment.v1.ListPaymentsResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\x0c/v1/payments\x12\xa4\x01\n\x10\x41uthorizePayment\x12..estospaces.payment.v1.AuthorizePaymentRequest\x1a/.estospaces.payment.v1.AuthorizePaymentResponse\"/\x90\xb5\x18\xc9\x01\x82\xd3\xe4\x93\x02$\"\x16/v1/payments:authorize:\x01*b\x07payment\x12\xa0\x01\n\x0e\x43\x61pturePayment\x12,.estospaces.payment.v1.CapturePaymentRequest\x1a-.estospaces.payment.v1.CapturePaymentResponse\"1\x82\xd3\xe4\x93\x02+\"\x1d/v1/{name=payments/*}:capture:\x01*b\x07payment\x12\x94\x01\n\x0bVoidPayment\x12).estospaces.payment.v1.VoidPaymentRequest\x1a*.estospaces.payment.v1.VoidPaymentResponse\".\x82\xd3\xe4\x93\x02(\"\x1a/v1/{name=payments/*}:void:\x01*b\x07payment\x12\x9c\x01\n\rRefundPayment\x12+.estospaces.payment.v1.RefundPaymentRequest\x1a,.estospaces.payment.v1.RefundPaymentResponse\"0\x82\xd3\xe4\x93\x02*\"\x1c/v1/{name=payments/*}:refund:\x01*b\x07payment\x12\x91\x01\n\x11ListLedgerEntries\x12/.estospaces.payment.v1.ListLedgerEntriesRequest\x1a\x30.estospaces.payment.v1.ListLedgerEntriesResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/ledgerEntries\x12\x8f\x01\n\x10GetLedgerBalance\x12..estospaces.payment.v1.GetLedgerBalanceRequest\x1a/.estospaces.payment.v1.GetLedgerBalanceResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/ledgerBalances\x12y\n\x0bListPayouts\x12).estospaces.payment.v1.ListPayoutsRequest\x1a*.estospaces.payment.v1.ListPayoutsResponse\"\x13\x82\xd3\xe4\x93\x02\r\x12\x0b/v1/payoutsb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -44,8 +44,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTPAYMENTSREQUEST'].fields_by_name['page_token']._serialized_options = b'\342A\001\001'
   _globals['_LISTPAYMENTSREQUEST'].fields_by_name['booking']._loaded_options = None
   _globals['_LISTPAYMENTSREQUEST'].fields_by_name['booking']._serialized_options = b'\342A\001\001'
+  _globals['_LISTPAYMENTSREQUEST'].fields_by_name['reservation']._loaded_options = None
+  _globals['_LISTPAYMENTSREQUEST'].fields_by_name['reservation']._serialized_options = b'\342A\001\001'
   _globals['_AUTHORIZEPAYMENTREQUEST'].fields_by_name['booking']._loaded_options = None
-  _globals['_AUTHORIZEPAYMENTREQUEST'].fields_by_name['booking']._serialized_options = b'\342A\001\002'
+  _globals['_AUTHORIZEPAYMENTREQUEST'].fields_by_name['booking']._serialized_options = b'\342A\001\001'
   _globals['_AUTHORIZEPAYMENTREQUEST'].fields_by_name['payer']._loaded_options = None
   _globals['_AUTHORIZEPAYMENTREQUEST'].fields_by_name['payer']._serialized_options = b'\342A\001\002'
   _globals['_AUTHORIZEPAYMENTREQUEST'].fields_by_name['host']._loaded_options = None
@@ -60,6 +62,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_AUTHORIZEPAYMENTREQUEST'].fields_by_name['payment_method']._serialized_options = b'\342A\001\002'
   _globals['_AUTHORIZEPAYMENTREQUEST'].fields_by_name['idempotency_key']._loaded_options = None
   _globals['_AUTHORIZEPAYMENTREQUEST'].fields_by_name['idempotency_key']._serialized_options = b'\342A\001\002'
+  _globals['_AUTHORIZEPAYMENTREQUEST'].fields_by_name['reservation']._loaded_options = None
+  _globals['_AUTHORIZEPAYMENTREQUEST'].fields_by_name['reservation']._serialized_options = b'\342A\001\001'
   _globals['_CAPTUREPAYMENTREQUEST'].fields_by_name['name']._loaded_options = None
   _globals['_CAPTUREPAYMENTREQUEST'].fields_by_name['name']._serialized_options = b'\342A\001\002\372A \n\036payment.estospaces.dev/Payment'
   _globals['_CAPTUREPAYMENTREQUEST'].fields_by_name['amount']._loaded_options = None
@@ -116,38 +120,38 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETPAYMENTREQUEST']._serialized_end=314
   _globals['_GETPAYMENTRESPONSE']._serialized_start=316
   _globals['_GETPAYMENTRESPONSE']._serialized_end=394
-  _globals['_LISTPAYMENTSREQUEST']._serialized_start=396
-  _globals['_LISTPAYMENTSREQUEST']._serialized_end=521
-  _globals['_LISTPAYMENTSRESPONSE']._serialized_start=523
-  _globals['_LISTPAYMENTSRESPONSE']._serialized_end=645
-  _globals['_AUTHORIZEPAYMENTREQUEST']._serialized_start=648
-  _globals['_AUTHORIZEPAYMENTREQUEST']._serialized_end=965
-  _globals['_AUTHORIZEPAYMENTRESPONSE']._serialized_start=967
-  _globals['_AUTHORIZEPAYMENTRESPONSE']._serialized_end=1051
-  _globals['_CAPTUREPAYMENTREQUEST']._serialized_start=1054
-  _globals['_CAPTUREPAYMENTREQUEST']._serialized_end=1215
-  _globals['_CAPTUREPAYMENTRESPONSE']._serialized_start=1217
-  _globals['_CAPTUREPAYMENTRESPONSE']._serialized_end=1299
-  _globals['_VOIDPAYMENTREQUEST']._serialized_start=1302
-  _globals['_VOIDPAYMENTREQUEST']._serialized_end=1430
-  _globals['_VOIDPAYMENTRESPONSE']._serialized_start=1432
-  _globals['_VOIDPAYMENTRESPONSE']._serialized_end=1511
-  _globals['_REFUNDPAYMENTREQUEST']._serialized_start=1514
-  _globals['_REFUNDPAYMENTREQUEST']._serialized_end=1704
-  _globals['_REFUNDPAYMENTRESPONSE']._serialized_start=1706
-  _globals['_REFUNDPAYMENTRESPONSE']._serialized_end=1787
-  _globals['_LISTLEDGERENTRIESREQUEST']._serialized_start=1790
-  _globals['_LISTLEDGERENTRIESREQUEST']._serialized_end=1952
-  _globals['_LISTLEDGERENTRIESRESPONSE']._serialized_start=1955
-  _globals['_LISTLEDGERENTRIESRESPONSE']._serialized_end=2084
-  _globals['_GETLEDGERBALANCEREQUEST']._serialized_start=2086
-  _globals['_GETLEDGERBALANCEREQUEST']._serialized_end=2143
-  _globals['_GETLEDGERBALANCERESPONSE']._serialized_start=2145
-  _globals['_GETLEDGERBALANCERESPONSE']._serialized_end=2237
-  _globals['_LISTPAYOUTSREQUEST']._serialized_start=2239
-  _globals['_LISTPAYOUTSREQUEST']._serialized_end=2357
-  _globals['_LISTPAYOUTSRESPONSE']._serialized_start=2359
-  _globals['_LISTPAYOUTSRESPONSE']._serialized_end=2477
-  _globals['_PAYMENTSERVICE']._serialized_start=2480
-  _globals['_PAYMENTSERVICE']._serialized_end=3820
+  _globals['_LISTPAYMENTSREQUEST']._serialized_start=397
+  _globals['_LISTPAYMENTSREQUEST']._serialized_end=562
+  _globals['_LISTPAYMENTSRESPONSE']._serialized_start=564
+  _globals['_LISTPAYMENTSRESPONSE']._serialized_end=686
+  _globals['_AUTHORIZEPAYMENTREQUEST']._serialized_start=689
+  _globals['_AUTHORIZEPAYMENTREQUEST']._serialized_end=1046
+  _globals['_AUTHORIZEPAYMENTRESPONSE']._serialized_start=1048
+  _globals['_AUTHORIZEPAYMENTRESPONSE']._serialized_end=1132
+  _globals['_CAPTUREPAYMENTREQUEST']._serialized_start=1135
+  _globals['_CAPTUREPAYMENTREQUEST']._serialized_end=1296
+  _globals['_CAPTUREPAYMENTRESPONSE']._serialized_start=1298
+  _globals['_CAPTUREPAYMENTRESPONSE']._serialized_end=1380
+  _globals['_VOIDPAYMENTREQUEST']._serialized_start=1383
+  _globals['_VOIDPAYMENTREQUEST']._serialized_end=1511
+  _globals['_VOIDPAYMENTRESPONSE']._serialized_start=1513
+  _globals['_VOIDPAYMENTRESPONSE']._serialized_end=1592
+  _globals['_REFUNDPAYMENTREQUEST']._serialized_start=1595
+  _globals['_REFUNDPAYMENTREQUEST']._serialized_end=1785
+  _globals['_REFUNDPAYMENTRESPONSE']._serialized_start=1787
+  _globals['_REFUNDPAYMENTRESPONSE']._serialized_end=1868
+  _globals['_LISTLEDGERENTRIESREQUEST']._serialized_start=1871
+  _globals['_LISTLEDGERENTRIESREQUEST']._serialized_end=2033
+  _globals['_LISTLEDGERENTRIESRESPONSE']._serialized_start=2036
+  _globals['_LISTLEDGERENTRIESRESPONSE']._serialized_end=2165
+  _globals['_GETLEDGERBALANCEREQUEST']._serialized_start=2167
+  _globals['_GETLEDGERBALANCEREQUEST']._serialized_end=2224
+  _globals['_GETLEDGERBALANCERESPONSE']._serialized_start=2226
+  _globals['_GETLEDGERBALANCERESPONSE']._serialized_end=2318
+  _globals['_LISTPAYOUTSREQUEST']._serialized_start=2320
+  _globals['_LISTPAYOUTSREQUEST']._serialized_end=2438
+  _globals['_LISTPAYOUTSRESPONSE']._serialized_start=2440
+  _globals['_LISTPAYOUTSRESPONSE']._serialized_end=2558
+  _globals['_PAYMENTSERVICE']._serialized_start=2561
+  _globals['_PAYMENTSERVICE']._serialized_end=3901
 # @@protoc_insertion_point(module_scope)

@@ -24,14 +24,16 @@ class GetPaymentResponse(_message.Message):
     def __init__(self, payment: _Optional[_Union[_payment_pb2.Payment, _Mapping]] = ...) -> None: ...
 
 class ListPaymentsRequest(_message.Message):
-    __slots__ = ("page_size", "page_token", "booking")
+    __slots__ = ("page_size", "page_token", "booking", "reservation")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     BOOKING_FIELD_NUMBER: _ClassVar[int]
+    RESERVATION_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     page_token: str
     booking: str
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., booking: _Optional[str] = ...) -> None: ...
+    reservation: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., booking: _Optional[str] = ..., reservation: _Optional[str] = ...) -> None: ...
 
 class ListPaymentsResponse(_message.Message):
     __slots__ = ("payments", "next_page_token")
@@ -42,7 +44,7 @@ class ListPaymentsResponse(_message.Message):
     def __init__(self, payments: _Optional[_Iterable[_Union[_payment_pb2.Payment, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class AuthorizePaymentRequest(_message.Message):
-    __slots__ = ("booking", "payer", "host", "amount", "currency_code", "platform_fee", "payment_method", "idempotency_key")
+    __slots__ = ("booking", "payer", "host", "amount", "currency_code", "platform_fee", "payment_method", "idempotency_key", "reservation")
     BOOKING_FIELD_NUMBER: _ClassVar[int]
     PAYER_FIELD_NUMBER: _ClassVar[int]
     HOST_FIELD_NUMBER: _ClassVar[int]
@@ -51,6 +53,7 @@ class AuthorizePaymentRequest(_message.Message):
     PLATFORM_FEE_FIELD_NUMBER: _ClassVar[int]
     PAYMENT_METHOD_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    RESERVATION_FIELD_NUMBER: _ClassVar[int]
     booking: str
     payer: str
     host: str
@@ -59,7 +62,8 @@ class AuthorizePaymentRequest(_message.Message):
     platform_fee: int
     payment_method: str
     idempotency_key: str
-    def __init__(self, booking: _Optional[str] = ..., payer: _Optional[str] = ..., host: _Optional[str] = ..., amount: _Optional[int] = ..., currency_code: _Optional[str] = ..., platform_fee: _Optional[int] = ..., payment_method: _Optional[str] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+    reservation: str
+    def __init__(self, booking: _Optional[str] = ..., payer: _Optional[str] = ..., host: _Optional[str] = ..., amount: _Optional[int] = ..., currency_code: _Optional[str] = ..., platform_fee: _Optional[int] = ..., payment_method: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., reservation: _Optional[str] = ...) -> None: ...
 
 class AuthorizePaymentResponse(_message.Message):
     __slots__ = ("payment",)

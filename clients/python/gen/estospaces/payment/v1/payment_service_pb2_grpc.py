@@ -26,10 +26,12 @@ if _version_not_supported:
 
 
 class PaymentServiceStub:
-    """Payments for bookings, the double-entry ledger they book, and payouts to hosts.
+    """Payments for bookings and for project unit reservations' deposits, the double-entry ledger
+    they book, and payouts to hosts.
 
-    The booking saga drives payments through events (`estospaces.booking.v1`), not through this
-    API: the mutating methods are for admins (support, reconciliation). Guests read the payments
+    The booking saga (`estospaces.booking.v1`) and the reservation saga
+    (`estospaces.project.v1`) drive payments through events, not through this API: the mutating
+    methods are for admins (support, reconciliation). Guests read the payments
     they made, hosts the payments for their listings and their payouts, admins everything.
 
     Every mutating method takes an `idempotency_key` with Stripe's semantics: the same key with
@@ -93,10 +95,12 @@ class PaymentServiceStub:
 
 
 class PaymentServiceServicer:
-    """Payments for bookings, the double-entry ledger they book, and payouts to hosts.
+    """Payments for bookings and for project unit reservations' deposits, the double-entry ledger
+    they book, and payouts to hosts.
 
-    The booking saga drives payments through events (`estospaces.booking.v1`), not through this
-    API: the mutating methods are for admins (support, reconciliation). Guests read the payments
+    The booking saga (`estospaces.booking.v1`) and the reservation saga
+    (`estospaces.project.v1`) drive payments through events, not through this API: the mutating
+    methods are for admins (support, reconciliation). Guests read the payments
     they made, hosts the payments for their listings and their payouts, admins everything.
 
     Every mutating method takes an `idempotency_key` with Stripe's semantics: the same key with
@@ -124,9 +128,10 @@ class PaymentServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def AuthorizePayment(self, request, context):
-        """Authorizes `amount` on the payer's payment method for a booking. A decline is not an error:
-        the payment is created in STATE_FAILED with the provider's decline code. A booking has at
-        most one payment (ALREADY_EXISTS).
+        """Authorizes `amount` on the payer's payment method for a booking (or a reservation's
+        deposit). A decline is not an error: the payment is created in STATE_FAILED with the
+        provider's decline code. A booking (or reservation) has at most one payment
+        (ALREADY_EXISTS).
 
         Admins only.
         """
@@ -246,10 +251,12 @@ def add_PaymentServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class PaymentService:
-    """Payments for bookings, the double-entry ledger they book, and payouts to hosts.
+    """Payments for bookings and for project unit reservations' deposits, the double-entry ledger
+    they book, and payouts to hosts.
 
-    The booking saga drives payments through events (`estospaces.booking.v1`), not through this
-    API: the mutating methods are for admins (support, reconciliation). Guests read the payments
+    The booking saga (`estospaces.booking.v1`) and the reservation saga
+    (`estospaces.project.v1`) drive payments through events, not through this API: the mutating
+    methods are for admins (support, reconciliation). Guests read the payments
     they made, hosts the payments for their listings and their payouts, admins everything.
 
     Every mutating method takes an `idempotency_key` with Stripe's semantics: the same key with

@@ -281,3 +281,39 @@ class DeleteAgencyMemberRequest(_message.Message):
 class DeleteAgencyMemberResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class SearchAgentsRequest(_message.Message):
+    __slots__ = ("city", "language", "page_size", "page_token")
+    CITY_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    city: str
+    language: str
+    page_size: int
+    page_token: str
+    def __init__(self, city: _Optional[str] = ..., language: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class SearchAgentsResponse(_message.Message):
+    __slots__ = ("agents", "next_page_token")
+    AGENTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    agents: _containers.RepeatedCompositeFieldContainer[AgentDirectoryEntry]
+    next_page_token: str
+    def __init__(self, agents: _Optional[_Iterable[_Union[AgentDirectoryEntry, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class AgentDirectoryEntry(_message.Message):
+    __slots__ = ("user", "display_name", "avatar_media_id", "city", "languages", "verification_status")
+    USER_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    AVATAR_MEDIA_ID_FIELD_NUMBER: _ClassVar[int]
+    CITY_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGES_FIELD_NUMBER: _ClassVar[int]
+    VERIFICATION_STATUS_FIELD_NUMBER: _ClassVar[int]
+    user: str
+    display_name: str
+    avatar_media_id: str
+    city: str
+    languages: _containers.RepeatedScalarFieldContainer[str]
+    verification_status: VerificationStatus
+    def __init__(self, user: _Optional[str] = ..., display_name: _Optional[str] = ..., avatar_media_id: _Optional[str] = ..., city: _Optional[str] = ..., languages: _Optional[_Iterable[str]] = ..., verification_status: _Optional[_Union[VerificationStatus, str]] = ...) -> None: ...

@@ -69,6 +69,11 @@ class ProfileServiceStub:
                 request_serializer=estospaces_dot_profile_dot_v1_dot_profile__service__pb2.UpdateAgentProfileRequest.SerializeToString,
                 response_deserializer=estospaces_dot_profile_dot_v1_dot_profile__service__pb2.UpdateAgentProfileResponse.FromString,
                 _registered_method=True)
+        self.SearchAgents = channel.unary_unary(
+                '/estospaces.profile.v1.ProfileService/SearchAgents',
+                request_serializer=estospaces_dot_profile_dot_v1_dot_profile__service__pb2.SearchAgentsRequest.SerializeToString,
+                response_deserializer=estospaces_dot_profile_dot_v1_dot_profile__service__pb2.SearchAgentsResponse.FromString,
+                _registered_method=True)
         self.VerifyAgentProfile = channel.unary_unary(
                 '/estospaces.profile.v1.ProfileService/VerifyAgentProfile',
                 request_serializer=estospaces_dot_profile_dot_v1_dot_profile__service__pb2.VerifyAgentProfileRequest.SerializeToString,
@@ -166,6 +171,16 @@ class ProfileServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SearchAgents(self, request, context):
+        """The agent directory: agents (users with an agent profile) who work in a city and speak a
+        language, verified agents first, then by name. Only public profile fields are shown.
+
+        Public.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def VerifyAgentProfile(self, request, context):
         """Records an admin's decision on an agent's licence.
 
@@ -253,6 +268,11 @@ def add_ProfileServiceServicer_to_server(servicer, server):
                     servicer.UpdateAgentProfile,
                     request_deserializer=estospaces_dot_profile_dot_v1_dot_profile__service__pb2.UpdateAgentProfileRequest.FromString,
                     response_serializer=estospaces_dot_profile_dot_v1_dot_profile__service__pb2.UpdateAgentProfileResponse.SerializeToString,
+            ),
+            'SearchAgents': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchAgents,
+                    request_deserializer=estospaces_dot_profile_dot_v1_dot_profile__service__pb2.SearchAgentsRequest.FromString,
+                    response_serializer=estospaces_dot_profile_dot_v1_dot_profile__service__pb2.SearchAgentsResponse.SerializeToString,
             ),
             'VerifyAgentProfile': grpc.unary_unary_rpc_method_handler(
                     servicer.VerifyAgentProfile,
@@ -452,6 +472,33 @@ class ProfileService:
             '/estospaces.profile.v1.ProfileService/UpdateAgentProfile',
             estospaces_dot_profile_dot_v1_dot_profile__service__pb2.UpdateAgentProfileRequest.SerializeToString,
             estospaces_dot_profile_dot_v1_dot_profile__service__pb2.UpdateAgentProfileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchAgents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/estospaces.profile.v1.ProfileService/SearchAgents',
+            estospaces_dot_profile_dot_v1_dot_profile__service__pb2.SearchAgentsRequest.SerializeToString,
+            estospaces_dot_profile_dot_v1_dot_profile__service__pb2.SearchAgentsResponse.FromString,
             options,
             channel_credentials,
             insecure,

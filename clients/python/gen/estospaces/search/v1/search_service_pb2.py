@@ -30,7 +30,7 @@ from google.api import resource_pb2 as google_dot_api_dot_resource__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n)estospaces/search/v1/search_service.proto\x12\x14\x65stospaces.search.v1\x1a#estospaces/api/v1/annotations.proto\x1a%estospaces/property/v1/property.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xad\x05\n\rPropertyQuery\x12\x12\n\x04text\x18\x01 \x01(\tR\x04text\x12\x37\n\x04kind\x18\x02 \x01(\x0e\x32#.estospaces.property.v1.ListingKindR\x04kind\x12K\n\x0eproperty_types\x18\x03 \x03(\x0e\x32$.estospaces.property.v1.PropertyTypeR\rpropertyTypes\x12\x1b\n\tmin_price\x18\x04 \x01(\x03R\x08minPrice\x12\x1b\n\tmax_price\x18\x05 \x01(\x03R\x08maxPrice\x12!\n\x0cmin_bedrooms\x18\x06 \x01(\x05R\x0bminBedrooms\x12#\n\rmin_bathrooms\x18\x07 \x01(\x05R\x0cminBathrooms\x12\x16\n\x06guests\x18\x08 \x01(\x05R\x06guests\x12=\n\tamenities\x18\t \x03(\x0e\x32\x1f.estospaces.property.v1.AmenityR\tamenities\x12!\n\x0cinstant_book\x18\n \x01(\x08R\x0binstantBook\x12\x39\n\x06\x63ircle\x18\x0b \x01(\x0b\x32\x1f.estospaces.search.v1.GeoCircleH\x00R\x06\x63ircle\x12\x30\n\x03\x62ox\x18\x0c \x01(\x0b\x32\x1c.estospaces.search.v1.GeoBoxH\x00R\x03\x62ox\x12\x37\n\x08\x63heck_in\x18\r \x01(\x0b\x32\x1c.estospaces.property.v1.DateR\x07\x63heckIn\x12\x39\n\tcheck_out\x18\x0e \x01(\x0b\x32\x1c.estospaces.property.v1.DateR\x08\x63heckOut\x12\x1d\n\nmin_rating\x18\x0f \x01(\x01R\tminRatingB\x06\n\x04\x61rea\"v\n\tGeoCircle\x12>\n\x06\x63\x65nter\x18\x01 \x01(\x0b\x32 .estospaces.property.v1.GeoPointB\x04\xe2\x41\x01\x02R\x06\x63\x65nter\x12)\n\rradius_meters\x18\x02 \x01(\x01\x42\x04\xe2\x41\x01\x02R\x0cradiusMeters\"~\n\x06GeoBox\x12\x38\n\x03low\x18\x01 \x01(\x0b\x32 .estospaces.property.v1.GeoPointB\x04\xe2\x41\x01\x02R\x03low\x12:\n\x04high\x18\x02 \x01(\x0b\x32 .estospaces.property.v1.GeoPointB\x04\xe2\x41\x01\x02R\x04high\"\x86\x02\n\x17SearchPropertiesRequest\x12\x39\n\x05query\x18\x01 \x01(\x0b\x32#.estospaces.search.v1.PropertyQueryR\x05query\x12:\n\x08order_by\x18\x02 \x01(\x0e\x32\x1f.estospaces.search.v1.SortOrderR\x07orderBy\x12\x1b\n\tpage_size\x18\x03 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x04 \x01(\tR\tpageToken\x12\x38\n\x18price_histogram_interval\x18\x05 \x01(\x03R\x16priceHistogramInterval\"\x8c\x02\n\x0cSearchResult\x12<\n\x08property\x18\x01 \x01(\x0b\x32 .estospaces.property.v1.PropertyR\x08property\x12\x1c\n\trelevance\x18\x02 \x01(\x02R\trelevance\x12\'\n\x0f\x64istance_meters\x18\x03 \x01(\x01R\x0e\x64istanceMeters\x12\x1d\n\nstay_total\x18\x04 \x01(\x03R\tstayTotal\x12\x30\n\x14stay_nights_subtotal\x18\x05 \x01(\x03R\x12stayNightsSubtotal\x12&\n\x0f\x63over_photo_uri\x18\x06 \x01(\tR\rcoverPhotoUri\"8\n\nFacetCount\x12\x14\n\x05value\x18\x01 \x01(\tR\x05value\x12\x14\n\x05\x63ount\x18\x02 \x01(\x03R\x05\x63ount\"\xdc\x01\n\x06\x46\x61\x63\x65ts\x12G\n\x0eproperty_types\x18\x01 \x03(\x0b\x32 .estospaces.search.v1.FacetCountR\rpropertyTypes\x12>\n\tamenities\x18\x02 \x03(\x0b\x32 .estospaces.search.v1.FacetCountR\tamenities\x12I\n\x0fprice_histogram\x18\x03 \x03(\x0b\x32 .estospaces.search.v1.FacetCountR\x0epriceHistogram\"\xd5\x01\n\x18SearchPropertiesResponse\x12<\n\x07results\x18\x01 \x03(\x0b\x32\".estospaces.search.v1.SearchResultR\x07results\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n\ntotal_size\x18\x03 \x01(\x03R\ttotalSize\x12\x34\n\x06\x66\x61\x63\x65ts\x18\x04 \x01(\x0b\x32\x1c.estospaces.search.v1.FacetsR\x06\x66\x61\x63\x65ts\"I\n\x13\x41utocompleteRequest\x12\x1c\n\x06prefix\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\x06prefix\x12\x14\n\x05limit\x18\x02 \x01(\x05R\x05limit\"L\n\x0fPlaceSuggestion\x12\x14\n\x05place\x18\x01 \x01(\tR\x05place\x12#\n\rlisting_count\x18\x02 \x01(\x03R\x0clistingCount\"E\n\x11ListingSuggestion\x12\x1a\n\x08property\x18\x01 \x01(\tR\x08property\x12\x14\n\x05title\x18\x02 \x01(\tR\x05title\"\x9a\x01\n\x14\x41utocompleteResponse\x12=\n\x06places\x18\x01 \x03(\x0b\x32%.estospaces.search.v1.PlaceSuggestionR\x06places\x12\x43\n\x08listings\x18\x02 \x03(\x0b\x32\'.estospaces.search.v1.ListingSuggestionR\x08listings\"\xbd\x02\n\x0bSavedSearch\x12\x18\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08R\x04name\x12!\n\x0c\x64isplay_name\x18\x02 \x01(\tR\x0b\x64isplayName\x12?\n\x05query\x18\x03 \x01(\x0b\x32#.estospaces.search.v1.PropertyQueryB\x04\xe2\x41\x01\x02R\x05query\x12\x41\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03R\ncreateTime:m\xea\x41j\n!search.estospaces.dev/SavedSearch\x12)users/{user}/savedSearches/{saved_search}*\rsavedSearches2\x0bsavedSearch\"\xaa\x01\n\x18\x43reateSavedSearchRequest\x12\x42\n\x06parent\x18\x01 \x01(\tB*\xe2\x41\x01\x02\xfa\x41#\x12!search.estospaces.dev/SavedSearchR\x06parent\x12J\n\x0csaved_search\x18\x02 \x01(\x0b\x32!.estospaces.search.v1.SavedSearchB\x04\xe2\x41\x01\x02R\x0bsavedSearch\"a\n\x19\x43reateSavedSearchResponse\x12\x44\n\x0csaved_search\x18\x01 \x01(\x0b\x32!.estospaces.search.v1.SavedSearchR\x0bsavedSearch\"^\n\x18ListSavedSearchesRequest\x12\x42\n\x06parent\x18\x01 \x01(\tB*\xe2\x41\x01\x02\xfa\x41#\x12!search.estospaces.dev/SavedSearchR\x06parent\"e\n\x19ListSavedSearchesResponse\x12H\n\x0esaved_searches\x18\x01 \x03(\x0b\x32!.estospaces.search.v1.SavedSearchR\rsavedSearches\"Z\n\x18\x44\x65leteSavedSearchRequest\x12>\n\x04name\x18\x01 \x01(\tB*\xe2\x41\x01\x02\xfa\x41#\n!search.estospaces.dev/SavedSearchR\x04name\"\x1b\n\x19\x44\x65leteSavedSearchResponse*\xc9\x01\n\tSortOrder\x12\x1a\n\x16SORT_ORDER_UNSPECIFIED\x10\x00\x12\x18\n\x14SORT_ORDER_RELEVANCE\x10\x01\x12\x1e\n\x1aSORT_ORDER_PRICE_ASCENDING\x10\x02\x12\x1f\n\x1bSORT_ORDER_PRICE_DESCENDING\x10\x03\x12\x17\n\x13SORT_ORDER_DISTANCE\x10\x04\x12\x15\n\x11SORT_ORDER_NEWEST\x10\x05\x12\x15\n\x11SORT_ORDER_RATING\x10\x06\x32\xc4\x06\n\rSearchService\x12\x97\x01\n\x10SearchProperties\x12-.estospaces.search.v1.SearchPropertiesRequest\x1a..estospaces.search.v1.SearchPropertiesResponse\"$\x88\xb5\x18\x02\x82\xd3\xe4\x93\x02\x1a\"\x15/v1/properties:search:\x01*\x12\x8e\x01\n\x0c\x41utocomplete\x12).estospaces.search.v1.AutocompleteRequest\x1a*.estospaces.search.v1.AutocompleteResponse\"\'\x88\xb5\x18\x02\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/properties:autocomplete\x12\xc1\x01\n\x11\x43reateSavedSearch\x12..estospaces.search.v1.CreateSavedSearchRequest\x1a/.estospaces.search.v1.CreateSavedSearchResponse\"K\x90\xb5\x18\xc9\x01\x82\xd3\xe4\x93\x02@\"\"/v1/{parent=users/*}/savedSearches:\x0csaved_searchb\x0csaved_search\x12\xa0\x01\n\x11ListSavedSearches\x12..estospaces.search.v1.ListSavedSearchesRequest\x1a/.estospaces.search.v1.ListSavedSearchesResponse\"*\x82\xd3\xe4\x93\x02$\x12\"/v1/{parent=users/*}/savedSearches\x12\xa0\x01\n\x11\x44\x65leteSavedSearch\x12..estospaces.search.v1.DeleteSavedSearchRequest\x1a/.estospaces.search.v1.DeleteSavedSearchResponse\"*\x82\xd3\xe4\x93\x02$*\"/v1/{name=users/*/savedSearches/*}b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n)estospaces/search/v1/search_service.proto\x12\x14\x65stospaces.search.v1\x1a#estospaces/api/v1/annotations.proto\x1a%estospaces/property/v1/property.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc7\x05\n\rPropertyQuery\x12\x12\n\x04text\x18\x01 \x01(\tR\x04text\x12\x37\n\x04kind\x18\x02 \x01(\x0e\x32#.estospaces.property.v1.ListingKindR\x04kind\x12K\n\x0eproperty_types\x18\x03 \x03(\x0e\x32$.estospaces.property.v1.PropertyTypeR\rpropertyTypes\x12\x1b\n\tmin_price\x18\x04 \x01(\x03R\x08minPrice\x12\x1b\n\tmax_price\x18\x05 \x01(\x03R\x08maxPrice\x12!\n\x0cmin_bedrooms\x18\x06 \x01(\x05R\x0bminBedrooms\x12#\n\rmin_bathrooms\x18\x07 \x01(\x05R\x0cminBathrooms\x12\x16\n\x06guests\x18\x08 \x01(\x05R\x06guests\x12=\n\tamenities\x18\t \x03(\x0e\x32\x1f.estospaces.property.v1.AmenityR\tamenities\x12!\n\x0cinstant_book\x18\n \x01(\x08R\x0binstantBook\x12\x39\n\x06\x63ircle\x18\x0b \x01(\x0b\x32\x1f.estospaces.search.v1.GeoCircleH\x00R\x06\x63ircle\x12\x30\n\x03\x62ox\x18\x0c \x01(\x0b\x32\x1c.estospaces.search.v1.GeoBoxH\x00R\x03\x62ox\x12\x37\n\x08\x63heck_in\x18\r \x01(\x0b\x32\x1c.estospaces.property.v1.DateR\x07\x63heckIn\x12\x39\n\tcheck_out\x18\x0e \x01(\x0b\x32\x1c.estospaces.property.v1.DateR\x08\x63heckOut\x12\x1d\n\nmin_rating\x18\x0f \x01(\x01R\tminRating\x12\x18\n\x07project\x18\x10 \x01(\tR\x07projectB\x06\n\x04\x61rea\"v\n\tGeoCircle\x12>\n\x06\x63\x65nter\x18\x01 \x01(\x0b\x32 .estospaces.property.v1.GeoPointB\x04\xe2\x41\x01\x02R\x06\x63\x65nter\x12)\n\rradius_meters\x18\x02 \x01(\x01\x42\x04\xe2\x41\x01\x02R\x0cradiusMeters\"~\n\x06GeoBox\x12\x38\n\x03low\x18\x01 \x01(\x0b\x32 .estospaces.property.v1.GeoPointB\x04\xe2\x41\x01\x02R\x03low\x12:\n\x04high\x18\x02 \x01(\x0b\x32 .estospaces.property.v1.GeoPointB\x04\xe2\x41\x01\x02R\x04high\"\x86\x02\n\x17SearchPropertiesRequest\x12\x39\n\x05query\x18\x01 \x01(\x0b\x32#.estospaces.search.v1.PropertyQueryR\x05query\x12:\n\x08order_by\x18\x02 \x01(\x0e\x32\x1f.estospaces.search.v1.SortOrderR\x07orderBy\x12\x1b\n\tpage_size\x18\x03 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x04 \x01(\tR\tpageToken\x12\x38\n\x18price_histogram_interval\x18\x05 \x01(\x03R\x16priceHistogramInterval\"\x8c\x02\n\x0cSearchResult\x12<\n\x08property\x18\x01 \x01(\x0b\x32 .estospaces.property.v1.PropertyR\x08property\x12\x1c\n\trelevance\x18\x02 \x01(\x02R\trelevance\x12\'\n\x0f\x64istance_meters\x18\x03 \x01(\x01R\x0e\x64istanceMeters\x12\x1d\n\nstay_total\x18\x04 \x01(\x03R\tstayTotal\x12\x30\n\x14stay_nights_subtotal\x18\x05 \x01(\x03R\x12stayNightsSubtotal\x12&\n\x0f\x63over_photo_uri\x18\x06 \x01(\tR\rcoverPhotoUri\"8\n\nFacetCount\x12\x14\n\x05value\x18\x01 \x01(\tR\x05value\x12\x14\n\x05\x63ount\x18\x02 \x01(\x03R\x05\x63ount\"\xdc\x01\n\x06\x46\x61\x63\x65ts\x12G\n\x0eproperty_types\x18\x01 \x03(\x0b\x32 .estospaces.search.v1.FacetCountR\rpropertyTypes\x12>\n\tamenities\x18\x02 \x03(\x0b\x32 .estospaces.search.v1.FacetCountR\tamenities\x12I\n\x0fprice_histogram\x18\x03 \x03(\x0b\x32 .estospaces.search.v1.FacetCountR\x0epriceHistogram\"\xd5\x01\n\x18SearchPropertiesResponse\x12<\n\x07results\x18\x01 \x03(\x0b\x32\".estospaces.search.v1.SearchResultR\x07results\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n\ntotal_size\x18\x03 \x01(\x03R\ttotalSize\x12\x34\n\x06\x66\x61\x63\x65ts\x18\x04 \x01(\x0b\x32\x1c.estospaces.search.v1.FacetsR\x06\x66\x61\x63\x65ts\"I\n\x13\x41utocompleteRequest\x12\x1c\n\x06prefix\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\x06prefix\x12\x14\n\x05limit\x18\x02 \x01(\x05R\x05limit\"L\n\x0fPlaceSuggestion\x12\x14\n\x05place\x18\x01 \x01(\tR\x05place\x12#\n\rlisting_count\x18\x02 \x01(\x03R\x0clistingCount\"E\n\x11ListingSuggestion\x12\x1a\n\x08property\x18\x01 \x01(\tR\x08property\x12\x14\n\x05title\x18\x02 \x01(\tR\x05title\"\x9a\x01\n\x14\x41utocompleteResponse\x12=\n\x06places\x18\x01 \x03(\x0b\x32%.estospaces.search.v1.PlaceSuggestionR\x06places\x12\x43\n\x08listings\x18\x02 \x03(\x0b\x32\'.estospaces.search.v1.ListingSuggestionR\x08listings\"\xbd\x02\n\x0bSavedSearch\x12\x18\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08R\x04name\x12!\n\x0c\x64isplay_name\x18\x02 \x01(\tR\x0b\x64isplayName\x12?\n\x05query\x18\x03 \x01(\x0b\x32#.estospaces.search.v1.PropertyQueryB\x04\xe2\x41\x01\x02R\x05query\x12\x41\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03R\ncreateTime:m\xea\x41j\n!search.estospaces.dev/SavedSearch\x12)users/{user}/savedSearches/{saved_search}*\rsavedSearches2\x0bsavedSearch\"\xaa\x01\n\x18\x43reateSavedSearchRequest\x12\x42\n\x06parent\x18\x01 \x01(\tB*\xe2\x41\x01\x02\xfa\x41#\x12!search.estospaces.dev/SavedSearchR\x06parent\x12J\n\x0csaved_search\x18\x02 \x01(\x0b\x32!.estospaces.search.v1.SavedSearchB\x04\xe2\x41\x01\x02R\x0bsavedSearch\"a\n\x19\x43reateSavedSearchResponse\x12\x44\n\x0csaved_search\x18\x01 \x01(\x0b\x32!.estospaces.search.v1.SavedSearchR\x0bsavedSearch\"^\n\x18ListSavedSearchesRequest\x12\x42\n\x06parent\x18\x01 \x01(\tB*\xe2\x41\x01\x02\xfa\x41#\x12!search.estospaces.dev/SavedSearchR\x06parent\"e\n\x19ListSavedSearchesResponse\x12H\n\x0esaved_searches\x18\x01 \x03(\x0b\x32!.estospaces.search.v1.SavedSearchR\rsavedSearches\"Z\n\x18\x44\x65leteSavedSearchRequest\x12>\n\x04name\x18\x01 \x01(\tB*\xe2\x41\x01\x02\xfa\x41#\n!search.estospaces.dev/SavedSearchR\x04name\"\x1b\n\x19\x44\x65leteSavedSearchResponse*\xc9\x01\n\tSortOrder\x12\x1a\n\x16SORT_ORDER_UNSPECIFIED\x10\x00\x12\x18\n\x14SORT_ORDER_RELEVANCE\x10\x01\x12\x1e\n\x1aSORT_ORDER_PRICE_ASCENDING\x10\x02\x12\x1f\n\x1bSORT_ORDER_PRICE_DESCENDING\x10\x03\x12\x17\n\x13SORT_ORDER_DISTANCE\x10\x04\x12\x15\n\x11SORT_ORDER_NEWEST\x10\x05\x12\x15\n\x11SORT_ORDER_RATING\x10\x06\x32\xc4\x06\n\rSearchService\x12\x97\x01\n\x10SearchProperties\x12-.estospaces.search.v1.SearchPropertiesRequest\x1a..estospaces.search.v1.SearchPropertiesResponse\"$\x88\xb5\x18\x02\x82\xd3\xe4\x93\x02\x1a\"\x15/v1/properties:search:\x01*\x12\x8e\x01\n\x0c\x41utocomplete\x12).estospaces.search.v1.AutocompleteRequest\x1a*.estospaces.search.v1.AutocompleteResponse\"\'\x88\xb5\x18\x02\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/properties:autocomplete\x12\xc1\x01\n\x11\x43reateSavedSearch\x12..estospaces.search.v1.CreateSavedSearchRequest\x1a/.estospaces.search.v1.CreateSavedSearchResponse\"K\x90\xb5\x18\xc9\x01\x82\xd3\xe4\x93\x02@\"\"/v1/{parent=users/*}/savedSearches:\x0csaved_searchb\x0csaved_search\x12\xa0\x01\n\x11ListSavedSearches\x12..estospaces.search.v1.ListSavedSearchesRequest\x1a/.estospaces.search.v1.ListSavedSearchesResponse\"*\x82\xd3\xe4\x93\x02$\x12\"/v1/{parent=users/*}/savedSearches\x12\xa0\x01\n\x11\x44\x65leteSavedSearch\x12..estospaces.search.v1.DeleteSavedSearchRequest\x1a/.estospaces.search.v1.DeleteSavedSearchResponse\"*\x82\xd3\xe4\x93\x02$*\"/v1/{name=users/*/savedSearches/*}b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -73,46 +73,46 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SEARCHSERVICE'].methods_by_name['ListSavedSearches']._serialized_options = b'\202\323\344\223\002$\022\"/v1/{parent=users/*}/savedSearches'
   _globals['_SEARCHSERVICE'].methods_by_name['DeleteSavedSearch']._loaded_options = None
   _globals['_SEARCHSERVICE'].methods_by_name['DeleteSavedSearch']._serialized_options = b'\202\323\344\223\002$*\"/v1/{name=users/*/savedSearches/*}'
-  _globals['_SORTORDER']._serialized_start=3529
-  _globals['_SORTORDER']._serialized_end=3730
+  _globals['_SORTORDER']._serialized_start=3555
+  _globals['_SORTORDER']._serialized_end=3756
   _globals['_PROPERTYQUERY']._serialized_start=267
-  _globals['_PROPERTYQUERY']._serialized_end=952
-  _globals['_GEOCIRCLE']._serialized_start=954
-  _globals['_GEOCIRCLE']._serialized_end=1072
-  _globals['_GEOBOX']._serialized_start=1074
-  _globals['_GEOBOX']._serialized_end=1200
-  _globals['_SEARCHPROPERTIESREQUEST']._serialized_start=1203
-  _globals['_SEARCHPROPERTIESREQUEST']._serialized_end=1465
-  _globals['_SEARCHRESULT']._serialized_start=1468
-  _globals['_SEARCHRESULT']._serialized_end=1736
-  _globals['_FACETCOUNT']._serialized_start=1738
-  _globals['_FACETCOUNT']._serialized_end=1794
-  _globals['_FACETS']._serialized_start=1797
-  _globals['_FACETS']._serialized_end=2017
-  _globals['_SEARCHPROPERTIESRESPONSE']._serialized_start=2020
-  _globals['_SEARCHPROPERTIESRESPONSE']._serialized_end=2233
-  _globals['_AUTOCOMPLETEREQUEST']._serialized_start=2235
-  _globals['_AUTOCOMPLETEREQUEST']._serialized_end=2308
-  _globals['_PLACESUGGESTION']._serialized_start=2310
-  _globals['_PLACESUGGESTION']._serialized_end=2386
-  _globals['_LISTINGSUGGESTION']._serialized_start=2388
-  _globals['_LISTINGSUGGESTION']._serialized_end=2457
-  _globals['_AUTOCOMPLETERESPONSE']._serialized_start=2460
-  _globals['_AUTOCOMPLETERESPONSE']._serialized_end=2614
-  _globals['_SAVEDSEARCH']._serialized_start=2617
-  _globals['_SAVEDSEARCH']._serialized_end=2934
-  _globals['_CREATESAVEDSEARCHREQUEST']._serialized_start=2937
-  _globals['_CREATESAVEDSEARCHREQUEST']._serialized_end=3107
-  _globals['_CREATESAVEDSEARCHRESPONSE']._serialized_start=3109
-  _globals['_CREATESAVEDSEARCHRESPONSE']._serialized_end=3206
-  _globals['_LISTSAVEDSEARCHESREQUEST']._serialized_start=3208
-  _globals['_LISTSAVEDSEARCHESREQUEST']._serialized_end=3302
-  _globals['_LISTSAVEDSEARCHESRESPONSE']._serialized_start=3304
-  _globals['_LISTSAVEDSEARCHESRESPONSE']._serialized_end=3405
-  _globals['_DELETESAVEDSEARCHREQUEST']._serialized_start=3407
-  _globals['_DELETESAVEDSEARCHREQUEST']._serialized_end=3497
-  _globals['_DELETESAVEDSEARCHRESPONSE']._serialized_start=3499
-  _globals['_DELETESAVEDSEARCHRESPONSE']._serialized_end=3526
-  _globals['_SEARCHSERVICE']._serialized_start=3733
-  _globals['_SEARCHSERVICE']._serialized_end=4569
+  _globals['_PROPERTYQUERY']._serialized_end=978
+  _globals['_GEOCIRCLE']._serialized_start=980
+  _globals['_GEOCIRCLE']._serialized_end=1098
+  _globals['_GEOBOX']._serialized_start=1100
+  _globals['_GEOBOX']._serialized_end=1226
+  _globals['_SEARCHPROPERTIESREQUEST']._serialized_start=1229
+  _globals['_SEARCHPROPERTIESREQUEST']._serialized_end=1491
+  _globals['_SEARCHRESULT']._serialized_start=1494
+  _globals['_SEARCHRESULT']._serialized_end=1762
+  _globals['_FACETCOUNT']._serialized_start=1764
+  _globals['_FACETCOUNT']._serialized_end=1820
+  _globals['_FACETS']._serialized_start=1823
+  _globals['_FACETS']._serialized_end=2043
+  _globals['_SEARCHPROPERTIESRESPONSE']._serialized_start=2046
+  _globals['_SEARCHPROPERTIESRESPONSE']._serialized_end=2259
+  _globals['_AUTOCOMPLETEREQUEST']._serialized_start=2261
+  _globals['_AUTOCOMPLETEREQUEST']._serialized_end=2334
+  _globals['_PLACESUGGESTION']._serialized_start=2336
+  _globals['_PLACESUGGESTION']._serialized_end=2412
+  _globals['_LISTINGSUGGESTION']._serialized_start=2414
+  _globals['_LISTINGSUGGESTION']._serialized_end=2483
+  _globals['_AUTOCOMPLETERESPONSE']._serialized_start=2486
+  _globals['_AUTOCOMPLETERESPONSE']._serialized_end=2640
+  _globals['_SAVEDSEARCH']._serialized_start=2643
+  _globals['_SAVEDSEARCH']._serialized_end=2960
+  _globals['_CREATESAVEDSEARCHREQUEST']._serialized_start=2963
+  _globals['_CREATESAVEDSEARCHREQUEST']._serialized_end=3133
+  _globals['_CREATESAVEDSEARCHRESPONSE']._serialized_start=3135
+  _globals['_CREATESAVEDSEARCHRESPONSE']._serialized_end=3232
+  _globals['_LISTSAVEDSEARCHESREQUEST']._serialized_start=3234
+  _globals['_LISTSAVEDSEARCHESREQUEST']._serialized_end=3328
+  _globals['_LISTSAVEDSEARCHESRESPONSE']._serialized_start=3330
+  _globals['_LISTSAVEDSEARCHESRESPONSE']._serialized_end=3431
+  _globals['_DELETESAVEDSEARCHREQUEST']._serialized_start=3433
+  _globals['_DELETESAVEDSEARCHREQUEST']._serialized_end=3523
+  _globals['_DELETESAVEDSEARCHRESPONSE']._serialized_start=3525
+  _globals['_DELETESAVEDSEARCHRESPONSE']._serialized_end=3552
+  _globals['_SEARCHSERVICE']._serialized_start=3759
+  _globals['_SEARCHSERVICE']._serialized_end=4595
 # @@protoc_insertion_point(module_scope)

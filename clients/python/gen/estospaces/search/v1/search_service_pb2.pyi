@@ -33,7 +33,7 @@ SORT_ORDER_NEWEST: SortOrder
 SORT_ORDER_RATING: SortOrder
 
 class PropertyQuery(_message.Message):
-    __slots__ = ("text", "kind", "property_types", "min_price", "max_price", "min_bedrooms", "min_bathrooms", "guests", "amenities", "instant_book", "circle", "box", "check_in", "check_out", "min_rating")
+    __slots__ = ("text", "kind", "property_types", "min_price", "max_price", "min_bedrooms", "min_bathrooms", "guests", "amenities", "instant_book", "circle", "box", "check_in", "check_out", "min_rating", "project")
     TEXT_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     PROPERTY_TYPES_FIELD_NUMBER: _ClassVar[int]
@@ -49,6 +49,7 @@ class PropertyQuery(_message.Message):
     CHECK_IN_FIELD_NUMBER: _ClassVar[int]
     CHECK_OUT_FIELD_NUMBER: _ClassVar[int]
     MIN_RATING_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
     text: str
     kind: _property_pb2.ListingKind
     property_types: _containers.RepeatedScalarFieldContainer[_property_pb2.PropertyType]
@@ -64,7 +65,8 @@ class PropertyQuery(_message.Message):
     check_in: _property_pb2.Date
     check_out: _property_pb2.Date
     min_rating: float
-    def __init__(self, text: _Optional[str] = ..., kind: _Optional[_Union[_property_pb2.ListingKind, str]] = ..., property_types: _Optional[_Iterable[_Union[_property_pb2.PropertyType, str]]] = ..., min_price: _Optional[int] = ..., max_price: _Optional[int] = ..., min_bedrooms: _Optional[int] = ..., min_bathrooms: _Optional[int] = ..., guests: _Optional[int] = ..., amenities: _Optional[_Iterable[_Union[_property_pb2.Amenity, str]]] = ..., instant_book: _Optional[bool] = ..., circle: _Optional[_Union[GeoCircle, _Mapping]] = ..., box: _Optional[_Union[GeoBox, _Mapping]] = ..., check_in: _Optional[_Union[_property_pb2.Date, _Mapping]] = ..., check_out: _Optional[_Union[_property_pb2.Date, _Mapping]] = ..., min_rating: _Optional[float] = ...) -> None: ...
+    project: str
+    def __init__(self, text: _Optional[str] = ..., kind: _Optional[_Union[_property_pb2.ListingKind, str]] = ..., property_types: _Optional[_Iterable[_Union[_property_pb2.PropertyType, str]]] = ..., min_price: _Optional[int] = ..., max_price: _Optional[int] = ..., min_bedrooms: _Optional[int] = ..., min_bathrooms: _Optional[int] = ..., guests: _Optional[int] = ..., amenities: _Optional[_Iterable[_Union[_property_pb2.Amenity, str]]] = ..., instant_book: _Optional[bool] = ..., circle: _Optional[_Union[GeoCircle, _Mapping]] = ..., box: _Optional[_Union[GeoBox, _Mapping]] = ..., check_in: _Optional[_Union[_property_pb2.Date, _Mapping]] = ..., check_out: _Optional[_Union[_property_pb2.Date, _Mapping]] = ..., min_rating: _Optional[float] = ..., project: _Optional[str] = ...) -> None: ...
 
 class GeoCircle(_message.Message):
     __slots__ = ("center", "radius_meters")

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file estospaces/payment/v1/payment_events.proto.
  */
 export const file_estospaces_payment_v1_payment_events: GenFile = /*@__PURE__*/
-  fileDesc("Ciplc3Rvc3BhY2VzL3BheW1lbnQvdjEvcGF5bWVudF9ldmVudHMucHJvdG8SFWVzdG9zcGFjZXMucGF5bWVudC52MSJmCgxQYXltZW50RmFjdHMSDwoHcGF5bWVudBgBIAEoCRIPCgdib29raW5nGAIgASgJEg0KBXBheWVyGAMgASgJEg4KBmFtb3VudBgEIAEoAxIVCg1jdXJyZW5jeV9jb2RlGAUgASgJIkkKEVBheW1lbnRBdXRob3JpemVkEjQKB3BheW1lbnQYASABKAsyIy5lc3Rvc3BhY2VzLnBheW1lbnQudjEuUGF5bWVudEZhY3RzInQKDVBheW1lbnRGYWlsZWQSNAoHcGF5bWVudBgBIAEoCzIjLmVzdG9zcGFjZXMucGF5bWVudC52MS5QYXltZW50RmFjdHMSFAoMZmFpbHVyZV9jb2RlGAIgASgJEhcKD2ZhaWx1cmVfbWVzc2FnZRgDIAEoCSJgCg9QYXltZW50Q2FwdHVyZWQSNAoHcGF5bWVudBgBIAEoCzIjLmVzdG9zcGFjZXMucGF5bWVudC52MS5QYXltZW50RmFjdHMSFwoPY2FwdHVyZWRfYW1vdW50GAIgASgDIkUKDVBheW1lbnRWb2lkZWQSNAoHcGF5bWVudBgBIAEoCzIjLmVzdG9zcGFjZXMucGF5bWVudC52MS5QYXltZW50RmFjdHMifwoPUGF5bWVudFJlZnVuZGVkEjQKB3BheW1lbnQYASABKAsyIy5lc3Rvc3BhY2VzLnBheW1lbnQudjEuUGF5bWVudEZhY3RzEhcKD3JlZnVuZGVkX2Ftb3VudBgCIAEoAxIdChV0b3RhbF9yZWZ1bmRlZF9hbW91bnQYAyABKAMiYgoKUGF5b3V0UGFpZBIOCgZwYXlvdXQYASABKAkSDwoHYm9va2luZxgCIAEoCRIMCgRob3N0GAMgASgJEg4KBmFtb3VudBgEIAEoAxIVCg1jdXJyZW5jeV9jb2RlGAUgASgJYgZwcm90bzM");
+  fileDesc("Ciplc3Rvc3BhY2VzL3BheW1lbnQvdjEvcGF5bWVudF9ldmVudHMucHJvdG8SFWVzdG9zcGFjZXMucGF5bWVudC52MSJ7CgxQYXltZW50RmFjdHMSDwoHcGF5bWVudBgBIAEoCRIPCgdib29raW5nGAIgASgJEg0KBXBheWVyGAMgASgJEg4KBmFtb3VudBgEIAEoAxIVCg1jdXJyZW5jeV9jb2RlGAUgASgJEhMKC3Jlc2VydmF0aW9uGAYgASgJIkkKEVBheW1lbnRBdXRob3JpemVkEjQKB3BheW1lbnQYASABKAsyIy5lc3Rvc3BhY2VzLnBheW1lbnQudjEuUGF5bWVudEZhY3RzInQKDVBheW1lbnRGYWlsZWQSNAoHcGF5bWVudBgBIAEoCzIjLmVzdG9zcGFjZXMucGF5bWVudC52MS5QYXltZW50RmFjdHMSFAoMZmFpbHVyZV9jb2RlGAIgASgJEhcKD2ZhaWx1cmVfbWVzc2FnZRgDIAEoCSJgCg9QYXltZW50Q2FwdHVyZWQSNAoHcGF5bWVudBgBIAEoCzIjLmVzdG9zcGFjZXMucGF5bWVudC52MS5QYXltZW50RmFjdHMSFwoPY2FwdHVyZWRfYW1vdW50GAIgASgDIkUKDVBheW1lbnRWb2lkZWQSNAoHcGF5bWVudBgBIAEoCzIjLmVzdG9zcGFjZXMucGF5bWVudC52MS5QYXltZW50RmFjdHMifwoPUGF5bWVudFJlZnVuZGVkEjQKB3BheW1lbnQYASABKAsyIy5lc3Rvc3BhY2VzLnBheW1lbnQudjEuUGF5bWVudEZhY3RzEhcKD3JlZnVuZGVkX2Ftb3VudBgCIAEoAxIdChV0b3RhbF9yZWZ1bmRlZF9hbW91bnQYAyABKAMiYgoKUGF5b3V0UGFpZBIOCgZwYXlvdXQYASABKAkSDwoHYm9va2luZxgCIAEoCRIMCgRob3N0GAMgASgJEg4KBmFtb3VudBgEIAEoAxIVCg1jdXJyZW5jeV9jb2RlGAUgASgJYgZwcm90bzM");
 
 /**
  * The facts every payment event repeats.
@@ -26,14 +26,14 @@ export type PaymentFacts = Message<"estospaces.payment.v1.PaymentFacts"> & {
   payment: string;
 
   /**
-   * The booking paid for, `bookings/{booking}`.
+   * The booking paid for, `bookings/{booking}`; empty for a reservation's deposit.
    *
    * @generated from field: string booking = 2;
    */
   booking: string;
 
   /**
-   * The guest paying, `users/{user}`.
+   * The guest (or buyer) paying, `users/{user}`.
    *
    * @generated from field: string payer = 3;
    */
@@ -52,6 +52,14 @@ export type PaymentFacts = Message<"estospaces.payment.v1.PaymentFacts"> & {
    * @generated from field: string currency_code = 5;
    */
   currencyCode: string;
+
+  /**
+   * The reservation whose deposit this is, `projects/{project}/reservations/{reservation}`;
+   * empty for a booking's payment.
+   *
+   * @generated from field: string reservation = 6;
+   */
+  reservation: string;
 };
 
 /**
