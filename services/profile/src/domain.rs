@@ -249,6 +249,50 @@ pub fn language_tag(raw: &str) -> Result<String, &'static str> {
     }
 }
 
+/// The key a city is found by in the agent directory: trimmed and lowercased (Unicode-aware),
+/// so `LISBOA`, `Lisboa ` and `lisboa` are one city.
+pub fn city_key(city: &str) -> String {
+    city.trim().to_lowercase()
+}
+
+/// The agent directory's filters, checked: both optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AgentFilter {
+    /// A [`city_key`]; `None` for any city.
+    pub city: Option<String>,
+    /// A BCP 47 tag, lowercased; `None` for any language. `pt` also finds `pt-BR`.
+    pub language: Option<String>,
+}
+
+impl AgentFilter {
+    /// Checks a request's `city` (at most 100 characters) and `language` (a BCP 47 tag); every
+    /// bad field is reported, as (field, why).
+    pub fn parse(city: &str, language: &str) -> Result<Self, Vec<(&'static str, String)>> {
+        let mut bad = Vec::new();
+        let city = match text(city, 100) {
+            Ok(city) if city.is_empty() => None,
+            Ok(city) => Some(city_key(&city)),
+            Err(why) => {
+                bad.push(("city", why));
+                None
+            }
+        };
+        let language = match language_tag(language) {
+            Ok(tag) if tag.is_empty() => None,
+            Ok(tag) => Some(tag.to_ascii_lowercase()),
+            Err(why) => {
+                bad.push(("language", why.to_owned()));
+                None
+            }
+        };
+        if bad.is_empty() {
+            Ok(Self { city, language })
+        } else {
+            Err(bad)
+        }
+    }
+}
+
 /// An ISO 4217 currency code (three letters, upper-cased), or empty to clear it.
 pub fn currency(raw: &str) -> Result<String, &'static str> {
     let code = raw.trim().to_ascii_uppercase();

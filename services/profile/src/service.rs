@@ -15,7 +15,8 @@ use crate::domain::{
     self, AgencyId, AgencyParent, Channel, MemberRole, ProfileFields, UserId, Verification,
 };
 use crate::store::{
-    AgentRecord, HostRecord, MemberRecord, ProfileRecord, ProfileStore, StoreError,
+    AgentRecord, DirectoryEntry, DirectoryKey, HostRecord, MemberRecord, ProfileRecord,
+    ProfileStore, StoreError,
 };
 
 /// The gRPC handlers.
@@ -280,18 +281,92 @@ fn host_to_proto(user: UserId, host: HostRecord) -> pb::HostProfile {
     }
 }
 
-fn agent_to_proto(user: UserId, agent: AgentRecord) -> pb::AgentProfile {
-    let status = match agent.verification {
+fn status_to_proto(verification: Verification) -> pb::VerificationStatus {
+    match verification {
         Verification::Pending => pb::VerificationStatus::Pending,
         Verification::Verified => pb::VerificationStatus::Verified,
         Verification::Rejected => pb::VerificationStatus::Rejected,
-    };
+    }
+}
+
+fn agent_to_proto(user: UserId, agent: AgentRecord) -> pb::AgentProfile {
     pb::AgentProfile {
         name: format!("{}/agentProfile", user.name()),
         licence_number: agent.licence_number,
-        verification_status: status as i32,
+        verification_status: status_to_proto(agent.verification) as i32,
         verify_time: agent.verified_at.map(Timestamp::from),
     }
+}
+
+/// The directory's view of an agent: public profile fields and the licence's status, never the
+/// phone, the preferences or the licence number.
+fn directory_entry_to_proto(entry: DirectoryEntry) -> pb::AgentDirectoryEntry {
+    pb::AgentDirectoryEntry {
+        user: entry.user.name(),
+        display_name: entry.display_name,
+        avatar_media_id: entry.avatar_media_id,
+        city: entry.city,
+        languages: entry.languages,
+        verification_status: status_to_proto(entry.verification) as i32,
+    }
+}
+
+/// Agents per directory page unless asked otherwise, and at most.
+const DIRECTORY_PAGE: i64 = 20;
+const DIRECTORY_PAGE_MAX: i64 = 100;
+
+/// A directory page token: the last entry's place in the order and the filters it was listed
+/// with (a token is refused with other filters), as base64url JSON.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct DirectoryToken {
+    /// 0: verified, 1: not.
+    r: u8,
+    n: String,
+    u: String,
+    c: Option<String>,
+    l: Option<String>,
+}
+
+fn directory_token(key: &DirectoryKey, filter: &domain::AgentFilter) -> String {
+    use base64::Engine as _;
+    let token = DirectoryToken {
+        r: u8::from(key.unverified),
+        n: key.display_name.clone(),
+        u: key.user.to_string(),
+        c: filter.city.clone(),
+        l: filter.language.clone(),
+    };
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(serde_json::to_vec(&token).unwrap_or_default())
+}
+
+fn directory_after(
+    token: &str,
+    filter: &domain::AgentFilter,
+) -> Result<Option<DirectoryKey>, ApiError> {
+    use base64::Engine as _;
+    if token.is_empty() {
+        return Ok(None);
+    }
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<DirectoryToken>(&bytes).ok())
+        .filter(|token| token.c == filter.city && token.l == filter.language && token.r <= 1)
+        .and_then(|token| {
+            Some(DirectoryKey {
+                unverified: token.r == 1,
+                display_name: token.n,
+                user: UserId::parse(&token.u).ok()?,
+            })
+        })
+        .map(Some)
+        .ok_or_else(|| {
+            invalid(
+                "page_token",
+                "not a token this search returned (with these filters)",
+            )
+        })
 }
 
 fn member_to_proto(member: &MemberRecord) -> pb::AgencyMember {
@@ -639,6 +714,57 @@ impl ProfileService for ProfileHandlers {
             })?;
         Ok(Response::new(pb::CreateAgencyMemberResponse {
             member: Some(member_to_proto(&stored)),
+        }))
+    }
+
+    async fn search_agents(
+        &self,
+        request: Request<pb::SearchAgentsRequest>,
+    ) -> Result<Response<pb::SearchAgentsResponse>, Status> {
+        // Public: the directory shows what GetProfile and GetAgentProfile show anyone.
+        let message = request.get_ref();
+        let mut bad: Vec<FieldViolation> = Vec::new();
+        let filter = domain::AgentFilter::parse(&message.city, &message.language).unwrap_or_else(
+            |violations| {
+                bad.extend(
+                    violations
+                        .into_iter()
+                        .map(|(field, why)| violation(field, why)),
+                );
+                domain::AgentFilter::default()
+            },
+        );
+        let limit = match i64::from(message.page_size) {
+            ..0 => {
+                bad.push(violation("page_size", "must not be negative"));
+                DIRECTORY_PAGE
+            }
+            0 => DIRECTORY_PAGE,
+            size => size.min(DIRECTORY_PAGE_MAX),
+        };
+        if !bad.is_empty() {
+            return Err(ApiError::invalid_argument(DOMAIN, bad).into());
+        }
+        let after = directory_after(&message.page_token, &filter)?;
+
+        // One more than the page: whether there is a next one.
+        let mut entries = self
+            .store
+            .agents(&filter, after.as_ref(), limit + 1)
+            .await
+            .map_err(storage_error)?;
+        let next_page_token = if entries.len() > usize::try_from(limit).unwrap_or_default() {
+            entries.truncate(usize::try_from(limit).unwrap_or_default());
+            entries
+                .last()
+                .map(|last| directory_token(&last.key(), &filter))
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        Ok(Response::new(pb::SearchAgentsResponse {
+            agents: entries.into_iter().map(directory_entry_to_proto).collect(),
+            next_page_token,
         }))
     }
 

@@ -7,7 +7,9 @@ use estospaces_storage::{Backend, Database, Migrations, from_unix_micros, unix_m
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use crate::domain::{AgencyId, Channel, MemberRole, ProfileFields, UserId, Verification};
+use crate::domain::{
+    self, AgencyId, AgentFilter, Channel, MemberRole, ProfileFields, UserId, Verification,
+};
 
 /// This service's schema, per backend.
 pub static MIGRATIONS: Migrations = Migrations {
@@ -55,6 +57,36 @@ pub struct MemberRecord {
     pub user: UserId,
     pub role: MemberRole,
     pub created_at: SystemTime,
+}
+
+/// An agent as the directory lists them: public fields only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectoryEntry {
+    pub user: UserId,
+    pub display_name: String,
+    pub avatar_media_id: String,
+    pub city: String,
+    pub languages: Vec<String>,
+    pub verification: Verification,
+}
+
+impl DirectoryEntry {
+    /// Where the entry sorts: verified agents first, then by display name, then by user.
+    pub fn key(&self) -> DirectoryKey {
+        DirectoryKey {
+            unverified: self.verification != Verification::Verified,
+            display_name: self.display_name.clone(),
+            user: self.user,
+        }
+    }
+}
+
+/// A place in the directory's order, as a page token carries it: the last entry of a page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectoryKey {
+    pub unverified: bool,
+    pub display_name: String,
+    pub user: UserId,
 }
 
 /// Why a write did not happen.
@@ -169,6 +201,77 @@ impl ProfileStore {
         Ok(row.as_ref().map(profile_from_row).transpose()?)
     }
 
+    /// Up to `limit` agents (users with an agent profile) passing `filter`, after `after`:
+    /// verified agents first, then by display name, then by user. An agent whose profile row
+    /// has not arrived yet lists with empty fields (and matches no city or language).
+    pub async fn agents(
+        &self,
+        filter: &AgentFilter,
+        after: Option<&DirectoryKey>,
+        limit: i64,
+    ) -> Result<Vec<DirectoryEntry>, StoreError> {
+        // Built with numbered parameters in the order they are bound.
+        let mut conditions = Vec::new();
+        let mut params: Vec<String> = Vec::new();
+        let mut param = |value: String| {
+            params.push(value);
+            format!("${}", params.len())
+        };
+        if let Some(city) = &filter.city {
+            conditions.push(format!("p.city_key = {}", param(city.clone())));
+        }
+        if let Some(language) = &filter.language {
+            // Tags are stored comma-separated (ASCII, no `%` or `_` after validation):
+            // `pt` is the whole tag `pt` or a tag starting `pt-`.
+            let listed = "(',' || LOWER(COALESCE(p.languages, '')) || ',')";
+            let exact = param(format!("%,{language},%"));
+            let prefix = param(format!("%,{language}-%"));
+            conditions.push(format!("({listed} LIKE {exact} OR {listed} LIKE {prefix})"));
+        }
+        let rank = "CASE WHEN a.verification_status = 'verified' THEN 0 ELSE 1 END";
+        let name = "COALESCE(p.display_name, '')";
+        if let Some(after) = after {
+            let rank_after = if after.unverified { "1" } else { "0" };
+            let name_after = param(after.display_name.clone());
+            let user_after = param(after.user.to_string());
+            conditions.push(format!(
+                "({rank} > {rank_after} OR ({rank} = {rank_after} AND ({name} > {name_after} \
+                 OR ({name} = {name_after} AND a.user_id > {user_after}))))"
+            ));
+        }
+        let filter_sql = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        };
+        let sql = format!(
+            "SELECT a.user_id, a.verification_status, {name} AS display_name, \
+             COALESCE(p.avatar_media_id, '') AS avatar_media_id, COALESCE(p.city, '') AS city, \
+             COALESCE(p.languages, '') AS languages \
+             FROM agent_profiles a LEFT JOIN profiles p ON p.user_id = a.user_id \
+             {filter_sql} ORDER BY {rank}, {name}, a.user_id LIMIT {limit}"
+        );
+        let mut query = sqlx::query(&sql);
+        for value in params {
+            query = query.bind(value);
+        }
+        let rows = query.fetch_all(self.db.pool()).await?;
+        rows.iter()
+            .map(|row| {
+                let status: String = row.try_get("verification_status")?;
+                let languages: String = row.try_get("languages")?;
+                Ok(DirectoryEntry {
+                    user: UserId::parse(&row.try_get::<String, _>("user_id")?).map_err(decode)?,
+                    display_name: row.try_get("display_name")?,
+                    avatar_media_id: row.try_get("avatar_media_id")?,
+                    city: row.try_get("city")?,
+                    languages: split_list(&languages),
+                    verification: Verification::from_name(&status).unwrap_or(Verification::Pending),
+                })
+            })
+            .collect()
+    }
+
     /// Applies `change` to the profile (created empty if missing) under a row lock, so
     /// concurrent updates of different fields do not overwrite each other.
     pub async fn update_profile(
@@ -205,7 +308,7 @@ impl ProfileStore {
         let row = sqlx::query(&format!(
             "UPDATE profiles SET display_name = $1, avatar_media_id = $2, bio = $3, phone = $4, \
              languages = $5, city = $6, currency = $7, language = $8, \
-             notification_channels = $9, updated_at = $10 WHERE user_id = $11 \
+             notification_channels = $9, updated_at = $10, city_key = $11 WHERE user_id = $12 \
              RETURNING {PROFILE_COLUMNS}"
         ))
         .bind(&fields.display_name)
@@ -218,6 +321,7 @@ impl ProfileStore {
         .bind(&fields.language)
         .bind(channels.join(","))
         .bind(micros)
+        .bind(domain::city_key(&fields.city))
         .bind(user.to_string())
         .fetch_one(&mut *tx)
         .await?;

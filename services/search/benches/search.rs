@@ -265,6 +265,7 @@ fn synthetic(i: usize) -> StoredListing {
         sequence: 1,
         property: Some(property),
         unavailable_days,
+        ..Default::default()
     }
 }
 

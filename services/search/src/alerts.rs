@@ -1,5 +1,5 @@
 //! Alerts: after each commit, the listings that changed in a way a searcher cares about (new,
-//! cheaper, nights opened) are matched against saved searches, and matches raise
+//! cheaper, nights opened, newly sold as a development project's unit) are matched against saved searches, and matches raise
 //! `search.alert_matched` through the outbox, at most one per user per throttle window.
 //!
 //! Only changes made after a search was saved count, so a rebuild replaying old events
@@ -28,6 +28,9 @@ pub struct Change {
     pub title: String,
     pub price: i64,
     pub currency_code: String,
+    /// Set when the change is the listing joining this development project (`{project}`):
+    /// only searches saved for that project care.
+    pub project: Option<String>,
 }
 
 /// Matches changes against saved searches.
@@ -67,6 +70,13 @@ impl Alerts {
                 continue;
             };
             for change in changes {
+                if change
+                    .project
+                    .as_ref()
+                    .is_some_and(|project| query.project.as_ref() != Some(project))
+                {
+                    continue;
+                }
                 if change.occurred_at <= search.created_at
                     || !search::matches(index, &query, &change.property_id)?
                 {

@@ -80,6 +80,10 @@ pub struct Fields {
     /// The [`geo_cell`] the listing is in: lets a map area lead the search through a few
     /// posting lists instead of being checked on every text match.
     pub geo_cell: Field,
+    /// The development project whose unit the listing sells (`{project}`); absent for none.
+    pub project: Field,
+    /// That unit (`{unit}`): finds a unit's listings when its link changes.
+    pub unit: Field,
 }
 
 /// Cells of this many degrees of latitude and longitude (~28 km north–south).
@@ -138,6 +142,8 @@ fn schema() -> (Schema, Fields) {
             "geo_cell",
             NumericOptions::default().set_indexed().set_fast(),
         ),
+        project: builder.add_text_field("project", STRING),
+        unit: builder.add_text_field("unit", STRING),
     };
     (builder.build(), fields)
 }
@@ -347,6 +353,20 @@ impl SearchIndex {
         }
     }
 
+    /// The committed listings linked to unit `unit` (one, unless a link is changing).
+    pub fn listings_of_unit(&self, unit: &str) -> Result<Vec<StoredListing>, IndexError> {
+        let searcher = self.searcher();
+        let query = TermQuery::new(
+            Term::from_field_text(self.fields.unit, unit),
+            IndexRecordOption::Basic,
+        );
+        searcher
+            .search(&query, &TopDocs::with_limit(16).order_by_score())?
+            .into_iter()
+            .map(|(_, address)| self.stored(&searcher, address))
+            .collect()
+    }
+
     /// The stored listing of the document at `address`.
     pub fn stored(
         &self,
@@ -378,6 +398,10 @@ impl SearchIndex {
         doc.add_u64(f.published, u64::from(listing.is_published()));
         for day in &listing.unavailable_days {
             doc.add_u64(f.unavailable, non_negative(*day));
+        }
+        if !listing.project.is_empty() {
+            doc.add_text(f.project, &listing.project);
+            doc.add_text(f.unit, &listing.unit);
         }
         let Some(property) = &listing.property else {
             return doc;

@@ -1,13 +1,18 @@
-//! The indexer: reads the property topic, applies each event to the index, and commits in
-//! batches (every `commit_interval` or `commit_max_events`, whichever comes first).
+//! The indexer: reads the property and project topics, applies each event to the index, and
+//! commits in batches (every `commit_interval` or `commit_max_events`, whichever comes first).
 //!
-//! Order of durability, per batch: (1) the tantivy commit writes the batch's documents and
-//! the positions of its events together; (2) the reader reloads, so the batch is searchable;
-//! (3) only then are the events acknowledged to the transport; (4) saved searches are matched
-//! against what changed. A crash before (1) replays the batch; between (1) and (3) replays
-//! events already in the index, which the per-listing sequence check turns into no-ops.
+//! It reads the project topic too, in the same consumer group: a unit event moves the unit's
+//! link ([`crate::projects`]) and rewrites the documents of the listings it names or named.
+//!
+//! Order of durability, per batch: (0) the batch's unit links are stored in the database
+//! (each only over an older state of its unit); (1) the tantivy commit writes the batch's
+//! documents and the positions of its events together; (2) the reader reloads, so the batch is
+//! searchable; (3) only then are the events acknowledged to the transport; (4) saved searches
+//! are matched against what changed. A crash before (1) replays the batch; between (1) and (3)
+//! replays events already in the index, which the per-listing sequence check (and the per-unit
+//! version of the links) turns into no-ops.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -21,6 +26,8 @@ use tokio::time::Instant;
 use crate::alerts::{Alerts, Change};
 use crate::index::{self, IndexError, Positions, SearchIndex};
 use crate::listing::{StoredListing, day_numbers, headline_price};
+use crate::projects::{ProjectLinks, UnitLink};
+use crate::store::{SearchStore, StoreError};
 
 /// How the indexer batches.
 #[derive(Debug, Clone, Copy)]
@@ -42,6 +49,8 @@ pub enum IndexerError {
     Transport(#[from] TransportError),
     #[error("the commit task failed: {0}")]
     Join(#[from] tokio::task::JoinError),
+    #[error("loading or storing the project links: {0}")]
+    Links(#[from] StoreError),
 }
 
 /// The consumer group of `replica`'s indexer over the index of `generation`.
@@ -66,6 +75,12 @@ pub struct Indexer<S> {
     batch_len: usize,
     alerts: Option<Alerts>,
     freshness: Option<FreshnessProbe>,
+    /// Every unit's sale listing, as far as the events (and the database) say.
+    links: ProjectLinks,
+    /// Where the links are kept across rebuilds; none in benchmarks.
+    link_store: Option<SearchStore>,
+    /// Links changed in the uncommitted batch, stored before the batch commits.
+    pending_links: Vec<UnitLink>,
 }
 
 impl<S> std::fmt::Debug for Indexer<S> {
@@ -104,7 +119,18 @@ impl<S: EventSource> Indexer<S> {
             batch_len: 0,
             alerts,
             freshness,
+            links: ProjectLinks::default(),
+            link_store: None,
+            pending_links: Vec::new(),
         })
+    }
+
+    /// Starts from `links` (as loaded from `store`) and keeps the links in `store`.
+    #[must_use]
+    pub fn with_project_links(mut self, store: SearchStore, links: ProjectLinks) -> Self {
+        self.links = links;
+        self.link_store = Some(store);
+        self
     }
 
     /// Indexes until `stop` turns true (committing what it has), or until an error.
@@ -166,6 +192,10 @@ impl<S: EventSource> Indexer<S> {
                 return Ok(());
             }
         };
+        let occurred_at = occurred_at(&event);
+        if let Some(link) = UnitLink::from_event(&event) {
+            return self.apply_unit(link, occurred_at);
+        }
         let Some(update) = update_of(&event) else {
             return Ok(());
         };
@@ -187,9 +217,7 @@ impl<S: EventSource> Indexer<S> {
             Update::Snapshot(property) => next.property = Some(*property),
             Update::Calendar(days) => next.unavailable_days = days,
         }
-        let occurred_at = event.envelope.occurred_at.map_or(0, |time| {
-            time.seconds * 1_000_000 + i64::from(time.nanos / 1_000)
-        });
+        self.link(&mut next);
         if let Some(reason) = alert_reason(&current, &next) {
             let property = next.property.clone().unwrap_or_default();
             self.changes.push(Change {
@@ -200,6 +228,7 @@ impl<S: EventSource> Indexer<S> {
                 title: property.title.clone(),
                 price: headline_price(&property),
                 currency_code: property.currency_code,
+                project: None,
             });
         }
         if event.event_type() == "property.listed" {
@@ -209,6 +238,77 @@ impl<S: EventSource> Indexer<S> {
         self.index.put(writer, &next)?;
         self.pending.insert(id, next);
         Ok(())
+    }
+
+    /// Applies a unit's new link: the listings it names now or named before get the project
+    /// the links give them now. A listing not indexed yet takes its link with its first event.
+    fn apply_unit(&mut self, link: UnitLink, occurred_at: i64) -> Result<(), IndexError> {
+        let mut affected = BTreeSet::new();
+        if let Some(before) = self.links.unit(&link.unit) {
+            affected.insert(before.listing.clone());
+        }
+        affected.insert(link.listing.clone());
+        if self.links.apply(link.clone()) {
+            self.pending_links.push(link.clone());
+        }
+        // Also whatever the index still gives this unit: the links may be ahead of the index
+        // (loaded from the database another replica wrote), so the listings this event
+        // unlinks are not always the ones the links name.
+        for listing in self.index.listings_of_unit(&link.unit)? {
+            affected.insert(listing.id);
+        }
+        for listing in self.pending.values() {
+            if listing.unit == link.unit {
+                affected.insert(listing.id.clone());
+            }
+        }
+        affected.remove("");
+        for id in affected {
+            let current = match self.pending.get(&id) {
+                Some(listing) => listing.clone(),
+                None => match self.index.find(&id)? {
+                    Some(listing) => listing,
+                    None => continue,
+                },
+            };
+            let mut next = current.clone();
+            self.link(&mut next);
+            if next == current {
+                continue;
+            }
+            // Newly in a project: new to the searches saved for that project.
+            if next.is_published() && !next.project.is_empty() && next.project != current.project {
+                let property = next.property.clone().unwrap_or_default();
+                self.changes.push(Change {
+                    property_id: id.clone(),
+                    sequence: next.sequence,
+                    occurred_at,
+                    reason: spb::AlertReason::NewListing,
+                    title: property.title.clone(),
+                    price: headline_price(&property),
+                    currency_code: property.currency_code,
+                    project: Some(next.project.clone()),
+                });
+            }
+            let writer = self.writer.as_ref().ok_or_else(writer_gone)?;
+            self.index.put(writer, &next)?;
+            self.pending.insert(id, next);
+        }
+        Ok(())
+    }
+
+    /// Gives `listing` the project and unit the links say it sells, or none.
+    fn link(&self, listing: &mut StoredListing) {
+        match self.links.unit_of(&listing.id) {
+            Some(unit) => {
+                listing.project.clone_from(&unit.project);
+                listing.unit.clone_from(&unit.unit);
+            }
+            None => {
+                listing.project.clear();
+                listing.unit.clear();
+            }
+        }
     }
 
     fn note(&mut self, key: String, delivery: &Delivery) {
@@ -228,6 +328,12 @@ impl<S: EventSource> Indexer<S> {
         if self.batch_len == 0 {
             return Ok(());
         }
+        // The links first: a crash after this replays the batch over links already stored,
+        // which their versions make no-ops; the index never holds a link the table lacks.
+        if let Some(store) = &self.link_store {
+            store.save_unit_links(&self.pending_links).await?;
+        }
+        self.pending_links.clear();
         let mut writer = self.writer.take().ok_or_else(writer_gone)?;
         let positions = self.positions.clone();
         // A commit waits for the indexing threads and fsyncs: off the async workers.
@@ -284,6 +390,13 @@ impl<S: EventSource> Indexer<S> {
 
 fn writer_gone() -> IndexError {
     IndexError::Corrupt("the index writer is gone".to_owned())
+}
+
+/// When `event` happened, Unix microseconds (0 if it does not say).
+fn occurred_at(event: &Event) -> i64 {
+    event.envelope.occurred_at.map_or(0, |time| {
+        time.seconds * 1_000_000 + i64::from(time.nanos / 1_000)
+    })
 }
 
 fn update_of(event: &Event) -> Option<Update> {

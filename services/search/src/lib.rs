@@ -1,10 +1,11 @@
-//! The search service: finds listings by text, filters, map area and dates, over an index each
-//! replica builds for itself from the property events.
+//! The search service: finds listings by text, filters, map area, dates and development
+//! project, over an index each replica builds for itself from the property and project events.
 //!
 //! ```text
-//!  estospaces.property.v1 ──▶ indexer ──▶ tantivy index (<data_dir>/search-index)
-//!                               │   commit = documents + consumed positions, atomically
-//!                               └──▶ alerts ──tx──▶ saved_searches / outbox ──▶ estospaces.search.v1
+//!  estospaces.property.v1 ──┬─▶ indexer ──▶ tantivy index (<data_dir>/search-index)
+//!  estospaces.project.v1 ───┘     │   commit = documents + consumed positions, atomically
+//!   (units' sale listings)        ├──▶ project_units (the links, kept across rebuilds)
+//!                                 └──▶ alerts ──tx──▶ saved_searches / outbox ──▶ estospaces.search.v1
 //!  SearchProperties / Autocomplete ◀── searcher (reloaded after every commit)
 //! ```
 //!
@@ -17,6 +18,7 @@
 //! - [`search`]: running searches and suggestions against the current searcher.
 //! - [`pricing`]: what a stay costs, from a listing's short-stay prices.
 //! - [`indexer`]: the consumer loop: apply events, commit in batches, then acknowledge.
+//! - [`projects`]: which development project each listing sells a unit of, from the project events.
 //! - [`alerts`]: saved searches matched against changed listings, throttled, into the outbox.
 //! - [`store`]: saved searches on PostgreSQL or SQLite.
 //! - [`service`]: the `estospaces.search.v1.SearchService` gRPC handlers.
@@ -32,6 +34,7 @@ pub mod indexer;
 pub mod listing;
 pub mod prefilter;
 pub mod pricing;
+pub mod projects;
 pub mod query;
 pub mod search;
 pub mod service;

@@ -1,5 +1,6 @@
 //! A listing as the index keeps it: the last snapshot from the property events, the nights
-//! that cannot be booked, and the sequence number of the last event applied.
+//! that cannot be booked, the sequence number of the last event applied, and the development
+//! project unit it sells, if any ([`crate::projects`]).
 //!
 //! Every property event carries its listing's aggregate sequence, gapless and increasing per
 //! listing. Applying an event only when its sequence is higher than the stored one makes
@@ -25,6 +26,13 @@ pub struct StoredListing {
     /// Nights that cannot be booked, as [`day_number`]s, ascending.
     #[prost(int64, repeated, tag = "4")]
     pub unavailable_days: Vec<i64>,
+    /// The development project whose unit this listing sells (the `{project}` of
+    /// `projects/{project}`), from the project events; empty for none.
+    #[prost(string, tag = "5")]
+    pub project: String,
+    /// That unit's id (the `{unit}` of `projects/{project}/units/{unit}`); empty for none.
+    #[prost(string, tag = "6")]
+    pub unit: String,
 }
 
 impl StoredListing {

@@ -445,6 +445,8 @@ mod tests {
             id: format!("listing-{i}"),
             sequence: 1,
             unavailable_days: Vec::new(),
+            project: String::new(),
+            unit: String::new(),
             property: Some(pb::Property {
                 name: format!("properties/listing-{i}"),
                 kind: kind as i32,

@@ -22,6 +22,7 @@ use crate::collect::{Checks, Numbers};
 use crate::index::{Fields, geo_cell_position, scaled_rating, tokens};
 use crate::listing::{day_number, parse_date};
 use crate::prefilter::{CheckedQuery, ListingTables};
+use crate::projects::project_name;
 use crate::word::{WordField, WordQuery};
 
 /// The widest circle, in metres.
@@ -103,6 +104,8 @@ pub struct ListingQuery {
     pub instant_book: bool,
     pub area: Option<Area>,
     pub stay: Option<Stay>,
+    /// Only the listings of this development project's units (`{project}`).
+    pub project: Option<String>,
 }
 
 impl ListingQuery {
@@ -237,6 +240,19 @@ impl ListingQuery {
                 None
             }
         };
+        let project = match query.project.as_str() {
+            "" => None,
+            name => {
+                let id = project_name(name);
+                if id.is_none() {
+                    bad.push(violation(
+                        field("project"),
+                        "must be a resource name like projects/{project}",
+                    ));
+                }
+                id.map(str::to_owned)
+            }
+        };
         let mut terms = tokens(&query.text);
         terms.truncate(MAX_TERMS);
         if !bad.is_empty() {
@@ -261,6 +277,7 @@ impl ListingQuery {
             instant_book: query.instant_book,
             area,
             stay,
+            project,
         })
     }
 
@@ -337,6 +354,15 @@ impl ListingQuery {
                 .map(|t| (Occur::Should, term_u64(f.property_type, *t)))
                 .collect();
             clauses.push((Occur::Must, filter(Box::new(BooleanQuery::new(any)))));
+        }
+        if let Some(project) = &self.project {
+            clauses.push((
+                Occur::Must,
+                filter(Box::new(TermQuery::new(
+                    Term::from_field_text(f.project, project),
+                    IndexRecordOption::Basic,
+                ))),
+            ));
         }
         for amenity in &self.amenities {
             clauses.push((Occur::Must, filter(term_u64(f.amenities, *amenity))));

@@ -1,5 +1,5 @@
-//! The search service declared to the service host: its database (saved searches, alerts),
-//! the index, the indexer that feeds it from the property topic, the outbox (alerts) and the
+//! The search service declared to the service host: its database (saved searches, alerts,
+//! project links), the index, the indexer that feeds it from the property and project topics, the outbox (alerts) and the
 //! gRPC service. Saved searches need a token; searching does not.
 
 use std::sync::Arc;
@@ -17,6 +17,7 @@ use crate::alerts::Alerts;
 use crate::config::SearchConfig;
 use crate::index::{SearchIndex, index_dir};
 use crate::indexer::{Indexer, IndexerConfig, IndexerError, consumer_group};
+use crate::projects::ProjectLinks;
 use crate::service::SearchHandlers;
 use crate::store::{MIGRATIONS, SearchStore};
 
@@ -28,6 +29,7 @@ struct IndexerTask {
     replica: String,
     config: IndexerConfig,
     alerts: Alerts,
+    store: SearchStore,
 }
 
 /// Builds the service trusting the keys of the identity service at `auth.identity_url`.
@@ -66,6 +68,7 @@ async fn assemble(mut host: ServiceHost, config: SearchConfig) -> anyhow::Result
             writer_memory_bytes: settings.writer_memory_bytes,
         },
         alerts: Alerts::new(store.clone(), settings.alert_throttle),
+        store: store.clone(),
     };
     // The indexer commits its last batch when told to stop.
     host.worker("indexer", move |stopping| {
@@ -81,12 +84,13 @@ async fn assemble(mut host: ServiceHost, config: SearchConfig) -> anyhow::Result
 impl IndexerTask {
     /// Indexes until `stop`, starting over from the last commit after any failure.
     async fn run(self, mut stop: watch::Receiver<bool>) {
-        let topic = topic_for("property");
+        // Listings, and the development projects' units that sell them: one consumer group.
+        let topics = [topic_for("property"), topic_for("project")];
         loop {
             if *stop.borrow() {
                 return;
             }
-            match self.run_once(&topic, stop.clone()).await {
+            match self.run_once(&topics, stop.clone()).await {
                 Ok(()) => return,
                 Err(err) => {
                     tracing::error!("the indexer stopped: {err}; restarting from the last commit");
@@ -97,11 +101,19 @@ impl IndexerTask {
         }
     }
 
-    async fn run_once(&self, topic: &str, stop: watch::Receiver<bool>) -> Result<(), IndexerError> {
+    async fn run_once(
+        &self,
+        topics: &[String],
+        stop: watch::Receiver<bool>,
+    ) -> Result<(), IndexerError> {
         let generation = self.index.positions()?.generation;
         let group = consumer_group(&self.replica, &generation);
+        // Every link so far, however old: a rebuilt index takes them from here, not from the
+        // project topic (which keeps a week).
+        let links = ProjectLinks::new(self.store.unit_links().await?);
         tracing::info!(%group, "indexing");
-        let source = self.bus.subscribe(&group, &[topic]).await?;
+        let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
+        let source = self.bus.subscribe(&group, &topics).await?;
         Indexer::new(
             self.index.clone(),
             source,
@@ -109,6 +121,7 @@ impl IndexerTask {
             Some(self.alerts.clone()),
             None,
         )?
+        .with_project_links(self.store.clone(), links)
         .run(stop)
         .await
     }

@@ -10,6 +10,7 @@ use prost::Message as _;
 use sqlx::Row;
 
 use crate::SERVICE_NAME;
+use crate::projects::UnitLink;
 
 /// The service's migrations; apply with `Database::migrate`.
 pub static MIGRATIONS: estospaces_storage::Migrations = estospaces_storage::Migrations {
@@ -200,6 +201,57 @@ impl SearchStore {
         Outbox::new(SERVICE_NAME).append(&mut tx, event).await?;
         tx.commit().await?;
         Ok(AlertOutcome::Sent)
+    }
+}
+
+impl SearchStore {
+    /// Every unit's link to its sale listing, as the project events left them.
+    pub async fn unit_links(&self) -> Result<Vec<UnitLink>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT unit_id, project_id, listing_id, updated_at, event_sequence FROM project_units",
+        )
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(UnitLink {
+                    unit: row.try_get("unit_id")?,
+                    project: row.try_get("project_id")?,
+                    listing: row.try_get("listing_id")?,
+                    updated_at: row.try_get("updated_at")?,
+                    sequence: row.try_get("event_sequence")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Stores `links`, each only over an older state of its unit, in one transaction.
+    pub async fn save_unit_links(&self, links: &[UnitLink]) -> Result<(), StoreError> {
+        if links.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.db.begin().await?;
+        for link in links {
+            sqlx::query(
+                "INSERT INTO project_units (unit_id, project_id, listing_id, updated_at, event_sequence) \
+                 VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (unit_id) DO UPDATE SET project_id = excluded.project_id, \
+                 listing_id = excluded.listing_id, updated_at = excluded.updated_at, \
+                 event_sequence = excluded.event_sequence \
+                 WHERE project_units.updated_at < excluded.updated_at \
+                 OR (project_units.updated_at = excluded.updated_at \
+                 AND project_units.event_sequence < excluded.event_sequence)",
+            )
+            .bind(&link.unit)
+            .bind(&link.project)
+            .bind(&link.listing)
+            .bind(link.updated_at)
+            .bind(link.sequence)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 }
 

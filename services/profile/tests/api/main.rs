@@ -4,6 +4,7 @@
 mod helpers;
 
 mod agencies;
+mod directory;
 mod events;
 mod profiles;
 mod roles;

@@ -5,6 +5,7 @@ use estospaces_auth::{KeySet, Role, SigningKey, TokenIssuer};
 use estospaces_config::CommonConfig;
 use estospaces_events::{Event, EventLog, EventSink, OutgoingRecord};
 use estospaces_proto::events_v1::EventEnvelope;
+use estospaces_proto::project_v1 as ppb;
 use estospaces_proto::property_v1 as pb;
 use estospaces_proto::search_v1 as spb;
 use estospaces_proto::search_v1::search_service_client::SearchServiceClient;
@@ -17,6 +18,7 @@ use tonic::transport::Channel;
 pub use estospaces_testing::{Backend, authorized, bad_fields, on_both_backends, reason};
 
 pub const PROPERTY_TOPIC: &str = "estospaces.property.v1";
+pub const PROJECT_TOPIC: &str = "estospaces.project.v1";
 
 /// A running search service, a client, a token issuer it trusts and the event log it reads.
 pub struct TestApp {
@@ -231,6 +233,42 @@ impl TestApp {
         }
     }
 
+    /// Publishes the project service's `event_type` (`unit.created`, `unit.updated`,
+    /// `unit.sold`) for `unit`, keyed by its project, into the project topic.
+    pub async fn publish_unit(&mut self, event_type: &str, unit: &ppb::Unit) {
+        let project = unit
+            .name
+            .strip_prefix("projects/")
+            .and_then(|rest| rest.split('/').next())
+            .expect("a unit name")
+            .to_owned();
+        let sequence = self
+            .sequences
+            .entry(format!("project:{project}"))
+            .or_default();
+        *sequence += 1;
+        let mut envelope = envelope(
+            event_type,
+            &project,
+            *sequence,
+            &ppb::UnitChanged {
+                unit: Some(unit.clone()),
+            },
+        );
+        envelope.source = "project".to_owned();
+        envelope.aggregate_type = "project".to_owned();
+        let record = OutgoingRecord {
+            topic: PROJECT_TOPIC.to_owned(),
+            key: project,
+            headers: vec![("event_id".to_owned(), envelope.event_id.clone())],
+            payload: envelope.encode_to_vec(),
+        };
+        let log = self.log.as_ref().expect("the app reads the embedded log");
+        for result in log.publish(&[record]).await {
+            result.expect("the log takes the event");
+        }
+    }
+
     /// Searches; panics on an error status.
     pub async fn search(
         &mut self,
@@ -374,6 +412,34 @@ pub fn short_stay(title: &str, city: &str, lat: f64, lon: f64, nightly: i64) -> 
             ..Default::default()
         }),
         create_time: Some(prost_types::Timestamp::from(SystemTime::now())),
+        ..Default::default()
+    }
+}
+
+/// A published sale listing with a fresh id, as a developer lists a unit.
+pub fn sale(title: &str, city: &str, lat: f64, lon: f64, asking_price: i64) -> pb::Property {
+    pb::Property {
+        kind: pb::ListingKind::Sale as i32,
+        short_stay_pricing: None,
+        sale_pricing: Some(pb::SalePricing { asking_price }),
+        ..short_stay(title, city, lat, lon, 0)
+    }
+}
+
+/// Unit `B-301` of project `project`, selling `listing` (`properties/{id}`, or empty), as of
+/// now.
+pub fn unit(project: &str, unit: &str, listing: &str) -> ppb::Unit {
+    ppb::Unit {
+        name: format!("projects/{project}/units/{unit}"),
+        display_name: "B-301".to_owned(),
+        unit_type: ppb::unit::UnitType::Apartment as i32,
+        area_square_meters: 84.0,
+        price: 45_000_000,
+        deposit_amount: 1_000_000,
+        currency_code: "EUR".to_owned(),
+        state: ppb::unit::State::Available as i32,
+        listing: listing.to_owned(),
+        update_time: Some(prost_types::Timestamp::from(SystemTime::now())),
         ..Default::default()
     }
 }

@@ -7,6 +7,7 @@ mod helpers;
 mod alerts;
 mod binary;
 mod end_to_end;
+mod projects;
 mod ratings;
 mod rebuild;
 mod saved_searches;
