@@ -20,6 +20,7 @@ use estospaces_moderation::ModerationSettings;
 use estospaces_notification::NotificationSettings;
 use estospaces_payment::PaymentSettings;
 use estospaces_profile::ProfileSettings;
+use estospaces_project::ProjectSettings;
 use estospaces_property::PropertySettings;
 use estospaces_review::ReviewSettings;
 use estospaces_search::SearchSettings;
@@ -52,6 +53,8 @@ pub struct PlatformSettings {
     pub moderation: ModerationSettings,
     /// Leads' `property_url` and `profile_url` are filled in: the platform's own services.
     pub leads: LeadsSettings,
+    /// Project's `property_url` and `media_url` are filled in: the platform's own services.
+    pub project: ProjectSettings,
     pub gateway: GatewaySettings,
     /// A database URL per service, overriding the one derived from `database_url`
     /// (`ESTOSPACES_DATABASES__PROPERTY=postgres://…/listings`).

@@ -28,7 +28,7 @@ pub use config::{PlatformConfig, PlatformSettings};
 
 /// The services the platform runs, each with a database of its own (on PostgreSQL, one database
 /// per service; see `databases`).
-pub const SERVICES: [&str; 12] = [
+pub const SERVICES: [&str; 13] = [
     "identity",
     "profile",
     "property",
@@ -41,6 +41,7 @@ pub const SERVICES: [&str; 12] = [
     "review",
     "moderation",
     "leads",
+    "project",
 ];
 
 /// The platform, every service migrated and bound, ready to run.
@@ -166,6 +167,15 @@ impl Platform {
             },
         })
         .await?;
+        let project = estospaces_project::build(Config {
+            common: common_for(estospaces_project::SERVICE_NAME).await?,
+            service: estospaces_project::ProjectSettings {
+                property_url: Some(format!("http://{}", property.local_addr())),
+                media_url: Some(format!("http://{}", media.local_addr())),
+                ..settings.project.clone()
+            },
+        })
+        .await?;
         let services = vec![
             identity,
             media,
@@ -179,6 +189,7 @@ impl Platform {
             review,
             moderation,
             leads,
+            project,
         ];
 
         let mut gateway_settings = settings.gateway.clone();

@@ -211,6 +211,7 @@ pub const SECTIONS: &[&str] = &[
     "review",
     "moderation",
     "leads",
+    "project",
     "gateway",
     // The single binary's per-service database URLs.
     "databases",

@@ -8,11 +8,13 @@
 //! Seeding twice changes nothing: accounts that exist are logged into, and listings are created
 //! with fixed request ids, so identity and property recognise them.
 
+mod agents;
 mod catalog;
 mod conversations;
 mod leads;
 mod moderation;
 mod photos;
+mod projects;
 mod reviews;
 
 use std::future::Future;
@@ -235,6 +237,19 @@ pub async fn seed(
         .map(|(index, listing)| (listing.as_str(), owner_of(*index)))
         .collect();
     leads::seed(channel.clone(), &agents, &sales, &guests).await?;
+
+    progress.set_message("agents");
+    agents::seed(channel.clone(), &operator, &agents).await?;
+
+    progress.set_message("projects");
+    if let Some(developer) = agents.get(1) {
+        let listing = sales
+            .iter()
+            .find(|(_, agent)| agent.user == developer.user)
+            .map(|(listing, _)| *listing);
+        let buyers: Vec<&LoggedIn> = guests.iter().skip(7).collect();
+        projects::seed(channel.clone(), developer, listing, &buyers).await?;
+    }
     progress.finish_with_message("done");
     Ok(SeedReport {
         listings: listed.len(),
