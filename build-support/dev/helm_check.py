@@ -233,6 +233,7 @@ CALLS = {
     "leads": ("property", "profile"),
     "messaging": ("property",),
     "moderation": ("identity", "property", "review"),
+    "project": ("property",),
     "review": ("property",),
 }
 
@@ -910,6 +911,12 @@ def main() -> int:
                     "networkPolicy": {
                         "extraEgress": [{"ports": [{"port": 443, "protocol": "TCP"}]}]
                     },
+                },
+                # Several replicas on one database (one buyer wins a unit: the database decides).
+                "project": {
+                    "replicas": 2,
+                    "database": {"url": "postgres://project@postgres:5432/project"},
+                    "config": {"project": {"reservation_hold": "30m"}},
                 },
                 "gateway": {"service": {"type": "LoadBalancer"}},
             },

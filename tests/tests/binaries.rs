@@ -20,6 +20,7 @@ const BINARIES: &[&str] = &[
     "estospaces-review",
     "estospaces-moderation",
     "estospaces-leads",
+    "estospaces-project",
     "estospaces-gateway",
     "estospaces-events",
 ];

@@ -23,7 +23,7 @@ const BOOKINGS: usize = 40;
 
 /// The services, each its own binary `estospaces-<name>` with its own database, in the order
 /// they start: identity first, whose key set the others verify tokens with.
-const SERVICES: [&str; 12] = [
+const SERVICES: [&str; 13] = [
     "identity",
     "profile",
     "media",
@@ -36,6 +36,7 @@ const SERVICES: [&str; 12] = [
     "review",
     "moderation",
     "leads",
+    "project",
 ];
 
 /// When the victim dies.
@@ -131,11 +132,11 @@ impl Mesh {
             env.extend([
                 ("ESTOSPACES_DATABASE_URL".to_owned(), database.url.clone()),
                 ("ESTOSPACES_KAFKA_BROKERS".to_owned(), broker.brokers()),
-                // Twelve pools of 16 would pass PostgreSQL's 100 connections under the
+                // Thirteen pools of 16 would pass PostgreSQL's 100 connections under the
                 // bookings' burst; as a deployment on one server would, they share them.
                 (
                     "ESTOSPACES_DATABASE_MAX_CONNECTIONS".to_owned(),
-                    "8".to_owned(),
+                    "7".to_owned(),
                 ),
             ]);
             // As the chart has it: every service but identity fetches identity's key set.
@@ -173,6 +174,13 @@ impl Mesh {
                 "leads" => env.extend([
                     ("ESTOSPACES_LEADS__PROPERTY_URL".to_owned(), url("property")),
                     ("ESTOSPACES_LEADS__PROFILE_URL".to_owned(), url("profile")),
+                ]),
+                "project" => env.extend([
+                    (
+                        "ESTOSPACES_PROJECT__PROPERTY_URL".to_owned(),
+                        url("property"),
+                    ),
+                    ("ESTOSPACES_PROJECT__MEDIA_URL".to_owned(), url("media")),
                 ]),
                 "notification" => env.push((
                     "ESTOSPACES_NOTIFICATION__PUBLIC_BASE_URL".to_owned(),

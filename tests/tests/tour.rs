@@ -497,4 +497,104 @@ async fn seeding_twice_adds_nothing() {
         1,
         "{reviews}"
     );
+
+    // Agent 1's project was found again: one project, its twelve units, four milestones, one
+    // progress update, and the two buyers' reservations found by their request ids.
+    let (developer, developer_token) = tour.demo_login(&seed::demo_email("agent", 1)).await;
+    let (status, projects) = tour
+        .get(&format!("/v1/projects?developer={developer}"), None)
+        .await;
+    assert_eq!(status, 200, "{projects}");
+    let all = projects["projects"].as_array().cloned().unwrap_or_default();
+    assert_eq!(all.len(), 1, "{projects}");
+    let project = all[0]["name"].as_str().expect("a project");
+    for (list, field, count) in [
+        ("units", "units", 12),
+        ("milestones", "milestones", 4),
+        ("progressUpdates", "progressUpdates", 1),
+        ("reservations", "reservations", 2),
+    ] {
+        let (status, page) = tour
+            .get(&format!("/v1/{project}/{list}"), Some(&developer_token))
+            .await;
+        assert_eq!(status, 200, "{page}");
+        assert_eq!(page[field].as_array().map_or(0, Vec::len), count, "{page}");
+    }
+}
+
+#[tokio::test]
+async fn a_buyer_finds_lisbon_agents_browses_the_demo_project_and_reserves_a_unit() {
+    let tour = start_seeded_platform(12).await;
+    let token = tour.sign_up("ana@example.com").await;
+
+    // The agent directory: the two Lisbon agents speak Portuguese (one pt-BR); the verified
+    // one first.
+    let (status, directory) = tour
+        .get("/v1/agents:search?city=Lisbon&language=pt", None)
+        .await;
+    assert_eq!(status, 200, "{directory}");
+    let names: Vec<&str> = directory["agents"]
+        .as_array()
+        .map(|all| all.iter().filter_map(|a| a["displayName"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(names, ["Marta Sousa", "João Ferreira"], "{directory}");
+
+    // The demo project, its units and its timeline.
+    let (status, projects) = tour.get("/v1/projects?city=Lisbon", None).await;
+    assert_eq!(status, 200, "{projects}");
+    let project = projects["projects"][0]["name"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a project in Lisbon: {projects}"))
+        .to_owned();
+    let (status, shown) = tour.get(&format!("/v1/{project}"), None).await;
+    assert_eq!(status, 200, "{shown}");
+    assert_eq!(shown["displayName"], "Marvila Riverside");
+    assert_eq!(shown["progressPercent"], 45, "{shown}");
+    assert_eq!(shown["unitCount"], 12, "{shown}");
+    let (status, milestones) = tour.get(&format!("/v1/{project}/milestones"), None).await;
+    assert_eq!(status, 200, "{milestones}");
+    let reached = milestones["milestones"]
+        .as_array()
+        .map_or(0, |all| all.iter().filter(|m| m["completeTime"].is_string()).count());
+    assert_eq!(reached, 2, "{milestones}");
+
+    // Its home for sale, found by project.
+    let (status, found) = tour
+        .post(
+            "/v1/properties:search",
+            None,
+            json!({"query": {"project": project}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{found}");
+
+    // Reserve an available unit with the test card: reserved once the deposit is taken.
+    let (status, available) = tour
+        .get(&format!("/v1/{project}/units?state=STATE_AVAILABLE"), None)
+        .await;
+    assert_eq!(status, 200, "{available}");
+    let unit = available["units"][0]["name"]
+        .as_str()
+        .unwrap_or_else(|| panic!("an available unit: {available}"))
+        .to_owned();
+    let (status, reservation) = tour
+        .post(
+            &format!("/v1/{project}/reservations"),
+            Some(&token),
+            json!({"unit": unit, "paymentMethod": "4242424242424242"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{reservation}");
+    assert_eq!(reservation["state"], "STATE_PENDING_PAYMENT", "{reservation}");
+    let mut state = Value::Null;
+    for _ in 0..200 {
+        let (status, mine) = tour.get("/v1/projects/-/reservations", Some(&token)).await;
+        assert_eq!(status, 200, "{mine}");
+        state = mine["reservations"][0]["state"].clone();
+        if state == "STATE_RESERVED" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(state, "STATE_RESERVED");
 }

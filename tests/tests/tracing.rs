@@ -393,7 +393,7 @@ async fn a_booking_through_the_gateway_is_one_trace_from_create_booking_to_the_c
 
 /// The services of the mesh, each its own binary `estospaces-<name>`, in the order they start:
 /// identity first, whose key set the others verify tokens with.
-const SERVICES: [&str; 12] = [
+const SERVICES: [&str; 13] = [
     "identity",
     "profile",
     "media",
@@ -406,6 +406,7 @@ const SERVICES: [&str; 12] = [
     "review",
     "moderation",
     "leads",
+    "project",
 ];
 
 /// The other services each service calls, as `(setting, service)`.
@@ -426,6 +427,10 @@ fn upstreams_of(service: &str) -> &'static [(&'static str, &'static str)] {
         "leads" => &[
             ("ESTOSPACES_LEADS__PROPERTY_URL", "property"),
             ("ESTOSPACES_LEADS__PROFILE_URL", "profile"),
+        ],
+        "project" => &[
+            ("ESTOSPACES_PROJECT__PROPERTY_URL", "property"),
+            ("ESTOSPACES_PROJECT__MEDIA_URL", "media"),
         ],
         "notification" => &[("ESTOSPACES_NOTIFICATION__PUBLIC_BASE_URL", "gateway")],
         _ => &[],
