@@ -273,11 +273,16 @@ pub enum SagaError {
 }
 
 /// The booking a payment event is about, or `None` when this service does not know it (an
-/// event for another deployment's booking, say).
+/// event for another deployment's booking, say) or it pays for no booking (a project unit
+/// reservation's deposit, which the project service follows).
 async fn booking_of(
     tx: &mut AnyConnection,
     facts: &payment::PaymentFacts,
 ) -> Result<Option<BookingRecord>, SagaError> {
+    if facts.booking.is_empty() {
+        tracing::debug!(reservation = %facts.reservation, "a payment event for a reservation's deposit");
+        return Ok(None);
+    }
     let id = BookingId::from_name(&facts.booking)
         .map_err(|_| SagaError::Malformed(facts.booking.clone()))?;
     let booking = find_in(tx, id).await?;

@@ -609,7 +609,12 @@ impl PlatformEventsHandler {
                 "refunded_amount": event.refunded_amount,
                 "currency_code": facts.currency_code,
             }}),
-            link: format!("/{}", facts.booking),
+            // A deposit's refund names its reservation instead of a booking.
+            link: if facts.booking.is_empty() {
+                format!("/{}", facts.reservation)
+            } else {
+                format!("/{}", facts.booking)
+            },
             subject: facts.payment.clone(),
             only: None,
             cause: event_id.to_owned(),

@@ -52,6 +52,9 @@ pub struct PaymentSettings {
     /// The consumer group booking events are read as. Every replica shares the default; a
     /// test running its own instance beside others on one broker picks its own.
     pub booking_events_group: String,
+    /// The consumer group project events (reservations' deposits) are read as; like
+    /// `booking_events_group`.
+    pub project_events_group: String,
 }
 
 impl Default for PaymentSettings {
@@ -68,6 +71,7 @@ impl Default for PaymentSettings {
             idempotency_sweep_interval: Duration::from_secs(10 * 60),
             orphan_sweep_interval: Duration::from_secs(60),
             booking_events_group: crate::events::CONSUMER_GROUP.to_owned(),
+            project_events_group: crate::events::PROJECT_CONSUMER_GROUP.to_owned(),
         }
     }
 }

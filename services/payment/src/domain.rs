@@ -64,6 +64,18 @@ pub fn foreign_id(collection: &str, name: &str) -> Result<String, String> {
         .ok_or_else(|| format!("must be `{collection}/{{id}}`"))
 }
 
+/// The `{reservation}` of a project unit reservation's name,
+/// `projects/{project}/reservations/{reservation}` (each id as [`foreign_id`] takes it).
+pub fn reservation_id(name: &str) -> Result<String, String> {
+    const SHAPE: &str = "must be `projects/{project}/reservations/{reservation}`";
+    let (project, reservation) = name
+        .strip_prefix("projects/")
+        .and_then(|rest| rest.split_once("/reservations/"))
+        .ok_or_else(|| SHAPE.to_owned())?;
+    foreign_id("projects", &format!("projects/{project}")).map_err(|_| SHAPE.to_owned())?;
+    foreign_id("reservations", &format!("reservations/{reservation}")).map_err(|_| SHAPE.to_owned())
+}
+
 pub fn booking_name(id: &str) -> String {
     format!("bookings/{id}")
 }
@@ -158,10 +170,23 @@ pub fn proportional(total: i64, part: i64, whole: i64) -> i64 {
     i64::try_from(share).unwrap_or(total)
 }
 
+/// What a payment is for, by resource name as a request or an event gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaidFor<'a> {
+    /// A booking, `bookings/{booking}`.
+    Booking(&'a str),
+    /// A project unit reservation's deposit, `projects/{project}/reservations/{reservation}`.
+    Reservation(&'a str),
+}
+
 /// The checked facts of an authorization request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewPayment {
+    /// The id of what is paid for: the booking's, or the reservation's (stored as the
+    /// payment's `booking_id`; see the `payment_reservations` migration).
     pub booking_id: String,
+    /// The reservation's name for a deposit; empty for a booking.
+    pub reservation: String,
     pub payer_id: String,
     pub host_id: String,
     pub amount: i64,
@@ -173,7 +198,7 @@ impl NewPayment {
     /// Checks the facts; violations are named `<prefix><field>`.
     pub fn parse(
         prefix: &str,
-        booking: &str,
+        paid_for: PaidFor<'_>,
         payer: &str,
         host: &str,
         amount: i64,
@@ -188,7 +213,10 @@ impl NewPayment {
                 String::new()
             }
         };
-        let booking_id = field("booking", foreign_id("bookings", booking));
+        let (booking_id, reservation) = match paid_for {
+            PaidFor::Booking(name) => (field("booking", foreign_id("bookings", name)), ""),
+            PaidFor::Reservation(name) => (field("reservation", reservation_id(name)), name),
+        };
         let payer_id = field("payer", foreign_id("users", payer));
         let host_id = field("host", foreign_id("users", host));
         if amount <= 0 {
@@ -209,6 +237,7 @@ impl NewPayment {
         if violations.is_empty() {
             Ok(Self {
                 booking_id,
+                reservation: reservation.to_owned(),
                 payer_id,
                 host_id,
                 amount,
@@ -217,6 +246,26 @@ impl NewPayment {
             })
         } else {
             Err(violations)
+        }
+    }
+
+    /// The authorization request the saga asks for: `payment_method` charged for these facts.
+    pub fn request(&self, payment_method: &str) -> pb::AuthorizePaymentRequest {
+        let booking = if self.reservation.is_empty() {
+            booking_name(&self.booking_id)
+        } else {
+            String::new()
+        };
+        pb::AuthorizePaymentRequest {
+            booking,
+            reservation: self.reservation.clone(),
+            payer: user_name(&self.payer_id),
+            host: user_name(&self.host_id),
+            amount: self.amount,
+            currency_code: self.currency_code.clone(),
+            platform_fee: self.platform_fee,
+            payment_method: payment_method.to_owned(),
+            idempotency_key: String::new(),
         }
     }
 }
@@ -235,6 +284,14 @@ mod tests {
         assert!(foreign_id("bookings", "bookings/").is_err());
         assert!(foreign_id("bookings", "users/u").is_err());
         assert!(foreign_id("bookings", "bookings/a/b").is_err());
+        assert_eq!(
+            reservation_id("projects/p-1/reservations/r-1"),
+            Ok("r-1".to_owned())
+        );
+        assert!(reservation_id("projects/p-1/reservations/").is_err());
+        assert!(reservation_id("projects//reservations/r-1").is_err());
+        assert!(reservation_id("projects/p-1/units/u-1").is_err());
+        assert!(reservation_id("projects/p/1/reservations/r-1").is_err());
     }
 
     #[test]

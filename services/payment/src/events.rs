@@ -1,4 +1,6 @@
-//! The payment side of the booking saga: reactions to `estospaces.booking.v1`.
+//! The payment side of the booking saga: reactions to `estospaces.booking.v1`; and of the
+//! reservation saga, reactions to `estospaces.project.v1` ([`ProjectEventsHandler`], which
+//! takes a project unit reservation's deposit the same way).
 //!
 //! | booking event | what happens | payment event |
 //! | --- | --- | --- |
@@ -19,16 +21,22 @@
 //! asking for a step already asked for finds it recorded (the saga's keys are derived from the
 //! booking and the step, `<booking>:capture`), or the payment past it. Every event that ends a
 //! booking is remembered, so an authorization answered after it is voided.
+//!
+//! Both handlers ask for their steps through one [`Participant`]: authorize unless ended,
+//! capture, void, and settle an ending that gives some of the money back.
 
 use estospaces_events::{Event, EventHandler, HandlerError};
 use estospaces_proto::booking_v1 as booking;
-use estospaces_proto::payment_v1 as pb;
 use sqlx::AnyConnection;
 
-use crate::domain::{NewPayment, PaymentState};
+use crate::domain::{NewPayment, PaidFor, PaymentState};
 use crate::payments::{self, StepError};
 use crate::steps::{self, Step, StepKind, Steps};
 use crate::store::{self, PaymentRecord};
+
+mod project;
+
+pub use project::{PROJECT_CONSUMER_GROUP, PROJECT_SERVICE, ProjectEventsHandler};
 
 /// The consumer group the payment service reads booking events as.
 pub const CONSUMER_GROUP: &str = "payment.booking-events";
@@ -39,7 +47,7 @@ pub const BOOKING_SERVICE: &str = "booking";
 /// Why an event could not be handled.
 #[derive(Debug, thiserror::Error)]
 pub enum EventError {
-    /// The payload is not a usable booking: retrying cannot help.
+    /// The payload is not a usable booking (or reservation): retrying cannot help.
     #[error("the event is malformed: {0}")]
     Malformed(String),
     #[error(transparent)]
@@ -52,14 +60,16 @@ impl From<sqlx::Error> for EventError {
     }
 }
 
-/// Reacts to booking events (see the module's docs).
+/// What the sagas do with a payment, whatever it pays for: each asks for steps in the
+/// consumer's transaction. The booking handler and the reservation handler
+/// ([`ProjectEventsHandler`]) share it.
 #[derive(Debug, Clone)]
-pub struct BookingEventsHandler {
+pub(crate) struct Participant {
     steps: Steps,
 }
 
-impl BookingEventsHandler {
-    pub fn new(steps: Steps) -> Self {
+impl Participant {
+    pub(crate) fn new(steps: Steps) -> Self {
         Self { steps }
     }
 
@@ -75,49 +85,40 @@ impl BookingEventsHandler {
         if asked {
             self.steps.wake();
         } else {
-            tracing::debug!(booking = %step.booking_id, kind = step.kind.key(), "already asked for");
+            tracing::debug!(paid_for = %step.booking_id, kind = step.kind.key(), "already asked for");
         }
         Ok(asked)
     }
 
-    async fn on_requested(
+    /// Asks for the authorization of `new` on `payment_method`, unless what it pays for
+    /// ended or has a payment already.
+    async fn authorize(
         &self,
         tx: &mut AnyConnection,
         event: &Event,
-        requested: &booking::BookingRequested,
+        new: &NewPayment,
+        payment_method: &str,
     ) -> Result<(), EventError> {
-        let facts = checked(requested.booking.as_ref())?;
-        if steps::has_ended(tx, &facts.booking_id).await? {
-            // A request replayed after its booking ended (from a dead letter, say).
-            tracing::warn!(booking = %facts.booking_id, "not authorizing a booking that ended");
+        if steps::has_ended(tx, &new.booking_id).await? {
+            // A request replayed after what it pays for ended (from a dead letter, say).
+            tracing::warn!(paid_for = %new.booking_id, "not authorizing for what ended");
             return Ok(());
         }
-        if store::lock_payment_of_booking(tx, &facts.booking_id)
+        if store::lock_payment_of_booking(tx, &new.booking_id)
             .await?
             .is_some()
         {
-            tracing::debug!(booking = %facts.booking_id, "already authorized");
+            tracing::debug!(paid_for = %new.booking_id, "already authorized");
             return Ok(());
         }
-        let booking = requested.booking.clone().unwrap_or_default();
-        let request = pb::AuthorizePaymentRequest {
-            booking: booking.booking,
-            payer: booking.guest,
-            host: booking.host,
-            amount: facts.amount,
-            currency_code: facts.currency_code.clone(),
-            platform_fee: facts.platform_fee,
-            payment_method: requested.payment_method.clone(),
-            idempotency_key: String::new(),
-        };
-        let key = steps::saga_key(&facts.booking_id, StepKind::Authorize);
-        self.ask(tx, event, Step::authorize(&facts.booking_id, request, key))
-            .await?;
+        let key = steps::saga_key(&new.booking_id, StepKind::Authorize);
+        let step = Step::authorize(&new.booking_id, new.request(payment_method), key);
+        self.ask(tx, event, step).await?;
         Ok(())
     }
 
-    /// Asks for the capture of the booking's payment if it is only authorized, the host's
-    /// payout after it if `then_pay_out`.
+    /// Asks for the capture of the payment if it is only authorized, the host's payout after
+    /// it if `then_pay_out`.
     async fn capture(
         &self,
         tx: &mut AnyConnection,
@@ -143,6 +144,112 @@ impl BookingEventsHandler {
         Ok(())
     }
 
+    /// Remembers that what `facts` pays for ended, so no authorization outlives it; its
+    /// payment, if any.
+    async fn end(
+        &self,
+        tx: &mut AnyConnection,
+        facts: &NewPayment,
+    ) -> Result<Option<PaymentRecord>, EventError> {
+        steps::booking_ended(tx, &facts.booking_id).await?;
+        self.payment_of(tx, facts).await
+    }
+
+    /// Voids `payment` if it is only authorized.
+    async fn void(
+        &self,
+        tx: &mut AnyConnection,
+        event: &Event,
+        payment: &PaymentRecord,
+    ) -> Result<(), EventError> {
+        if payment.state == PaymentState::Authorized {
+            self.ask(tx, event, steps::void_of(payment)).await?;
+        }
+        Ok(())
+    }
+
+    /// Gives `refund_amount` of an ended booking's (or reservation's) `payment` back and
+    /// keeps the rest: releases an authorization when nothing is kept, captures it all
+    /// otherwise; refunds from what was captured (at most what is left).
+    async fn settle(
+        &self,
+        tx: &mut AnyConnection,
+        event: &Event,
+        payment: &PaymentRecord,
+        refund_amount: i64,
+    ) -> Result<(), EventError> {
+        let capture_key = steps::saga_key(&payment.booking_id, StepKind::Capture);
+        // A capture asked for earlier (at confirmation) may still wait for the provider: the
+        // refund then follows it.
+        let capturing = payment.state == PaymentState::Authorized
+            && steps::is_pending(tx, &capture_key).await?;
+        let captured = payment.state.is_captured() || capturing;
+        if payment.state == PaymentState::Authorized
+            && !capturing
+            && refund_amount >= payment.amount
+        {
+            // Nothing was charged and everything goes back: release the hold.
+            self.ask(tx, event, steps::void_of(payment)).await?;
+            return Ok(());
+        }
+        if payment.state == PaymentState::Authorized && !capturing {
+            // Part of the total is kept: charge it all, then refund the payer's share.
+            self.capture(tx, event, payment, false).await?;
+        } else if !captured {
+            return Ok(());
+        }
+        if refund_amount > 0 {
+            let key = steps::saga_key(&payment.booking_id, StepKind::Refund);
+            let refund = Step::on(payment, StepKind::Refund, Some(refund_amount), key);
+            self.ask(tx, event, refund).await?;
+        }
+        Ok(())
+    }
+
+    /// The payment for what `facts` pays for, locked for the rest of the transaction; while
+    /// its authorization waits for the provider, the payment it makes if authorized (the
+    /// steps asked for then run after the authorization, and are dropped if it fails).
+    async fn payment_of(
+        &self,
+        tx: &mut AnyConnection,
+        facts: &NewPayment,
+    ) -> Result<Option<PaymentRecord>, EventError> {
+        if let Some(payment) = store::lock_payment_of_booking(tx, &facts.booking_id).await? {
+            return Ok(Some(payment));
+        }
+        if let Some(authorization) = steps::pending_authorization(tx, &facts.booking_id).await? {
+            return Ok(Some(self.steps.payments().expected(&authorization)));
+        }
+        tracing::warn!(paid_for = %facts.booking_id, "an event for something without a payment");
+        Ok(None)
+    }
+}
+
+/// Reacts to booking events (see the module's docs).
+#[derive(Debug, Clone)]
+pub struct BookingEventsHandler {
+    saga: Participant,
+}
+
+impl BookingEventsHandler {
+    pub fn new(steps: Steps) -> Self {
+        Self {
+            saga: Participant::new(steps),
+        }
+    }
+
+    async fn on_requested(
+        &self,
+        tx: &mut AnyConnection,
+        event: &Event,
+        requested: &booking::BookingRequested,
+    ) -> Result<(), EventError> {
+        let facts = checked(requested.booking.as_ref())?;
+        self.saga
+            .authorize(tx, event, &facts, &requested.payment_method)
+            .await
+    }
+
     async fn on_confirmed(
         &self,
         tx: &mut AnyConnection,
@@ -153,8 +260,8 @@ impl BookingEventsHandler {
         if !confirmed.capture_now {
             return Ok(());
         }
-        if let Some(payment) = self.payment_of(tx, &facts).await? {
-            self.capture(tx, event, &payment, false).await?;
+        if let Some(payment) = self.saga.payment_of(tx, &facts).await? {
+            self.saga.capture(tx, event, &payment, false).await?;
         }
         Ok(())
     }
@@ -166,8 +273,8 @@ impl BookingEventsHandler {
         checked_in: &booking::BookingCheckedIn,
     ) -> Result<(), EventError> {
         let facts = checked(checked_in.booking.as_ref())?;
-        if let Some(payment) = self.payment_of(tx, &facts).await? {
-            self.capture(tx, event, &payment, true).await?;
+        if let Some(payment) = self.saga.payment_of(tx, &facts).await? {
+            self.saga.capture(tx, event, &payment, true).await?;
         }
         Ok(())
     }
@@ -181,11 +288,8 @@ impl BookingEventsHandler {
         facts: Option<&booking::BookingFacts>,
     ) -> Result<(), EventError> {
         let facts = checked(facts)?;
-        steps::booking_ended(tx, &facts.booking_id).await?;
-        if let Some(payment) = self.payment_of(tx, &facts).await?
-            && payment.state == PaymentState::Authorized
-        {
-            self.ask(tx, event, steps::void_of(&payment)).await?;
+        if let Some(payment) = self.saga.end(tx, &facts).await? {
+            self.saga.void(tx, event, &payment).await?;
         }
         Ok(())
     }
@@ -197,76 +301,46 @@ impl BookingEventsHandler {
         cancelled: &booking::BookingCancelled,
     ) -> Result<(), EventError> {
         let facts = checked(cancelled.booking.as_ref())?;
-        if cancelled.refund_amount < 0 {
-            return Err(EventError::Malformed("a negative refund_amount".to_owned()));
-        }
-        steps::booking_ended(tx, &facts.booking_id).await?;
-        let Some(payment) = self.payment_of(tx, &facts).await? else {
-            return Ok(());
-        };
-        let capture_key = steps::saga_key(&payment.booking_id, StepKind::Capture);
-        // A capture asked for earlier (at confirmation) may still wait for the provider: the
-        // refund then follows it.
-        let capturing = payment.state == PaymentState::Authorized
-            && steps::is_pending(tx, &capture_key).await?;
-        let captured = payment.state.is_captured() || capturing;
-        if payment.state == PaymentState::Authorized
-            && !capturing
-            && cancelled.refund_amount >= payment.amount
-        {
-            // Nothing was charged and everything goes back: release the hold.
-            self.ask(tx, event, steps::void_of(&payment)).await?;
-            return Ok(());
-        }
-        if payment.state == PaymentState::Authorized && !capturing {
-            // Part of the total is kept: charge it all, then refund the guest's share.
-            self.capture(tx, event, &payment, false).await?;
-        } else if !captured {
-            return Ok(());
-        }
-        if cancelled.refund_amount > 0 {
-            let key = steps::saga_key(&payment.booking_id, StepKind::Refund);
-            let refund = Step::on(
-                &payment,
-                StepKind::Refund,
-                Some(cancelled.refund_amount),
-                key,
-            );
-            self.ask(tx, event, refund).await?;
+        let refund_amount = refund(cancelled.refund_amount)?;
+        if let Some(payment) = self.saga.end(tx, &facts).await? {
+            self.saga.settle(tx, event, &payment, refund_amount).await?;
         }
         Ok(())
-    }
-
-    /// The booking's payment, locked for the rest of the transaction; while its authorization
-    /// waits for the provider, the payment it makes if authorized (the steps asked for then
-    /// run after the authorization, and are dropped if it fails).
-    async fn payment_of(
-        &self,
-        tx: &mut AnyConnection,
-        facts: &NewPayment,
-    ) -> Result<Option<PaymentRecord>, EventError> {
-        if let Some(payment) = store::lock_payment_of_booking(tx, &facts.booking_id).await? {
-            return Ok(Some(payment));
-        }
-        if let Some(authorization) = steps::pending_authorization(tx, &facts.booking_id).await? {
-            return Ok(Some(self.steps.payments().expected(&authorization)));
-        }
-        tracing::warn!(booking = %facts.booking_id, "a booking event for a booking without a payment");
-        Ok(None)
     }
 }
 
 /// The checked facts of a booking event.
 fn checked(facts: Option<&booking::BookingFacts>) -> Result<NewPayment, EventError> {
     let facts = facts.ok_or_else(|| EventError::Malformed("no booking".to_owned()))?;
-    NewPayment::parse(
+    checked_with(
         "booking.",
-        &facts.booking,
+        PaidFor::Booking(&facts.booking),
         &facts.guest,
         &facts.host,
         facts.total_amount,
         &facts.currency_code,
         facts.platform_fee,
+    )
+}
+
+/// [`NewPayment::parse`] for an event: violations make it malformed.
+fn checked_with(
+    prefix: &str,
+    paid_for: PaidFor<'_>,
+    payer: &str,
+    host: &str,
+    amount: i64,
+    currency_code: &str,
+    platform_fee: i64,
+) -> Result<NewPayment, EventError> {
+    NewPayment::parse(
+        prefix,
+        paid_for,
+        payer,
+        host,
+        amount,
+        currency_code,
+        platform_fee,
     )
     .map_err(|violations| {
         let fields: Vec<String> = violations
@@ -277,8 +351,28 @@ fn checked(facts: Option<&booking::BookingFacts>) -> Result<NewPayment, EventErr
     })
 }
 
+/// An event's `refund_amount`, which must not be negative.
+fn refund(amount: i64) -> Result<i64, EventError> {
+    if amount < 0 {
+        return Err(EventError::Malformed("a negative refund_amount".to_owned()));
+    }
+    Ok(amount)
+}
+
 fn payload<P: prost::Name + Default>(event: &Event) -> Result<P, HandlerError> {
     event.payload::<P>().map_err(HandlerError::permanent)
+}
+
+/// A reaction's outcome as the consumer takes it: a step that may succeed later is retried,
+/// anything else dead-letters the event.
+fn outcome(event: &Event, result: Result<(), EventError>) -> Result<(), HandlerError> {
+    result.map_err(|err| match err {
+        EventError::Step(step) if step.is_transient() => HandlerError::transient(step),
+        err => {
+            tracing::error!(event = %event.event_id(), event_type = event.event_type(), "an event cannot be handled: {err}");
+            HandlerError::permanent(err)
+        }
+    })
 }
 
 impl EventHandler for BookingEventsHandler {
@@ -304,12 +398,6 @@ impl EventHandler for BookingEventsHandler {
             // `booking.completed` and anything newer: nothing to do.
             return Ok(());
         };
-        result.map_err(|err| match err {
-            EventError::Step(step) if step.is_transient() => HandlerError::transient(step),
-            err => {
-                tracing::error!(event = %event.event_id(), "a booking event cannot be handled: {err}");
-                HandlerError::permanent(err)
-            }
-        })
+        outcome(event, result)
     }
 }

@@ -1,4 +1,5 @@
-//! The payment service: the money side of a booking.
+//! The payment service: the money side of a booking, and of a project unit reservation's
+//! deposit.
 //!
 //! - [`domain`]: ids, resource names, money and payment states; requests are parsed here.
 //! - [`provider`]: the [`provider::PaymentProvider`] trait and the sandbox provider with
@@ -10,7 +11,8 @@
 //! - [`steps`]: runs those steps with no provider call inside a database transaction, and
 //!   voids authorizations that outlive their booking.
 //! - [`idempotency`]: Stripe's idempotency-key semantics for the mutating RPCs.
-//! - [`events`]: the booking saga's participant, reacting to `estospaces.booking.v1`.
+//! - [`events`]: the booking saga's participant, reacting to `estospaces.booking.v1`, and the
+//!   reservation saga's, reacting to `estospaces.project.v1` (deposits).
 //! - [`payouts`]: pays hosts when their payouts fall due.
 //! - [`service`]: the `estospaces.payment.v1.PaymentService` gRPC handlers.
 //! - [`startup`]: the service declared to the service host ([`build`]).

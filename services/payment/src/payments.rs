@@ -243,6 +243,7 @@ impl Payments {
         PaymentRecord {
             id: step.payment_id,
             booking_id: step.booking_id.clone(),
+            reservation: request.reservation.clone(),
             payer_id: foreign(&request.payer, "users/"),
             host_id: foreign(&request.host, "users/"),
             state: PaymentState::Authorized,

@@ -43,7 +43,8 @@ pub struct AuthorizeRequest<'a> {
     pub currency_code: &'a str,
     /// A provider's payment method id or a test card number. Never logged: `Debug` hides it.
     pub payment_method: &'a str,
-    /// The booking, for the provider's records.
+    /// The id of what is paid for (a booking's, or a reservation's for a deposit), for the
+    /// provider's records.
     pub booking_id: &'a str,
 }
 

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use tonic::{Request, Response, Status};
 
 use crate::DOMAIN;
-use crate::domain::{NewPayment, PaymentId, foreign_id};
+use crate::domain::{NewPayment, PaidFor, PaymentId, foreign_id, reservation_id};
 use crate::idempotency::{self, Claim};
 use crate::ledger::{self, EntryFilter};
 use crate::payments::StepError;
@@ -251,7 +251,7 @@ pub(crate) fn step_error(err: StepError) -> ApiError {
         StepError::PaymentExists => ApiError::already_exists(
             DOMAIN,
             "PAYMENT_EXISTS",
-            "the booking already has a payment",
+            "the booking (or reservation) already has a payment",
         ),
         StepError::WrongState { reason, message }
         | StepError::AmountTooLarge { reason, message } => {
@@ -308,6 +308,14 @@ impl PaymentService for PaymentHandlers {
         } else {
             Some(foreign_id("bookings", &message.booking).map_err(|why| invalid("booking", why))?)
         };
+        let reserved_id = if message.reservation.is_empty() {
+            None
+        } else {
+            Some(reservation_id(&message.reservation).map_err(|why| invalid("reservation", why))?)
+        };
+        if booking_id.is_some() && reserved_id.is_some() {
+            return Err(invalid("reservation", "at most one of booking and reservation").into());
+        }
         let before_id = if message.page_token.is_empty() {
             None
         } else {
@@ -316,7 +324,8 @@ impl PaymentService for PaymentHandlers {
             Some(id.to_string())
         };
         let filter = PaymentFilter {
-            booking_id,
+            reservation: reserved_id.is_some().then(|| message.reservation.clone()),
+            booking_id: booking_id.or(reserved_id),
             party_id: (!caller.is_admin()).then(|| caller.user_id.clone()),
             before_id,
             limit: limit + 1,
@@ -337,9 +346,15 @@ impl PaymentService for PaymentHandlers {
     ) -> Result<Response<pb::AuthorizePaymentResponse>, Status> {
         let caller = admin(&request)?;
         let message = request.into_inner();
+        // Exactly one of booking and reservation names what is paid for.
+        let (paid_for, both) = match (message.booking.is_empty(), message.reservation.is_empty()) {
+            (true, false) => (PaidFor::Reservation(&message.reservation), false),
+            (false, false) => (PaidFor::Booking(&message.booking), true),
+            _ => (PaidFor::Booking(&message.booking), false),
+        };
         let parsed = NewPayment::parse(
             "",
-            &message.booking,
+            paid_for,
             &message.payer,
             &message.host,
             message.amount,
@@ -347,6 +362,12 @@ impl PaymentService for PaymentHandlers {
             message.platform_fee,
         );
         let mut violations = parsed.as_ref().err().cloned().unwrap_or_default();
+        if both {
+            violations.push(violation(
+                "reservation",
+                "exactly one of booking and reservation, not both",
+            ));
+        }
         if message.payment_method.is_empty() || message.payment_method.len() > 255 {
             violations.push(violation(
                 "payment_method",

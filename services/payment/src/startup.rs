@@ -1,5 +1,6 @@
-//! The payment service declared to the service host: its database, the outbox, the consumer
-//! of booking's events (the saga's payment steps), the steps worker that calls the provider,
+//! The payment service declared to the service host: its database, the outbox, the consumers
+//! of booking's events (the booking saga's payment steps) and of project's (reservations'
+//! deposits), the steps worker that calls the provider,
 //! the orphaned-authorization sweeper, the payout job, the idempotency key sweeper and the
 //! gRPC service. [`build_with_keys`] takes the key set from the caller instead of
 //! identity, and [`build_with`] also the payment provider: for tests.
@@ -14,7 +15,7 @@ use estospaces_storage::Database;
 
 use crate::SERVICE_NAME;
 use crate::config::{PaymentConfig, PaymentSettings, ProviderKind};
-use crate::events::{BOOKING_SERVICE, BookingEventsHandler};
+use crate::events::{BOOKING_SERVICE, BookingEventsHandler, PROJECT_SERVICE, ProjectEventsHandler};
 use crate::payments::Payments;
 use crate::provider::{PaymentProvider, SandboxProvider};
 use crate::service::PaymentHandlers;
@@ -86,16 +87,23 @@ async fn assemble(
     let payments = Payments::new(provider, settings.provider_timeout);
     let steps = Steps::new(db.clone(), payments, settings.payout_delay);
     host.relay_outbox().await?;
+    // More patient than the default with a provider that is down (about 13 s of retries): a
+    // dead-lettered payment step waits for someone to replay it.
+    let patient = |group: &str| ConsumerConfig {
+        max_attempts: 8,
+        max_backoff: std::time::Duration::from_secs(10),
+        ..ConsumerConfig::new(group.to_owned())
+    };
     host.consume(
-        ConsumerConfig {
-            // More patient than the default with a provider that is down (about 13 s of
-            // retries): a dead-lettered payment step waits for someone to replay it.
-            max_attempts: 8,
-            max_backoff: std::time::Duration::from_secs(10),
-            ..ConsumerConfig::new(settings.booking_events_group.clone())
-        },
+        patient(&settings.booking_events_group),
         &[&topic_for(BOOKING_SERVICE)],
         BookingEventsHandler::new(steps.clone()),
+    )
+    .await?;
+    host.consume(
+        patient(&settings.project_events_group),
+        &[&topic_for(PROJECT_SERVICE)],
+        ProjectEventsHandler::new(steps.clone()),
     )
     .await?;
     let worker = steps.clone();

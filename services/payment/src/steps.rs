@@ -312,7 +312,8 @@ pub async fn pending_authorization(
     row.as_ref().map(decode_step).transpose()
 }
 
-/// Remembers that `booking_id` ended, so no authorization outlives it.
+/// Remembers that `booking_id` ended (a booking, or a released reservation by its id), so no
+/// authorization outlives it.
 pub async fn booking_ended(tx: &mut AnyConnection, booking_id: &str) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO ended_bookings (booking_id, ended_at) VALUES ($1, $2) \

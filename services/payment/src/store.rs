@@ -22,7 +22,11 @@ pub static MIGRATIONS: Migrations = Migrations {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaymentRecord {
     pub id: PaymentId,
+    /// The id of what is paid for: the booking's, or the reservation's for a deposit.
     pub booking_id: String,
+    /// The reservation's name (`projects/{project}/reservations/{reservation}`) for a
+    /// deposit; empty for a booking's payment.
+    pub reservation: String,
     pub payer_id: String,
     pub host_id: String,
     pub state: PaymentState,
@@ -44,11 +48,21 @@ pub struct PaymentRecord {
 }
 
 impl PaymentRecord {
+    /// The booking's name; empty for a deposit (which names its reservation instead).
+    pub fn booking(&self) -> String {
+        if self.reservation.is_empty() {
+            booking_name(&self.booking_id)
+        } else {
+            String::new()
+        }
+    }
+
     /// The payment as the API shows it.
     pub fn to_proto(&self) -> pb::Payment {
         pb::Payment {
             name: self.id.name(),
-            booking: booking_name(&self.booking_id),
+            booking: self.booking(),
+            reservation: self.reservation.clone(),
             payer: user_name(&self.payer_id),
             host: user_name(&self.host_id),
             state: self.state.to_proto() as i32,
@@ -71,7 +85,8 @@ impl PaymentRecord {
     pub fn facts(&self) -> pb::PaymentFacts {
         pb::PaymentFacts {
             payment: self.id.name(),
-            booking: booking_name(&self.booking_id),
+            booking: self.booking(),
+            reservation: self.reservation.clone(),
             payer: user_name(&self.payer_id),
             amount: self.amount,
             currency_code: self.currency_code.clone(),
@@ -87,7 +102,7 @@ impl PaymentRecord {
 const PAYMENT_COLUMNS: &str = "id, booking_id, payer_id, host_id, state, currency_code, amount, \
      platform_fee, captured_amount, captured_fee, refunded_amount, refunded_fee, \
      payment_method_hint, provider, provider_payment_id, failure_code, failure_message, \
-     revision, created_at, updated_at";
+     revision, created_at, updated_at, reservation";
 
 fn corrupt(what: &str) -> sqlx::Error {
     sqlx::Error::Decode(format!("corrupt {what}").into())
@@ -99,6 +114,7 @@ fn decode_payment(row: &sqlx::any::AnyRow) -> Result<PaymentRecord, sqlx::Error>
     Ok(PaymentRecord {
         id: PaymentId::parse(&id).map_err(|_| corrupt("payment id"))?,
         booking_id: row.try_get("booking_id")?,
+        reservation: row.try_get("reservation")?,
         payer_id: row.try_get("payer_id")?,
         host_id: row.try_get("host_id")?,
         state: PaymentState::from_key(&state).ok_or_else(|| corrupt("payment state"))?,
@@ -127,7 +143,7 @@ pub async fn insert_payment(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(&format!(
         "INSERT INTO payments ({PAYMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-         $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
+         $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
     ))
     .bind(payment.id.to_string())
     .bind(&payment.booking_id)
@@ -149,6 +165,7 @@ pub async fn insert_payment(
     .bind(payment.revision)
     .bind(unix_micros(payment.created_at))
     .bind(unix_micros(payment.updated_at))
+    .bind(&payment.reservation)
     .execute(&mut *tx)
     .await?;
     Ok(())
@@ -255,7 +272,10 @@ pub async fn find_payment(
 /// What payments to list, newest first.
 #[derive(Debug, Clone, Default)]
 pub struct PaymentFilter {
+    /// Only the payment for this id: a booking's, or a reservation's with `reservation`.
     pub booking_id: Option<String>,
+    /// Only the deposit of this reservation (its name; `booking_id` its id).
+    pub reservation: Option<String>,
     /// Only payments this user pays or is paid by.
     pub party_id: Option<String>,
     /// Only payments older (smaller id) than this one: the page token.
@@ -273,6 +293,15 @@ pub async fn list_payments(
     if let Some(booking) = &filter.booking_id {
         binds.push(booking.clone());
         sql.push_str(&format!(" AND booking_id = ${}", binds.len()));
+    }
+    match &filter.reservation {
+        Some(reservation) => {
+            binds.push(reservation.clone());
+            sql.push_str(&format!(" AND reservation = ${}", binds.len()));
+        }
+        // A booking's payment, never a deposit.
+        None if filter.booking_id.is_some() => sql.push_str(" AND reservation = ''"),
+        None => {}
     }
     if let Some(party) = &filter.party_id {
         binds.push(party.clone());

@@ -174,6 +174,7 @@ pub async fn spawn_stack_with(
                 common: common(&payment_database.url),
                 service: estospaces_payment::PaymentSettings {
                     booking_events_group: format!("payment.booking-events.{suffix}"),
+                    project_events_group: format!("payment.project-events.{suffix}"),
                     ..estospaces_payment::PaymentSettings::default()
                 },
             },
@@ -675,5 +676,6 @@ pub fn payment_facts(booking: &pb::Booking, payment_id: &str) -> payment::Paymen
         payer: booking.guest.clone(),
         amount: booking.total_amount,
         currency_code: booking.currency_code.clone(),
+        reservation: String::new(),
     }
 }

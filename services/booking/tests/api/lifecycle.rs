@@ -104,6 +104,74 @@ on_both_backends! {
         assert!(confirmed.capture_now, "captured at confirmation by default");
     }
 
+    async fn a_payment_event_for_a_reservations_deposit_changes_no_booking_and_is_not_dead_lettered(backend: Backend) {
+        let mut stack = spawn_stack(backend).await;
+        let host = stack.token(&[Role::Host]);
+        let guest = stack.token(&[Role::Guest]);
+        let listing = stack.listing(&host, property::BookingMode::Instant).await;
+        let booking = stack.book(&guest, &listing, in_days(30), in_days(32)).await.expect("booked");
+        stack.authorize(&booking).await;
+        let confirmed = stack.wait_for_state(&booking.name, &guest, State::Confirmed).await;
+
+        // The payment service's events about a deposit name a reservation and no booking.
+        let deposit_id = uuid::Uuid::now_v7().to_string();
+        let deposit = estospaces_proto::payment_v1::PaymentFacts {
+            payment: format!("payments/{deposit_id}"),
+            booking: String::new(),
+            payer: booking.guest.clone(),
+            amount: 5_000,
+            currency_code: "EUR".to_owned(),
+            reservation: format!("projects/{}/reservations/{deposit_id}", uuid::Uuid::now_v7()),
+        };
+        stack
+            .publish_payment(
+                "payment.failed",
+                &deposit_id,
+                &estospaces_proto::payment_v1::PaymentFailed {
+                    payment: Some(deposit.clone()),
+                    failure_code: "capture_failed".to_owned(),
+                    failure_message: "no payment".to_owned(),
+                },
+            )
+            .await;
+        stack
+            .publish_payment(
+                "payment.refunded",
+                &deposit_id,
+                &estospaces_proto::payment_v1::PaymentRefunded {
+                    payment: Some(deposit),
+                    refunded_amount: 5_000,
+                    total_refunded_amount: 5_000,
+                },
+            )
+            .await;
+        // A later event about the booking proves the deposit's were consumed before it.
+        let payment_id = confirmed.payment.trim_start_matches("payments/").to_owned();
+        stack
+            .publish_payment(
+                "payment.captured",
+                &payment_id,
+                &estospaces_proto::payment_v1::PaymentCaptured {
+                    payment: Some(crate::helpers::payment_facts(&booking, &payment_id)),
+                    captured_amount: booking.total_amount,
+                },
+            )
+            .await;
+        stack.wait_for_payment(&booking.name, &guest, PaymentStatus::Captured).await;
+
+        assert_eq!(
+            stack.steps(&booking.name, &guest).await,
+            ["hold_placed", "payment_authorized", "confirmed", "payment_captured"]
+        );
+        assert_eq!(stack.get(&booking.name, &guest).await.state, State::Confirmed as i32);
+        let log = stack.log.as_ref().expect("the embedded event log");
+        let dead_letters = log
+            .count_after("estospaces.dlq.booking.payment-events", 0)
+            .await
+            .expect("the dead-letter topic is readable");
+        assert_eq!(dead_letters, 0);
+    }
+
     async fn a_request_to_book_waits_for_the_host_who_accepts_it(backend: Backend) {
         let mut stack = spawn_stack(backend).await;
         let host = stack.token(&[Role::Host]);

@@ -202,3 +202,42 @@ on_both_backends! {
         assert_eq!(reminders[0].subject, "bookings/b-soon");
     }
 }
+
+on_both_backends! {
+    async fn a_refunded_reservation_deposit_reaches_the_buyer_linking_to_the_reservation(backend: Backend) {
+        use estospaces_proto::payment_v1 as payment;
+
+        let mut app = spawn_app(backend).await;
+        let buyer = app.user("bea@example.com").await;
+        let reservation = "projects/p-1/reservations/r-1";
+        let refunded = payment::PaymentRefunded {
+            payment: Some(payment::PaymentFacts {
+                payment: "payments/pay-r-1".to_owned(),
+                booking: String::new(),
+                payer: buyer.name.clone(),
+                amount: 5_000,
+                currency_code: "EUR".to_owned(),
+                reservation: reservation.to_owned(),
+            }),
+            refunded_amount: 5_000,
+            total_refunded_amount: 5_000,
+        };
+        app.publish("payment", "evt-deposit-refunded", "payment.refunded", "pay-r-1", &refunded).await;
+
+        let note = eventually("the buyer's notification", || {
+            let mut client = app.notification.clone();
+            let buyer = buyer.clone();
+            async move {
+                let inbox = client
+                    .list_notifications(authorized(pb::ListNotificationsRequest { parent: buyer.name.clone(), ..Default::default() }, &buyer.token))
+                    .await
+                    .ok()?
+                    .into_inner();
+                inbox.notifications.into_iter().find(|n| n.template == "payment_refunded")
+            }
+        })
+        .await;
+        assert_eq!(note.link, format!("/{reservation}"));
+        assert!(note.body.contains("EUR 50.00"), "{}", note.body);
+    }
+}

@@ -10,6 +10,7 @@ use estospaces_proto::booking_v1 as booking;
 use estospaces_proto::events_v1::EventEnvelope;
 use estospaces_proto::payment_v1 as pb;
 use estospaces_proto::payment_v1::payment_service_client::PaymentServiceClient;
+use estospaces_proto::project_v1 as project;
 use estospaces_storage::testing::TestDatabase;
 use prost::{Message, Name};
 use sqlx::Row;
@@ -139,6 +140,7 @@ impl TestApp {
             platform_fee: 1_500,
             payment_method: card.to_owned(),
             idempotency_key: new_id(),
+            reservation: String::new(),
         }
     }
 
@@ -468,5 +470,124 @@ pub async fn publish(sink: &impl EventSink, booking: &Booking, envelopes: &[Vec<
         .collect();
     for result in sink.publish(&records).await {
         result.expect("the booking event is published");
+    }
+}
+
+/// A project unit reservation the deposit tests feed events about: a deposit of 50.00 EUR
+/// from its buyer, for the project's developer.
+#[derive(Debug)]
+pub struct Reservation {
+    pub id: String,
+    pub project: String,
+    pub buyer: String,
+    pub developer: String,
+}
+
+impl Reservation {
+    pub fn new() -> Self {
+        Self {
+            id: new_id(),
+            project: new_id(),
+            buyer: new_id(),
+            developer: new_id(),
+        }
+    }
+
+    /// Its name, `projects/{project}/reservations/{reservation}`.
+    pub fn name(&self) -> String {
+        format!("projects/{}/reservations/{}", self.project, self.id)
+    }
+
+    pub fn facts(&self) -> Option<project::ReservationFacts> {
+        Some(project::ReservationFacts {
+            reservation: self.name(),
+            unit: format!("projects/{}/units/{}", self.project, new_id()),
+            buyer: format!("users/{}", self.buyer),
+            developer: format!("users/{}", self.developer),
+            deposit_amount: 5_000,
+            currency_code: "EUR".to_owned(),
+        })
+    }
+
+    /// The encoded envelope of the project event `event_type` with `payload`, as the project
+    /// service's outbox would write it (reservation events are keyed by the reservation).
+    pub fn envelope<P: Message + Name>(&self, event_type: &str, payload: &P) -> Vec<u8> {
+        let event_id = new_id();
+        EventEnvelope {
+            correlation_id: event_id.clone(),
+            event_id,
+            event_type: event_type.to_owned(),
+            source: "project".to_owned(),
+            aggregate_type: "reservation".to_owned(),
+            aggregate_id: self.id.clone(),
+            aggregate_sequence: 1,
+            occurred_at: Some(SystemTime::now().into()),
+            payload: Some(prost_types::Any {
+                type_url: P::type_url(),
+                value: payload.encode_to_vec(),
+            }),
+            ..EventEnvelope::default()
+        }
+        .encode_to_vec()
+    }
+
+    pub fn requested(&self, card: &str) -> Vec<u8> {
+        self.envelope(
+            "reservation.requested",
+            &project::ReservationRequested {
+                reservation: self.facts(),
+                payment_method: card.to_owned(),
+            },
+        )
+    }
+
+    pub fn confirmed(&self) -> Vec<u8> {
+        self.envelope(
+            "reservation.confirmed",
+            &project::ReservationConfirmed {
+                reservation: self.facts(),
+            },
+        )
+    }
+
+    pub fn released(&self, refund_amount: i64) -> Vec<u8> {
+        self.envelope(
+            "reservation.released",
+            &project::ReservationReleased {
+                reservation: self.facts(),
+                refund_amount,
+                ..Default::default()
+            },
+        )
+    }
+
+    pub fn completed(&self) -> Vec<u8> {
+        self.envelope(
+            "reservation.completed",
+            &project::ReservationCompleted {
+                reservation: self.facts(),
+            },
+        )
+    }
+}
+
+/// Publishes project event envelopes about `reservation` to `sink`, keyed by the reservation
+/// like the project service's relay does.
+pub async fn publish_project(
+    sink: &impl EventSink,
+    reservation: &Reservation,
+    envelopes: &[Vec<u8>],
+) {
+    let records: Vec<OutgoingRecord> = envelopes
+        .iter()
+        .map(|payload| OutgoingRecord {
+            topic: topic_for("project"),
+            key: reservation.id.clone(),
+            payload: payload.clone(),
+            headers: Vec::new(),
+        })
+        .collect();
+    for result in sink.publish(&records).await {
+        result.expect("the project event is published");
     }
 }

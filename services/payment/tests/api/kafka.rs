@@ -50,6 +50,7 @@ async fn booking_events_on_kafka_are_answered_with_payment_events_on_kafka() {
     let mut app = spawn_app_with(Backend::Postgres, |config| {
         config.common.kafka_brokers = Some(brokers.clone());
         config.service.booking_events_group = format!("payment.booking-events.test-{}", new_id());
+        config.service.project_events_group = format!("payment.project-events.test-{}", new_id());
     })
     .await;
     let bus = EventBus::Kafka(KafkaConfig::new(brokers.clone()));

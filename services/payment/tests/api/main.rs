@@ -10,5 +10,6 @@ mod idempotency;
 mod kafka;
 mod ledger;
 mod permissions;
+mod reservations;
 mod rules;
 mod saga;

@@ -115,6 +115,7 @@ on_both_backends! {
             platform_fee: -1,
             payment_method: String::new(),
             idempotency_key: new_id(),
+            reservation: String::new(),
         };
         let status = app
             .client
