@@ -42,9 +42,11 @@ pub async fn start_seeded_platform_with(
     config.common.listen = "127.0.0.1:0".parse().expect("an address");
     config.common.data_dir = data_dir.path().to_owned();
     config.common.shutdown_grace = Duration::from_secs(1);
-    // The seed registers and logs in a few dozen accounts from one address; at the default
-    // public limit the tour's own sign-up would wait for the bucket to refill.
+    // The seed registers and logs in a few dozen accounts from one address, and a demo
+    // developer makes dozens of calls; at the default limits the tour's own sign-up, or its
+    // next call as that developer, would wait for the bucket to refill.
     config.service.gateway.rate_limits.public_per_minute = 6_000;
+    config.service.gateway.rate_limits.authenticated_per_minute = 6_000;
     configure(&mut config);
     let platform = Platform::build(config.clone())
         .await
