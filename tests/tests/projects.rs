@@ -55,7 +55,12 @@ async fn reserve(tour: &Tour, project: &str, unit: &str, buyer: &str, card: &str
 }
 
 /// Reads `path` as `token` until `done` holds of it, for at most 20 s.
-async fn eventually(tour: &Tour, path: &str, token: Option<&str>, done: impl Fn(&Value) -> bool) -> Value {
+async fn eventually(
+    tour: &Tour,
+    path: &str,
+    token: Option<&str>,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let (status, body) = tour.get(path, token).await;
@@ -63,7 +68,10 @@ async fn eventually(tour: &Tour, path: &str, token: Option<&str>, done: impl Fn(
         if done(&body) {
             return body;
         }
-        assert!(Instant::now() < deadline, "{path} did not get there: {body}");
+        assert!(
+            Instant::now() < deadline,
+            "{path} did not get there: {body}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -83,10 +91,16 @@ async fn a_declined_deposit_releases_the_unit_and_a_paid_one_reserves_it() {
         r["state"] == "STATE_RELEASED"
     })
     .await;
-    assert_eq!(released["releaseReason"], "RELEASE_REASON_PAYMENT_FAILED", "{released}");
+    assert_eq!(
+        released["releaseReason"], "RELEASE_REASON_PAYMENT_FAILED",
+        "{released}"
+    );
     let (status, free) = tour.get(&format!("/v1/{unit}"), None).await;
     assert_eq!(status, 200, "{free}");
-    assert_eq!(free["state"], "STATE_AVAILABLE", "the unit is for sale again: {free}");
+    assert_eq!(
+        free["state"], "STATE_AVAILABLE",
+        "the unit is for sale again: {free}"
+    );
 
     // The same buyer tries again with a card that pays: the unit is theirs.
     let (status, paid) = reserve(&tour, &project, &unit, &buyer, "4242424242424242").await;
@@ -99,9 +113,12 @@ async fn a_declined_deposit_releases_the_unit_and_a_paid_one_reserves_it() {
     let (_, held) = tour.get(&format!("/v1/{unit}"), None).await;
     assert_eq!(held["state"], "STATE_RESERVED", "{held}");
     // The deposit was taken: the buyer's payment for the reservation is captured.
-    let payments = eventually(&tour, &format!("/v1/payments?reservation={name}"), Some(&buyer), |p| {
-        p["payments"][0]["state"] == "STATE_CAPTURED"
-    })
+    let payments = eventually(
+        &tour,
+        &format!("/v1/payments?reservation={name}"),
+        Some(&buyer),
+        |p| p["payments"][0]["state"] == "STATE_CAPTURED",
+    )
     .await;
     assert_eq!(payments["payments"][0]["amount"], "500000", "{payments}");
 }
@@ -120,9 +137,16 @@ async fn of_two_buyers_racing_for_one_unit_exactly_one_reserves_it() {
     );
     let mut statuses = [a, b];
     statuses.sort_unstable();
-    assert_eq!(statuses, [201, 400], "one reservation, one refusal: {a_body} {b_body}");
+    assert_eq!(
+        statuses,
+        [201, 400],
+        "one reservation, one refusal: {a_body} {b_body}"
+    );
     let refused = if a == 400 { &a_body } else { &b_body };
-    assert!(refused.to_string().contains("UNIT_NOT_AVAILABLE"), "{refused}");
+    assert!(
+        refused.to_string().contains("UNIT_NOT_AVAILABLE"),
+        "{refused}"
+    );
 }
 
 #[tokio::test]
@@ -166,9 +190,14 @@ async fn only_the_developer_changes_a_project_and_buyers_see_only_their_reservat
         .get(&format!("/v1/{project}/reservations"), Some(&stranger))
         .await;
     assert_eq!(status, 403, "{body}");
-    let (status, own) = tour.get("/v1/projects/-/reservations", Some(&stranger)).await;
+    let (status, own) = tour
+        .get("/v1/projects/-/reservations", Some(&stranger))
+        .await;
     assert_eq!(status, 200, "{own}");
-    assert!(own["reservations"].as_array().is_none_or(Vec::is_empty), "{own}");
+    assert!(
+        own["reservations"].as_array().is_none_or(Vec::is_empty),
+        "{own}"
+    );
 }
 
 #[tokio::test]
@@ -179,24 +208,38 @@ async fn search_finds_a_projects_homes_for_sale_by_project() {
     assert_eq!(status, 200, "{units}");
     let listing = units["units"]
         .as_array()
-        .and_then(|all| all.iter().find_map(|u| u["listing"].as_str().filter(|l| !l.is_empty())))
+        .and_then(|all| {
+            all.iter()
+                .find_map(|u| u["listing"].as_str().filter(|l| !l.is_empty()))
+        })
         .unwrap_or_else(|| panic!("a demo unit has a sale listing: {units}"))
         .to_owned();
 
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let (status, found) = tour
-            .post("/v1/properties:search", None, json!({"query": {"project": project}}))
+            .post(
+                "/v1/properties:search",
+                None,
+                json!({"query": {"project": project}}),
+            )
             .await;
         assert_eq!(status, 200, "{found}");
         let names: Vec<&str> = found["results"]
             .as_array()
-            .map(|all| all.iter().filter_map(|r| r["property"]["name"].as_str()).collect())
+            .map(|all| {
+                all.iter()
+                    .filter_map(|r| r["property"]["name"].as_str())
+                    .collect()
+            })
             .unwrap_or_default();
         if names == [listing.as_str()] {
             break;
         }
-        assert!(Instant::now() < deadline, "only {listing} is the project's: {found}");
+        assert!(
+            Instant::now() < deadline,
+            "only {listing} is the project's: {found}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
@@ -210,8 +253,14 @@ async fn the_api_description_lists_projects_reservations_and_the_agent_directory
         .as_object()
         .map(|paths| paths.keys().collect())
         .unwrap_or_default();
-    assert!(openapi["paths"]["/v1/projects"]["post"].is_object(), "{paths:?}");
-    assert!(openapi["paths"]["/v1/agents:search"]["get"].is_object(), "{paths:?}");
+    assert!(
+        openapi["paths"]["/v1/projects"]["post"].is_object(),
+        "{paths:?}"
+    );
+    assert!(
+        openapi["paths"]["/v1/agents:search"]["get"].is_object(),
+        "{paths:?}"
+    );
     assert!(
         paths.iter().any(|path| path.ends_with("/reservations")),
         "{paths:?}"

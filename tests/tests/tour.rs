@@ -535,7 +535,11 @@ async fn a_buyer_finds_lisbon_agents_browses_the_demo_project_and_reserves_a_uni
     assert_eq!(status, 200, "{directory}");
     let names: Vec<&str> = directory["agents"]
         .as_array()
-        .map(|all| all.iter().filter_map(|a| a["displayName"].as_str()).collect())
+        .map(|all| {
+            all.iter()
+                .filter_map(|a| a["displayName"].as_str())
+                .collect()
+        })
         .unwrap_or_default();
     assert_eq!(names, ["Marta Sousa", "João Ferreira"], "{directory}");
 
@@ -553,9 +557,9 @@ async fn a_buyer_finds_lisbon_agents_browses_the_demo_project_and_reserves_a_uni
     assert_eq!(shown["unitCount"], 12, "{shown}");
     let (status, milestones) = tour.get(&format!("/v1/{project}/milestones"), None).await;
     assert_eq!(status, 200, "{milestones}");
-    let reached = milestones["milestones"]
-        .as_array()
-        .map_or(0, |all| all.iter().filter(|m| m["completeTime"].is_string()).count());
+    let reached = milestones["milestones"].as_array().map_or(0, |all| {
+        all.iter().filter(|m| m["completeTime"].is_string()).count()
+    });
     assert_eq!(reached, 2, "{milestones}");
 
     // Its home for sale, found by project.
@@ -585,7 +589,10 @@ async fn a_buyer_finds_lisbon_agents_browses_the_demo_project_and_reserves_a_uni
         )
         .await;
     assert_eq!(status, 201, "{reservation}");
-    assert_eq!(reservation["state"], "STATE_PENDING_PAYMENT", "{reservation}");
+    assert_eq!(
+        reservation["state"], "STATE_PENDING_PAYMENT",
+        "{reservation}"
+    );
     let mut state = Value::Null;
     for _ in 0..200 {
         let (status, mine) = tour.get("/v1/projects/-/reservations", Some(&token)).await;

@@ -33,7 +33,9 @@ pub(super) async fn seed(
                 ..Default::default()
             }),
             update_mask: Some(prost_types::FieldMask {
-                paths: ["display_name", "city", "languages"].map(str::to_owned).to_vec(),
+                paths: ["display_name", "city", "languages"]
+                    .map(str::to_owned)
+                    .to_vec(),
             }),
         };
         patiently(|| {

@@ -7,9 +7,7 @@
 //! reservations by their request ids: nothing is added twice.
 
 use anyhow::Context as _;
-use estospaces_proto::project_v1::{
-    self as project, project_service_client::ProjectServiceClient,
-};
+use estospaces_proto::project_v1::{self as project, project_service_client::ProjectServiceClient};
 use estospaces_proto::property_v1 as property;
 use tonic::Code;
 use tonic::transport::Channel;
@@ -253,14 +251,16 @@ async fn timeline(
     for (title, (year, month, day), reached) in MILESTONES {
         let created = patiently(|| {
             let mut client = client.clone();
-            let request = developer.session.authorize(project::CreateMilestoneRequest {
-                parent: project_name.to_owned(),
-                milestone: Some(project::Milestone {
-                    display_name: title.to_owned(),
-                    planned_date: Some(property::Date { year, month, day }),
-                    ..Default::default()
-                }),
-            });
+            let request = developer
+                .session
+                .authorize(project::CreateMilestoneRequest {
+                    parent: project_name.to_owned(),
+                    milestone: Some(project::Milestone {
+                        display_name: title.to_owned(),
+                        planned_date: Some(property::Date { year, month, day }),
+                        ..Default::default()
+                    }),
+                });
             async move { client.create_milestone(request).await }
         })
         .await
