@@ -73,6 +73,19 @@ fn project_event<P: prost::Name>(event_type: &str, project_id: Uuid, payload: &P
     NewEvent::new(event_type, "project", project_id.to_string(), payload)
 }
 
+/// Records `event_type` about project `project_id` in `tx`, through the outbox.
+async fn announce_in<P: prost::Name>(
+    tx: &mut AnyConnection,
+    event_type: &str,
+    project_id: Uuid,
+    payload: &P,
+) -> Result<(), sqlx::Error> {
+    OUTBOX
+        .append(tx, project_event(event_type, project_id, payload))
+        .await?;
+    Ok(())
+}
+
 /// What a write found.
 #[derive(Debug)]
 pub enum Written<T> {
@@ -570,18 +583,10 @@ impl ProjectStore {
         .bind(unix_micros(project.updated_at))
         .execute(&mut *tx)
         .await?;
-        OUTBOX
-            .append(
-                &mut tx,
-                project_event(
-                    "project.created",
-                    project.id,
-                    &pb::ProjectChanged {
-                        project: Some(project.proto()),
-                    },
-                ),
-            )
-            .await?;
+        let payload = pb::ProjectChanged {
+            project: Some(project.proto()),
+        };
+        announce_in(&mut tx, "project.created", project.id, &payload).await?;
         tx.commit().await
     }
 
@@ -668,18 +673,10 @@ impl ProjectStore {
         let Some(project) = Self::project_in(&mut tx, id).await? else {
             return Ok(None);
         };
-        OUTBOX
-            .append(
-                &mut tx,
-                project_event(
-                    "project.updated",
-                    id,
-                    &pb::ProjectChanged {
-                        project: Some(project.proto()),
-                    },
-                ),
-            )
-            .await?;
+        let payload = pb::ProjectChanged {
+            project: Some(project.proto()),
+        };
+        announce_in(&mut tx, "project.updated", id, &payload).await?;
         tx.commit().await?;
         Ok(Some(project))
     }
@@ -826,19 +823,10 @@ impl ProjectStore {
         event_type: &str,
         unit: &UnitRecord,
     ) -> Result<(), sqlx::Error> {
-        OUTBOX
-            .append(
-                tx,
-                project_event(
-                    event_type,
-                    unit.project_id,
-                    &pb::UnitChanged {
-                        unit: Some(unit.proto()),
-                    },
-                ),
-            )
-            .await?;
-        Ok(())
+        let payload = pb::UnitChanged {
+            unit: Some(unit.proto()),
+        };
+        announce_in(tx, event_type, unit.project_id, &payload).await
     }
 
     /// Re-reads unit `id` in `tx` and records `event_type` about it.
@@ -1405,19 +1393,10 @@ impl ProjectStore {
         event_type: &str,
         milestone: &MilestoneRecord,
     ) -> Result<(), sqlx::Error> {
-        OUTBOX
-            .append(
-                tx,
-                project_event(
-                    event_type,
-                    milestone.project_id,
-                    &pb::MilestoneChanged {
-                        milestone: Some(milestone.proto()),
-                    },
-                ),
-            )
-            .await?;
-        Ok(())
+        let payload = pb::MilestoneChanged {
+            milestone: Some(milestone.proto()),
+        };
+        announce_in(tx, event_type, milestone.project_id, &payload).await
     }
 
     /// A page of milestones by planned date, after `(planned_date, id)`.
@@ -1605,19 +1584,10 @@ impl ProjectStore {
         event_type: &str,
         document: &DocumentRecord,
     ) -> Result<(), sqlx::Error> {
-        OUTBOX
-            .append(
-                tx,
-                project_event(
-                    event_type,
-                    document.project_id,
-                    &pb::ProjectDocumentChanged {
-                        project_document: Some(document.proto()),
-                    },
-                ),
-            )
-            .await?;
-        Ok(())
+        let payload = pb::ProjectDocumentChanged {
+            project_document: Some(document.proto()),
+        };
+        announce_in(tx, event_type, document.project_id, &payload).await
     }
 
     /// A page of documents, oldest first, after `(created_at, id)`.
