@@ -24,7 +24,7 @@ pub struct LeadsSettings {
     pub messaging_events_group: String,
     /// The consumer group the search service's events are read as (saved-search matches).
     pub search_events_group: String,
-    /// The consumer group the review service's events are read as (favorites).
+    /// The consumer group the review service's events are read as (favorites, agents' ratings).
     pub review_events_group: String,
 }
 

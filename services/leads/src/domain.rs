@@ -375,6 +375,34 @@ pub fn score(inputs: &ScoreInputs) -> Score {
     Score { total, factors }
 }
 
+/// How clients rate an agent (or a team of agents): how many published reviews, and their
+/// average (1 to 5; 0 without reviews).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Rating {
+    pub review_count: i64,
+    pub average_rating: f64,
+}
+
+impl Rating {
+    /// The ratings of several agents as one: every review counts once, so the average is
+    /// weighted by each agent's review count.
+    pub fn combined(ratings: impl IntoIterator<Item = Rating>) -> Rating {
+        let (count, total) = ratings
+            .into_iter()
+            .filter(|rating| rating.review_count > 0)
+            .fold((0_i64, 0.0_f64), |(count, total), rating| {
+                (
+                    count.saturating_add(rating.review_count),
+                    total + rating.average_rating * rating.review_count as f64,
+                )
+            });
+        Rating {
+            review_count: count,
+            average_rating: if count > 0 { total / count as f64 } else { 0.0 },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -494,5 +522,26 @@ mod tests {
         };
         let err = check_inquiry(None, Some(&contact), "", -1).expect_err("refused");
         assert_eq!(err.len(), 5);
+    }
+
+    #[test]
+    fn agents_ratings_combine_weighted_by_their_review_counts() {
+        let combined = Rating::combined([
+            Rating {
+                review_count: 3,
+                average_rating: 5.0,
+            },
+            Rating {
+                review_count: 1,
+                average_rating: 1.0,
+            },
+            Rating {
+                review_count: 0,
+                average_rating: 0.0,
+            },
+        ]);
+        assert_eq!(combined.review_count, 4);
+        assert!((combined.average_rating - 4.0).abs() < 1e-9, "{combined:?}");
+        assert_eq!(Rating::combined([]), Rating::default());
     }
 }

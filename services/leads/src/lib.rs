@@ -1,13 +1,15 @@
 //! The leads service: people asking about sale and rental listings, as the agents work them.
 //!
-//! - [`domain`]: the pipeline's stages, what an inquiry may say, and the lead score's rules.
-//! - [`store`]: leads, notes, tasks, viewing slots and the score's signals, on PostgreSQL or
-//!   SQLite.
+//! - [`domain`]: the pipeline's stages, what an inquiry may say, the lead score's rules, and
+//!   how agents' ratings combine.
+//! - [`store`]: leads, notes, tasks, viewing slots, the score's signals and agents' ratings, on
+//!   PostgreSQL or SQLite.
 //! - [`listings`]: listings as the property service tells them.
 //! - [`agencies`]: agents' agencies as the profile service tells them.
 //! - [`calendar`]: an agent's booked viewings as an iCalendar feed.
 //! - [`captcha`]: the check anonymous inquiries pass, when one is configured.
-//! - [`signals`]: inquiries from messaging, saved-search matches and favorites, from events.
+//! - [`signals`]: inquiries from messaging, saved-search matches, favorites and agents'
+//!   ratings, from events.
 //! - [`service`]: the `estospaces.leads.v1.LeadService` gRPC handlers.
 //! - [`startup`]: the service declared to the service host ([`build`]).
 

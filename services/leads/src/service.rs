@@ -188,6 +188,11 @@ fn next_page<T>(items: &mut Vec<T>, limit: i64, key: impl Fn(&T) -> (SystemTime,
         .unwrap_or_default()
 }
 
+/// A count as the contract carries it.
+fn count(n: i64) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
 fn time_of(field: &str, at: Option<&prost_types::Timestamp>) -> Result<SystemTime, ApiError> {
     let at = at.ok_or_else(|| invalid(field, "is required"))?;
     SystemTime::try_from(*at).map_err(|_| invalid(field, "is not a valid time"))
@@ -891,8 +896,16 @@ impl LeadService for LeadHandlers {
                 )
             })
             .and_then(|user| user_id("name", user))?;
-        let figures = self.store.performance(&agent).await.map_err(db)?;
-        let count = |n: i64| i32::try_from(n).unwrap_or(i32::MAX);
+        let figures = self
+            .store
+            .performance(&LeadsOf::Agent(agent.clone()))
+            .await
+            .map_err(db)?;
+        let rating = self
+            .store
+            .rating(std::slice::from_ref(&agent))
+            .await
+            .map_err(db)?;
         Ok(Response::new(pb::GetAgentPerformanceResponse {
             agent_performance: Some(pb::AgentPerformance {
                 name: format!("users/{agent}/leadPerformance"),
@@ -903,6 +916,59 @@ impl LeadService for LeadHandlers {
                 viewings: count(figures.viewings),
                 won_leads: count(figures.won_leads),
                 lost_leads: count(figures.lost_leads),
+                average_rating: rating.average_rating,
+                rating_count: count(rating.review_count),
+            }),
+        }))
+    }
+
+    async fn get_agency_performance(
+        &self,
+        request: Request<pb::GetAgencyPerformanceRequest>,
+    ) -> Result<Response<pb::GetAgencyPerformanceResponse>, Status> {
+        // Public: it is part of an agency's page.
+        let name = request.get_ref().name.clone();
+        let agency = name
+            .strip_suffix("/leadPerformance")
+            .ok_or_else(|| {
+                invalid(
+                    "name",
+                    "must be a resource name like agencies/{agency}/leadPerformance",
+                )
+            })
+            .and_then(|agency| {
+                agency_name("name", agency).map_err(|_| {
+                    invalid(
+                        "name",
+                        "must be a resource name like agencies/{agency}/leadPerformance",
+                    )
+                })
+            })?;
+        // Every agency has an owner, so no members means no agency.
+        let members = self.agencies.members(&agency).await?;
+        if members.is_empty() {
+            return Err(ApiError::not_found(DOMAIN, &agency).into());
+        }
+        let member_ids: Vec<String> = members.into_iter().map(|m| m.user_id).collect();
+        let figures = self
+            .store
+            .performance(&LeadsOf::Agency(agency.clone()))
+            .await
+            .map_err(db)?;
+        let rating = self.store.rating(&member_ids).await.map_err(db)?;
+        Ok(Response::new(pb::GetAgencyPerformanceResponse {
+            agency_performance: Some(pb::AgencyPerformance {
+                name: format!("{agency}/leadPerformance"),
+                leads: count(figures.leads),
+                open_leads: count(figures.open_leads),
+                responded_leads: count(figures.responded_leads),
+                median_response_seconds: figures.median_response_seconds,
+                viewings: count(figures.viewings),
+                won_leads: count(figures.won_leads),
+                lost_leads: count(figures.lost_leads),
+                average_rating: rating.average_rating,
+                rating_count: count(rating.review_count),
+                agents: count(i64::try_from(member_ids.len()).unwrap_or(i64::MAX)),
             }),
         }))
     }

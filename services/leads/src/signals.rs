@@ -1,7 +1,8 @@
 //! What other services' events tell leads: a sale or rental conversation started in messaging
 //! is an inquiry (`messaging.inquiry_created`); a saved search of a person matching a listing
 //! (`search.alert_matched`) and a listing saved to a wishlist (`favorite.added`, `.removed`)
-//! raise or lower that person's lead score for the listing.
+//! raise or lower that person's lead score for the listing; a user's rating summary
+//! (`review.rating_changed` of `users/{user}/ratingSummary`) is how clients rate that agent.
 
 use estospaces_events::{Event, EventHandler, HandlerError};
 use estospaces_proto::leads_v1::lead::Source;
@@ -11,7 +12,7 @@ use estospaces_proto::search_v1 as search;
 use sqlx::AnyConnection;
 
 use crate::agencies::Agencies;
-use crate::domain::Person;
+use crate::domain::{Person, Rating};
 use crate::listings::Listings;
 use crate::store::{LeadStore, NewInquiry, SignalKind};
 
@@ -19,7 +20,7 @@ use crate::store::{LeadStore, NewInquiry, SignalKind};
 pub const MESSAGING_TOPIC: &str = "messaging";
 /// The search service's events.
 pub const SEARCH_TOPIC: &str = "search";
-/// The review service's events (favorites).
+/// The review service's events (favorites, rating summaries).
 pub const REVIEW_TOPIC: &str = "review";
 
 fn payload<P: prost::Name + Default>(event: &Event) -> Result<P, HandlerError> {
@@ -144,6 +145,47 @@ impl EventHandler for SignalHandler {
     }
 }
 
+/// The user id of a user's rating summary, `users/{user}/ratingSummary`; `None` for a
+/// listing's (`properties/{property}/ratingSummary`), which says nothing about an agent.
+fn rated_user(summary: &str) -> Result<Option<String>, HandlerError> {
+    if summary.starts_with("properties/") {
+        return Ok(None);
+    }
+    summary
+        .strip_suffix("/ratingSummary")
+        .and_then(|user| user.strip_prefix("users/"))
+        .and_then(|id| uuid::Uuid::parse_str(id).ok())
+        .map(|id| Some(id.to_string()))
+        .ok_or_else(|| HandlerError::permanent(format!("not a rating summary: {summary:?}")))
+}
+
+/// The review service's events: favorites are signals ([`SignalHandler`]); a user's rating
+/// summary replaces the one stored for them. The last `review.rating_changed` of a user is
+/// their current summary (review records them in commit order, keyed by the user), so each
+/// one simply overwrites.
+#[derive(Debug, Clone, Copy)]
+pub struct ReviewHandler;
+
+impl EventHandler for ReviewHandler {
+    async fn handle(&self, tx: &mut AnyConnection, event: &Event) -> Result<(), HandlerError> {
+        if !event.is::<review::RatingChanged>() {
+            return SignalHandler.handle(tx, event).await;
+        }
+        let summary = payload::<review::RatingChanged>(event)?
+            .rating_summary
+            .unwrap_or_default();
+        let Some(user) = rated_user(&summary.name)? else {
+            return Ok(());
+        };
+        let rating = Rating {
+            review_count: i64::from(summary.review_count.max(0)),
+            average_rating: summary.average_rating,
+        };
+        LeadStore::record_rating_in(tx, &user, rating).await?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,5 +198,20 @@ mod tests {
             id
         );
         assert!(user_id("agencies/x").is_err());
+    }
+
+    #[test]
+    fn only_a_users_rating_summary_names_an_agent() {
+        let id = "0190d7a4-5c1e-7a2b-9c3d-4e5f60718293";
+        assert_eq!(
+            rated_user(&format!("users/{id}/ratingSummary")).expect("a user's"),
+            Some(id.to_owned())
+        );
+        assert_eq!(
+            rated_user(&format!("properties/{id}/ratingSummary")).expect("a listing's"),
+            None
+        );
+        assert!(rated_user(&format!("users/{id}")).is_err());
+        assert!(rated_user("users/someone/ratingSummary").is_err());
     }
 }

@@ -1,5 +1,6 @@
 //! The leads service declared to the service host: its database, the outbox, the consumers of
-//! messaging's inquiries and of search's and review's signals, and the gRPC service.
+//! messaging's inquiries, of search's and review's signals and of review's rating summaries,
+//! and the gRPC service.
 
 use std::sync::Arc;
 
@@ -16,7 +17,9 @@ use crate::captcha::{Captcha, CaptchaVerifier, SiteVerify};
 use crate::config::LeadsConfig;
 use crate::listings::Listings;
 use crate::service::LeadHandlers;
-use crate::signals::{InquiryHandler, MESSAGING_TOPIC, REVIEW_TOPIC, SEARCH_TOPIC, SignalHandler};
+use crate::signals::{
+    InquiryHandler, MESSAGING_TOPIC, REVIEW_TOPIC, ReviewHandler, SEARCH_TOPIC, SignalHandler,
+};
 use crate::store::{LeadStore, MIGRATIONS};
 
 /// Builds the service trusting the keys of the identity service at `auth.identity_url`.
@@ -114,7 +117,7 @@ async fn assemble(
     host.consume(
         ConsumerConfig::new(settings.review_events_group.clone()),
         &[&topic_for(REVIEW_TOPIC)],
-        SignalHandler,
+        ReviewHandler,
     )
     .await?;
 

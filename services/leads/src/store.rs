@@ -16,7 +16,7 @@ use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
 use crate::SERVICE_NAME;
-use crate::domain::{self, ListingKind, Person, ScoreInputs};
+use crate::domain::{self, ListingKind, Person, Rating, ScoreInputs};
 use crate::listings::Listing;
 
 /// This service's schema, per backend.
@@ -325,7 +325,7 @@ impl SignalKind {
     }
 }
 
-/// An agent's figures.
+/// The figures of an agent's or an agency's leads.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Performance {
     pub leads: i64,
@@ -1528,11 +1528,27 @@ impl LeadStore {
 
     // Performance ------------------------------------------------------------------------------
 
-    pub async fn performance(&self, agent_id: &str) -> Result<Performance, sqlx::Error> {
-        let rows = sqlx::query(
-            "SELECT stage, created_at, first_response_at FROM leads WHERE agent_id = $1",
-        )
-        .bind(agent_id)
+    /// The figures of the leads `of` holds now: an agent's, or an agency's (those whose
+    /// `agency` it is). An agent's viewings are the booked slots in their calendar; an
+    /// agency's, the slots its leads booked.
+    pub async fn performance(&self, of: &LeadsOf) -> Result<Performance, sqlx::Error> {
+        let (column, value, viewings) = match of {
+            LeadsOf::Agent(agent) => (
+                "agent_id",
+                agent,
+                "SELECT COUNT(*) FROM viewing_slots WHERE agent_id = $1 AND lead_id IS NOT NULL",
+            ),
+            LeadsOf::Agency(agency) => (
+                "agency",
+                agency,
+                "SELECT COUNT(*) FROM viewing_slots s JOIN leads l ON l.id = s.lead_id \
+                 WHERE l.agency = $1",
+            ),
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT stage, created_at, first_response_at FROM leads WHERE {column} = $1"
+        ))
+        .bind(value)
         .fetch_all(self.db.pool())
         .await?;
         let mut figures = Performance::default();
@@ -1555,13 +1571,63 @@ impl LeadStore {
             .get(response_seconds.len() / 2)
             .copied()
             .unwrap_or_default();
-        figures.viewings = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM viewing_slots WHERE agent_id = $1 AND lead_id IS NOT NULL",
-        )
-        .bind(agent_id)
-        .fetch_one(self.db.pool())
-        .await?;
+        figures.viewings = sqlx::query_scalar(viewings)
+            .bind(value)
+            .fetch_one(self.db.pool())
+            .await?;
         Ok(figures)
+    }
+
+    // Ratings ----------------------------------------------------------------------------------
+
+    /// Stores `rating` as `user_id`'s: the review service's latest summary replaces the one
+    /// before, so applying one twice changes nothing.
+    pub async fn record_rating_in(
+        tx: &mut AnyConnection,
+        user_id: &str,
+        rating: Rating,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO agent_ratings (user_id, review_count, average_rating, updated_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (user_id) DO UPDATE SET \
+             review_count = excluded.review_count, average_rating = excluded.average_rating, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(user_id)
+        .bind(rating.review_count)
+        .bind(rating.average_rating)
+        .bind(unix_micros(SystemTime::now()))
+        .execute(&mut *tx)
+        .await?;
+        Ok(())
+    }
+
+    /// The stored ratings of `user_ids`, as one: each review counts once.
+    pub async fn rating(&self, user_ids: &[String]) -> Result<Rating, sqlx::Error> {
+        if user_ids.is_empty() {
+            return Ok(Rating::default());
+        }
+        let placeholders: Vec<String> = (1..=user_ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT review_count, average_rating FROM agent_ratings WHERE user_id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for user_id in user_ids {
+            query = query.bind(user_id);
+        }
+        let ratings = query
+            .fetch_all(self.db.pool())
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(Rating {
+                    review_count: row.try_get("review_count")?,
+                    average_rating: row.try_get("average_rating")?,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        Ok(Rating::combined(ratings))
     }
 }
 

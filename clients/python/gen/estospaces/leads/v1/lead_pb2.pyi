@@ -186,7 +186,7 @@ class ViewingSlot(_message.Message):
     def __init__(self, name: _Optional[str] = ..., listing: _Optional[str] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., lead: _Optional[str] = ..., booked: _Optional[bool] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class AgentPerformance(_message.Message):
-    __slots__ = ("name", "leads", "open_leads", "responded_leads", "median_response_seconds", "viewings", "won_leads", "lost_leads")
+    __slots__ = ("name", "leads", "open_leads", "responded_leads", "median_response_seconds", "viewings", "won_leads", "lost_leads", "average_rating", "rating_count")
     NAME_FIELD_NUMBER: _ClassVar[int]
     LEADS_FIELD_NUMBER: _ClassVar[int]
     OPEN_LEADS_FIELD_NUMBER: _ClassVar[int]
@@ -195,6 +195,8 @@ class AgentPerformance(_message.Message):
     VIEWINGS_FIELD_NUMBER: _ClassVar[int]
     WON_LEADS_FIELD_NUMBER: _ClassVar[int]
     LOST_LEADS_FIELD_NUMBER: _ClassVar[int]
+    AVERAGE_RATING_FIELD_NUMBER: _ClassVar[int]
+    RATING_COUNT_FIELD_NUMBER: _ClassVar[int]
     name: str
     leads: int
     open_leads: int
@@ -203,4 +205,32 @@ class AgentPerformance(_message.Message):
     viewings: int
     won_leads: int
     lost_leads: int
-    def __init__(self, name: _Optional[str] = ..., leads: _Optional[int] = ..., open_leads: _Optional[int] = ..., responded_leads: _Optional[int] = ..., median_response_seconds: _Optional[int] = ..., viewings: _Optional[int] = ..., won_leads: _Optional[int] = ..., lost_leads: _Optional[int] = ...) -> None: ...
+    average_rating: float
+    rating_count: int
+    def __init__(self, name: _Optional[str] = ..., leads: _Optional[int] = ..., open_leads: _Optional[int] = ..., responded_leads: _Optional[int] = ..., median_response_seconds: _Optional[int] = ..., viewings: _Optional[int] = ..., won_leads: _Optional[int] = ..., lost_leads: _Optional[int] = ..., average_rating: _Optional[float] = ..., rating_count: _Optional[int] = ...) -> None: ...
+
+class AgencyPerformance(_message.Message):
+    __slots__ = ("name", "leads", "open_leads", "responded_leads", "median_response_seconds", "viewings", "won_leads", "lost_leads", "average_rating", "rating_count", "agents")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    LEADS_FIELD_NUMBER: _ClassVar[int]
+    OPEN_LEADS_FIELD_NUMBER: _ClassVar[int]
+    RESPONDED_LEADS_FIELD_NUMBER: _ClassVar[int]
+    MEDIAN_RESPONSE_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    VIEWINGS_FIELD_NUMBER: _ClassVar[int]
+    WON_LEADS_FIELD_NUMBER: _ClassVar[int]
+    LOST_LEADS_FIELD_NUMBER: _ClassVar[int]
+    AVERAGE_RATING_FIELD_NUMBER: _ClassVar[int]
+    RATING_COUNT_FIELD_NUMBER: _ClassVar[int]
+    AGENTS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    leads: int
+    open_leads: int
+    responded_leads: int
+    median_response_seconds: int
+    viewings: int
+    won_leads: int
+    lost_leads: int
+    average_rating: float
+    rating_count: int
+    agents: int
+    def __init__(self, name: _Optional[str] = ..., leads: _Optional[int] = ..., open_leads: _Optional[int] = ..., responded_leads: _Optional[int] = ..., median_response_seconds: _Optional[int] = ..., viewings: _Optional[int] = ..., won_leads: _Optional[int] = ..., lost_leads: _Optional[int] = ..., average_rating: _Optional[float] = ..., rating_count: _Optional[int] = ..., agents: _Optional[int] = ...) -> None: ...

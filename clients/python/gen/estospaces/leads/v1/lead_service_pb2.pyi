@@ -251,3 +251,15 @@ class GetAgentPerformanceResponse(_message.Message):
     AGENT_PERFORMANCE_FIELD_NUMBER: _ClassVar[int]
     agent_performance: _lead_pb2.AgentPerformance
     def __init__(self, agent_performance: _Optional[_Union[_lead_pb2.AgentPerformance, _Mapping]] = ...) -> None: ...
+
+class GetAgencyPerformanceRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class GetAgencyPerformanceResponse(_message.Message):
+    __slots__ = ("agency_performance",)
+    AGENCY_PERFORMANCE_FIELD_NUMBER: _ClassVar[int]
+    agency_performance: _lead_pb2.AgencyPerformance
+    def __init__(self, agency_performance: _Optional[_Union[_lead_pb2.AgencyPerformance, _Mapping]] = ...) -> None: ...

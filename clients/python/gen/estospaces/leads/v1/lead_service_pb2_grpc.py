@@ -126,6 +126,11 @@ class LeadServiceStub:
                 request_serializer=estospaces_dot_leads_dot_v1_dot_lead__service__pb2.GetAgentPerformanceRequest.SerializeToString,
                 response_deserializer=estospaces_dot_leads_dot_v1_dot_lead__service__pb2.GetAgentPerformanceResponse.FromString,
                 _registered_method=True)
+        self.GetAgencyPerformance = channel.unary_unary(
+                '/estospaces.leads.v1.LeadService/GetAgencyPerformance',
+                request_serializer=estospaces_dot_leads_dot_v1_dot_lead__service__pb2.GetAgencyPerformanceRequest.SerializeToString,
+                response_deserializer=estospaces_dot_leads_dot_v1_dot_lead__service__pb2.GetAgencyPerformanceResponse.FromString,
+                _registered_method=True)
 
 
 class LeadServiceServicer:
@@ -293,9 +298,19 @@ class LeadServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetAgentPerformance(self, request, context):
-        """How an agent works their leads: how many, how fast they answer, viewings, deals.
+        """How an agent works their leads: how many, how fast they answer, viewings, deals, and how
+        their clients rate them.
 
         Public: it is part of an agent's profile.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAgencyPerformance(self, request, context):
+        """How an agency's agents work its leads and how they are rated.
+
+        Public: it is part of an agency's page.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -388,6 +403,11 @@ def add_LeadServiceServicer_to_server(servicer, server):
                     servicer.GetAgentPerformance,
                     request_deserializer=estospaces_dot_leads_dot_v1_dot_lead__service__pb2.GetAgentPerformanceRequest.FromString,
                     response_serializer=estospaces_dot_leads_dot_v1_dot_lead__service__pb2.GetAgentPerformanceResponse.SerializeToString,
+            ),
+            'GetAgencyPerformance': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAgencyPerformance,
+                    request_deserializer=estospaces_dot_leads_dot_v1_dot_lead__service__pb2.GetAgencyPerformanceRequest.FromString,
+                    response_serializer=estospaces_dot_leads_dot_v1_dot_lead__service__pb2.GetAgencyPerformanceResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -855,6 +875,33 @@ class LeadService:
             '/estospaces.leads.v1.LeadService/GetAgentPerformance',
             estospaces_dot_leads_dot_v1_dot_lead__service__pb2.GetAgentPerformanceRequest.SerializeToString,
             estospaces_dot_leads_dot_v1_dot_lead__service__pb2.GetAgentPerformanceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAgencyPerformance(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/estospaces.leads.v1.LeadService/GetAgencyPerformance',
+            estospaces_dot_leads_dot_v1_dot_lead__service__pb2.GetAgencyPerformanceRequest.SerializeToString,
+            estospaces_dot_leads_dot_v1_dot_lead__service__pb2.GetAgencyPerformanceResponse.FromString,
             options,
             channel_credentials,
             insecure,

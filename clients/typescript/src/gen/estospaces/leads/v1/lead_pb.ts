@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file estospaces/leads/v1/lead.proto.
  */
 export const file_estospaces_leads_v1_lead: GenFile = /*@__PURE__*/
-  fileDesc("Ch5lc3Rvc3BhY2VzL2xlYWRzL3YxL2xlYWQucHJvdG8SE2VzdG9zcGFjZXMubGVhZHMudjEizQoKBExlYWQSEgoEbmFtZRgBIAEoCUIE4kEBCBIVCgdsaXN0aW5nGAIgASgJQgTiQQEDEhsKDWxpc3RpbmdfdGl0bGUYAyABKAlCBOJBAQMSEwoFYWdlbnQYBCABKAlCBOJBAQMSFAoGYWdlbmN5GAUgASgJQgTiQQEDEjMKB2NvbnRhY3QYBiABKAsyHC5lc3Rvc3BhY2VzLmxlYWRzLnYxLkNvbnRhY3RCBOJBAQMSNgoGc291cmNlGAcgASgOMiAuZXN0b3NwYWNlcy5sZWFkcy52MS5MZWFkLlNvdXJjZUIE4kEBAxIaCgxjb252ZXJzYXRpb24YCCABKAlCBOJBAQMSNAoFc3RhZ2UYCSABKA4yHy5lc3Rvc3BhY2VzLmxlYWRzLnYxLkxlYWQuU3RhZ2VCBOJBAQMSPwoLbG9zdF9yZWFzb24YCiABKA4yJC5lc3Rvc3BhY2VzLmxlYWRzLnYxLkxlYWQuTG9zdFJlYXNvbkIE4kEBAxIXCglsb3N0X25vdGUYCyABKAlCBOJBAQMSFAoGYnVkZ2V0GAwgASgDQgTiQQEDEhsKDWN1cnJlbmN5X2NvZGUYDSABKAlCBOJBAQMSNwoJZmluYW5jaW5nGA4gASgOMh4uZXN0b3NwYWNlcy5sZWFkcy52MS5GaW5hbmNpbmdCBOJBAQMSGwoNaW5xdWlyeV9jb3VudBgPIAEoBUIE4kEBAxIaCgxsYXN0X21lc3NhZ2UYECABKAlCBOJBAQMSEwoFc2NvcmUYESABKAVCBOJBAQMSPQoNc2NvcmVfZmFjdG9ycxgSIAMoCzIgLmVzdG9zcGFjZXMubGVhZHMudjEuU2NvcmVGYWN0b3JCBOJBAQMSPQoTZmlyc3RfcmVzcG9uc2VfdGltZRgTIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBOJBAQMSFQoHdmlld2luZxgUIAEoCUIE4kEBAxI1CgtjcmVhdGVfdGltZRgVIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBOJBAQMSNQoLdXBkYXRlX3RpbWUYFiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgTiQQEDEhIKBGV0YWcYFyABKAlCBOJBAQMijwEKBVN0YWdlEhUKEVNUQUdFX1VOU1BFQ0lGSUVEEAASDQoJU1RBR0VfTkVXEAESEwoPU1RBR0VfQ09OVEFDVEVEEAISGwoXU1RBR0VfVklFV0lOR19TQ0hFRFVMRUQQAxIPCgtTVEFHRV9PRkZFUhAEEg0KCVNUQUdFX1dPThAFEg4KClNUQUdFX0xPU1QQBiLRAQoKTG9zdFJlYXNvbhIbChdMT1NUX1JFQVNPTl9VTlNQRUNJRklFRBAAEh4KGkxPU1RfUkVBU09OX1dFTlRfRUxTRVdIRVJFEAESFgoSTE9TVF9SRUFTT05fQlVER0VUEAISHAoYTE9TVF9SRUFTT05fVU5SRVNQT05TSVZFEAMSHAoYTE9TVF9SRUFTT05fTElTVElOR19HT05FEAQSGwoXTE9TVF9SRUFTT05fTk9UX0dFTlVJTkUQBRIVChFMT1NUX1JFQVNPTl9PVEhFUhAGIkcKBlNvdXJjZRIWChJTT1VSQ0VfVU5TUEVDSUZJRUQQABIPCgtTT1VSQ0VfRk9STRABEhQKEFNPVVJDRV9NRVNTQUdJTkcQAjo56kE2ChlsZWFkcy5lc3Rvc3BhY2VzLmRldi9MZWFkEgxsZWFkcy97bGVhZH0qBWxlYWRzMgRsZWFkIksKB0NvbnRhY3QSDAoEdXNlchgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSDQoFZW1haWwYAyABKAkSDQoFcGhvbmUYBCABKAkiVgoLU2NvcmVGYWN0b3ISDgoGZmFjdG9yGAEgASgJEg4KBnBvaW50cxgCIAEoBRISCgptYXhfcG9pbnRzGAMgASgFEhMKC2V4cGxhbmF0aW9uGAQgASgJItMBCghMZWFkTm90ZRISCgRuYW1lGAEgASgJQgTiQQEIEhQKBmF1dGhvchgCIAEoCUIE4kEBAxISCgR0ZXh0GAMgASgJQgTiQQECEjUKC2NyZWF0ZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAzpS6kFPCh1sZWFkcy5lc3Rvc3BhY2VzLmRldi9MZWFkTm90ZRIZbGVhZHMve2xlYWR9L25vdGVzL3tub3RlfSoJbGVhZE5vdGVzMghsZWFkTm90ZSLWAgoITGVhZFRhc2sSEgoEbmFtZRgBIAEoCUIE4kEBCBITCgV0aXRsZRgCIAEoCUIE4kEBAhIyCghkdWVfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBOJBAQISEgoEZG9uZRgEIAEoCEIE4kEBAxI3Cg1jb21wbGV0ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxIVCgdjcmVhdG9yGAYgASgJQgTiQQEDEjUKC2NyZWF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAzpS6kFPCh1sZWFkcy5lc3Rvc3BhY2VzLmRldi9MZWFkVGFzaxIZbGVhZHMve2xlYWR9L3Rhc2tzL3t0YXNrfSoJbGVhZFRhc2tzMghsZWFkVGFzayLpAgoLVmlld2luZ1Nsb3QSEgoEbmFtZRgBIAEoCUIE4kEBCBIPCgdsaXN0aW5nGAIgASgJEjQKCnN0YXJ0X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgTiQQECEjIKCGVuZF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAhISCgRsZWFkGAUgASgJQgTiQQEDEhQKBmJvb2tlZBgGIAEoCEIE4kEBAxI1CgtjcmVhdGVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBOJBAQM6aupBZwogbGVhZHMuZXN0b3NwYWNlcy5kZXYvVmlld2luZ1Nsb3QSKHVzZXJzL3t1c2VyfS92aWV3aW5nU2xvdHMve3ZpZXdpbmdfc2xvdH0qDHZpZXdpbmdTbG90czILdmlld2luZ1Nsb3QiqwIKEEFnZW50UGVyZm9ybWFuY2USEgoEbmFtZRgBIAEoCUIE4kEBCBINCgVsZWFkcxgCIAEoBRISCgpvcGVuX2xlYWRzGAMgASgFEhcKD3Jlc3BvbmRlZF9sZWFkcxgEIAEoBRIfChdtZWRpYW5fcmVzcG9uc2Vfc2Vjb25kcxgFIAEoAxIQCgh2aWV3aW5ncxgGIAEoBRIRCgl3b25fbGVhZHMYByABKAUSEgoKbG9zdF9sZWFkcxgIIAEoBTpt6kFqCiVsZWFkcy5lc3Rvc3BhY2VzLmRldi9BZ2VudFBlcmZvcm1hbmNlEhx1c2Vycy97dXNlcn0vbGVhZFBlcmZvcm1hbmNlKhFhZ2VudFBlcmZvcm1hbmNlczIQYWdlbnRQZXJmb3JtYW5jZSp6CglGaW5hbmNpbmcSGQoVRklOQU5DSU5HX1VOU1BFQ0lGSUVEEAASEgoORklOQU5DSU5HX0NBU0gQARIfChtGSU5BTkNJTkdfTU9SVEdBR0VfQVBQUk9WRUQQAhIdChlGSU5BTkNJTkdfTU9SVEdBR0VfTkVFREVEEANiBnByb3RvMw", [file_google_api_field_behavior, file_google_api_resource, file_google_protobuf_timestamp]);
+  fileDesc("Ch5lc3Rvc3BhY2VzL2xlYWRzL3YxL2xlYWQucHJvdG8SE2VzdG9zcGFjZXMubGVhZHMudjEizQoKBExlYWQSEgoEbmFtZRgBIAEoCUIE4kEBCBIVCgdsaXN0aW5nGAIgASgJQgTiQQEDEhsKDWxpc3RpbmdfdGl0bGUYAyABKAlCBOJBAQMSEwoFYWdlbnQYBCABKAlCBOJBAQMSFAoGYWdlbmN5GAUgASgJQgTiQQEDEjMKB2NvbnRhY3QYBiABKAsyHC5lc3Rvc3BhY2VzLmxlYWRzLnYxLkNvbnRhY3RCBOJBAQMSNgoGc291cmNlGAcgASgOMiAuZXN0b3NwYWNlcy5sZWFkcy52MS5MZWFkLlNvdXJjZUIE4kEBAxIaCgxjb252ZXJzYXRpb24YCCABKAlCBOJBAQMSNAoFc3RhZ2UYCSABKA4yHy5lc3Rvc3BhY2VzLmxlYWRzLnYxLkxlYWQuU3RhZ2VCBOJBAQMSPwoLbG9zdF9yZWFzb24YCiABKA4yJC5lc3Rvc3BhY2VzLmxlYWRzLnYxLkxlYWQuTG9zdFJlYXNvbkIE4kEBAxIXCglsb3N0X25vdGUYCyABKAlCBOJBAQMSFAoGYnVkZ2V0GAwgASgDQgTiQQEDEhsKDWN1cnJlbmN5X2NvZGUYDSABKAlCBOJBAQMSNwoJZmluYW5jaW5nGA4gASgOMh4uZXN0b3NwYWNlcy5sZWFkcy52MS5GaW5hbmNpbmdCBOJBAQMSGwoNaW5xdWlyeV9jb3VudBgPIAEoBUIE4kEBAxIaCgxsYXN0X21lc3NhZ2UYECABKAlCBOJBAQMSEwoFc2NvcmUYESABKAVCBOJBAQMSPQoNc2NvcmVfZmFjdG9ycxgSIAMoCzIgLmVzdG9zcGFjZXMubGVhZHMudjEuU2NvcmVGYWN0b3JCBOJBAQMSPQoTZmlyc3RfcmVzcG9uc2VfdGltZRgTIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBOJBAQMSFQoHdmlld2luZxgUIAEoCUIE4kEBAxI1CgtjcmVhdGVfdGltZRgVIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBOJBAQMSNQoLdXBkYXRlX3RpbWUYFiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgTiQQEDEhIKBGV0YWcYFyABKAlCBOJBAQMijwEKBVN0YWdlEhUKEVNUQUdFX1VOU1BFQ0lGSUVEEAASDQoJU1RBR0VfTkVXEAESEwoPU1RBR0VfQ09OVEFDVEVEEAISGwoXU1RBR0VfVklFV0lOR19TQ0hFRFVMRUQQAxIPCgtTVEFHRV9PRkZFUhAEEg0KCVNUQUdFX1dPThAFEg4KClNUQUdFX0xPU1QQBiLRAQoKTG9zdFJlYXNvbhIbChdMT1NUX1JFQVNPTl9VTlNQRUNJRklFRBAAEh4KGkxPU1RfUkVBU09OX1dFTlRfRUxTRVdIRVJFEAESFgoSTE9TVF9SRUFTT05fQlVER0VUEAISHAoYTE9TVF9SRUFTT05fVU5SRVNQT05TSVZFEAMSHAoYTE9TVF9SRUFTT05fTElTVElOR19HT05FEAQSGwoXTE9TVF9SRUFTT05fTk9UX0dFTlVJTkUQBRIVChFMT1NUX1JFQVNPTl9PVEhFUhAGIkcKBlNvdXJjZRIWChJTT1VSQ0VfVU5TUEVDSUZJRUQQABIPCgtTT1VSQ0VfRk9STRABEhQKEFNPVVJDRV9NRVNTQUdJTkcQAjo56kE2ChlsZWFkcy5lc3Rvc3BhY2VzLmRldi9MZWFkEgxsZWFkcy97bGVhZH0qBWxlYWRzMgRsZWFkIksKB0NvbnRhY3QSDAoEdXNlchgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSDQoFZW1haWwYAyABKAkSDQoFcGhvbmUYBCABKAkiVgoLU2NvcmVGYWN0b3ISDgoGZmFjdG9yGAEgASgJEg4KBnBvaW50cxgCIAEoBRISCgptYXhfcG9pbnRzGAMgASgFEhMKC2V4cGxhbmF0aW9uGAQgASgJItMBCghMZWFkTm90ZRISCgRuYW1lGAEgASgJQgTiQQEIEhQKBmF1dGhvchgCIAEoCUIE4kEBAxISCgR0ZXh0GAMgASgJQgTiQQECEjUKC2NyZWF0ZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAzpS6kFPCh1sZWFkcy5lc3Rvc3BhY2VzLmRldi9MZWFkTm90ZRIZbGVhZHMve2xlYWR9L25vdGVzL3tub3RlfSoJbGVhZE5vdGVzMghsZWFkTm90ZSLWAgoITGVhZFRhc2sSEgoEbmFtZRgBIAEoCUIE4kEBCBITCgV0aXRsZRgCIAEoCUIE4kEBAhIyCghkdWVfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBOJBAQISEgoEZG9uZRgEIAEoCEIE4kEBAxI3Cg1jb21wbGV0ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxIVCgdjcmVhdG9yGAYgASgJQgTiQQEDEjUKC2NyZWF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAzpS6kFPCh1sZWFkcy5lc3Rvc3BhY2VzLmRldi9MZWFkVGFzaxIZbGVhZHMve2xlYWR9L3Rhc2tzL3t0YXNrfSoJbGVhZFRhc2tzMghsZWFkVGFzayLpAgoLVmlld2luZ1Nsb3QSEgoEbmFtZRgBIAEoCUIE4kEBCBIPCgdsaXN0aW5nGAIgASgJEjQKCnN0YXJ0X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgTiQQECEjIKCGVuZF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAhISCgRsZWFkGAUgASgJQgTiQQEDEhQKBmJvb2tlZBgGIAEoCEIE4kEBAxI1CgtjcmVhdGVfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBOJBAQM6aupBZwogbGVhZHMuZXN0b3NwYWNlcy5kZXYvVmlld2luZ1Nsb3QSKHVzZXJzL3t1c2VyfS92aWV3aW5nU2xvdHMve3ZpZXdpbmdfc2xvdH0qDHZpZXdpbmdTbG90czILdmlld2luZ1Nsb3Qi2QIKEEFnZW50UGVyZm9ybWFuY2USEgoEbmFtZRgBIAEoCUIE4kEBCBINCgVsZWFkcxgCIAEoBRISCgpvcGVuX2xlYWRzGAMgASgFEhcKD3Jlc3BvbmRlZF9sZWFkcxgEIAEoBRIfChdtZWRpYW5fcmVzcG9uc2Vfc2Vjb25kcxgFIAEoAxIQCgh2aWV3aW5ncxgGIAEoBRIRCgl3b25fbGVhZHMYByABKAUSEgoKbG9zdF9sZWFkcxgIIAEoBRIWCg5hdmVyYWdlX3JhdGluZxgJIAEoARIUCgxyYXRpbmdfY291bnQYCiABKAU6bepBagolbGVhZHMuZXN0b3NwYWNlcy5kZXYvQWdlbnRQZXJmb3JtYW5jZRIcdXNlcnMve3VzZXJ9L2xlYWRQZXJmb3JtYW5jZSoRYWdlbnRQZXJmb3JtYW5jZXMyEGFnZW50UGVyZm9ybWFuY2Ui8gIKEUFnZW5jeVBlcmZvcm1hbmNlEhIKBG5hbWUYASABKAlCBOJBAQgSDQoFbGVhZHMYAiABKAUSEgoKb3Blbl9sZWFkcxgDIAEoBRIXCg9yZXNwb25kZWRfbGVhZHMYBCABKAUSHwoXbWVkaWFuX3Jlc3BvbnNlX3NlY29uZHMYBSABKAMSEAoIdmlld2luZ3MYBiABKAUSEQoJd29uX2xlYWRzGAcgASgFEhIKCmxvc3RfbGVhZHMYCCABKAUSFgoOYXZlcmFnZV9yYXRpbmcYCSABKAESFAoMcmF0aW5nX2NvdW50GAogASgFEg4KBmFnZW50cxgLIAEoBTp16kFyCiZsZWFkcy5lc3Rvc3BhY2VzLmRldi9BZ2VuY3lQZXJmb3JtYW5jZRIhYWdlbmNpZXMve2FnZW5jeX0vbGVhZFBlcmZvcm1hbmNlKhJhZ2VuY3lQZXJmb3JtYW5jZXMyEWFnZW5jeVBlcmZvcm1hbmNlKnoKCUZpbmFuY2luZxIZChVGSU5BTkNJTkdfVU5TUEVDSUZJRUQQABISCg5GSU5BTkNJTkdfQ0FTSBABEh8KG0ZJTkFOQ0lOR19NT1JUR0FHRV9BUFBST1ZFRBACEh0KGUZJTkFOQ0lOR19NT1JUR0FHRV9ORUVERUQQA2IGcHJvdG8z", [file_google_api_field_behavior, file_google_api_resource, file_google_protobuf_timestamp]);
 
 /**
  * Someone interested in a sale or rental listing, as the listing's agent works them: from the
@@ -650,6 +650,21 @@ export type AgentPerformance = Message<"estospaces.leads.v1.AgentPerformance"> &
    * @generated from field: int32 lost_leads = 8;
    */
   lostLeads: number;
+
+  /**
+   * The average rating of the agent's published reviews (1–5), from the review service; 0
+   * without reviews.
+   *
+   * @generated from field: double average_rating = 9;
+   */
+  averageRating: number;
+
+  /**
+   * How many published reviews of the agent the average is of.
+   *
+   * @generated from field: int32 rating_count = 10;
+   */
+  ratingCount: number;
 };
 
 /**
@@ -658,6 +673,98 @@ export type AgentPerformance = Message<"estospaces.leads.v1.AgentPerformance"> &
  */
 export const AgentPerformanceSchema: GenMessage<AgentPerformance> = /*@__PURE__*/
   messageDesc(file_estospaces_leads_v1_lead, 6);
+
+/**
+ * How an agency's agents work its leads, and how their clients rate them.
+ *
+ * @generated from message estospaces.leads.v1.AgencyPerformance
+ */
+export type AgencyPerformance = Message<"estospaces.leads.v1.AgencyPerformance"> & {
+  /**
+   * `agencies/{agency}/leadPerformance`.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The agency's leads (those whose `agency` is it).
+   *
+   * @generated from field: int32 leads = 2;
+   */
+  leads: number;
+
+  /**
+   * Of those, leads still open (not won or lost).
+   *
+   * @generated from field: int32 open_leads = 3;
+   */
+  openLeads: number;
+
+  /**
+   * Leads answered (moved past `STAGE_NEW`).
+   *
+   * @generated from field: int32 responded_leads = 4;
+   */
+  respondedLeads: number;
+
+  /**
+   * The median time from a lead's creation to its first answer, in seconds; 0 if none.
+   *
+   * @generated from field: int64 median_response_seconds = 5;
+   */
+  medianResponseSeconds: bigint;
+
+  /**
+   * Viewings booked for the agency's leads.
+   *
+   * @generated from field: int32 viewings = 6;
+   */
+  viewings: number;
+
+  /**
+   * Leads won.
+   *
+   * @generated from field: int32 won_leads = 7;
+   */
+  wonLeads: number;
+
+  /**
+   * Leads lost.
+   *
+   * @generated from field: int32 lost_leads = 8;
+   */
+  lostLeads: number;
+
+  /**
+   * The average rating over the published reviews of the agency's agents now (each review
+   * counts once); 0 without reviews.
+   *
+   * @generated from field: double average_rating = 9;
+   */
+  averageRating: number;
+
+  /**
+   * How many reviews the average is of.
+   *
+   * @generated from field: int32 rating_count = 10;
+   */
+  ratingCount: number;
+
+  /**
+   * How many agents (owners, managers and agents) the agency has now.
+   *
+   * @generated from field: int32 agents = 11;
+   */
+  agents: number;
+};
+
+/**
+ * Describes the message estospaces.leads.v1.AgencyPerformance.
+ * Use `create(AgencyPerformanceSchema)` to create a new message.
+ */
+export const AgencyPerformanceSchema: GenMessage<AgencyPerformance> = /*@__PURE__*/
+  messageDesc(file_estospaces_leads_v1_lead, 7);
 
 /**
  * How the person will pay.
