@@ -6,7 +6,7 @@
 //! records) are read in the order they were appended. One process owns the file, and one
 //! consumer per group reads it.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock, Mutex, Weak};
 use std::time::{Duration, SystemTime};
@@ -21,30 +21,75 @@ use crate::transport::{Delivery, EventSink, EventSource, OutgoingRecord, Transpo
 
 static LOG_MIGRATIONS: Migrator = sqlx::migrate!("migrations/log");
 
-/// How long a source waits for new records before looking again anyway (another process may
-/// have appended to the same file).
-const POLL_INTERVAL: Duration = Duration::from_millis(200);
+/// How long a source waits for an append in this process before looking anyway: another process
+/// (`estospaces-events replay`, say) may have appended to the same file.
+const POLL_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Records fetched per read.
 const FETCH_SIZE: i64 = 256;
 
-/// The wake-up of each log file open in this process, so a handle opened by one service wakes
-/// the readers of another's (the single `estospaces` binary opens one handle per service).
-static WAKE_UPS: LazyLock<Mutex<HashMap<PathBuf, Weak<Notify>>>> = LazyLock::new(Default::default);
+/// The readers of each log file open in this process, so an append through one service's
+/// handle wakes the readers of another's (the single `estospaces` binary opens one handle per
+/// service).
+static READERS: LazyLock<Mutex<HashMap<PathBuf, Weak<Readers>>>> = LazyLock::new(Default::default);
 
-/// The wake-up shared by every handle on the file at `path`.
-fn wake_up_for(path: &Path) -> Arc<Notify> {
-    let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
-    let mut wake_ups = WAKE_UPS
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    wake_ups.retain(|_, notify| notify.strong_count() > 0);
-    if let Some(notify) = wake_ups.get(&key).and_then(Weak::upgrade) {
-        return notify;
+/// The readers of one file, by topic: an append wakes only the groups that read its topic.
+#[derive(Debug, Default)]
+struct Readers {
+    by_topic: Mutex<HashMap<String, Vec<Weak<Wake>>>>,
+}
+
+/// One reader's wake-up: the topics appended to since it last read, and a permit to read.
+#[derive(Debug, Default)]
+struct Wake {
+    appended: Mutex<BTreeSet<String>>,
+    notify: Notify,
+}
+
+impl Readers {
+    /// The readers shared by every handle on the file at `path`.
+    fn for_file(path: &Path) -> Arc<Self> {
+        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+        let mut files = lock(&READERS);
+        files.retain(|_, readers| readers.strong_count() > 0);
+        if let Some(readers) = files.get(&key).and_then(Weak::upgrade) {
+            return readers;
+        }
+        let readers = Arc::new(Self::default());
+        files.insert(key, Arc::downgrade(&readers));
+        readers
     }
-    let notify = Arc::new(Notify::new());
-    wake_ups.insert(key, Arc::downgrade(&notify));
-    notify
+
+    fn register(&self, topics: &[String]) -> Arc<Wake> {
+        let wake = Arc::new(Wake::default());
+        let mut by_topic = lock(&self.by_topic);
+        for topic in topics {
+            let readers = by_topic.entry(topic.clone()).or_default();
+            readers.retain(|reader| reader.strong_count() > 0);
+            readers.push(Arc::downgrade(&wake));
+        }
+        wake
+    }
+
+    /// Tells the readers of each of `topics` that it has new records.
+    fn appended<'a>(&self, topics: impl IntoIterator<Item = &'a str>) {
+        let by_topic = lock(&self.by_topic);
+        for topic in topics.into_iter().collect::<BTreeSet<_>>() {
+            for wake in by_topic.get(topic).into_iter().flatten() {
+                if let Some(wake) = wake.upgrade() {
+                    lock(&wake.appended).insert(topic.to_owned());
+                    // A permit is kept when the reader is not waiting: it reads once more.
+                    wake.notify.notify_one();
+                }
+            }
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The log. Cheap to clone; clones (and other handles on the same file in this process) share
@@ -52,7 +97,7 @@ fn wake_up_for(path: &Path) -> Arc<Notify> {
 #[derive(Debug, Clone)]
 pub struct EventLog {
     db: Database,
-    appended: Arc<Notify>,
+    readers: Arc<Readers>,
 }
 
 impl EventLog {
@@ -67,7 +112,7 @@ impl EventLog {
             .map_err(|err| TransportError::Broker(format!("migrating the event log: {err}")))?;
         Ok(Self {
             db,
-            appended: wake_up_for(path),
+            readers: Readers::for_file(path),
         })
     }
 
@@ -84,10 +129,13 @@ impl EventLog {
             .ok()
             .map(|runtime| runtime.spawn(self.clone().watch_lag(group.to_owned(), topics.clone())));
         LogSource {
+            wake: self.readers.register(&topics),
+            unread: topics.iter().cloned().collect(),
             log: self.clone(),
             group: group.to_owned(),
             topics,
             positions: None,
+            acked: BTreeMap::new(),
             buffer: VecDeque::new(),
             lag_task,
         }
@@ -212,7 +260,8 @@ impl EventSink for EventLog {
         .await;
         match appended {
             Ok(()) => {
-                self.appended.notify_waiters();
+                self.readers
+                    .appended(records.iter().map(|record| record.topic.as_str()));
                 records.iter().map(|_| Ok(())).collect()
             }
             Err(err) => {
@@ -227,6 +276,10 @@ impl EventSink for EventLog {
 }
 
 /// One consumer group's reader of the embedded log.
+///
+/// It reads a topic only when an append in this process named it (or at its periodic look),
+/// and writes its acknowledged positions once per read rather than once per record: a crash
+/// redelivers at most what was read last, which the consumers' inbox skips.
 #[derive(Debug)]
 pub struct LogSource {
     log: EventLog,
@@ -234,6 +287,11 @@ pub struct LogSource {
     topics: Vec<String>,
     /// Per topic, the last position handed out or committed; loaded on first use.
     positions: Option<BTreeMap<String, i64>>,
+    /// Per topic, the last position acknowledged and not written yet.
+    acked: BTreeMap<String, i64>,
+    /// Topics that may have records this source has not read.
+    unread: BTreeSet<String>,
+    wake: Arc<Wake>,
     buffer: VecDeque<Delivery>,
     /// Measures the group's lag while the source lives.
     lag_task: Option<tokio::task::JoinHandle<()>>,
@@ -269,19 +327,55 @@ impl LogSource {
         Ok(self.positions.as_mut().expect("loaded above"))
     }
 
-    /// Reads the next records after each topic's position into the buffer, in log order.
+    /// Reads the next records of the unread topics into the buffer, in log order. A topic
+    /// that filled a whole read may have more and stays unread. Cancelled midway, it reads
+    /// the same topics again next time.
     async fn fetch(&mut self) -> Result<(), TransportError> {
+        self.unread
+            .extend(std::mem::take(&mut *lock(&self.wake.appended)));
         let positions = self.positions().await?.clone();
         let mut fetched = Vec::new();
-        for (topic, after) in &positions {
-            fetched.extend(self.log.read(topic, *after, FETCH_SIZE).await?);
+        let mut more = BTreeSet::new();
+        for topic in &self.unread {
+            let Some(after) = positions.get(topic) else {
+                continue;
+            };
+            let read = self.log.read(topic, *after, FETCH_SIZE).await?;
+            if read.len() as i64 == FETCH_SIZE {
+                more.insert(topic.clone());
+            }
+            fetched.extend(read);
         }
+        self.unread = more;
         fetched.sort_by_key(|delivery| delivery.offset);
         let positions = self.positions().await?;
         for delivery in &fetched {
             positions.insert(delivery.topic.clone(), delivery.offset);
         }
         self.buffer.extend(fetched);
+        Ok(())
+    }
+
+    /// Writes the acknowledged positions in one statement (no transaction to leave open if
+    /// the caller gives up waiting).
+    async fn write_acked(&mut self) -> Result<(), TransportError> {
+        if self.acked.is_empty() {
+            return Ok(());
+        }
+        let rows = (0..self.acked.len())
+            .map(|row| format!("(${}, ${}, ${})", 3 * row + 1, 3 * row + 2, 3 * row + 3))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO log_group_positions (consumer_group, topic, position) VALUES {rows} \
+             ON CONFLICT (consumer_group, topic) DO UPDATE SET position = excluded.position"
+        );
+        let mut query = sqlx::query(&sql);
+        for (topic, position) in &self.acked {
+            query = query.bind(&self.group).bind(topic).bind(*position);
+        }
+        query.execute(self.log.db.pool()).await?;
+        self.acked.clear();
         Ok(())
     }
 }
@@ -292,34 +386,32 @@ impl EventSource for LogSource {
             if let Some(delivery) = self.buffer.pop_front() {
                 return Ok(delivery);
             }
-            // Register interest before reading, so an append between the read and the wait
-            // still wakes us.
-            let appended = self.log.appended.clone();
-            let notified = appended.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
+            // A caller that polls once for what has already arrived (the consumer gathering a
+            // batch) stops here, before a read or write is started only to be dropped.
+            tokio::task::yield_now().await;
+            // Everything handed out so far has been processed or is being acknowledged:
+            // record it before reading on (and before waiting, which may be long).
+            self.write_acked().await?;
             self.fetch().await?;
-            if self.buffer.is_empty() {
-                let _ = tokio::time::timeout(POLL_INTERVAL, notified).await;
+            if self.buffer.is_empty() && self.unread.is_empty() {
+                // A look now and then anyway: another process may append to the same file.
+                if tokio::time::timeout(POLL_INTERVAL, self.wake.notify.notified())
+                    .await
+                    .is_err()
+                {
+                    self.unread.extend(self.topics.iter().cloned());
+                }
             }
         }
     }
 
     async fn ack(&mut self, delivery: &Delivery) -> Result<(), TransportError> {
-        sqlx::query(
-            "INSERT INTO log_group_positions (consumer_group, topic, position) VALUES ($1, $2, $3) \
-             ON CONFLICT (consumer_group, topic) DO UPDATE SET position = excluded.position",
-        )
-        .bind(&self.group)
-        .bind(&delivery.topic)
-        .bind(delivery.offset)
-        .execute(self.log.db.pool())
-        .await?;
+        let acked = self.acked.entry(delivery.topic.clone()).or_default();
+        *acked = (*acked).max(delivery.offset);
         Ok(())
     }
 
     async fn commit(&mut self) -> Result<(), TransportError> {
-        // Every acknowledgement is already durable.
-        Ok(())
+        self.write_acked().await
     }
 }
