@@ -9,6 +9,7 @@
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
+use estospaces_server::Lazy;
 use prost_reflect::DescriptorPool;
 use tonic::service::Routes;
 use tonic_health::ServingStatus;
@@ -28,20 +29,42 @@ pub fn is_local(path: &str) -> bool {
 /// Reflection over `pool` and the health service, whose status a background task keeps in step
 /// with `gateway`'s upstreams for as long as the gateway exists.
 pub fn services(pool: &DescriptorPool, gateway: &Arc<Gateway>) -> anyhow::Result<Routes> {
-    let descriptors = pool.encode_to_vec();
-    let reflection_v1 = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(&descriptors)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()?;
-    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(&descriptors)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1alpha()?;
+    let reflection_v1 = Lazy::new({
+        let pool = pool.clone();
+        move || {
+            reflection(&pool).build_v1().unwrap_or_else(|err| {
+                tracing::error!("reflection: the descriptor pool does not decode: {err}");
+                reflection(&DescriptorPool::new())
+                    .build_v1()
+                    .expect("tonic-health's descriptors decode")
+            })
+        }
+    });
+    let reflection_v1alpha = Lazy::new({
+        let pool = pool.clone();
+        move || {
+            reflection(&pool).build_v1alpha().unwrap_or_else(|err| {
+                tracing::error!("reflection: the descriptor pool does not decode: {err}");
+                reflection(&DescriptorPool::new())
+                    .build_v1alpha()
+                    .expect("tonic-health's descriptors decode")
+            })
+        }
+    });
     let (reporter, health) = tonic_health::server::health_reporter();
     tokio::spawn(follow_upstreams(Arc::downgrade(gateway), reporter));
     Ok(Routes::new(health)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha))
+}
+
+/// Reflection over `pool` and the health service.
+fn reflection(pool: &DescriptorPool) -> tonic_reflection::server::Builder<'static> {
+    tonic_reflection::server::Builder::configure()
+        .register_file_descriptor_set(prost_types::FileDescriptorSet {
+            file: pool.file_descriptor_protos().cloned().collect(),
+        })
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
 }
 
 async fn follow_upstreams(gateway: Weak<Gateway>, reporter: tonic_health::server::HealthReporter) {

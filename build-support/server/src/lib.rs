@@ -27,6 +27,7 @@
 
 #![forbid(unsafe_code)]
 
+mod lazy;
 mod readiness;
 mod shutdown;
 
@@ -37,6 +38,7 @@ use std::time::Duration;
 
 use estospaces_config::CommonConfig;
 use estospaces_telemetry::GrpcTelemetryLayer;
+pub use lazy::Lazy;
 use tokio::net::TcpListener;
 use tonic::body::Body;
 use tonic::server::NamedService;
@@ -141,24 +143,28 @@ impl GrpcServer {
             .set_service_status(LIVENESS_SERVICE, tonic_health::ServingStatus::Serving)
             .await;
 
-        let mut reflection_v1 = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .with_service_name("grpc.health.v1.Health");
-        let mut reflection_v1alpha = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .with_service_name("grpc.health.v1.Health");
-        for set in &self.file_descriptor_sets {
-            reflection_v1 = reflection_v1.register_encoded_file_descriptor_set(set);
-            reflection_v1alpha = reflection_v1alpha.register_encoded_file_descriptor_set(set);
-        }
-        for name in &self.service_names {
-            reflection_v1 = reflection_v1.with_service_name(*name);
-            reflection_v1alpha = reflection_v1alpha.with_service_name(*name);
-        }
-        let reflection_v1 = reflection_v1.build_v1().map_err(std::io::Error::other)?;
-        let reflection_v1alpha = reflection_v1alpha
-            .build_v1alpha()
-            .map_err(std::io::Error::other)?;
+        let sets = self.file_descriptor_sets.clone();
+        let names = self.service_names.clone();
+        let reflection_v1 = Lazy::new(move || {
+            reflection(&sets, &names).build_v1().unwrap_or_else(|err| {
+                tracing::error!("reflection: the descriptor sets do not decode: {err}");
+                reflection(&[], &[])
+                    .build_v1()
+                    .expect("tonic-health's descriptors decode")
+            })
+        });
+        let sets = self.file_descriptor_sets.clone();
+        let names = self.service_names.clone();
+        let reflection_v1alpha = Lazy::new(move || {
+            reflection(&sets, &names)
+                .build_v1alpha()
+                .unwrap_or_else(|err| {
+                    tracing::error!("reflection: the descriptor sets do not decode: {err}");
+                    reflection(&[], &[])
+                        .build_v1alpha()
+                        .expect("tonic-health's descriptors decode")
+                })
+        });
         self.routes
             .add_service(health_service)
             .add_service(reflection_v1)
@@ -195,6 +201,23 @@ impl GrpcServer {
             metrics_listener,
         })
     }
+}
+
+/// Reflection over `sets` listing the health service and `names`.
+fn reflection(
+    sets: &[&'static [u8]],
+    names: &[&'static str],
+) -> tonic_reflection::server::Builder<'static> {
+    let mut builder = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .with_service_name("grpc.health.v1.Health");
+    for set in sets {
+        builder = builder.register_encoded_file_descriptor_set(set);
+    }
+    for name in names {
+        builder = builder.with_service_name(*name);
+    }
+    builder
 }
 
 /// A server with its ports bound, ready to run.

@@ -268,3 +268,67 @@ async fn metrics_count_calls_by_method_and_grpc_code() {
     assert!(page.contains("rpc_server_active_requests{"), "{page}");
     assert!(page.contains("process_resident_memory_bytes "), "{page}");
 }
+
+#[tokio::test]
+async fn reflection_lists_health_and_the_services_the_server_runs_and_describes_them() {
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+
+    let server = GrpcServer::new(&config(Duration::from_secs(1)))
+        .add_service(SlowService {
+            delay: Duration::ZERO,
+        })
+        .reflect(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET)
+        .bind()
+        .await
+        .expect("binds");
+    let addr = server.local_addr();
+    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(server.run(async {
+        let _ = stopped.await;
+    }));
+    let mut client = ServerReflectionClient::new(connect(addr).await);
+    let ask = |request: MessageRequest| {
+        tokio_stream::iter([ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(request),
+        }])
+    };
+
+    for _ in 0..2 {
+        let mut answers = client
+            .server_reflection_info(ask(MessageRequest::ListServices(String::new())))
+            .await
+            .expect("reflection answers")
+            .into_inner();
+        let answer = answers.message().await.expect("a message").expect("one");
+        let Some(MessageResponse::ListServicesResponse(list)) = answer.message_response else {
+            panic!("not a service list: {answer:?}");
+        };
+        let mut names: Vec<_> = list
+            .service
+            .into_iter()
+            .map(|service| service.name)
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            ["estospaces.test.SlowService", "grpc.health.v1.Health"]
+        );
+    }
+
+    let mut answers = client
+        .server_reflection_info(ask(MessageRequest::FileContainingSymbol(
+            "grpc.reflection.v1.ServerReflection".to_owned(),
+        )))
+        .await
+        .expect("reflection answers")
+        .into_inner();
+    let answer = answers.message().await.expect("a message").expect("one");
+    let Some(MessageResponse::FileDescriptorResponse(files)) = answer.message_response else {
+        panic!("not a file descriptor: {answer:?}");
+    };
+    assert!(!files.file_descriptor_proto.is_empty());
+}

@@ -1,0 +1,66 @@
+//! A service built on its first call.
+//!
+//! Reflection decodes and indexes every descriptor it is given: about a megabyte per server for
+//! the whole contract set, twice (v1 and v1alpha), in each of the single binary's fourteen
+//! servers. Few processes are ever asked, so it is built when one is.
+
+use std::convert::Infallible;
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
+
+use tonic::server::NamedService;
+
+/// `S`, built by `build` when first called and shared by the clones after that.
+pub struct Lazy<S> {
+    build: Arc<dyn Fn() -> S + Send + Sync>,
+    built: Arc<OnceLock<S>>,
+}
+
+impl<S> Lazy<S> {
+    pub fn new(build: impl Fn() -> S + Send + Sync + 'static) -> Self {
+        Self {
+            build: Arc::new(build),
+            built: Arc::new(OnceLock::new()),
+        }
+    }
+}
+
+impl<S> std::fmt::Debug for Lazy<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lazy")
+            .field("built", &self.built.get().is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> Clone for Lazy<S> {
+    fn clone(&self) -> Self {
+        Self {
+            build: Arc::clone(&self.build),
+            built: Arc::clone(&self.built),
+        }
+    }
+}
+
+impl<S: NamedService> NamedService for Lazy<S> {
+    const NAME: &'static str = S::NAME;
+}
+
+impl<S, R> tower::Service<R> for Lazy<S>
+where
+    S: tower::Service<R, Error = Infallible> + Clone,
+{
+    type Response = S::Response;
+    type Error = Infallible;
+    type Future = S::Future;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        // tonic's generated servers are always ready; so is this one before it is built.
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: R) -> S::Future {
+        let mut service = self.built.get_or_init(|| (self.build)()).clone();
+        service.call(request)
+    }
+}
