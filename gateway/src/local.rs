@@ -9,7 +9,7 @@
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use estospaces_server::Lazy;
+use estospaces_server::lazy_reflection;
 use prost_reflect::DescriptorPool;
 use tonic::service::Routes;
 use tonic_health::ServingStatus;
@@ -29,28 +29,8 @@ pub fn is_local(path: &str) -> bool {
 /// Reflection over `pool` and the health service, whose status a background task keeps in step
 /// with `gateway`'s upstreams for as long as the gateway exists.
 pub fn services(pool: &DescriptorPool, gateway: &Arc<Gateway>) -> anyhow::Result<Routes> {
-    let reflection_v1 = Lazy::new({
-        let pool = pool.clone();
-        move || {
-            reflection(&pool).build_v1().unwrap_or_else(|err| {
-                tracing::error!("reflection: the descriptor pool does not decode: {err}");
-                reflection(&DescriptorPool::new())
-                    .build_v1()
-                    .expect("tonic-health's descriptors decode")
-            })
-        }
-    });
-    let reflection_v1alpha = Lazy::new({
-        let pool = pool.clone();
-        move || {
-            reflection(&pool).build_v1alpha().unwrap_or_else(|err| {
-                tracing::error!("reflection: the descriptor pool does not decode: {err}");
-                reflection(&DescriptorPool::new())
-                    .build_v1alpha()
-                    .expect("tonic-health's descriptors decode")
-            })
-        }
-    });
+    let pool = pool.clone();
+    let (reflection_v1, reflection_v1alpha) = lazy_reflection(move || reflection(&pool));
     let (reporter, health) = tonic_health::server::health_reporter();
     tokio::spawn(follow_upstreams(Arc::downgrade(gateway), reporter));
     Ok(Routes::new(health)

@@ -9,6 +9,39 @@ use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 
 use tonic::server::NamedService;
+use tonic_reflection::server::{Builder, v1, v1alpha};
+
+/// Reflection v1 and v1alpha over what `configure` registers, each built on its first call.
+/// Descriptors that do not decode are logged, and reflection then describes health alone.
+pub fn lazy_reflection(
+    configure: impl Fn() -> Builder<'static> + Clone + Send + Sync + 'static,
+) -> (
+    Lazy<v1::ServerReflectionServer<impl v1::ServerReflection>>,
+    Lazy<v1alpha::ServerReflectionServer<impl v1alpha::ServerReflection>>,
+) {
+    let configure_v1 = configure.clone();
+    let v1 = Lazy::new(move || {
+        configure_v1().build_v1().unwrap_or_else(|err| {
+            tracing::error!("reflection: the descriptors do not decode: {err}");
+            health_only()
+                .build_v1()
+                .expect("tonic-health's descriptors decode")
+        })
+    });
+    let v1alpha = Lazy::new(move || {
+        configure().build_v1alpha().unwrap_or_else(|err| {
+            tracing::error!("reflection: the descriptors do not decode: {err}");
+            health_only()
+                .build_v1alpha()
+                .expect("tonic-health's descriptors decode")
+        })
+    });
+    (v1, v1alpha)
+}
+
+fn health_only() -> Builder<'static> {
+    Builder::configure().register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+}
 
 /// `S`, built by `build` when first called and shared by the clones after that.
 pub struct Lazy<S> {

@@ -38,7 +38,7 @@ use std::time::Duration;
 
 use estospaces_config::CommonConfig;
 use estospaces_telemetry::GrpcTelemetryLayer;
-pub use lazy::Lazy;
+pub use lazy::{Lazy, lazy_reflection};
 use tokio::net::TcpListener;
 use tonic::body::Body;
 use tonic::server::NamedService;
@@ -145,26 +145,8 @@ impl GrpcServer {
 
         let sets = self.file_descriptor_sets.clone();
         let names = self.service_names.clone();
-        let reflection_v1 = Lazy::new(move || {
-            reflection(&sets, &names).build_v1().unwrap_or_else(|err| {
-                tracing::error!("reflection: the descriptor sets do not decode: {err}");
-                reflection(&[], &[])
-                    .build_v1()
-                    .expect("tonic-health's descriptors decode")
-            })
-        });
-        let sets = self.file_descriptor_sets.clone();
-        let names = self.service_names.clone();
-        let reflection_v1alpha = Lazy::new(move || {
-            reflection(&sets, &names)
-                .build_v1alpha()
-                .unwrap_or_else(|err| {
-                    tracing::error!("reflection: the descriptor sets do not decode: {err}");
-                    reflection(&[], &[])
-                        .build_v1alpha()
-                        .expect("tonic-health's descriptors decode")
-                })
-        });
+        let (reflection_v1, reflection_v1alpha) =
+            lazy_reflection(move || reflection(&sets, &names));
         self.routes
             .add_service(health_service)
             .add_service(reflection_v1)
