@@ -930,19 +930,12 @@ impl LeadService for LeadHandlers {
         let name = request.get_ref().name.clone();
         let agency = name
             .strip_suffix("/leadPerformance")
+            .and_then(|agency| agency_name("name", agency).ok())
             .ok_or_else(|| {
                 invalid(
                     "name",
                     "must be a resource name like agencies/{agency}/leadPerformance",
                 )
-            })
-            .and_then(|agency| {
-                agency_name("name", agency).map_err(|_| {
-                    invalid(
-                        "name",
-                        "must be a resource name like agencies/{agency}/leadPerformance",
-                    )
-                })
             })?;
         // Every agency has an owner, so no members means no agency.
         let members = self.agencies.members(&agency).await?;
