@@ -1,6 +1,6 @@
 //! The consumer runtime: idempotent handlers, retries, dead letters, clean shutdown.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::time::{Duration, SystemTime};
 
@@ -48,6 +48,14 @@ impl From<sqlx::Error> for HandlerError {
 /// Reacts to events. Its database effects go through `tx`, the transaction that also records
 /// the event as processed, so they happen exactly once per event.
 pub trait EventHandler: Send + Sync + 'static {
+    /// Whether `handle` does anything with `event`. The consumer acknowledges the others
+    /// without claiming them in the inbox or opening a transaction: a topic carries many event
+    /// types, and most groups act on a few. Every event, unless a handler says otherwise.
+    fn wants(&self, event: &Event) -> bool {
+        let _ = event;
+        true
+    }
+
     fn handle<'a>(
         &'a self,
         tx: &'a mut AnyConnection,
@@ -143,8 +151,17 @@ impl<Src: EventSource, Dlq: EventSink, H: EventHandler> Consumer<Src, Dlq, H> {
                     _ => break,
                 }
             }
-            if batch.len() == 1 || !self.process_batch(&batch).await {
-                for delivery in &batch {
+            let wanted: Vec<&Delivery> = batch
+                .iter()
+                .filter(|delivery| self.wants(delivery))
+                .collect();
+            if batch.len() > wanted.len() {
+                metrics::counter!(EVENTS_CONSUMED, "consumer_group" => self.config.group.clone(), "outcome" => "ignored")
+                    .increment((batch.len() - wanted.len()) as u64);
+            }
+            let batched = wanted.len() > 1 && self.process_batch(&wanted).await;
+            if !batched {
+                for delivery in wanted {
                     self.process(delivery).await;
                 }
             }
@@ -162,7 +179,7 @@ impl<Src: EventSource, Dlq: EventSink, H: EventHandler> Consumer<Src, Dlq, H> {
     /// together, one commit (one disk flush) for them all. False, with nothing committed, when
     /// any event does not decode or its handler fails: the caller then processes the batch one
     /// event at a time, with retries and dead letters.
-    async fn process_batch(&self, batch: &[Delivery]) -> bool {
+    async fn process_batch(&self, batch: &[&Delivery]) -> bool {
         let Ok(events) = batch
             .iter()
             .map(|delivery| Event::decode(&delivery.payload))
@@ -172,14 +189,13 @@ impl<Src: EventSource, Dlq: EventSink, H: EventHandler> Consumer<Src, Dlq, H> {
         };
         let outcome: Result<usize, HandlerError> = async {
             let mut tx = self.db.begin().await?;
+            let mut claimed = self.claim_all(&mut tx, &events).await?;
             let mut processed = 0;
             for (delivery, event) in batch.iter().zip(&events) {
-                let span = consume_span(&self.config.group, delivery, event);
-                if self
-                    .claim_and_handle(&mut tx, event)
-                    .instrument(span)
-                    .await?
-                {
+                // Removed once handled: an event delivered twice in one batch is handled once.
+                if claimed.remove(event.event_id()) {
+                    let span = consume_span(&self.config.group, delivery, event);
+                    self.handler.handle(&mut tx, event).instrument(span).await?;
                     processed += 1;
                 }
             }
@@ -204,6 +220,12 @@ impl<Src: EventSource, Dlq: EventSink, H: EventHandler> Consumer<Src, Dlq, H> {
                 false
             }
         }
+    }
+
+    /// Whether the handler wants `delivery`; an event that does not decode is wanted, so that it
+    /// is dead-lettered.
+    fn wants(&self, delivery: &Delivery) -> bool {
+        Event::decode(&delivery.payload).map_or(true, |event| self.handler.wants(&event))
     }
 
     /// Processes one delivery to a durable outcome: handled, already handled, or dead-lettered.
@@ -290,6 +312,33 @@ impl<Src: EventSource, Dlq: EventSink, H: EventHandler> Consumer<Src, Dlq, H> {
         Ok(claimed)
     }
 
+    /// In `tx`: claims all of `events` in the inbox with one statement; returns the ids this
+    /// group had not processed before. One statement instead of one per event: most of a
+    /// group's events are claimed in batches, and each statement is a round trip.
+    async fn claim_all(
+        &self,
+        tx: &mut AnyConnection,
+        events: &[Event],
+    ) -> Result<HashSet<String>, HandlerError> {
+        let rows = (0..events.len())
+            .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO event_inbox (consumer_group, event_id, processed_at) VALUES {rows} \
+             ON CONFLICT DO NOTHING RETURNING event_id"
+        );
+        let now = unix_micros(SystemTime::now());
+        let mut query = sqlx::query_scalar::<_, String>(&sql);
+        for event in events {
+            query = query
+                .bind(&self.config.group)
+                .bind(event.event_id())
+                .bind(now);
+        }
+        Ok(query.fetch_all(&mut *tx).await?.into_iter().collect())
+    }
+
     /// Publishes a dead letter, retrying until the dead-letter topic takes it: acknowledging
     /// the event without it would lose the event.
     async fn dead_letter(
@@ -353,7 +402,7 @@ impl<Src: EventSource, Dlq: EventSink, H: EventHandler> Consumer<Src, Dlq, H> {
 }
 
 /// Events a consumer group finished, by `outcome`: `processed`, `duplicate` (already processed,
-/// skipped through the inbox) or `dead_lettered`.
+/// skipped through the inbox), `ignored` (not an event its handler wants) or `dead_lettered`.
 pub const EVENTS_CONSUMED: &str = "estospaces_events_consumed_total";
 /// Events a consumer group gave up on and published to its dead-letter topic, by the topic the
 /// event came from.
@@ -370,7 +419,7 @@ pub const LAG_INTERVAL: Duration = Duration::from_secs(5);
 pub fn register_consumer_metrics(group: &str, topics: &[&str]) {
     metrics::describe_counter!(
         EVENTS_CONSUMED,
-        "Events a consumer group finished, by outcome (processed, duplicate, dead_lettered)."
+        "Events a consumer group finished, by outcome (processed, duplicate, ignored, dead_lettered)."
     );
     metrics::describe_counter!(
         EVENTS_DEAD_LETTERED,
@@ -380,7 +429,7 @@ pub fn register_consumer_metrics(group: &str, topics: &[&str]) {
         CONSUMER_LAG,
         "Records of a topic the consumer group has not processed yet."
     );
-    for outcome in ["processed", "duplicate", "dead_lettered"] {
+    for outcome in ["processed", "duplicate", "ignored", "dead_lettered"] {
         metrics::counter!(EVENTS_CONSUMED, "consumer_group" => group.to_owned(), "outcome" => outcome)
             .increment(0);
     }

@@ -34,9 +34,15 @@ const OUTBOX: Outbox = Outbox::new("test");
 #[derive(Clone)]
 struct RecordingHandler {
     refuse_poison: Arc<AtomicBool>,
+    /// Wants only this aggregate's events, when set.
+    only: Option<&'static str>,
 }
 
 impl EventHandler for RecordingHandler {
+    fn wants(&self, event: &Event) -> bool {
+        self.only.is_none_or(|only| event.aggregate_id() == only)
+    }
+
     async fn handle(&self, tx: &mut AnyConnection, event: &Event) -> Result<(), HandlerError> {
         let payload: ThingHappened = event.payload().map_err(HandlerError::permanent)?;
         if payload.thing == "poison" && self.refuse_poison.load(Ordering::SeqCst) {
@@ -171,6 +177,7 @@ async fn effects(db: &Database) -> Vec<(String, i64, i64)> {
 fn handler() -> RecordingHandler {
     RecordingHandler {
         refuse_poison: Arc::new(AtomicBool::new(true)),
+        only: None,
     }
 }
 
@@ -249,6 +256,64 @@ on_both_backends! {
         consume_until(&fixture, handler(), 1).await;
 
         assert_eq!(effects(&fixture.db).await, [("a".into(), 1, 7)]);
+    }
+
+    async fn a_batch_mixing_processed_and_new_events_handles_only_the_new_ones(backend: Backend) {
+        let fixture = fixture(backend).await;
+        record(&fixture.db, thing("a", "apple", 1)).await;
+        relay_all(&fixture).await;
+        consume_until(&fixture, handler(), 1).await;
+        // The processed event again, between two new ones: one batch for the restarted consumer.
+        let mut reader = fixture.log.subscribe("test.copier", &[&topic_for("test")]);
+        let processed = estospaces_events::EventSource::next(&mut reader).await.expect("the event");
+        record(&fixture.db, thing("b", "pear", 2)).await;
+        relay_all(&fixture).await;
+        let again = OutgoingRecord {
+            topic: processed.topic.clone(),
+            key: processed.key.clone().unwrap_or_default(),
+            payload: processed.payload.clone(),
+            headers: Vec::new(),
+        };
+        assert!(fixture.log.publish(&[again]).await.iter().all(Result::is_ok));
+        record(&fixture.db, thing("c", "plum", 3)).await;
+        relay_all(&fixture).await;
+
+        consume_until(&fixture, handler(), 3).await;
+
+        assert_eq!(
+            effects(&fixture.db).await,
+            [("a".into(), 1, 1), ("b".into(), 1, 2), ("c".into(), 1, 3)]
+        );
+        let claims: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM event_inbox")
+            .fetch_one(fixture.db.pool())
+            .await
+            .expect("inbox");
+        assert_eq!(claims, 3);
+    }
+
+    async fn events_the_handler_does_not_want_are_passed_over_without_an_inbox_claim(backend: Backend) {
+        let fixture = fixture(backend).await;
+        record(&fixture.db, thing("b", "pear", 1)).await;
+        record(&fixture.db, thing("a", "apple", 2)).await;
+        record(&fixture.db, thing("b", "pear", 3)).await;
+        relay_all(&fixture).await;
+
+        consume_until(&fixture, RecordingHandler { only: Some("a"), ..handler() }, 1).await;
+
+        assert_eq!(effects(&fixture.db).await, [("a".into(), 1, 2)]);
+        let claimed: Vec<String> = sqlx::query_scalar("SELECT event_id FROM event_inbox")
+            .fetch_all(fixture.db.pool())
+            .await
+            .expect("inbox");
+        assert_eq!(claimed.len(), 1);
+        // All three are acknowledged: a restarted consumer that wants everything sees none.
+        let mut rest = fixture.log.subscribe("test.recorder", &[&topic_for("test")]);
+        let next = tokio::time::timeout(
+            Duration::from_millis(300),
+            estospaces_events::EventSource::next(&mut rest),
+        )
+        .await;
+        assert!(next.is_err(), "an event was redelivered: {next:?}");
     }
 
     async fn a_poison_event_goes_to_the_dead_letter_topic_and_replays_after_a_fix(backend: Backend) {

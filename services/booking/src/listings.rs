@@ -159,6 +159,10 @@ pub fn nights_unavailable(message: impl Into<String>) -> ApiError {
 pub struct PropertyEventsHandler;
 
 impl EventHandler for PropertyEventsHandler {
+    fn wants(&self, event: &Event) -> bool {
+        event.is::<property::PropertyCalendarChanged>()
+    }
+
     async fn handle(&self, tx: &mut AnyConnection, event: &Event) -> Result<(), HandlerError> {
         if !event.is::<property::PropertyCalendarChanged>() {
             return Ok(());

@@ -188,6 +188,14 @@ pub struct PaymentEventsHandler {
 }
 
 impl EventHandler for PaymentEventsHandler {
+    fn wants(&self, event: &Event) -> bool {
+        event.is::<payment::PaymentAuthorized>()
+            || event.is::<payment::PaymentFailed>()
+            || event.is::<payment::PaymentCaptured>()
+            || event.is::<payment::PaymentVoided>()
+            || event.is::<payment::PaymentRefunded>()
+    }
+
     async fn handle(&self, tx: &mut AnyConnection, event: &Event) -> Result<(), HandlerError> {
         let result = if event.is::<payment::PaymentAuthorized>() {
             let paid = event

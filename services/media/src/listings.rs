@@ -15,6 +15,12 @@ pub const PROPERTY_TOPIC: &str = "property";
 pub struct ListingUsesHandler;
 
 impl EventHandler for ListingUsesHandler {
+    fn wants(&self, event: &Event) -> bool {
+        event.is::<property::PropertyListed>()
+            || event.is::<property::PropertyUpdated>()
+            || event.is::<property::PropertyUnlisted>()
+    }
+
     async fn handle(&self, tx: &mut AnyConnection, event: &Event) -> Result<(), HandlerError> {
         let listing = if event.is::<property::PropertyListed>() {
             event

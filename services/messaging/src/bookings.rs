@@ -67,6 +67,14 @@ fn user_id(name: &str) -> Result<Uuid, HandlerError> {
 }
 
 impl EventHandler for BookingMessagesHandler {
+    fn wants(&self, event: &Event) -> bool {
+        event.is::<booking::BookingRequested>()
+            || event.is::<booking::BookingConfirmed>()
+            || event.is::<booking::BookingDeclined>()
+            || event.is::<booking::BookingExpired>()
+            || event.is::<booking::BookingCancelled>()
+    }
+
     async fn handle(&self, tx: &mut AnyConnection, event: &Event) -> Result<(), HandlerError> {
         let Some((facts, system_event, text)) = system_message(event)? else {
             return Ok(());
@@ -80,15 +88,10 @@ impl EventHandler for BookingMessagesHandler {
             _ => String::new(),
         };
         let new = ConversationRecord::new(&facts.property, "", Topic::Stay, host, guest);
-        let (conversation, _) = MessagingStore::find_or_start_in(tx, &new).await?;
         let confirmed = system_event == "booking.confirmed";
-        MessagingStore::set_booking_in(
-            tx,
-            conversation.id,
-            &facts.booking,
-            confirmed.then_some(true),
-        )
-        .await?;
+        let (conversation, _) =
+            MessagingStore::find_or_start_for_booking_in(tx, &new, &facts.booking, confirmed)
+                .await?;
         let message = NewMessage {
             sender: None,
             kind: Kind::System,

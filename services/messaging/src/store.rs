@@ -314,27 +314,65 @@ impl MessagingStore {
         conn: &mut AnyConnection,
         new: &ConversationRecord,
     ) -> Result<(ConversationRecord, bool), sqlx::Error> {
-        let started = sqlx::query(&format!(
+        Self::upsert_in(conn, new, "listing = excluded.listing", None).await
+    }
+
+    /// Like [`Self::find_or_start_in`], and records that the conversation is about `booking`;
+    /// `confirmed` lets contact details show. One statement for what is done on every booking
+    /// event.
+    pub async fn find_or_start_for_booking_in(
+        conn: &mut AnyConnection,
+        new: &ConversationRecord,
+        booking: &str,
+        confirmed: bool,
+    ) -> Result<(ConversationRecord, bool), sqlx::Error> {
+        let new = ConversationRecord {
+            booking: booking.to_owned(),
+            contact_allowed: new.contact_allowed || confirmed,
+            ..new.clone()
+        };
+        Self::upsert_in(
+            conn,
+            &new,
+            "booking = excluded.booking, contact_allowed = \
+             CASE WHEN $13 = 1 THEN 1 ELSE conversations.contact_allowed END",
+            Some(i64::from(confirmed)),
+        )
+        .await
+    }
+
+    /// Inserts `new`, or applies `on_conflict` (which may use `$13`, bound to `extra`) to the
+    /// conversation already there; returns the row. Started when the row is `new`'s.
+    async fn upsert_in(
+        conn: &mut AnyConnection,
+        new: &ConversationRecord,
+        on_conflict: &str,
+        extra: Option<i64>,
+    ) -> Result<(ConversationRecord, bool), sqlx::Error> {
+        let sql = format!(
             "INSERT INTO conversations ({CONVERSATION_COLUMNS}) VALUES \
              ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-             ON CONFLICT (listing, owner_id, inquirer_id) DO NOTHING"
-        ))
-        .bind(new.id.to_string())
-        .bind(&new.listing)
-        .bind(&new.listing_title)
-        .bind(new.topic.as_str())
-        .bind(new.owner.to_string())
-        .bind(new.inquirer.to_string())
-        .bind(&new.booking)
-        .bind(i64::from(new.contact_allowed))
-        .bind(i64::from(new.reported))
-        .bind(new.last_seq)
-        .bind(unix_micros(new.created_at))
-        .bind(unix_micros(new.updated_at))
-        .execute(&mut *conn)
-        .await?
-        .rows_affected()
-            == 1;
+             ON CONFLICT (listing, owner_id, inquirer_id) DO UPDATE SET {on_conflict} \
+             RETURNING {CONVERSATION_COLUMNS}"
+        );
+        let mut query = sqlx::query(&sql)
+            .bind(new.id.to_string())
+            .bind(&new.listing)
+            .bind(&new.listing_title)
+            .bind(new.topic.as_str())
+            .bind(new.owner.to_string())
+            .bind(new.inquirer.to_string())
+            .bind(&new.booking)
+            .bind(i64::from(new.contact_allowed))
+            .bind(i64::from(new.reported))
+            .bind(new.last_seq)
+            .bind(unix_micros(new.created_at))
+            .bind(unix_micros(new.updated_at));
+        if let Some(extra) = extra {
+            query = query.bind(extra);
+        }
+        let found = conversation_from_row(&query.fetch_one(&mut *conn).await?)?;
+        let started = found.id == new.id;
         if started {
             for user in new.participants() {
                 sqlx::query(
@@ -351,16 +389,7 @@ impl MessagingStore {
                     .await?;
             }
         }
-        let found = sqlx::query(&format!(
-            "SELECT {CONVERSATION_COLUMNS} FROM conversations \
-             WHERE listing = $1 AND owner_id = $2 AND inquirer_id = $3"
-        ))
-        .bind(&new.listing)
-        .bind(new.owner.to_string())
-        .bind(new.inquirer.to_string())
-        .fetch_one(&mut *conn)
-        .await?;
-        Ok((conversation_from_row(&found)?, started))
+        Ok((found, started))
     }
 
     pub async fn conversation(&self, id: Uuid) -> Result<Option<ConversationRecord>, sqlx::Error> {
@@ -394,25 +423,6 @@ impl MessagingStore {
         .as_ref()
         .map(conversation_from_row)
         .transpose()
-    }
-
-    /// Records the booking a conversation is about, and whether contact details may show.
-    pub async fn set_booking_in(
-        conn: &mut AnyConnection,
-        conversation: Uuid,
-        booking: &str,
-        contact_allowed: Option<bool>,
-    ) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "UPDATE conversations SET booking = $1, \
-             contact_allowed = COALESCE($2, contact_allowed) WHERE id = $3",
-        )
-        .bind(booking)
-        .bind(contact_allowed.map(i64::from))
-        .bind(conversation.to_string())
-        .execute(&mut *conn)
-        .await?;
-        Ok(())
     }
 
     pub async fn participants(

@@ -403,6 +403,24 @@ impl ModerationEvents {
 }
 
 impl EventHandler for ModerationEvents {
+    /// The types the functions above act on.
+    fn wants(&self, event: &Event) -> bool {
+        event.is::<identity::UserRegistered>()
+            || event.is::<identity::UserDeleted>()
+            || event.is::<identity::UserStateChanged>()
+            || event.is::<identity::RolesChanged>()
+            || event.is::<property::PropertyReviewRequested>()
+            || event.is::<property::PropertyListed>()
+            || event.is::<property::PropertyUpdated>()
+            || event.is::<property::PropertyUnlisted>()
+            || event.is::<property::PropertyModerated>()
+            || event.is::<review::ReviewPublished>()
+            || event.is::<review::ReviewReported>()
+            || event.is::<review::ReviewModerated>()
+            || event.is::<messaging::ReportCreated>()
+            || event.is::<booking::BookingConfirmed>()
+    }
+
     async fn handle(&self, tx: &mut AnyConnection, event: &Event) -> Result<(), HandlerError> {
         let source = event.event_type().split('.').next().unwrap_or_default();
         match source {

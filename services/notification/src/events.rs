@@ -131,6 +131,36 @@ macro_rules! on {
 }
 
 impl EventHandler for PlatformEventsHandler {
+    /// The types `handle` below acts on, one `on!` each.
+    fn wants(&self, event: &Event) -> bool {
+        event.is::<identity::UserRegistered>()
+            || event.is::<identity::EmailVerificationRequested>()
+            || event.is::<identity::PasswordResetRequested>()
+            || event.is::<identity::UserDeleted>()
+            || event.is::<identity::UserStateChanged>()
+            || event.is::<identity::SignedIn>()
+            || event.is::<identity::MfaChanged>()
+            || event.is::<messaging::UnreadReminder>()
+            || event.is::<property::PropertyListed>()
+            || event.is::<property::PropertyUpdated>()
+            || event.is::<property::PropertyModerated>()
+            || event.is::<moderation::CaseDecided>()
+            || event.is::<booking::BookingRequested>()
+            || event.is::<booking::BookingConfirmed>()
+            || event.is::<booking::BookingDeclined>()
+            || event.is::<booking::BookingExpired>()
+            || event.is::<booking::BookingPaymentFailed>()
+            || event.is::<booking::BookingCancelled>()
+            || event.is::<payment::PaymentRefunded>()
+            || event.is::<payment::PayoutPaid>()
+            || event.is::<search::AlertMatched>()
+            || event.is::<review::ReviewPublished>()
+            || event.is::<review::ReviewResponded>()
+            || event.is::<leads::LeadCreated>()
+            || event.is::<leads::LeadAssigned>()
+            || event.is::<leads::ViewingChanged>()
+    }
+
     async fn handle(&self, tx: &mut AnyConnection, event: &Event) -> Result<(), HandlerError> {
         let id = event.event_id();
         on!(event, identity::UserRegistered, |p| self.registered(tx, p));

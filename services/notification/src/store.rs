@@ -592,19 +592,17 @@ impl NotificationStore {
         now: SystemTime,
         lease: Duration,
     ) -> Result<Option<DeliveryRecord>, sqlx::Error> {
-        let claimed = sqlx::query(
+        let row = sqlx::query(&format!(
             "UPDATE deliveries SET lease_until = $2, attempts = attempts + 1 \
-             WHERE id = $1 AND state = 'queued' AND next_attempt_at <= $3 AND lease_until <= $3",
-        )
+             WHERE id = $1 AND state = 'queued' AND next_attempt_at <= $3 AND lease_until <= $3 \
+             RETURNING {DELIVERY_COLUMNS}"
+        ))
         .bind(id.to_string())
         .bind(unix_micros(now + lease))
         .bind(unix_micros(now))
-        .execute(self.db.pool())
+        .fetch_optional(self.db.pool())
         .await?;
-        if claimed.rows_affected() == 0 {
-            return Ok(None);
-        }
-        self.delivery(id).await
+        row.as_ref().map(delivery_from_row).transpose()
     }
 
     pub async fn delivery(&self, id: Uuid) -> Result<Option<DeliveryRecord>, sqlx::Error> {

@@ -376,6 +376,16 @@ fn outcome(event: &Event, result: Result<(), EventError>) -> Result<(), HandlerE
 }
 
 impl EventHandler for BookingEventsHandler {
+    fn wants(&self, event: &Event) -> bool {
+        event.is::<booking::BookingRequested>()
+            || event.is::<booking::BookingConfirmed>()
+            || event.is::<booking::BookingCheckedIn>()
+            || event.is::<booking::BookingExpired>()
+            || event.is::<booking::BookingDeclined>()
+            || event.is::<booking::BookingPaymentFailed>()
+            || event.is::<booking::BookingCancelled>()
+    }
+
     async fn handle(&self, tx: &mut AnyConnection, event: &Event) -> Result<(), HandlerError> {
         let result = if event.is::<booking::BookingRequested>() {
             self.on_requested(tx, event, &payload(event)?).await

@@ -56,6 +56,10 @@ fn reservation_of(facts: &payment::PaymentFacts) -> Result<Option<Uuid>, Handler
 pub struct PaymentEventsHandler;
 
 impl EventHandler for PaymentEventsHandler {
+    fn wants(&self, event: &Event) -> bool {
+        event.is::<payment::PaymentAuthorized>() || event.is::<payment::PaymentFailed>()
+    }
+
     async fn handle(&self, tx: &mut AnyConnection, event: &Event) -> Result<(), HandlerError> {
         if event.is::<payment::PaymentAuthorized>() {
             let authorized = event

@@ -116,6 +116,12 @@ pub async fn on_booking_cancelled_in(
 pub struct BookingEventsHandler;
 
 impl EventHandler for BookingEventsHandler {
+    fn wants(&self, event: &Event) -> bool {
+        event.is::<booking::BookingConfirmed>()
+            || event.is::<booking::BookingCancelled>()
+            || event.is::<booking::BookingPaymentFailed>()
+    }
+
     async fn handle(&self, tx: &mut AnyConnection, event: &Event) -> Result<(), HandlerError> {
         let result = if event.is::<booking::BookingConfirmed>() {
             let confirmed = event

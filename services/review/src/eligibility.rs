@@ -67,6 +67,14 @@ fn stay(event: &Event) -> Result<Option<StayRecord>, HandlerError> {
 }
 
 impl EventHandler for ReviewableHandler {
+    fn wants(&self, event: &Event) -> bool {
+        event.is::<booking::BookingConfirmed>()
+            || event.is::<booking::BookingCheckedIn>()
+            || event.is::<booking::BookingCompleted>()
+            || event.is::<booking::BookingCancelled>()
+            || event.is::<messaging::InquiryCreated>()
+    }
+
     async fn handle(&self, tx: &mut AnyConnection, event: &Event) -> Result<(), HandlerError> {
         if let Some(stay) = stay(event)? {
             ReviewStore::record_stay_in(tx, &stay).await?;
