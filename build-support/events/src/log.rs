@@ -28,10 +28,17 @@ const POLL_INTERVAL: Duration = Duration::from_secs(1);
 /// Records fetched per read.
 const FETCH_SIZE: i64 = 256;
 
-/// The readers of each log file open in this process, so an append through one service's
-/// handle wakes the readers of another's (the single `estospaces` binary opens one handle per
-/// service).
-static READERS: LazyLock<Mutex<HashMap<PathBuf, Weak<Readers>>>> = LazyLock::new(Default::default);
+/// Each log file open in this process, so that every handle on it shares one connection pool
+/// and its readers: the single `estospaces` binary opens a handle per service, and an append
+/// through one service's handle must wake the readers of another's.
+static FILES: LazyLock<Mutex<HashMap<PathBuf, Weak<LogFile>>>> = LazyLock::new(Default::default);
+
+/// One open log file.
+#[derive(Debug)]
+struct LogFile {
+    db: Database,
+    readers: Readers,
+}
 
 /// The readers of one file, by topic: an append wakes only the groups that read its topic.
 #[derive(Debug, Default)]
@@ -46,20 +53,53 @@ struct Wake {
     notify: Notify,
 }
 
-impl Readers {
-    /// The readers shared by every handle on the file at `path`.
-    fn for_file(path: &Path) -> Arc<Self> {
-        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
-        let mut files = lock(&READERS);
-        files.retain(|_, readers| readers.strong_count() > 0);
-        if let Some(readers) = files.get(&key).and_then(Weak::upgrade) {
-            return readers;
+impl LogFile {
+    /// The file at `path`, shared with every other handle on it in this process; opened (and
+    /// migrated) when there is none.
+    async fn open(path: &Path) -> Result<Arc<Self>, TransportError> {
+        let key = file_key(path);
+        if let Some(file) = Self::shared(&key) {
+            return Ok(file);
         }
-        let readers = Arc::new(Self::default());
-        files.insert(key, Arc::downgrade(&readers));
-        readers
+        let db = Database::open_sqlite_file(path)
+            .await
+            .map_err(|err| TransportError::Broker(format!("opening the event log: {err}")))?;
+        LOG_MIGRATIONS
+            .run(db.pool())
+            .await
+            .map_err(|err| TransportError::Broker(format!("migrating the event log: {err}")))?;
+        let mut files = lock(&FILES);
+        files.retain(|_, file| file.strong_count() > 0);
+        // Another handle may have opened the file meanwhile: the first one wins.
+        if let Some(file) = files.get(&key).and_then(Weak::upgrade) {
+            return Ok(file);
+        }
+        let file = Arc::new(Self {
+            db,
+            readers: Readers::default(),
+        });
+        files.insert(key, Arc::downgrade(&file));
+        Ok(file)
     }
 
+    fn shared(key: &Path) -> Option<Arc<Self>> {
+        lock(&FILES).get(key).and_then(Weak::upgrade)
+    }
+}
+
+/// The name a file is shared under: its canonical path (that of its directory, before the
+/// file exists).
+fn file_key(path: &Path) -> PathBuf {
+    if let Ok(path) = std::fs::canonicalize(path) {
+        return path;
+    }
+    match (path.parent().map(std::fs::canonicalize), path.file_name()) {
+        (Some(Ok(dir)), Some(name)) => dir.join(name),
+        _ => path.to_owned(),
+    }
+}
+
+impl Readers {
     fn register(&self, topics: &[String]) -> Arc<Wake> {
         let wake = Arc::new(Wake::default());
         let mut by_topic = lock(&self.by_topic);
@@ -93,26 +133,17 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// The log. Cheap to clone; clones (and other handles on the same file in this process) share
-/// the wake-ups.
+/// one connection pool and the wake-ups.
 #[derive(Debug, Clone)]
 pub struct EventLog {
-    db: Database,
-    readers: Arc<Readers>,
+    file: Arc<LogFile>,
 }
 
 impl EventLog {
     /// Opens (creating if missing) the log at `path`.
     pub async fn open(path: &Path) -> Result<Self, TransportError> {
-        let db = Database::open_sqlite_file(path)
-            .await
-            .map_err(|err| TransportError::Broker(format!("opening the event log: {err}")))?;
-        LOG_MIGRATIONS
-            .run(db.pool())
-            .await
-            .map_err(|err| TransportError::Broker(format!("migrating the event log: {err}")))?;
         Ok(Self {
-            db,
-            readers: Readers::for_file(path),
+            file: LogFile::open(path).await?,
         })
     }
 
@@ -129,7 +160,7 @@ impl EventLog {
             .ok()
             .map(|runtime| runtime.spawn(self.clone().watch_lag(group.to_owned(), topics.clone())));
         LogSource {
-            wake: self.readers.register(&topics),
+            wake: self.file.readers.register(&topics),
             unread: topics.iter().cloned().collect(),
             log: self.clone(),
             group: group.to_owned(),
@@ -164,7 +195,7 @@ impl EventLog {
         )
         .bind(group)
         .bind(topic)
-        .fetch_optional(self.db.pool())
+        .fetch_optional(self.file.db.pool())
         .await?;
         self.count_after(topic, committed.unwrap_or(0)).await
     }
@@ -184,7 +215,7 @@ impl EventLog {
         .bind(topic)
         .bind(after)
         .bind(limit)
-        .fetch_all(self.db.pool())
+        .fetch_all(self.file.db.pool())
         .await?;
         rows.iter()
             .map(|row| {
@@ -205,7 +236,7 @@ impl EventLog {
             sqlx::query("SELECT COUNT(*) AS n FROM log_records WHERE topic = $1 AND position > $2")
                 .bind(topic)
                 .bind(after)
-                .fetch_one(self.db.pool())
+                .fetch_one(self.file.db.pool())
                 .await?;
         Ok(row.try_get("n")?)
     }
@@ -214,7 +245,7 @@ impl EventLog {
     pub async fn end_positions(&self) -> Result<BTreeMap<String, i64>, TransportError> {
         let rows =
             sqlx::query("SELECT topic, MAX(position) AS last FROM log_records GROUP BY topic")
-                .fetch_all(self.db.pool())
+                .fetch_all(self.file.db.pool())
                 .await?;
         rows.iter()
             .map(|row| Ok((row.try_get("topic")?, row.try_get("last")?)))
@@ -224,7 +255,7 @@ impl EventLog {
     /// Every group's committed positions: (group, topic) → position.
     pub async fn group_positions(&self) -> Result<BTreeMap<(String, String), i64>, TransportError> {
         let rows = sqlx::query("SELECT consumer_group, topic, position FROM log_group_positions")
-            .fetch_all(self.db.pool())
+            .fetch_all(self.file.db.pool())
             .await?;
         rows.iter()
             .map(|row| {
@@ -241,7 +272,7 @@ impl EventSink for EventLog {
     async fn publish(&self, records: &[OutgoingRecord]) -> Vec<Result<(), TransportError>> {
         // One transaction: the batch is appended whole, in order, or not at all.
         let appended = async {
-            let mut tx = self.db.begin().await?;
+            let mut tx = self.file.db.begin().await?;
             let now = unix_micros(SystemTime::now());
             for record in records {
                 sqlx::query(
@@ -260,7 +291,8 @@ impl EventSink for EventLog {
         .await;
         match appended {
             Ok(()) => {
-                self.readers
+                self.file
+                    .readers
                     .appended(records.iter().map(|record| record.topic.as_str()));
                 records.iter().map(|_| Ok(())).collect()
             }
@@ -314,7 +346,7 @@ impl LogSource {
                 "SELECT topic, position FROM log_group_positions WHERE consumer_group = $1",
             )
             .bind(&self.group)
-            .fetch_all(self.log.db.pool())
+            .fetch_all(self.log.file.db.pool())
             .await?;
             for row in rows {
                 let topic: String = row.try_get("topic")?;
@@ -374,7 +406,7 @@ impl LogSource {
         for (topic, position) in &self.acked {
             query = query.bind(&self.group).bind(topic).bind(*position);
         }
-        query.execute(self.log.db.pool()).await?;
+        query.execute(self.log.file.db.pool()).await?;
         self.acked.clear();
         Ok(())
     }
