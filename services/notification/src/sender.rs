@@ -107,13 +107,13 @@ impl Sender {
     /// One pass over the due deliveries; how many were taken.
     pub async fn send_due(&self) -> anyhow::Result<usize> {
         let now = SystemTime::now();
-        let due = self.store.due_deliveries(now, BATCH).await?;
-        let mut taken = 0;
-        for id in due {
-            let Some(delivery) = self.store.claim(id, SystemTime::now(), LEASE).await? else {
-                continue; // another sender took it
-            };
-            taken += 1;
+        let due = self.store.claim_due(now, LEASE, BATCH).await?;
+        let taken = due.len();
+        for delivery in due {
+            // Sent only while this sender holds it: after a slow pass, another may have it.
+            if SystemTime::now() >= now + LEASE {
+                break;
+            }
             self.send_one(delivery).await?;
         }
         Ok(taken)

@@ -565,44 +565,33 @@ impl NotificationStore {
 
     // The delivery queue --------------------------------------------------------------------
 
-    /// Ids of queued deliveries due at `now` and not held by another sender.
-    pub async fn due_deliveries(
+    /// Takes up to `limit` deliveries due at `now` for `lease`, counting the attempt, in one
+    /// statement; the earliest due first. A delivery another sender holds is not taken: the
+    /// outer conditions are checked again against a row another sender just updated.
+    pub async fn claim_due(
         &self,
         now: SystemTime,
+        lease: Duration,
         limit: i64,
-    ) -> Result<Vec<Uuid>, sqlx::Error> {
-        let ids: Vec<String> = sqlx::query_scalar(
-            "SELECT id FROM deliveries WHERE state = 'queued' AND next_attempt_at <= $1 \
-             AND lease_until <= $1 ORDER BY next_attempt_at LIMIT $2",
-        )
+    ) -> Result<Vec<DeliveryRecord>, sqlx::Error> {
+        let rows = sqlx::query(&format!(
+            "UPDATE deliveries SET lease_until = $1, attempts = attempts + 1 \
+             WHERE state = 'queued' AND next_attempt_at <= $2 AND lease_until <= $2 AND id IN \
+             (SELECT id FROM deliveries WHERE state = 'queued' AND next_attempt_at <= $2 \
+             AND lease_until <= $2 ORDER BY next_attempt_at LIMIT $3) \
+             RETURNING {DELIVERY_COLUMNS}"
+        ))
+        .bind(unix_micros(now + lease))
         .bind(unix_micros(now))
         .bind(limit)
         .fetch_all(self.db.pool())
         .await?;
-        ids.iter()
-            .map(|id| Uuid::parse_str(id).map_err(decode))
-            .collect()
-    }
-
-    /// Takes a due delivery for `lease`, counting the attempt; `None` when another sender took
-    /// it first.
-    pub async fn claim(
-        &self,
-        id: Uuid,
-        now: SystemTime,
-        lease: Duration,
-    ) -> Result<Option<DeliveryRecord>, sqlx::Error> {
-        let row = sqlx::query(&format!(
-            "UPDATE deliveries SET lease_until = $2, attempts = attempts + 1 \
-             WHERE id = $1 AND state = 'queued' AND next_attempt_at <= $3 AND lease_until <= $3 \
-             RETURNING {DELIVERY_COLUMNS}"
-        ))
-        .bind(id.to_string())
-        .bind(unix_micros(now + lease))
-        .bind(unix_micros(now))
-        .fetch_optional(self.db.pool())
-        .await?;
-        row.as_ref().map(delivery_from_row).transpose()
+        let mut due = rows
+            .iter()
+            .map(delivery_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        due.sort_by_key(|delivery| delivery.next_attempt_at);
+        Ok(due)
     }
 
     pub async fn delivery(&self, id: Uuid) -> Result<Option<DeliveryRecord>, sqlx::Error> {

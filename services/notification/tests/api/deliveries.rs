@@ -2,10 +2,12 @@
 //! limits and digests; and the Twilio adapter against a local stand-in for Twilio's API.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use estospaces_notification::NotificationSettings;
 use estospaces_notification::channels::{SendError, SmsProvider as _, TwilioSms};
+use estospaces_notification::domain::{Category, Channel, UserId};
+use estospaces_notification::store::{self, NewDelivery, NotificationStore};
 use estospaces_proto::notification_v1 as pb;
 use estospaces_proto::search_v1 as search;
 use prost_types::FieldMask;
@@ -307,5 +309,55 @@ on_both_backends! {
         assert_eq!(told.channel, pb::Channel::Email as i32);
         let inbox = app.inbox(&host).await;
         assert!(inbox.notifications.iter().any(|n| n.title == "You were paid EUR 225.00"), "{inbox:?}");
+    }
+}
+
+on_both_backends! {
+    async fn two_senders_taking_due_deliveries_at_once_never_take_the_same_one(backend: Backend) {
+        let db = crate::helpers::database(backend, store::MIGRATIONS).await;
+        let store = NotificationStore::new(db.database.clone());
+        let user = UserId(uuid::Uuid::now_v7());
+        let now = SystemTime::now();
+        let mut tx = db.database.begin().await.expect("begin");
+        for n in 0..40 {
+            let delivery = NewDelivery {
+                user,
+                dedupe_key: format!("test:{n}"),
+                channel: Channel::Email,
+                category: Category::Bookings,
+                template: "booking_confirmed".to_owned(),
+                address: "guest@example.com".to_owned(),
+                title: format!("message {n}"),
+                text_body: String::new(),
+                html_body: String::new(),
+                unsubscribe_url: String::new(),
+                skipped_because: None,
+            };
+            assert!(store::insert_delivery_in(&mut tx, &delivery, now).await.expect("queued"));
+        }
+        tx.commit().await.expect("commit");
+
+        let later = now + Duration::from_secs(1);
+        let lease = Duration::from_secs(60);
+        let (first, second) = tokio::join!(
+            store.claim_due(later, lease, 32),
+            store.claim_due(later, lease, 32)
+        );
+        let (first, second) = (first.expect("first sender"), second.expect("second sender"));
+        // The loser of a race over the same rows may come away with fewer; the next pass
+        // takes the rest.
+        let rest = store.claim_due(later, lease, 32).await.expect("the next pass");
+
+        let all: Vec<_> = first.iter().chain(&second).chain(&rest).collect();
+        let mut taken: Vec<_> = all.iter().map(|d| d.id).collect();
+        taken.sort();
+        taken.dedup();
+        assert_eq!(taken.len(), all.len(), "a delivery was taken twice");
+        assert_eq!(taken.len(), 40);
+        assert!(all.iter().all(|d| d.attempts == 1));
+        assert!(first.windows(2).all(|w| w[0].next_attempt_at <= w[1].next_attempt_at));
+        // Held by their lease: nobody takes them again until it runs out.
+        assert!(store.claim_due(later, lease, 32).await.expect("again").is_empty());
+        assert_eq!(store.claim_due(later + lease, lease, 32).await.expect("after").len(), 32);
     }
 }

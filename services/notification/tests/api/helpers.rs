@@ -56,7 +56,10 @@ impl Drop for TestApp {
     }
 }
 
-async fn database(backend: Backend, migrations: estospaces_storage::Migrations) -> TestDatabase {
+pub async fn database(
+    backend: Backend,
+    migrations: estospaces_storage::Migrations,
+) -> TestDatabase {
     match backend {
         Backend::Postgres => TestDatabase::postgres(&[migrations]).await,
         Backend::Sqlite => TestDatabase::sqlite(&[migrations]).await,
