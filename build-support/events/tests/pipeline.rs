@@ -122,6 +122,24 @@ async fn relay_all(fixture: &Fixture) {
     while relay.publish_pending().await.expect("relay round") > 0 {}
 }
 
+/// Appends `delivery`'s record to its topic once more.
+async fn publish_again(fixture: &Fixture, delivery: &estospaces_events::Delivery) {
+    let again = OutgoingRecord {
+        topic: delivery.topic.clone(),
+        key: delivery.key.clone().unwrap_or_default(),
+        payload: delivery.payload.clone(),
+        headers: Vec::new(),
+    };
+    assert!(
+        fixture
+            .log
+            .publish(&[again])
+            .await
+            .iter()
+            .all(Result::is_ok)
+    );
+}
+
 /// Runs the consumer until `count` effects exist (or panics after a few seconds).
 async fn consume_until(fixture: &Fixture, handler: RecordingHandler, count: i64) {
     let source = fixture
@@ -242,16 +260,9 @@ on_both_backends! {
         record(&fixture.db, thing("a", "apple", 7)).await;
         relay_all(&fixture).await;
         // Deliver the same envelope again, as a broker would after a lost acknowledgement.
-        let log_source_copy = fixture.log.subscribe("test.copier", &[&topic_for("test")]);
-        let mut copier = log_source_copy;
+        let mut copier = fixture.log.subscribe("test.copier", &[&topic_for("test")]);
         let original = estospaces_events::EventSource::next(&mut copier).await.expect("the event");
-        let duplicate = OutgoingRecord {
-            topic: original.topic.clone(),
-            key: original.key.clone().unwrap_or_default(),
-            payload: original.payload.clone(),
-            headers: Vec::new(),
-        };
-        assert!(fixture.log.publish(&[duplicate]).await.iter().all(Result::is_ok));
+        publish_again(&fixture, &original).await;
 
         consume_until(&fixture, handler(), 1).await;
 
@@ -268,13 +279,7 @@ on_both_backends! {
         let processed = estospaces_events::EventSource::next(&mut reader).await.expect("the event");
         record(&fixture.db, thing("b", "pear", 2)).await;
         relay_all(&fixture).await;
-        let again = OutgoingRecord {
-            topic: processed.topic.clone(),
-            key: processed.key.clone().unwrap_or_default(),
-            payload: processed.payload.clone(),
-            headers: Vec::new(),
-        };
-        assert!(fixture.log.publish(&[again]).await.iter().all(Result::is_ok));
+        publish_again(&fixture, &processed).await;
         record(&fixture.db, thing("c", "plum", 3)).await;
         relay_all(&fixture).await;
 
