@@ -28,14 +28,14 @@ pub fn is_local(path: &str) -> bool {
 
 /// Reflection over `pool` and the health service, whose status a background task keeps in step
 /// with `gateway`'s upstreams for as long as the gateway exists.
-pub fn services(pool: &DescriptorPool, gateway: &Arc<Gateway>) -> anyhow::Result<Routes> {
+pub fn services(pool: &DescriptorPool, gateway: &Arc<Gateway>) -> Routes {
     let pool = pool.clone();
     let (reflection_v1, reflection_v1alpha) = lazy_reflection(move || reflection(&pool));
     let (reporter, health) = tonic_health::server::health_reporter();
     tokio::spawn(follow_upstreams(Arc::downgrade(gateway), reporter));
-    Ok(Routes::new(health)
+    Routes::new(health)
         .add_service(reflection_v1)
-        .add_service(reflection_v1alpha))
+        .add_service(reflection_v1alpha)
 }
 
 /// Reflection over `pool` and the health service.

@@ -226,7 +226,7 @@ fn router(
 ) -> anyhow::Result<Router> {
     let grpc = tonic_web::GrpcWebLayer::new().layer(GrpcProxy::new(gateway.clone()));
     // The gateway's own health and reflection speak grpc-web as well as the proxied services.
-    let local = tonic_web::GrpcWebLayer::new().layer(crate::local::services(pool, &gateway)?);
+    let local = tonic_web::GrpcWebLayer::new().layer(crate::local::services(pool, &gateway));
     let dispatch = move |State(gateway): State<Arc<Gateway>>, request: Request<AxumBody>| {
         let grpc = grpc.clone();
         let local = local.clone();

@@ -20,23 +20,21 @@ pub fn lazy_reflection(
     Lazy<v1alpha::ServerReflectionServer<impl v1alpha::ServerReflection>>,
 ) {
     let configure_v1 = configure.clone();
-    let v1 = Lazy::new(move || {
-        configure_v1().build_v1().unwrap_or_else(|err| {
-            tracing::error!("reflection: the descriptors do not decode: {err}");
-            health_only()
-                .build_v1()
-                .expect("tonic-health's descriptors decode")
-        })
-    });
-    let v1alpha = Lazy::new(move || {
-        configure().build_v1alpha().unwrap_or_else(|err| {
-            tracing::error!("reflection: the descriptors do not decode: {err}");
-            health_only()
-                .build_v1alpha()
-                .expect("tonic-health's descriptors decode")
-        })
-    });
+    let v1 = Lazy::new(move || or_health_only(&configure_v1, Builder::build_v1));
+    let v1alpha = Lazy::new(move || or_health_only(&configure, Builder::build_v1alpha));
     (v1, v1alpha)
+}
+
+/// `build` over what `configure` registers, or over health alone (logged) when that does not
+/// decode.
+fn or_health_only<S>(
+    configure: &impl Fn() -> Builder<'static>,
+    build: impl Fn(Builder<'static>) -> Result<S, tonic_reflection::server::Error>,
+) -> S {
+    build(configure()).unwrap_or_else(|err| {
+        tracing::error!("reflection: the descriptors do not decode: {err}");
+        build(health_only()).expect("tonic-health's descriptors decode")
+    })
 }
 
 fn health_only() -> Builder<'static> {
