@@ -11,7 +11,7 @@ use sqlx::AnyConnection;
 use tracing::Instrument as _;
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
-use crate::envelope::{Event, dead_letter_topic};
+use crate::envelope::{DecodeError, Event, dead_letter_topic};
 use crate::outbox::jittered;
 use crate::transport::{Delivery, EventSink, EventSource, OutgoingRecord, TransportError};
 
@@ -98,6 +98,9 @@ pub struct Consumer<Src, Dlq, H> {
     config: ConsumerConfig,
 }
 
+/// A delivery's event, or why it does not decode.
+type Decoded = Result<Event, DecodeError>;
+
 enum Outcome {
     Processed,
     Duplicate,
@@ -151,9 +154,11 @@ impl<Src: EventSource, Dlq: EventSink, H: EventHandler> Consumer<Src, Dlq, H> {
                     _ => break,
                 }
             }
-            let wanted: Vec<&Delivery> = batch
+            // Decoded once; an event that does not decode is kept, so that it is dead-lettered.
+            let wanted: Vec<(&Delivery, Decoded)> = batch
                 .iter()
-                .filter(|delivery| self.wants(delivery))
+                .map(|delivery| (delivery, Event::decode(&delivery.payload)))
+                .filter(|(_, event)| event.as_ref().map_or(true, |e| self.handler.wants(e)))
                 .collect();
             if batch.len() > wanted.len() {
                 metrics::counter!(EVENTS_CONSUMED, "consumer_group" => self.config.group.clone(), "outcome" => "ignored")
@@ -161,8 +166,8 @@ impl<Src: EventSource, Dlq: EventSink, H: EventHandler> Consumer<Src, Dlq, H> {
             }
             let batched = wanted.len() > 1 && self.process_batch(&wanted).await;
             if !batched {
-                for delivery in wanted {
-                    self.process(delivery).await;
+                for (delivery, event) in wanted {
+                    self.process(delivery, event).await;
                 }
             }
             // Acknowledged only now: the effects (or the dead letters) are durable.
@@ -179,11 +184,11 @@ impl<Src: EventSource, Dlq: EventSink, H: EventHandler> Consumer<Src, Dlq, H> {
     /// together, one commit (one disk flush) for them all. False, with nothing committed, when
     /// any event does not decode or its handler fails: the caller then processes the batch one
     /// event at a time, with retries and dead letters.
-    async fn process_batch(&self, batch: &[&Delivery]) -> bool {
-        let Ok(events) = batch
+    async fn process_batch(&self, batch: &[(&Delivery, Decoded)]) -> bool {
+        let Some(events) = batch
             .iter()
-            .map(|delivery| Event::decode(&delivery.payload))
-            .collect::<Result<Vec<_>, _>>()
+            .map(|(_, event)| event.as_ref().ok())
+            .collect::<Option<Vec<&Event>>>()
         else {
             return false;
         };
@@ -191,7 +196,7 @@ impl<Src: EventSource, Dlq: EventSink, H: EventHandler> Consumer<Src, Dlq, H> {
             let mut tx = self.db.begin().await?;
             let mut claimed = self.claim_all(&mut tx, &events).await?;
             let mut processed = 0;
-            for (delivery, event) in batch.iter().zip(&events) {
+            for ((delivery, _), event) in batch.iter().zip(events) {
                 // Removed once handled: an event delivered twice in one batch is handled once.
                 if claimed.remove(event.event_id()) {
                     let span = consume_span(&self.config.group, delivery, event);
@@ -222,16 +227,10 @@ impl<Src: EventSource, Dlq: EventSink, H: EventHandler> Consumer<Src, Dlq, H> {
         }
     }
 
-    /// Whether the handler wants `delivery`; an event that does not decode is wanted, so that it
-    /// is dead-lettered.
-    fn wants(&self, delivery: &Delivery) -> bool {
-        Event::decode(&delivery.payload).map_or(true, |event| self.handler.wants(&event))
-    }
-
     /// Processes one delivery to a durable outcome: handled, already handled, or dead-lettered.
-    async fn process(&mut self, delivery: &Delivery) {
+    async fn process(&mut self, delivery: &Delivery, event: Decoded) {
         let group = self.config.group.clone();
-        let event = match Event::decode(&delivery.payload) {
+        let event = match event {
             Ok(event) => event,
             Err(err) => {
                 self.dead_letter(delivery, None, &err.to_string(), 1).await;
@@ -318,7 +317,7 @@ impl<Src: EventSource, Dlq: EventSink, H: EventHandler> Consumer<Src, Dlq, H> {
     async fn claim_all(
         &self,
         tx: &mut AnyConnection,
-        events: &[Event],
+        events: &[&Event],
     ) -> Result<HashSet<String>, HandlerError> {
         let rows = (0..events.len())
             .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
