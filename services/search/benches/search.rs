@@ -600,6 +600,7 @@ async fn freshness(
         source,
         IndexerConfig {
             commit_interval: Duration::from_millis(100),
+            availability_commit_interval: Duration::from_secs(1),
             commit_max_events: 5_000,
             writer_memory_bytes: 64 * 1024 * 1024,
         },

@@ -17,6 +17,12 @@ pub struct SearchSettings {
     /// The longest an indexed event waits before its batch is committed (and searchable).
     #[serde(with = "humantime_serde")]
     pub commit_interval: Duration,
+    /// The longest a batch of nothing but calendar changes waits before it is committed. Every
+    /// booking changes a calendar, so availability is batched longer than listings are: fewer
+    /// commits (each writes a new segment of files) under booking load. Any other event in the
+    /// batch brings its commit forward to `commit_interval`.
+    #[serde(with = "humantime_serde")]
+    pub availability_commit_interval: Duration,
     /// A batch is committed at once when it has this many events.
     pub commit_max_events: usize,
     /// The index writer's memory budget in bytes (tantivy flushes a segment when it is full).
@@ -44,6 +50,7 @@ impl Default for SearchSettings {
         Self {
             replica_id: None,
             commit_interval: Duration::from_millis(100),
+            availability_commit_interval: Duration::from_secs(1),
             commit_max_events: 5_000,
             writer_memory_bytes: 64 * 1024 * 1024,
             alert_throttle: Duration::from_secs(15 * 60),

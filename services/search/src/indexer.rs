@@ -1,5 +1,7 @@
 //! The indexer: reads the property and project topics, applies each event to the index, and
 //! commits in batches (every `commit_interval` or `commit_max_events`, whichever comes first).
+//! A batch of nothing but calendar changes waits up to `availability_commit_interval` instead:
+//! every booking changes a calendar, and each commit writes a new segment.
 //!
 //! It reads the project topic too, in the same consumer group: a unit event moves the unit's
 //! link ([`crate::projects`]) and rewrites the documents of the listings it names or named.
@@ -33,6 +35,7 @@ use crate::store::{SearchStore, StoreError};
 #[derive(Debug, Clone, Copy)]
 pub struct IndexerConfig {
     pub commit_interval: Duration,
+    pub availability_commit_interval: Duration,
     pub commit_max_events: usize,
     pub writer_memory_bytes: usize,
 }
@@ -73,6 +76,10 @@ pub struct Indexer<S> {
     /// When each `property.listed` of the batch happened, Unix microseconds.
     listed: Vec<i64>,
     batch_len: usize,
+    /// When the uncommitted batch took its first event.
+    batch_started: Option<Instant>,
+    /// The batch changes more than calendars: it commits after `commit_interval`.
+    batch_urgent: bool,
     alerts: Option<Alerts>,
     freshness: Option<FreshnessProbe>,
     /// Every unit's sale listing, as far as the events (and the database) say.
@@ -117,6 +124,8 @@ impl<S: EventSource> Indexer<S> {
             changes: Vec::new(),
             listed: Vec::new(),
             batch_len: 0,
+            batch_started: None,
+            batch_urgent: false,
             alerts,
             freshness,
             links: ProjectLinks::default(),
@@ -138,11 +147,11 @@ impl<S: EventSource> Indexer<S> {
         mut self,
         mut stop: tokio::sync::watch::Receiver<bool>,
     ) -> Result<(), IndexerError> {
-        let mut deadline: Option<Instant> = None;
         loop {
             if *stop.borrow() {
                 break;
             }
+            let deadline = self.commit_deadline();
             let timer = async {
                 match deadline {
                     Some(at) => tokio::time::sleep_until(at).await,
@@ -151,18 +160,12 @@ impl<S: EventSource> Indexer<S> {
             };
             tokio::select! {
                 _ = stop.changed() => break,
-                () = timer => {
-                    self.commit().await?;
-                    deadline = None;
-                }
+                () = timer => self.commit().await?,
                 delivery = self.source.next() => {
+                    self.batch_started.get_or_insert_with(Instant::now);
                     self.apply(&delivery?)?;
-                    if deadline.is_none() {
-                        deadline = Some(Instant::now() + self.config.commit_interval);
-                    }
                     if self.batch_len >= self.config.commit_max_events {
                         self.commit().await?;
-                        deadline = None;
                     }
                 }
             }
@@ -170,6 +173,16 @@ impl<S: EventSource> Indexer<S> {
         self.commit().await?;
         self.source.commit().await?;
         Ok(())
+    }
+
+    /// When the uncommitted batch is due, if there is one.
+    fn commit_deadline(&self) -> Option<Instant> {
+        let wait = if self.batch_urgent {
+            self.config.commit_interval
+        } else {
+            self.config.availability_commit_interval
+        };
+        self.batch_started.map(|started| started + wait)
     }
 
     /// Applies one delivery to the writer (not yet committed).
@@ -214,7 +227,10 @@ impl<S: EventSource> Indexer<S> {
         let mut next = current.clone();
         next.sequence = sequence;
         match update {
-            Update::Snapshot(property) => next.property = Some(*property),
+            Update::Snapshot(property) => {
+                next.property = Some(*property);
+                self.batch_urgent = true;
+            }
             Update::Calendar(days) => next.unavailable_days = days,
         }
         self.link(&mut next);
@@ -243,6 +259,7 @@ impl<S: EventSource> Indexer<S> {
     /// Applies a unit's new link: the listings it names now or named before get the project
     /// the links give them now. A listing not indexed yet takes its link with its first event.
     fn apply_unit(&mut self, link: UnitLink, occurred_at: i64) -> Result<(), IndexError> {
+        self.batch_urgent = true;
         let mut affected = BTreeSet::new();
         if let Some(before) = self.links.unit(&link.unit) {
             affected.insert(before.listing.clone());
@@ -366,6 +383,8 @@ impl<S: EventSource> Indexer<S> {
             .increment(self.batch_len as u64);
         self.pending.clear();
         self.batch_len = 0;
+        self.batch_started = None;
+        self.batch_urgent = false;
         for delivery in std::mem::take(&mut self.acks).values() {
             self.source.ack(delivery).await?;
         }

@@ -64,6 +64,7 @@ async fn assemble(mut host: ServiceHost, config: SearchConfig) -> anyhow::Result
         replica: settings.replica(),
         config: IndexerConfig {
             commit_interval: settings.commit_interval,
+            availability_commit_interval: settings.availability_commit_interval,
             commit_max_events: settings.commit_max_events.max(1),
             writer_memory_bytes: settings.writer_memory_bytes,
         },

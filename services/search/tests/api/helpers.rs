@@ -107,6 +107,7 @@ impl TestApp {
             service: SearchSettings {
                 replica_id: Some("test".to_owned()),
                 commit_interval: Duration::from_millis(20),
+                availability_commit_interval: Duration::from_millis(20),
                 ..SearchSettings::default()
             },
         };

@@ -2,8 +2,11 @@ use estospaces_proto::property_v1 as pb;
 use estospaces_proto::search_v1 as spb;
 use tonic::Code;
 
+use std::time::Duration;
+
 use crate::helpers::{
-    Backend, FARO, LISBON, PORTO, bad_fields, date, names, query_by, short_stay, spawn_app, titles,
+    Backend, FARO, LISBON, PORTO, bad_fields, date, names, query_by, short_stay, spawn_app,
+    spawn_app_with, titles,
 };
 
 fn text(text: &str) -> spb::SearchPropertiesRequest {
@@ -336,6 +339,44 @@ async fn stays_over_a_blocked_night_are_left_out_and_results_show_the_stay_price
         })
         .await;
     assert_eq!(response.results.len(), 2);
+}
+
+#[tokio::test]
+async fn a_calendar_change_alone_waits_for_the_availability_interval_until_a_listing_change_joins_it()
+{
+    let mut app = spawn_app_with(Backend::Sqlite, |config| {
+        config.service.availability_commit_interval = Duration::from_secs(600);
+    })
+    .await;
+    let busy = short_stay("Busy flat", "Porto", PORTO.0, PORTO.1, 10_000);
+    app.list(&busy).await;
+    app.until_total(1).await;
+    let stay = query_by(spb::PropertyQuery {
+        check_in: Some(date(2027, 6, 10)),
+        check_out: Some(date(2027, 6, 13)),
+        ..Default::default()
+    });
+
+    app.publish_calendar(&busy, &[date(2027, 6, 12)]).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        titles(&app.search(stay.clone()).await),
+        ["Busy flat"],
+        "a batch of calendar changes alone is not committed at the listing interval"
+    );
+
+    app.list(&short_stay("New flat", "Porto", PORTO.0, PORTO.1, 10_000))
+        .await;
+    let response = app
+        .search_until(stay, |response| {
+            titles(response).contains(&"New flat".to_owned())
+        })
+        .await;
+    assert_eq!(
+        titles(&response),
+        ["New flat"],
+        "the new listing commits the batch, the blocked night with it"
+    );
 }
 
 #[tokio::test]
