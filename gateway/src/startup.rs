@@ -45,8 +45,7 @@ pub struct Application {
 impl Application {
     /// Builds the gateway for every service in `estospaces_proto::FILE_DESCRIPTOR_SET`.
     pub async fn build(config: GatewayConfig) -> anyhow::Result<Self> {
-        let pool = DescriptorPool::decode(estospaces_proto::FILE_DESCRIPTOR_SET)?;
-        Self::build_with_descriptors(config, pool).await
+        Self::build_with_descriptors(config, estospaces_proto::descriptor_pool().clone()).await
     }
 
     /// Builds the gateway for the services in `pool` (tests add services of their own).

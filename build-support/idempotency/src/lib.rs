@@ -36,7 +36,7 @@ use estospaces_auth::AuthInterceptor;
 use estospaces_status::{ApiError, violation};
 use estospaces_storage::Database;
 use http_body_util::{BodyExt, Full};
-use prost_reflect::{DescriptorPool, DynamicMessage, FieldDescriptor, Kind, Value};
+use prost_reflect::{DynamicMessage, FieldDescriptor, Kind, Value};
 use sha2::{Digest, Sha256};
 use tonic::body::Body;
 use tonic::metadata::MetadataMap;
@@ -269,9 +269,8 @@ struct Method {
 fn methods() -> &'static HashMap<String, Method> {
     static METHODS: OnceLock<HashMap<String, Method>> = OnceLock::new();
     METHODS.get_or_init(|| {
-        let pool = DescriptorPool::decode(estospaces_proto::FILE_DESCRIPTOR_SET)
-            .expect("the platform's own descriptor set decodes");
-        pool.services()
+        estospaces_proto::descriptor_pool()
+            .services()
             .flat_map(|service| service.methods().collect::<Vec<_>>())
             .filter(|method| !method.is_client_streaming() && !method.is_server_streaming())
             .map(|method| {

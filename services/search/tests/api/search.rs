@@ -342,8 +342,7 @@ async fn stays_over_a_blocked_night_are_left_out_and_results_show_the_stay_price
 }
 
 #[tokio::test]
-async fn a_calendar_change_alone_waits_for_the_availability_interval_until_a_listing_change_joins_it()
-{
+async fn calendar_changes_alone_wait_for_the_availability_interval_until_a_listing_joins() {
     let mut app = spawn_app_with(Backend::Sqlite, |config| {
         config.service.availability_commit_interval = Duration::from_secs(600);
     })
