@@ -28,6 +28,7 @@ use estospaces_events::{EventLog, EventSink, OutgoingRecord};
 use estospaces_proto::events_v1::EventEnvelope;
 use estospaces_proto::property_v1 as pb;
 use estospaces_proto::search_v1 as spb;
+use estospaces_search::SearchSettings;
 use estospaces_search::collect::Order;
 use estospaces_search::index::{self, Positions, SearchIndex};
 use estospaces_search::indexer::{FreshnessProbe, Indexer, IndexerConfig};
@@ -598,12 +599,7 @@ async fn freshness(
     let indexer = Indexer::new(
         index.clone(),
         source,
-        IndexerConfig {
-            commit_interval: Duration::from_millis(100),
-            availability_commit_interval: Duration::from_secs(1),
-            commit_max_events: 5_000,
-            writer_memory_bytes: 64 * 1024 * 1024,
-        },
+        IndexerConfig::from(&SearchSettings::default()),
         None,
         Some(probe.clone()),
     )?;

@@ -40,6 +40,17 @@ pub struct IndexerConfig {
     pub writer_memory_bytes: usize,
 }
 
+impl From<&crate::SearchSettings> for IndexerConfig {
+    fn from(settings: &crate::SearchSettings) -> Self {
+        Self {
+            commit_interval: settings.commit_interval,
+            availability_commit_interval: settings.availability_commit_interval,
+            commit_max_events: settings.commit_max_events.max(1),
+            writer_memory_bytes: settings.writer_memory_bytes,
+        }
+    }
+}
+
 /// Collects, per `property.listed` event, the time from the event to searchable.
 pub type FreshnessProbe = Arc<Mutex<Vec<Duration>>>;
 

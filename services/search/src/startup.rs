@@ -62,12 +62,7 @@ async fn assemble(mut host: ServiceHost, config: SearchConfig) -> anyhow::Result
         bus: host.event_bus().await?,
         index: index.clone(),
         replica: settings.replica(),
-        config: IndexerConfig {
-            commit_interval: settings.commit_interval,
-            availability_commit_interval: settings.availability_commit_interval,
-            commit_max_events: settings.commit_max_events.max(1),
-            writer_memory_bytes: settings.writer_memory_bytes,
-        },
+        config: IndexerConfig::from(settings),
         alerts: Alerts::new(store.clone(), settings.alert_throttle),
         store: store.clone(),
     };

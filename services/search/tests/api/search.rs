@@ -1,8 +1,8 @@
+use std::time::Duration;
+
 use estospaces_proto::property_v1 as pb;
 use estospaces_proto::search_v1 as spb;
 use tonic::Code;
-
-use std::time::Duration;
 
 use crate::helpers::{
     Backend, FARO, LISBON, PORTO, bad_fields, date, names, query_by, short_stay, spawn_app,
