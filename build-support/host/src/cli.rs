@@ -61,8 +61,8 @@ impl<T: Serve + 'static> From<T> for Outcome {
 /// and exit 0 before anything starts; a bad command line exits 64), loads the configuration with its own settings `S` at
 /// `placement` (exit 64 naming a bad, missing or unknown key), starts telemetry, then runs
 /// `work` on a multi-threaded runtime and serves what it returns until SIGTERM or SIGINT.
-/// Before anything, glibc's malloc is told to give large freed blocks back
-/// ([`estospaces_allocator`]).
+/// Before anything, glibc's malloc is told to give large freed blocks back, and once started,
+/// what starting freed ([`estospaces_allocator`]).
 ///
 /// A [`ConfigError`] from `work` also exits 64; any other error is printed and exits 1.
 pub fn main<C, S, F, Fut>(name: &'static str, placement: Placement, work: F) -> ExitCode
@@ -119,6 +119,8 @@ where
         };
         match outcome {
             Outcome::Serve(app) => {
+                // Starting freed most of what it allocated: hand it back before serving.
+                estospaces_allocator::give_back_free_memory();
                 tracing::info!(addr = %app.local_addr(), "{name} listening");
                 app.serve(shutdown).await
             }
