@@ -26,6 +26,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     )?;
     let fds = compiler.file_descriptor_set();
     write_module_tree(&fds, &out_dir)?;
+    write_unary_methods(&fds, &out_dir)?;
 
     // Google's files are compiled alongside (prost-build resolves imported types from them) and
     // simply go unused: their Rust homes are prost-types and tonic-types.
@@ -92,6 +93,71 @@ fn write_module_tree(fds: &prost_types::FileDescriptorSet, out_dir: &Path) -> st
         out.push_str(&format!("pub use {path} as {alias};\n"));
     }
     std::fs::write(out_dir.join("modules.rs"), out)
+}
+
+/// Writes `unary_methods.rs`: every unary method by gRPC path, sorted, with the field number of
+/// its request's own `request_id` (a singular string), if it has one. The idempotency layer in
+/// every service needs only this, not the decoded descriptor pool (several MiB per process).
+fn write_unary_methods(
+    fds: &prost_types::FileDescriptorSet,
+    out_dir: &Path,
+) -> std::io::Result<()> {
+    use prost_types::DescriptorProto;
+    use prost_types::field_descriptor_proto::{Label, Type};
+    use std::collections::HashMap;
+
+    fn index<'a>(
+        scope: &str,
+        messages: &'a [DescriptorProto],
+        into: &mut HashMap<String, &'a DescriptorProto>,
+    ) {
+        for message in messages {
+            let name = format!("{scope}.{}", message.name());
+            index(&name, &message.nested_type, into);
+            into.insert(name, message);
+        }
+    }
+    let mut messages = HashMap::new();
+    for file in &fds.file {
+        let scope = match file.package() {
+            "" => String::new(),
+            package => format!(".{package}"),
+        };
+        index(&scope, &file.message_type, &mut messages);
+    }
+    let mut methods = Vec::new();
+    for file in &fds.file {
+        for service in &file.service {
+            for method in &service.method {
+                if method.client_streaming() || method.server_streaming() {
+                    continue;
+                }
+                let input = messages.get(method.input_type()).ok_or_else(|| {
+                    std::io::Error::other(format!("no message {}", method.input_type()))
+                })?;
+                let request_id = input
+                    .field
+                    .iter()
+                    .find(|field| {
+                        field.name() == "request_id"
+                            && field.r#type() == Type::String
+                            && field.label() != Label::Repeated
+                    })
+                    .map(|field| field.number());
+                let path = format!("/{}.{}/{}", file.package(), service.name(), method.name());
+                methods.push((path, request_id));
+            }
+        }
+    }
+    methods.sort();
+    let mut out = String::from("&[\n");
+    for (path, request_id) in methods {
+        out.push_str(&format!(
+            "    UnaryMethod {{ path: {path:?}, request_id: {request_id:?} }},\n"
+        ));
+    }
+    out.push_str("]\n");
+    std::fs::write(out_dir.join("unary_methods.rs"), out)
 }
 
 /// Every `.proto` file below `dir`, relative to the proto root, sorted for reproducible output.

@@ -23,20 +23,20 @@
 
 mod store;
 
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
 use estospaces_auth::AuthInterceptor;
+use estospaces_proto::UnaryMethod;
 use estospaces_status::{ApiError, violation};
 use estospaces_storage::Database;
 use http_body_util::{BodyExt, Full};
-use prost_reflect::{DynamicMessage, FieldDescriptor, Kind, Value};
+use prost::encoding::{DecodeContext, decode_key, skip_field};
 use sha2::{Digest, Sha256};
 use tonic::body::Body;
 use tonic::metadata::MetadataMap;
@@ -164,7 +164,7 @@ where
         // The clone is ready only if polled; take the ready one and leave the clone behind.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        let method = methods().get(request.uri().path());
+        let method = estospaces_proto::unary_method(request.uri().path());
         let may_have_key = method.is_some_and(|method| {
             method.request_id.is_some() || request.headers().contains_key(KEY_METADATA)
         });
@@ -257,34 +257,6 @@ impl Shared {
     }
 }
 
-/// A unary method that may take a key.
-#[derive(Debug)]
-struct Method {
-    input: prost_reflect::MessageDescriptor,
-    /// The request's own `request_id` field, if it has one: a key in the body.
-    request_id: Option<FieldDescriptor>,
-}
-
-/// Every unary method of the platform's services, by gRPC path.
-fn methods() -> &'static HashMap<String, Method> {
-    static METHODS: OnceLock<HashMap<String, Method>> = OnceLock::new();
-    METHODS.get_or_init(|| {
-        estospaces_proto::descriptor_pool()
-            .services()
-            .flat_map(|service| service.methods().collect::<Vec<_>>())
-            .filter(|method| !method.is_client_streaming() && !method.is_server_streaming())
-            .map(|method| {
-                let input = method.input();
-                let request_id = input
-                    .get_field_by_name("request_id")
-                    .filter(|field| field.kind() == Kind::String && !field.is_list());
-                let path = format!("/{}/{}", method.parent_service().full_name(), method.name());
-                (path, Method { input, request_id })
-            })
-            .collect()
-    })
-}
-
 /// A request's key and what identifies the request.
 struct KeyedRequest {
     key: String,
@@ -294,7 +266,7 @@ struct KeyedRequest {
 
 /// The request's key, if it carries one.
 fn keyed_request(
-    method: &Method,
+    method: &UnaryMethod,
     parts: &http::request::Parts,
     body: &Bytes,
 ) -> Result<Option<KeyedRequest>, ApiError> {
@@ -325,12 +297,9 @@ fn keyed_request(
         ),
         None => None,
     };
-    let in_body = match &method.request_id {
-        Some(field) => match DynamicMessage::decode(method.input.clone(), message.clone()) {
-            Ok(decoded) => match decoded.get_field(field).as_ref() {
-                Value::String(id) if !id.is_empty() => Some(id.clone()),
-                _ => None,
-            },
+    let in_body = match method.request_id {
+        Some(number) => match string_field(&message, number) {
+            Ok(id) => id.filter(|id| !id.is_empty()),
             Err(_) => return Ok(None),
         },
         None => None,
@@ -352,6 +321,30 @@ fn keyed_request(
         key,
         fingerprint: hex::encode(Sha256::digest(&message)),
     }))
+}
+
+/// The value of the message's top-level string field `number` (the last one, as protobuf
+/// decoders keep it), read straight from the wire; an error if the message does not parse or
+/// the field is not a string. The service decodes the message itself and refuses what is wrong.
+fn string_field(message: &[u8], number: u32) -> Result<Option<String>, prost::DecodeError> {
+    let mut buf = message;
+    let mut value = None;
+    while !buf.is_empty() {
+        let (tag, wire_type) = decode_key(&mut buf)?;
+        if tag == number {
+            let mut text = String::new();
+            prost::encoding::string::merge(
+                wire_type,
+                &mut text,
+                &mut buf,
+                DecodeContext::default(),
+            )?;
+            value = Some(text);
+        } else {
+            skip_field(wire_type, tag, &mut buf, DecodeContext::default())?;
+        }
+    }
+    Ok(value)
 }
 
 /// The message of a body holding exactly one uncompressed gRPC message.
@@ -496,13 +489,42 @@ mod tests {
 
     #[test]
     fn every_request_with_a_request_id_field_takes_it_as_its_key() {
-        let booking = &methods()["/estospaces.booking.v1.BookingService/CreateBooking"];
-        assert!(booking.request_id.is_some());
-        assert!(methods().values().all(|method| {
-            method
-                .request_id
-                .as_ref()
-                .is_none_or(|field| field.name() == "request_id")
-        }));
+        let booking =
+            estospaces_proto::unary_method("/estospaces.booking.v1.BookingService/CreateBooking")
+                .expect("CreateBooking is unary");
+        let request_id = booking
+            .request_id
+            .expect("CreateBookingRequest has a request_id");
+        let request = estospaces_proto::booking_v1::CreateBookingRequest {
+            request_id: "retry-7".to_owned(),
+            ..Default::default()
+        };
+        let message = prost::Message::encode_to_vec(&request);
+        assert_eq!(
+            string_field(&message, request_id).expect("it parses"),
+            Some("retry-7".to_owned())
+        );
+        assert!(
+            estospaces_proto::unary_method(
+                "/estospaces.messaging.v1.MessagingService/StreamConversationEvents"
+            )
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn the_last_request_id_on_the_wire_counts_and_a_broken_message_is_left_to_the_service() {
+        // Field 1 twice ("a", then "b"), with field 2 (a varint) between them.
+        let message = [0x0a, 1, b'a', 0x10, 5, 0x0a, 1, b'b'];
+        assert_eq!(
+            string_field(&message, 1).expect("it parses"),
+            Some("b".to_owned())
+        );
+        assert_eq!(string_field(&message, 3).expect("it parses"), None);
+        // A length running past the end, and a string that is not UTF-8.
+        assert!(string_field(&[0x0a, 9, b'a'], 1).is_err());
+        assert!(string_field(&[0x0a, 1, 0xff], 1).is_err());
+        // The field as a varint: not a string.
+        assert!(string_field(&[0x08, 1], 1).is_err());
     }
 }

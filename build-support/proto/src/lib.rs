@@ -29,4 +29,24 @@ pub fn descriptor_pool() -> &'static prost_reflect::DescriptorPool {
     })
 }
 
+/// A unary method of the platform's contracts (what the idempotency layer needs to know).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnaryMethod {
+    /// The gRPC path: `/estospaces.booking.v1.BookingService/CreateBooking`.
+    pub path: &'static str,
+    /// The field number of the request's own `request_id`, a singular string, if it has one.
+    pub request_id: Option<u32>,
+}
+
+/// Every unary method of every contract, sorted by path (for [`unary_method`]).
+pub static UNARY_METHODS: &[UnaryMethod] = include!(concat!(env!("OUT_DIR"), "/unary_methods.rs"));
+
+/// The unary method at gRPC `path`, if the contracts have one.
+pub fn unary_method(path: &str) -> Option<&'static UnaryMethod> {
+    UNARY_METHODS
+        .binary_search_by(|method| method.path.cmp(path))
+        .ok()
+        .and_then(|at| UNARY_METHODS.get(at))
+}
+
 include!(concat!(env!("OUT_DIR"), "/modules.rs"));
