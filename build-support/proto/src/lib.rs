@@ -19,8 +19,8 @@
 pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/estospaces_descriptor.bin"));
 
-/// [`FILE_DESCRIPTOR_SET`] decoded, once per process: the gateway and the idempotency layer
-/// share it (each decoded copy holds about 4 MiB, and the single binary needs only one).
+/// [`FILE_DESCRIPTOR_SET`] decoded, once per process, for the gateway's transcoding (a decoded
+/// copy holds about 4 MiB; services that only need to know their methods use [`UNARY_METHODS`]).
 pub fn descriptor_pool() -> &'static prost_reflect::DescriptorPool {
     static POOL: std::sync::OnceLock<prost_reflect::DescriptorPool> = std::sync::OnceLock::new();
     POOL.get_or_init(|| {
