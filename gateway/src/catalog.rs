@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use http::{Method, StatusCode};
+use prost::encoding::{DecodeContext, WireType, decode_key, skip_field};
 use prost_reflect::{
     DescriptorPool, DynamicMessage, FieldDescriptor, Kind, MessageDescriptor, MethodDescriptor,
     Value,
@@ -338,6 +339,54 @@ pub fn resolve_path(message: &MessageDescriptor, path: &str) -> Option<FieldDesc
     None
 }
 
+/// `set`, an encoded `FileDescriptorSet`, without its files' source info (the contracts' comments
+/// and spans). Transcoding never reads it, and decoded it is most of a pool's memory: prost-reflect
+/// keeps every file twice, once with its extension options. Stripped here, on the wire, so those
+/// options (`google.api.http`, ...) survive.
+pub fn without_source_info(set: &[u8]) -> Result<Vec<u8>, prost::DecodeError> {
+    const FILE: u32 = 1; // FileDescriptorSet.file
+    const SOURCE_CODE_INFO: u32 = 9; // FileDescriptorProto.source_code_info
+    let mut lean = Vec::with_capacity(set.len());
+    let mut rest = set;
+    while !rest.is_empty() {
+        let field = rest;
+        let (number, wire_type) = decode_key(&mut rest)?;
+        if number == FILE && wire_type == WireType::LengthDelimited {
+            let mut file = Vec::new();
+            prost::encoding::bytes::merge(
+                wire_type,
+                &mut file,
+                &mut rest,
+                DecodeContext::default(),
+            )?;
+            prost::encoding::bytes::encode(
+                FILE,
+                &without_field(&file, SOURCE_CODE_INFO)?,
+                &mut lean,
+            );
+        } else {
+            skip_field(wire_type, number, &mut rest, DecodeContext::default())?;
+            lean.extend_from_slice(&field[..field.len() - rest.len()]);
+        }
+    }
+    Ok(lean)
+}
+
+/// `message`'s encoding without field `dropped`.
+fn without_field(message: &[u8], dropped: u32) -> Result<Vec<u8>, prost::DecodeError> {
+    let mut kept = Vec::with_capacity(message.len());
+    let mut rest = message;
+    while !rest.is_empty() {
+        let field = rest;
+        let (number, wire_type) = decode_key(&mut rest)?;
+        skip_field(wire_type, number, &mut rest, DecodeContext::default())?;
+        if number != dropped {
+            kept.extend_from_slice(&field[..field.len() - rest.len()]);
+        }
+    }
+    Ok(kept)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -386,5 +435,50 @@ mod tests {
             catalog.lookup(&Method::GET, "/v2/nothing"),
             Lookup::NotFound
         ));
+    }
+
+    #[test]
+    fn a_catalog_without_source_info_serves_the_same_routes_and_keeps_no_comments() {
+        let full = Catalog::new(
+            DescriptorPool::decode(estospaces_proto::FILE_DESCRIPTOR_SET).expect("decodes"),
+        )
+        .expect("servable");
+        let stripped = without_source_info(estospaces_proto::FILE_DESCRIPTOR_SET).expect("strips");
+        assert!(stripped.len() < estospaces_proto::FILE_DESCRIPTOR_SET.len() / 2);
+        let lean = Catalog::new(DescriptorPool::decode(stripped.as_slice()).expect("decodes"))
+            .expect("servable");
+
+        assert!(
+            lean.pool()
+                .files()
+                .all(|file| file.file_descriptor_proto().source_code_info.is_none())
+        );
+        // The extension options the routes come from survive the stripping.
+        let routes = |catalog: &Catalog| {
+            catalog
+                .routes()
+                .iter()
+                .map(|route| {
+                    let rpc = &route.rpc;
+                    (
+                        route.method.clone(),
+                        route.template.openapi_path(),
+                        format!("{:?}", route.body),
+                        rpc.grpc_path.clone(),
+                        rpc.public,
+                        rpc.success_status,
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert!(!routes(&full).is_empty());
+        assert_eq!(routes(&lean), routes(&full));
+    }
+
+    #[test]
+    fn stripping_source_info_refuses_a_broken_set() {
+        let mut broken = estospaces_proto::FILE_DESCRIPTOR_SET.to_vec();
+        broken.truncate(broken.len() - 3);
+        assert!(without_source_info(&broken).is_err());
     }
 }

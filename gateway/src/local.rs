@@ -9,8 +9,10 @@
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
+use bytes::Bytes;
 use estospaces_server::lazy_reflection;
-use prost_reflect::DescriptorPool;
+use prost::Message as _;
+use prost_types::FileDescriptorSet;
 use tonic::service::Routes;
 use tonic_health::ServingStatus;
 
@@ -26,11 +28,11 @@ pub fn is_local(path: &str) -> bool {
     path.starts_with("/grpc.reflection.") || path.starts_with("/grpc.health.v1.")
 }
 
-/// Reflection over `pool` and the health service, whose status a background task keeps in step
-/// with `gateway`'s upstreams for as long as the gateway exists.
-pub fn services(pool: &DescriptorPool, gateway: &Arc<Gateway>) -> Routes {
-    let pool = pool.clone();
-    let (reflection_v1, reflection_v1alpha) = lazy_reflection(move || reflection(&pool));
+/// Reflection over `descriptors` (an encoded `FileDescriptorSet`) and the health service, whose
+/// status a background task keeps in step with `gateway`'s upstreams for as long as the gateway
+/// exists.
+pub fn services(descriptors: Bytes, gateway: &Arc<Gateway>) -> Routes {
+    let (reflection_v1, reflection_v1alpha) = lazy_reflection(move || reflection(&descriptors));
     let (reporter, health) = tonic_health::server::health_reporter();
     tokio::spawn(follow_upstreams(Arc::downgrade(gateway), reporter));
     Routes::new(health)
@@ -38,12 +40,14 @@ pub fn services(pool: &DescriptorPool, gateway: &Arc<Gateway>) -> Routes {
         .add_service(reflection_v1alpha)
 }
 
-/// Reflection over `pool` and the health service.
-fn reflection(pool: &DescriptorPool) -> tonic_reflection::server::Builder<'static> {
+/// Reflection over `descriptors` and the health service.
+fn reflection(descriptors: &Bytes) -> tonic_reflection::server::Builder<'static> {
+    let descriptors = FileDescriptorSet::decode(descriptors.clone()).unwrap_or_else(|err| {
+        tracing::error!("reflection: the descriptors do not decode: {err}");
+        FileDescriptorSet::default()
+    });
     tonic_reflection::server::Builder::configure()
-        .register_file_descriptor_set(prost_types::FileDescriptorSet {
-            file: pool.file_descriptor_protos().cloned().collect(),
-        })
+        .register_file_descriptor_set(descriptors)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
 }
 

@@ -22,7 +22,7 @@ use tracing::Instrument as _;
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
 use crate::auth::Authenticator;
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, without_source_info};
 use crate::config::GatewayConfig;
 use crate::gateway::{Gateway, GrpcProxy};
 use crate::ratelimit::RateLimiter;
@@ -45,16 +45,27 @@ pub struct Application {
 impl Application {
     /// Builds the gateway for every service in `estospaces_proto::FILE_DESCRIPTOR_SET`.
     pub async fn build(config: GatewayConfig) -> anyhow::Result<Self> {
-        Self::build_with_descriptors(config, estospaces_proto::descriptor_pool().clone()).await
+        let descriptors = bytes::Bytes::from_static(estospaces_proto::FILE_DESCRIPTOR_SET);
+        Self::build_with_descriptors(config, descriptors).await
     }
 
-    /// Builds the gateway for the services in `pool` (tests add services of their own).
+    /// Builds the gateway for the services in `descriptors`, an encoded `FileDescriptorSet`
+    /// with source info (tests add services of their own).
+    ///
+    /// The contracts' comments describe the OpenAPI document, written here once, and reflection;
+    /// the catalog that transcodes every call keeps the descriptors without them, which decoded
+    /// would be most of its memory.
     pub async fn build_with_descriptors(
         config: GatewayConfig,
-        pool: DescriptorPool,
+        descriptors: bytes::Bytes,
     ) -> anyhow::Result<Self> {
-        let descriptors = pool.clone();
-        let catalog = Catalog::new(pool)?;
+        let openapi = {
+            let described = Catalog::new(DescriptorPool::decode(descriptors.clone())?)?;
+            bytes::Bytes::from(serde_json::to_vec(&crate::openapi::document(&described))?)
+        };
+        let catalog = Catalog::new(DescriptorPool::decode(
+            without_source_info(&descriptors)?.as_slice(),
+        )?)?;
         let settings = &config.service;
         let upstreams = Upstreams::new(
             &settings.upstreams,
@@ -116,7 +127,12 @@ impl Application {
             ),
         });
 
-        let router = router(gateway, &descriptors, &settings.cors_allowed_origins)?;
+        let router = router(
+            gateway,
+            openapi,
+            descriptors,
+            &settings.cors_allowed_origins,
+        )?;
         let listener = TcpListener::bind(config.common.listen).await?;
         let local_addr = listener.local_addr()?;
         let metrics_listener = match config.common.metrics_listen {
@@ -220,12 +236,13 @@ impl estospaces_host::Serve for Application {
 
 fn router(
     gateway: Arc<Gateway>,
-    pool: &DescriptorPool,
+    openapi: bytes::Bytes,
+    descriptors: bytes::Bytes,
     cors_origins: &[String],
 ) -> anyhow::Result<Router> {
     let grpc = tonic_web::GrpcWebLayer::new().layer(GrpcProxy::new(gateway.clone()));
     // The gateway's own health and reflection speak grpc-web as well as the proxied services.
-    let local = tonic_web::GrpcWebLayer::new().layer(crate::local::services(pool, &gateway));
+    let local = tonic_web::GrpcWebLayer::new().layer(crate::local::services(descriptors, &gateway));
     let dispatch = move |State(gateway): State<Arc<Gateway>>, request: Request<AxumBody>| {
         let grpc = grpc.clone();
         let local = local.clone();
@@ -248,9 +265,6 @@ fn router(
         }
     };
 
-    let openapi = bytes::Bytes::from(serde_json::to_vec(&crate::openapi::document(
-        &gateway.catalog,
-    ))?);
     let router = Router::new()
         .route(
             "/openapi.json",

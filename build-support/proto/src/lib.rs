@@ -15,19 +15,10 @@
 )]
 
 /// The encoded `google.protobuf.FileDescriptorSet` of every contract and its imports, with
-/// source info: for gRPC reflection and for the gateway's JSON transcoding.
+/// source info: for gRPC reflection and for the gateway's JSON transcoding and OpenAPI document.
+/// Services that only need to know their methods use [`UNARY_METHODS`] instead of decoding it.
 pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/estospaces_descriptor.bin"));
-
-/// [`FILE_DESCRIPTOR_SET`] decoded, once per process, for the gateway's transcoding (a decoded
-/// copy holds about 4 MiB; services that only need to know their methods use [`UNARY_METHODS`]).
-pub fn descriptor_pool() -> &'static prost_reflect::DescriptorPool {
-    static POOL: std::sync::OnceLock<prost_reflect::DescriptorPool> = std::sync::OnceLock::new();
-    POOL.get_or_init(|| {
-        prost_reflect::DescriptorPool::decode(FILE_DESCRIPTOR_SET)
-            .expect("the platform's own descriptor set decodes")
-    })
-}
 
 /// A unary method of the platform's contracts (what the idempotency layer needs to know).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

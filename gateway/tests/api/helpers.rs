@@ -141,7 +141,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             ..GatewaySettings::default()
         },
     };
-    let gateway = Application::build_with_descriptors(config, pool)
+    let gateway = Application::build_with_descriptors(config, pool.encode_to_vec().into())
         .await
         .expect("the gateway builds");
     let addr = gateway.local_addr();
