@@ -61,6 +61,10 @@ pub enum StorageError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
+/// How long a SQLite connection lives: it closes when next returned (or found idle) after that,
+/// and the pool opens another only when one is needed.
+pub const SQLITE_CONNECTION_LIFETIME: Duration = Duration::from_secs(10);
+
 /// A connection pool plus the knowledge of which engine is behind it.
 #[derive(Debug, Clone)]
 pub struct Database {
@@ -115,6 +119,13 @@ impl Database {
                 // SQLite allows one writer at a time: a small pool plus a busy timeout keeps
                 // writers queueing in SQLite instead of failing with SQLITE_BUSY.
                 .max_connections(4)
+                // A SQLite connection costs a file open and four pragmas to make, but holds its
+                // page cache, lookaside and a worker thread while it lives. sqlx hands out idle
+                // connections first in, first out, so pollers alone (a relay looks four times a
+                // second) keep every connection a burst opened warm and the idle timeout never
+                // comes: a short lifetime lets the pool shrink back to what is in use.
+                .min_connections(1)
+                .max_lifetime(SQLITE_CONNECTION_LIFETIME)
                 .after_connect(|conn, _| {
                     Box::pin(async move {
                         conn.execute(
