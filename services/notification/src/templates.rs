@@ -209,7 +209,7 @@ pub enum TemplateError {
     },
 }
 
-/// The compiled templates.
+/// The message templates, each compiled on first use.
 #[derive(Debug)]
 pub struct Templates {
     env: Environment<'static>,
@@ -235,18 +235,15 @@ impl Templates {
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
         env.add_filter("money", money);
         env.add_filter("local_time", local_time);
-        for (name, source) in FILES {
-            if let Err(err) = env.add_template(name, source) {
-                // The files are part of the binary; the unit tests render every one.
-                tracing::error!("template {name}: {err}");
-            }
-        }
+        // Each template is compiled when first used (the unit tests compile every one): a
+        // process that sends no mail does not hold them all.
+        env.set_loader(|name| {
+            Ok(FILES
+                .iter()
+                .find(|(file, _)| *file == name)
+                .map(|(_, source)| (*source).to_owned()))
+        });
         Self { env }
-    }
-
-    /// Whether `template` exists (in English, which every template has).
-    pub fn exists(&self, template: &str) -> bool {
-        self.env.get_template(&format!("en/{template}.txt")).is_ok()
     }
 
     /// Renders `template` in `language` (or its fallback) with `context`.
@@ -472,6 +469,16 @@ mod tests {
             templates.render("booking_confirmed_guest", "en", &json!({"base_url": "x"})),
             Err(TemplateError::Render { .. })
         ));
+    }
+
+    #[test]
+    fn every_built_in_template_compiles() {
+        let templates = Templates::new();
+        for (name, _) in FILES {
+            if let Err(err) = templates.env.get_template(name) {
+                panic!("{name}: {err}");
+            }
+        }
     }
 
     #[test]
