@@ -23,8 +23,8 @@ before=$(ticks)
 sleep "$window"
 after=$(ticks)
 hz=$(getconf CLK_TCK)
-rss=$(awk '/^VmRSS/ {print int($2 / 1024)}' "/proc/$pid/status")
-anon=$(awk '/^RssAnon/ {print int($2 / 1024)}' "/proc/$pid/status")
+rss=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
+anon=$(awk '/^RssAnon/ {print $2}' "/proc/$pid/status")
 threads=$(find "/proc/$pid/task" -mindepth 1 -maxdepth 1 | wc -l)
 awk -v t=$((after - before)) -v hz="$hz" -v w="$window" -v b="$binary" -v r="$rss" -v a="$anon" -v n="$threads" \
-  'BEGIN { printf "%s: idle CPU %.1f %% of one core over %d s; RSS %d MiB (%d MiB anonymous); %d threads\n", b, 100 * t / hz / w, w, r, a, n }'
+  'BEGIN { printf "%s: idle CPU %.1f %% of one core over %d s; RSS %.1f MiB = %.1f MB (%.1f MiB anonymous); %d threads\n", b, 100 * t / hz / w, w, r / 1024, r * 1.024 / 1000, a / 1024, n }'

@@ -76,11 +76,11 @@ total=0
 for name in "${services[@]}" gateway; do
   p=${pid[$name]}
   t=$(($(ticks "$p") - before[$name]))
-  rss=$(awk '/^VmRSS/ {print int($2 / 1024)}' "/proc/$p/status")
-  anon=$(awk '/^RssAnon/ {print int($2 / 1024)}' "/proc/$p/status")
+  rss=$(awk '/^VmRSS/ {print $2}' "/proc/$p/status")
+  anon=$(awk '/^RssAnon/ {print $2}' "/proc/$p/status")
   threads=$(find "/proc/$p/task" -mindepth 1 -maxdepth 1 | wc -l)
   total=$((total + rss))
   awk -v n="estospaces-$name" -v t="$t" -v hz="$hz" -v w="$window" -v r="$rss" -v a="$anon" -v th="$threads" \
-    'BEGIN { printf "%-24s idle CPU %4.1f %%  RSS %3d MiB (%2d MiB anonymous)  %2d threads\n", n, 100 * t / hz / w, r, a, th }'
+    'BEGIN { printf "%-24s idle CPU %4.1f %%  RSS %5.1f MiB = %4.1f MB (%4.1f MiB anonymous)  %2d threads\n", n, 100 * t / hz / w, r / 1024, r * 1.024 / 1000, a / 1024, th }'
 done
-echo "all $((${#services[@]} + 1)) processes: RSS $total MiB"
+echo "all $((${#services[@]} + 1)) processes: RSS $((total / 1024)) MiB"
