@@ -1,4 +1,4 @@
-//! Keeps glibc's malloc from holding on to large freed blocks.
+//! Keeps glibc's malloc from holding on to memory the process has freed.
 //!
 //! glibc serves blocks above its mmap threshold with `mmap` and gives them back on `free`, but
 //! it raises that threshold to the size of the first such block freed (up to 32 MiB). After one
@@ -8,10 +8,20 @@
 //!
 //! Smaller blocks freed inside the arenas stay mapped too, until `malloc_trim` is called.
 //! Starting a binary (migrations, routes, clients) frees most of what it allocated, so each
-//! binary trims once when it is ready to serve.
+//! binary trims once when it is ready to serve, and again whenever it goes quiet after work
+//! ([`trim_when_quiet`]).
+
+use std::time::Duration;
 
 /// Blocks of at least this size are mapped on their own and unmapped when freed.
 pub const MMAP_THRESHOLD: usize = 1 << 20;
+
+/// How often [`trim_when_quiet`] looks at the process's CPU time.
+pub const QUIET_CHECK_INTERVAL: Duration = Duration::from_secs(5);
+
+/// An interval in which the process used less CPU than this is quiet: 5 % of one core. The
+/// single binary's outbox relays and consumers polling with nothing to do use about 1 %.
+pub const QUIET_CPU: Duration = Duration::from_millis(250);
 
 /// Fixes glibc's mmap threshold at [`MMAP_THRESHOLD`], unless `MALLOC_MMAP_THRESHOLD_` is set
 /// (the operator's choice wins). Call first thing in `main`; a no-op on other C libraries.
@@ -44,6 +54,85 @@ pub fn give_back_free_memory() {
     malloc_trim();
 }
 
+/// Starts a small thread that calls [`give_back_free_memory`] once each time the process goes
+/// quiet after work: the first [`QUIET_CHECK_INTERVAL`] in which it used less than
+/// [`QUIET_CPU`], after one in which it used more (or after start). A burst of requests leaves
+/// its freed pages in the arenas; this hands them back without putting a trim, which locks
+/// each arena while it walks it, anywhere near a busy moment.
+///
+/// Not started when `MALLOC_TRIM_THRESHOLD_` is set (the operator tunes trimming) or where the
+/// process's CPU time cannot be read.
+pub fn trim_when_quiet() {
+    if std::env::var_os("MALLOC_TRIM_THRESHOLD_").is_some() || process_cpu_time().is_none() {
+        return;
+    }
+    let watcher = std::thread::Builder::new()
+        .name("malloc-trim".into())
+        .stack_size(64 * 1024)
+        .spawn(|| {
+            let mut quiet = QuietTrim::new(QUIET_CPU);
+            let mut last = process_cpu_time().unwrap_or_default();
+            loop {
+                std::thread::sleep(QUIET_CHECK_INTERVAL);
+                let now = process_cpu_time().unwrap_or(last);
+                if quiet.interval_used(now.saturating_sub(last)) {
+                    malloc_trim();
+                }
+                last = now;
+            }
+        });
+    if let Err(err) = watcher {
+        eprintln!("warning: not trimming malloc's arenas when quiet: {err}");
+    }
+}
+
+/// Decides, interval by interval, when to trim: once on the first quiet interval after a busy
+/// one, so an idle process trims once and then leaves malloc alone.
+#[derive(Debug)]
+struct QuietTrim {
+    quiet_below: Duration,
+    worked_since_trim: bool,
+}
+
+impl QuietTrim {
+    /// Starts as if after work: what ran before the watcher started has not been trimmed yet.
+    fn new(quiet_below: Duration) -> Self {
+        Self {
+            quiet_below,
+            worked_since_trim: true,
+        }
+    }
+
+    /// Records the CPU time the last interval used; true when now is the moment to trim.
+    fn interval_used(&mut self, cpu: Duration) -> bool {
+        if cpu >= self.quiet_below {
+            self.worked_since_trim = true;
+            return false;
+        }
+        std::mem::replace(&mut self.worked_since_trim, false)
+    }
+}
+
+/// User plus system CPU time of the whole process so far.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+fn process_cpu_time() -> Option<Duration> {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec through a pointer to a live local.
+    let read = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut now) };
+    let seconds = u64::try_from(now.tv_sec).ok()?;
+    let nanos = u32::try_from(now.tv_nsec).ok()?;
+    (read == 0).then(|| Duration::new(seconds, nanos))
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn process_cpu_time() -> Option<Duration> {
+    None
+}
+
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
 fn malloc_trim() {
@@ -56,3 +145,57 @@ fn malloc_trim() {
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn malloc_trim() {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const QUIET: Duration = Duration::from_millis(250);
+    const IDLE: Duration = Duration::from_millis(40);
+    const BUSY: Duration = Duration::from_secs(3);
+
+    #[test]
+    fn the_first_quiet_interval_after_start_trims_once() {
+        let mut trim = QuietTrim::new(QUIET);
+        assert!(trim.interval_used(IDLE));
+        assert!(!trim.interval_used(IDLE));
+        assert!(!trim.interval_used(IDLE));
+    }
+
+    #[test]
+    fn a_busy_stretch_trims_once_when_it_ends_and_never_during_it() {
+        let mut trim = QuietTrim::new(QUIET);
+        assert!(trim.interval_used(IDLE));
+        assert!(!trim.interval_used(BUSY));
+        assert!(!trim.interval_used(BUSY));
+        assert!(
+            !trim.interval_used(QUIET),
+            "exactly the threshold is not quiet"
+        );
+        assert!(trim.interval_used(IDLE));
+        assert!(!trim.interval_used(IDLE));
+    }
+
+    #[test]
+    fn a_busy_start_waits_for_the_first_quiet_interval() {
+        let mut trim = QuietTrim::new(QUIET);
+        assert!(!trim.interval_used(BUSY));
+        assert!(trim.interval_used(Duration::ZERO));
+    }
+
+    #[test]
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    fn the_process_cpu_time_grows_with_work() {
+        let before = process_cpu_time().expect("the process's CPU clock is readable");
+        let started = std::time::Instant::now();
+        let mut spins = 0u64;
+        while started.elapsed() < Duration::from_millis(100) {
+            spins = std::hint::black_box(spins.wrapping_add(1));
+        }
+        let after = process_cpu_time().expect("the process's CPU clock is readable");
+        assert!(
+            after >= before + Duration::from_millis(10),
+            "{before:?} then {after:?}"
+        );
+    }
+}

@@ -62,7 +62,8 @@ impl<T: Serve + 'static> From<T> for Outcome {
 /// `placement` (exit 64 naming a bad, missing or unknown key), starts telemetry, then runs
 /// `work` on a multi-threaded runtime and serves what it returns until SIGTERM or SIGINT.
 /// Before anything, glibc's malloc is told to give large freed blocks back, and once started,
-/// what starting freed ([`estospaces_allocator`]).
+/// what starting freed and, from then on, what work freed whenever the process goes quiet
+/// ([`estospaces_allocator`]).
 ///
 /// A [`ConfigError`] from `work` also exits 64; any other error is printed and exits 1.
 pub fn main<C, S, F, Fut>(name: &'static str, placement: Placement, work: F) -> ExitCode
@@ -121,6 +122,7 @@ where
             Outcome::Serve(app) => {
                 // Starting freed most of what it allocated: hand it back before serving.
                 estospaces_allocator::give_back_free_memory();
+                estospaces_allocator::trim_when_quiet();
                 tracing::info!(addr = %app.local_addr(), "{name} listening");
                 app.serve(shutdown).await
             }
