@@ -8,7 +8,7 @@
 //!
 //! Smaller blocks freed inside the arenas stay mapped too, until `malloc_trim` is called.
 //! Starting a binary (migrations, routes, clients) frees most of what it allocated, so each
-//! binary trims once when it is ready to serve, and again whenever it goes quiet after work
+//! binary trims when it is ready to serve, and again every few seconds while it is quiet
 //! ([`trim_when_quiet`]).
 
 use std::time::Duration;
@@ -19,9 +19,9 @@ pub const MMAP_THRESHOLD: usize = 1 << 20;
 /// How often [`trim_when_quiet`] looks at the process's CPU time.
 pub const QUIET_CHECK_INTERVAL: Duration = Duration::from_secs(5);
 
-/// An interval in which the process used less CPU than this is quiet: 5 % of one core. The
-/// single binary's outbox relays and consumers polling with nothing to do use about 1 %.
-pub const QUIET_CPU: Duration = Duration::from_millis(250);
+/// An interval in which the process used less CPU than this is quiet: 10 % of one core. The
+/// single binary's outbox relays and consumers polling with nothing to do use 2–4 %.
+pub const QUIET_CPU: Duration = Duration::from_millis(500);
 
 /// Fixes glibc's mmap threshold at [`MMAP_THRESHOLD`], unless `MALLOC_MMAP_THRESHOLD_` is set
 /// (the operator's choice wins). Call first thing in `main`; a no-op on other C libraries.
@@ -54,11 +54,10 @@ pub fn give_back_free_memory() {
     malloc_trim();
 }
 
-/// Starts a small thread that calls [`give_back_free_memory`] once each time the process goes
-/// quiet after work: the first [`QUIET_CHECK_INTERVAL`] in which it used less than
-/// [`QUIET_CPU`], after one in which it used more (or after start). A burst of requests leaves
-/// its freed pages in the arenas; this hands them back without putting a trim, which locks
-/// each arena while it walks it, anywhere near a busy moment.
+/// Starts a small thread that calls [`give_back_free_memory`] at the end of every
+/// [`QUIET_CHECK_INTERVAL`] in which the process used less than [`QUIET_CPU`]. What a burst of
+/// requests freed, and what closing idle connections frees later, goes back once the process
+/// is quiet; a trim, which locks each arena while it walks it, never runs in a busy stretch.
 ///
 /// Not started when `MALLOC_TRIM_THRESHOLD_` is set (the operator tunes trimming) or where the
 /// process's CPU time cannot be read.
@@ -70,15 +69,14 @@ pub fn trim_when_quiet() {
         .name("malloc-trim".into())
         .stack_size(64 * 1024)
         .spawn(|| {
-            let mut quiet = QuietTrim::new(QUIET_CPU);
             let mut last = process_cpu_time().unwrap_or_default();
             loop {
                 std::thread::sleep(QUIET_CHECK_INTERVAL);
                 let now = process_cpu_time().unwrap_or(last);
-                if quiet.interval_used(now.saturating_sub(last)) {
+                if is_quiet(now.saturating_sub(last)) {
                     malloc_trim();
                 }
-                last = now;
+                last = process_cpu_time().unwrap_or(now);
             }
         });
     if let Err(err) = watcher {
@@ -86,31 +84,9 @@ pub fn trim_when_quiet() {
     }
 }
 
-/// Decides, interval by interval, when to trim: once on the first quiet interval after a busy
-/// one, so an idle process trims once and then leaves malloc alone.
-#[derive(Debug)]
-struct QuietTrim {
-    quiet_below: Duration,
-    worked_since_trim: bool,
-}
-
-impl QuietTrim {
-    /// Starts as if after work: what ran before the watcher started has not been trimmed yet.
-    fn new(quiet_below: Duration) -> Self {
-        Self {
-            quiet_below,
-            worked_since_trim: true,
-        }
-    }
-
-    /// Records the CPU time the last interval used; true when now is the moment to trim.
-    fn interval_used(&mut self, cpu: Duration) -> bool {
-        if cpu >= self.quiet_below {
-            self.worked_since_trim = true;
-            return false;
-        }
-        std::mem::replace(&mut self.worked_since_trim, false)
-    }
+/// Whether an interval in which the process used `cpu` was quiet enough to trim after.
+fn is_quiet(cpu: Duration) -> bool {
+    cpu < QUIET_CPU
 }
 
 /// User plus system CPU time of the whole process so far.
@@ -150,37 +126,15 @@ fn malloc_trim() {}
 mod tests {
     use super::*;
 
-    const QUIET: Duration = Duration::from_millis(250);
-    const IDLE: Duration = Duration::from_millis(40);
-    const BUSY: Duration = Duration::from_secs(3);
-
     #[test]
-    fn the_first_quiet_interval_after_start_trims_once() {
-        let mut trim = QuietTrim::new(QUIET);
-        assert!(trim.interval_used(IDLE));
-        assert!(!trim.interval_used(IDLE));
-        assert!(!trim.interval_used(IDLE));
-    }
-
-    #[test]
-    fn a_busy_stretch_trims_once_when_it_ends_and_never_during_it() {
-        let mut trim = QuietTrim::new(QUIET);
-        assert!(trim.interval_used(IDLE));
-        assert!(!trim.interval_used(BUSY));
-        assert!(!trim.interval_used(BUSY));
+    fn an_interval_is_quiet_only_below_a_tenth_of_a_core() {
+        assert!(is_quiet(Duration::ZERO));
         assert!(
-            !trim.interval_used(QUIET),
-            "exactly the threshold is not quiet"
+            is_quiet(Duration::from_millis(170)),
+            "the single binary idling"
         );
-        assert!(trim.interval_used(IDLE));
-        assert!(!trim.interval_used(IDLE));
-    }
-
-    #[test]
-    fn a_busy_start_waits_for_the_first_quiet_interval() {
-        let mut trim = QuietTrim::new(QUIET);
-        assert!(!trim.interval_used(BUSY));
-        assert!(trim.interval_used(Duration::ZERO));
+        assert!(!is_quiet(QUIET_CPU));
+        assert!(!is_quiet(QUIET_CHECK_INTERVAL * 2), "both cores busy");
     }
 
     #[test]
