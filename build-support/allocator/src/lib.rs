@@ -74,9 +74,9 @@ pub fn trim_when_quiet() {
                 std::thread::sleep(QUIET_CHECK_INTERVAL);
                 let now = process_cpu_time().unwrap_or(last);
                 if is_quiet(now.saturating_sub(last)) {
-                    malloc_trim();
+                    give_back_free_memory();
                 }
-                last = process_cpu_time().unwrap_or(now);
+                last = now;
             }
         });
     if let Err(err) = watcher {
