@@ -17,6 +17,7 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 use estospaces_config::{CommonConfig, ExposeSecret};
@@ -61,14 +62,15 @@ pub enum StorageError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
-/// How long a SQLite connection lives: it closes when next returned (or found idle) after that,
-/// and the pool opens another only when one is needed.
+/// How long a SQLite connection other than the pool's last one lives: once older, it closes when
+/// returned while another connection sits idle. Any connection idle this long closes too. The
+/// pool opens another only when one is needed.
 pub const SQLITE_CONNECTION_LIFETIME: Duration = Duration::from_secs(10);
 
 /// A connection pool plus the knowledge of which engine is behind it.
 #[derive(Debug, Clone)]
 pub struct Database {
-    pool: AnyPool,
+    pool: Arc<AnyPool>,
     backend: Backend,
 }
 
@@ -112,6 +114,9 @@ impl Database {
             return Err(StorageError::UnsupportedUrl);
         };
         let options = AnyConnectOptions::from_str(url).map_err(StorageError::Connect)?;
+        // Set once the pool exists, for the SQLite pool's release hook; weak, so the pool does
+        // not keep itself alive.
+        let this_pool: Arc<OnceLock<Weak<AnyPool>>> = Arc::default();
         let pool_options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
         let pool_options = match backend {
             Backend::Postgres => pool_options.max_connections(max_connections.max(1)),
@@ -119,13 +124,30 @@ impl Database {
                 // SQLite allows one writer at a time: a small pool plus a busy timeout keeps
                 // writers queueing in SQLite instead of failing with SQLITE_BUSY.
                 .max_connections(4)
-                // A SQLite connection costs a file open and four pragmas to make, but holds its
-                // page cache, lookaside and a worker thread while it lives. sqlx hands out idle
-                // connections first in, first out, so pollers alone (a relay looks four times a
-                // second) keep every connection a burst opened warm and the idle timeout never
-                // comes: a short lifetime lets the pool shrink back to what is in use.
-                .min_connections(1)
-                .max_lifetime(SQLITE_CONNECTION_LIFETIME)
+                // A SQLite connection is a file opened in this process: nothing can hang up on
+                // it, so the ping sqlx sends before handing one out (a round trip to the
+                // connection's worker thread, on every acquire) buys nothing. sqlx still pings
+                // when a connection comes back, which rolls back what a dropped caller left.
+                .test_before_acquire(false)
+                // A SQLite connection costs a file open, a thread and four pragmas to make, and
+                // holds its page cache, lookaside and worker thread while it lives. sqlx hands
+                // out idle connections first in, first out, so pollers alone (a relay looks four
+                // times a second) keep every connection a burst opened warm and the idle timeout
+                // never comes: old connections close when returned while another is idle, which
+                // shrinks the pool back to what is in use. The last one stays, so a poller does
+                // not reopen it every lifetime (sqlx's own `max_lifetime` would).
+                .idle_timeout(SQLITE_CONNECTION_LIFETIME)
+                .after_release({
+                    let this_pool = Arc::clone(&this_pool);
+                    move |_, meta| {
+                        let keep = meta.age < SQLITE_CONNECTION_LIFETIME
+                            || this_pool
+                                .get()
+                                .and_then(Weak::upgrade)
+                                .is_some_and(|pool| pool.num_idle() == 0);
+                        Box::pin(async move { Ok(keep) })
+                    }
+                })
                 .after_connect(|conn, _| {
                     Box::pin(async move {
                         conn.execute(
@@ -137,10 +159,13 @@ impl Database {
                     })
                 }),
         };
-        let pool = pool_options
-            .connect_with(options)
-            .await
-            .map_err(StorageError::Connect)?;
+        let pool = Arc::new(
+            pool_options
+                .connect_with(options)
+                .await
+                .map_err(StorageError::Connect)?,
+        );
+        let _ = this_pool.set(Arc::downgrade(&pool));
         Ok(Self { pool, backend })
     }
 
@@ -161,7 +186,7 @@ impl Database {
             locking: embedded.locking,
             no_tx: embedded.no_tx,
         };
-        migrator.run(&self.pool).await?;
+        migrator.run(&*self.pool).await?;
         tracing::info!(backend = ?self.backend, "database migrated");
         Ok(())
     }
@@ -169,7 +194,7 @@ impl Database {
     /// Answers whether the database takes queries; for health checks.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         sqlx::query("SELECT 1")
-            .execute(&self.pool)
+            .execute(&*self.pool)
             .await
             .map(|_| ())
     }

@@ -199,7 +199,8 @@ pub async fn update_payment(
     Ok(())
 }
 
-/// Locks the payment whose `column` is `value` for the rest of `tx` and reads it.
+/// Locks the payment whose `column` is `value` for the rest of `tx` and reads it, in one
+/// statement.
 ///
 /// The lock is a write that changes nothing: on PostgreSQL it takes the row lock (like
 /// `SELECT ... FOR UPDATE`, which SQLite lacks), on SQLite the database's write lock. Either
@@ -210,14 +211,8 @@ async fn lock_by(
     column: &str,
     value: &str,
 ) -> Result<Option<PaymentRecord>, sqlx::Error> {
-    sqlx::query(&format!(
-        "UPDATE payments SET revision = revision WHERE {column} = $1"
-    ))
-    .bind(value)
-    .execute(&mut *tx)
-    .await?;
     let row = sqlx::query(&format!(
-        "SELECT {PAYMENT_COLUMNS} FROM payments WHERE {column} = $1"
+        "UPDATE payments SET revision = revision WHERE {column} = $1 RETURNING {PAYMENT_COLUMNS}"
     ))
     .bind(value)
     .fetch_optional(&mut *tx)
