@@ -7,8 +7,7 @@ use estospaces_storage::{Database, SQLITE_CONNECTION_LIFETIME};
 use sqlx::Executor;
 
 #[tokio::test]
-async fn a_sqlite_pool_shrinks_back_after_a_burst_to_one_connection_it_keeps_while_something_polls_it()
- {
+async fn after_a_burst_a_polled_sqlite_pool_shrinks_to_one_connection_it_keeps() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let db = Database::open_sqlite_file(&dir.path().join("pool.db"))
         .await
