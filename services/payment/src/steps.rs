@@ -46,6 +46,10 @@ const CONCURRENCY: usize = 8;
 /// How long a pending step may wait before it counts as overdue.
 pub const OVERDUE: Duration = Duration::from_secs(300);
 
+/// How many times the saga's refused capture is retried while an RPC's step of its payment is
+/// pending, before the refusal stands.
+const REFUSALS_DEFERRED: i64 = 3;
+
 /// How long the worker leaves an RPC's step to the RPC that runs it.
 pub const RPC_GRACE: Duration = Duration::from_secs(30);
 
@@ -297,6 +301,25 @@ pub async fn is_pending(tx: &mut AnyConnection, provider_key: &str) -> Result<bo
     Ok(row.try_get::<i64, _>("pending")? > 0)
 }
 
+/// Whether an RPC's step of `payment_id` other than `id` is pending. An RPC runs its step at
+/// once, beside the worker's, so the provider may have done it and its record be on the way.
+async fn has_rpc_step_pending(
+    tx: &mut AnyConnection,
+    payment_id: PaymentId,
+    id: &str,
+) -> Result<bool, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS pending FROM payment_steps \
+         WHERE payment_id = $1 AND id <> $2 AND state = 'pending' \
+         AND rpc_caller_id IS NOT NULL",
+    )
+    .bind(payment_id.to_string())
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok(row.try_get::<i64, _>("pending")? > 0)
+}
+
 /// The authorization of `booking_id` waiting for its answer, if any.
 pub async fn pending_authorization(
     tx: &mut AnyConnection,
@@ -509,6 +532,19 @@ impl Steps {
         let Some(step) = reread(&mut tx, &step.id).await? else {
             return Err(StepError::Superseded);
         };
+        // The saga's capture refused would fail the payment, losing an operator's void that won
+        // at the provider and is not recorded yet; retried, the capture finds the void recorded
+        // and no longer applies. A few tries only: a void whose RPC gave up waits behind it.
+        if step.kind == StepKind::Capture
+            && step.rpc.is_none()
+            && answer.is_err()
+            && step.attempts < REFUSALS_DEFERRED
+            && has_rpc_step_pending(&mut tx, step.payment_id, &step.id).await?
+        {
+            return Err(StepError::Transient(
+                "refused while an RPC's step of the payment is in flight".to_owned(),
+            ));
+        }
         let payment = self
             .payments
             .record(&mut tx, &step, payment, answer)

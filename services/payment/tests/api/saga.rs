@@ -1,13 +1,15 @@
 //! The payment side of the booking saga, fed booking events through the embedded event log.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use estospaces_events::{Event, EventHandler};
+use estospaces_payment::domain::{PaymentId, PaymentState};
 use estospaces_payment::events::BookingEventsHandler;
 use estospaces_payment::payments::Payments;
 use estospaces_payment::provider::{Movement, SandboxProvider};
-use estospaces_payment::steps::{self, Steps};
+use estospaces_payment::steps::{self, Step, StepKind, Steps};
+use estospaces_payment::store;
 use estospaces_proto::payment_v1 as pb;
 use estospaces_storage::testing::TestDatabase;
 
@@ -106,6 +108,14 @@ impl StepsByHand {
             .expect("a transaction");
         self.handler.handle(&mut tx, &event).await.expect("handled");
         tx.commit().await.expect("committed");
+    }
+
+    async fn state(&self, id: PaymentId) -> PaymentState {
+        store::find_payment(self.database.database.pool(), id)
+            .await
+            .expect("readable")
+            .expect("the payment exists")
+            .state
     }
 }
 
@@ -364,6 +374,50 @@ on_both_backends! {
             })
             .collect();
         assert_eq!(moved, ["authorized", "captured", "refunded"]);
+    }
+
+    async fn the_saga_capture_refused_because_an_operator_void_won_waits_for_the_void_to_be_recorded(backend: Backend) {
+        let saga = StepsByHand::new(backend).await;
+        let (sandbox, steps, pool) = (&saga.sandbox, &saga.steps, saga.database.database.pool());
+        let booking = Booking::new();
+        saga.handle(booking.requested("4242424242424242")).await;
+        assert_eq!(steps.run_due_once().await.expect("ran"), 1);
+        saga.handle(booking.confirmed(true)).await;
+
+        // An operator voids meanwhile: the provider voids, and the RPC's record of it is still
+        // on its way (here: its answer lost, so it waits for a retry).
+        let payment = store::find_payment_of_booking(pool, &booking.id)
+            .await
+            .expect("readable")
+            .expect("authorized");
+        let void = Step::on(&payment, StepKind::Void, None, "rpc:operator-void".to_owned())
+            .for_rpc("operator", "void-1");
+        let mut tx = pool.begin().await.expect("a transaction");
+        assert!(steps::enqueue(&mut tx, &void, SystemTime::now()).await.expect("enqueued"));
+        tx.commit().await.expect("committed");
+        sandbox.lose_next_answers(1);
+        assert!(steps.run(&void).await.is_err(), "the void's answer was lost");
+
+        // The saga's capture comes first and the provider refuses it: the void won.
+        assert_eq!(steps.run_due_once().await.expect("ran"), 1);
+        assert_eq!(saga.state(payment.id).await, PaymentState::Authorized, "the refusal did not fail it");
+
+        steps.run(&void).await.expect("the void is recorded");
+        assert_eq!(saga.state(payment.id).await, PaymentState::Voided);
+        tokio::time::sleep(steps::backoff(1) + Duration::from_millis(100)).await;
+        assert_eq!(steps.run_due_once().await.expect("ran"), 1, "the capture, retried");
+        assert_eq!(saga.state(payment.id).await, PaymentState::Voided, "the capture no longer applies");
+        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM payment_steps")
+            .fetch_one(pool)
+            .await
+            .expect("readable");
+        assert_eq!(left, 0, "both steps are done");
+        let captures = sandbox
+            .movements()
+            .into_iter()
+            .filter(|movement| matches!(movement, Movement::Captured { .. }))
+            .count();
+        assert_eq!(captures, 0);
     }
 
     async fn an_authorization_answered_after_its_booking_expired_is_voided(backend: Backend) {
