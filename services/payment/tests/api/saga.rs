@@ -110,6 +110,28 @@ impl StepsByHand {
         tx.commit().await.expect("committed");
     }
 
+    /// A harness whose booking is authorized and was just confirmed: its capture is due.
+    async fn with_a_confirmed_booking(backend: Backend) -> (Self, Booking) {
+        let saga = Self::new(backend).await;
+        let booking = Booking::new();
+        saga.handle(booking.requested("4242424242424242")).await;
+        assert_eq!(
+            saga.steps.run_due_once().await.expect("ran"),
+            1,
+            "the authorization"
+        );
+        saga.handle(booking.confirmed(true)).await;
+        (saga, booking)
+    }
+
+    /// Steps not done yet, in any state.
+    async fn steps_left(&self) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM payment_steps")
+            .fetch_one(self.database.database.pool())
+            .await
+            .expect("readable")
+    }
+
     async fn state(&self, id: PaymentId) -> PaymentState {
         store::find_payment(self.database.database.pool(), id)
             .await
@@ -303,22 +325,13 @@ on_both_backends! {
     }
 
     async fn a_step_cut_off_after_the_provider_acted_is_finished_with_the_same_key_and_charges_once(backend: Backend) {
-        let saga = StepsByHand::new(backend).await;
+        let (saga, _) = StepsByHand::with_a_confirmed_booking(backend).await;
         let (sandbox, steps, pool) = (&saga.sandbox, &saga.steps, saga.database.database.pool());
-        let booking = Booking::new();
-
-        saga.handle(booking.requested("4242424242424242")).await;
-        assert_eq!(steps.run_due_once().await.expect("ran"), 1);
-        saga.handle(booking.confirmed(true)).await;
         // The provider captures, then the answer is lost: as if the process died between the
         // call and its record. The step stays, to be run again after its backoff.
         sandbox.lose_next_answers(1);
         assert_eq!(steps.run_due_once().await.expect("ran"), 1);
-        let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM payment_steps")
-            .fetch_one(pool)
-            .await
-            .expect("readable");
-        assert_eq!(pending, 1, "the capture waits to be run again");
+        assert_eq!(saga.steps_left().await, 1, "the capture waits to be run again");
         tokio::time::sleep(steps::backoff(1) + Duration::from_millis(100)).await;
         assert_eq!(steps.run_due_once().await.expect("ran"), 1);
 
@@ -335,20 +348,12 @@ on_both_backends! {
         .await
         .expect("readable");
         assert_eq!(booked, 1);
-        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM payment_steps")
-            .fetch_one(pool)
-            .await
-            .expect("readable");
-        assert_eq!(left, 0, "every step is done");
+        assert_eq!(saga.steps_left().await, 0, "every step is done");
     }
 
     async fn a_later_step_of_a_payment_waits_while_an_earlier_one_backs_off(backend: Backend) {
-        let saga = StepsByHand::new(backend).await;
+        let (saga, booking) = StepsByHand::with_a_confirmed_booking(backend).await;
         let (sandbox, steps) = (&saga.sandbox, &saga.steps);
-        let booking = Booking::new();
-        saga.handle(booking.requested("4242424242424242")).await;
-        assert_eq!(steps.run_due_once().await.expect("ran"), 1);
-        saga.handle(booking.confirmed(true)).await;
         // The capture's answer is lost, so it backs off; meanwhile the guest cancels and is
         // owed part of it back: a refund that must not overtake the capture.
         sandbox.lose_next_answers(1);
@@ -377,12 +382,8 @@ on_both_backends! {
     }
 
     async fn the_saga_capture_refused_because_an_operator_void_won_waits_for_the_void_to_be_recorded(backend: Backend) {
-        let saga = StepsByHand::new(backend).await;
+        let (saga, booking) = StepsByHand::with_a_confirmed_booking(backend).await;
         let (sandbox, steps, pool) = (&saga.sandbox, &saga.steps, saga.database.database.pool());
-        let booking = Booking::new();
-        saga.handle(booking.requested("4242424242424242")).await;
-        assert_eq!(steps.run_due_once().await.expect("ran"), 1);
-        saga.handle(booking.confirmed(true)).await;
 
         // An operator voids meanwhile: the provider voids, and the RPC's record of it is still
         // on its way (here: its answer lost, so it waits for a retry).
@@ -407,11 +408,7 @@ on_both_backends! {
         tokio::time::sleep(steps::backoff(1) + Duration::from_millis(100)).await;
         assert_eq!(steps.run_due_once().await.expect("ran"), 1, "the capture, retried");
         assert_eq!(saga.state(payment.id).await, PaymentState::Voided, "the capture no longer applies");
-        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM payment_steps")
-            .fetch_one(pool)
-            .await
-            .expect("readable");
-        assert_eq!(left, 0, "both steps are done");
+        assert_eq!(saga.steps_left().await, 0, "both steps are done");
         let captures = sandbox
             .movements()
             .into_iter()
