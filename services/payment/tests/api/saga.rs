@@ -132,6 +132,7 @@ impl StepsByHand {
             .expect("readable")
     }
 
+    /// The payment's state as stored.
     async fn state(&self, id: PaymentId) -> PaymentState {
         store::find_payment(self.database.database.pool(), id)
             .await
@@ -394,7 +395,7 @@ on_both_backends! {
         let void = Step::on(&payment, StepKind::Void, None, "rpc:operator-void".to_owned())
             .for_rpc("operator", "void-1");
         let mut tx = pool.begin().await.expect("a transaction");
-        assert!(steps::enqueue(&mut tx, &void, SystemTime::now()).await.expect("enqueued"));
+        assert!(steps::enqueue(&mut tx, &void, SystemTime::now() + steps::RPC_GRACE).await.expect("enqueued"));
         tx.commit().await.expect("committed");
         sandbox.lose_next_answers(1);
         assert!(steps.run(&void).await.is_err(), "the void's answer was lost");
